@@ -1,0 +1,1 @@
+"""The gridwhistle service: persistence, workflow, HTTP routes and the command line."""

@@ -1,0 +1,1 @@
+"""Spatial reasoning: coordinate systems, locating, routing, statistics, map layers (pure)."""

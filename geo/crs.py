@@ -1,0 +1,53 @@
+"""Coordinate reference systems used by the platform.
+
+Geometry is stored in EPSG:4326 (WGS-84 lon/lat; CGCS2000 EPSG:4490 is within centimetres
+of it). Metric work (areas, lengths, buffers) is done in EPSG:4548, CGCS2000 3-degree
+Gauss-Kruger CM 117E, which covers Beijing.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
+
+STORAGE_SRID = 4326
+METRIC_SRID = 4548
+
+
+@lru_cache(maxsize=8)
+def _transformer(src: int, dst: int) -> Transformer:
+    return Transformer.from_crs(CRS.from_epsg(src), CRS.from_epsg(dst), always_xy=True)
+
+
+def _transform(geoms: np.ndarray, src: int, dst: int) -> np.ndarray:
+    tr = _transformer(src, dst)
+
+    def fn(coords: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, fn)
+
+
+def to_metric(geoms: BaseGeometry | np.ndarray) -> np.ndarray:
+    """Project lon/lat geometries (EPSG:4326) to EPSG:4548 metres (vectorised)."""
+    return _transform(np.asarray(geoms, dtype=object), STORAGE_SRID, METRIC_SRID)
+
+
+def to_storage(geoms: BaseGeometry | np.ndarray) -> np.ndarray:
+    """Project EPSG:4548 geometries back to lon/lat EPSG:4326 (vectorised)."""
+    return _transform(np.asarray(geoms, dtype=object), METRIC_SRID, STORAGE_SRID)
+
+
+def area_m2(geoms: BaseGeometry | np.ndarray) -> np.ndarray:
+    """Area in square metres of lon/lat geometries (vectorised)."""
+    return np.asarray(shapely.area(to_metric(geoms)), dtype=float)
+
+
+def length_m(geoms: BaseGeometry | np.ndarray) -> np.ndarray:
+    """Length in metres of lon/lat geometries (vectorised)."""
+    return np.asarray(shapely.length(to_metric(geoms)), dtype=float)

@@ -1,0 +1,1 @@
+"""The administrative geography as data: levels, codes, import, validation, unit grids (pure)."""
