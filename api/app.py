@@ -1,0 +1,39 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from api.config import Settings, get_settings
+from api.db.session import get_engine, session_factory
+from api.errors import install_handlers
+from api.geography.views import router as geography_router
+from api.maps.views import router as maps_router
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(*, engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the service bound to ``engine`` (default: the configured database)."""
+    app = FastAPI(title="gridwhistle", version="0.1.0", summary="街乡吹哨、部门报到")
+    app.state.settings = settings or get_settings()
+    app.state.sessionmaker = session_factory(engine or get_engine())
+    install_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(geography_router)
+    app.include_router(maps_router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> RedirectResponse:
+        return RedirectResponse("/maps/city")
+
+    @app.get("/api/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

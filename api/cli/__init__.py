@@ -1,0 +1,26 @@
+"""The ``gridwhistle`` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import db, geography, serve, system
+
+app = typer.Typer(
+    name="gridwhistle",
+    help="街乡吹哨、部门报到 — grid governance on PostGIS.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(geography.import_app, name="import")
+app.add_typer(geography.grids_app, name="grids")
+app.command("load-demo")(geography.load_demo_command)
+app.command("serve")(serve.serve_command)
+app.command("demo")(serve.demo_command)
+app.command("setup-system")(system.setup_system_command)
+
+
+def main() -> None:
+    """Entry point of the ``gridwhistle`` script."""
+    app()

@@ -1,0 +1,75 @@
+"""``gridwhistle db start|stop|status|url|migrate``: the embedded PostGIS cluster."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.cli.common import console, fail, prepared_url
+from api.config import get_settings
+from api.db.embedded import EmbeddedDatabaseError
+from api.db.session import embedded_cluster, normalise_url
+
+app = typer.Typer(help="The embedded PostGIS cluster (ignored when DATABASE_URL is set).")
+
+
+def _external() -> str | None:
+    url = get_settings().database_url
+    return normalise_url(url) if url else None
+
+
+@app.command("start")
+def start(port: Annotated[int | None, typer.Option(help="loopback port (default: free one)")] = None) -> None:
+    """Initialise (once) and start the embedded cluster on 127.0.0.1."""
+    if _external():
+        console.print("DATABASE_URL is set; the embedded cluster is not used.")
+        return
+    try:
+        for note in embedded_cluster().start(port=port):
+            console.print(note)
+    except EmbeddedDatabaseError as exc:
+        raise fail(str(exc)) from exc
+
+
+@app.command("stop")
+def stop() -> None:
+    """Stop the embedded cluster."""
+    try:
+        console.print(embedded_cluster().stop())
+    except EmbeddedDatabaseError as exc:
+        raise fail(str(exc)) from exc
+
+
+@app.command("status")
+def status() -> None:
+    """Show whether the embedded cluster runs, and where."""
+    if (url := _external()) is not None:
+        console.print(f"using DATABASE_URL ({url.split('@')[-1]})")
+        return
+    st = embedded_cluster().status()
+    state = "running" if st.running else "stopped"
+    console.print(f"cluster: {st.data_dir}\ninitialised: {st.initialised}\nstate: {state}")
+    if st.running:
+        console.print(f"pid: {st.pid}\nlistening: 127.0.0.1:{st.port}")
+    if not st.running:
+        raise typer.Exit(3)
+
+
+@app.command("url")
+def url() -> None:
+    """Print the database URL every command uses (starting the embedded cluster)."""
+    if (external := _external()) is not None:
+        typer.echo(external)
+        return
+    try:
+        typer.echo(embedded_cluster().ensure_running().url())
+    except EmbeddedDatabaseError as exc:
+        raise fail(str(exc)) from exc
+
+
+@app.command("migrate")
+def migrate() -> None:
+    """Apply the Alembic migrations."""
+    prepared_url()
+    console.print("database schema is at the latest migration")

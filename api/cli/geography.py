@@ -1,0 +1,150 @@
+"""``gridwhistle import boundaries``, ``grids generate|check`` and ``load-demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.cli.common import console, db_session, fail
+from api.config import get_settings
+from api.geography import imports
+from api.geography.service import count_areas, read_level
+from grids.boundaries import BoundaryFileError, read_boundaries
+from grids.codes import LEVELS_TOP_DOWN, Level
+from grids.hierarchy import format_report, hierarchy_report
+from grids.validate import Tolerances, ValidationReport, validate_boundaries
+
+import_app = typer.Typer(help="Import boundary files (GeoJSON, GeoPackage, Shapefile).")
+grids_app = typer.Typer(help="Unit grid cells: generate and check the hierarchy.")
+
+
+def _print_report(report: ValidationReport) -> None:
+    console.print(report.to_text())
+
+
+@import_app.command("boundaries")
+def import_boundaries(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="boundary file")],
+    level: Annotated[Level, typer.Option(help="administrative level of the features")],
+    code_field: Annotated[str, typer.Option(help="attribute holding the division code")] = "code",
+    name_field: Annotated[str, typer.Option(help="attribute holding the name")] = "name",
+    parent_field: Annotated[str | None, typer.Option(help="attribute holding the parent code")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS to assume when the file declares none")] = None,
+    check_only: Annotated[bool, typer.Option("--check-only", help="validate and report only")] = False,
+    tolerance_m2: Annotated[float, typer.Option(help="overlap/gap/repair tolerance in m²")] = 1.0,
+) -> None:
+    """Validate a boundary file and, if clean, write it as a new generation."""
+    try:
+        frame = read_boundaries(
+            file, level=level, code_field=code_field, name_field=name_field,
+            parent_field=parent_field, crs=crs,
+        )  # fmt: skip
+    except BoundaryFileError as exc:
+        raise fail(f"{file}: {exc}", code=2) from exc
+    tolerances = Tolerances(
+        repair_area_m2=tolerance_m2, overlap_m2=tolerance_m2, gap_m2=tolerance_m2,
+        outside_parent_m2=tolerance_m2,
+    )  # fmt: skip
+    with db_session() as session:
+        report, generation = imports.import_level(
+            session=session, frame=frame, level=level, source=str(file), tolerances=tolerances,
+            check_only=check_only, max_vertices=get_settings().subdivide_max_vertices,
+        )  # fmt: skip
+        _print_report(report)
+        if not report.ok:
+            raise fail(f"{len(report.errors())} error(s); nothing was written", code=1)
+        if generation is None:
+            console.print("check only: nothing was written")
+            return
+        session.commit()
+        console.print(f"imported {len(report.frame)} {level} feature(s) as generation {generation.id}")
+
+
+@grids_app.command("generate")
+def grids_generate(
+    cell_area_m2: Annotated[float | None, typer.Option(help="target cell area in m²")] = None,
+) -> None:
+    """Cut every active community into ~10,000 m² unit cells (a new generation)."""
+    area = cell_area_m2 or get_settings().cell_area_m2
+    with db_session() as session, _progress() as progress:
+        progress.add_task(f"generating unit grid cells of ~{area:,.0f} m²", total=None)
+        try:
+            report, generation = imports.generate_grid(session=session, cell_area_m2=area)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        if not report.ok or generation is None:
+            _print_report(report)
+            raise fail("generated cells failed validation; nothing was written")
+        session.commit()
+    console.print(f"wrote {len(report.frame)} grid cells as generation {generation.id}")
+
+
+@grids_app.command("check")
+def grids_check() -> None:
+    """Report coverage and nesting of the whole active hierarchy."""
+    with db_session() as session:
+        frames = {level: read_level(session=session, level=level) for level in LEVELS_TOP_DOWN}
+    present = {lvl: f for lvl, f in frames.items() if not f.empty}
+    if not present:
+        raise fail("no boundaries are loaded")
+    rows = hierarchy_report(present)
+    console.print(format_report(rows))
+    table = Table(title="areas per level")
+    table.add_column("level")
+    table.add_column("count", justify="right")
+    for level in LEVELS_TOP_DOWN:
+        table.add_row(str(level), str(len(frames[level])))
+    console.print(table)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    )
+
+
+def load_demo(*, districts: Path | None, cell_area_m2: float | None, force: bool) -> None:
+    """Build and load the demo city with a progress display (shared by load-demo and demo)."""
+    settings = get_settings()
+    frame = None
+    if districts is not None:
+        try:
+            raw = read_boundaries(districts, level=Level.DISTRICT, code_field="adcode")
+        except BoundaryFileError as exc:
+            raise fail(f"{districts}: {exc}", code=2) from exc
+        report = validate_boundaries(raw, level=Level.DISTRICT)
+        _print_report(report)
+        if not report.ok:
+            raise fail("the districts file failed validation")
+        frame = report.frame
+    with db_session() as session, _progress() as progress:
+        task = progress.add_task("demo city", total=None)
+
+        def step(message: str) -> None:
+            progress.update(task, description=f"demo city: {message}")
+
+        generation, loaded = imports.load_demo(
+            session=session, data_dir=settings.data_dir, seed=settings.demo_seed,
+            cell_area_m2=cell_area_m2 or settings.cell_area_m2, districts=frame,
+            districts_file=districts, force=force,
+            max_vertices=settings.subdivide_max_vertices, step=step,
+        )  # fmt: skip
+        session.commit()
+        counts = count_areas(session=session, generation=generation.id)
+    verb = "loaded" if loaded else "already loaded (unchanged)"
+    summary = ", ".join(f"{counts.get(str(lvl), 0)} {lvl}" for lvl in LEVELS_TOP_DOWN)
+    console.print(f"demo city {verb}: generation {generation.id} — {summary}")
+
+
+def load_demo_command(
+    districts: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
+                         help="real district outlines to build on (e.g. the Beijing file)")] = None,
+    cell_area_m2: Annotated[float | None, typer.Option(help="unit grid cell area in m²")] = None,
+    force: Annotated[bool, typer.Option(help="rebuild even if this demo is loaded")] = False,
+) -> None:  # fmt: skip
+    """Build the demo city and load it (a new generation if one is loaded)."""
+    load_demo(districts=districts, cell_area_m2=cell_area_m2, force=force)

@@ -1,0 +1,40 @@
+"""``gridwhistle serve`` and ``gridwhistle demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from api.cli.common import console, prepared_url
+from api.cli.geography import load_demo
+from api.config import get_settings
+from api.db.session import engine_for
+
+HostOpt = Annotated[str | None, typer.Option(help="address to listen on (default 127.0.0.1)")]
+PortOpt = Annotated[int | None, typer.Option(help="port (default 8000)")]
+
+
+def serve_command(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Serve the API and the map pages."""
+    from api.app import create_app
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    app = create_app(engine=engine_for(prepared_url()), settings=settings)
+    console.print(f"serving on http://{host}:{port}/  (map: /maps/city, API docs: /docs)")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def demo_command(
+    districts: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
+                         help="real district outlines to build on")] = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+) -> None:  # fmt: skip
+    """Load the demo city (if not loaded yet) and serve it."""
+    load_demo(districts=districts, cell_area_m2=None, force=False)
+    serve_command(host=host, port=port)

@@ -1,0 +1,1 @@
+"""Persistence: the embedded cluster, engine and sessions, the geometry adapter, migrations."""

@@ -1,0 +1,1 @@
+"""The administrative geography in PostGIS: generations, areas, roads and chiefs, land use."""

@@ -1,0 +1,123 @@
+"""Validated imports: boundary files, generated unit grids and the demo city."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+from sqlalchemy.orm import Session
+
+from api.departments.service import load_catalogues
+from api.geography.models import Generation
+from api.geography.service import find_generation_by_fingerprint, load_levels, read_level
+from grids.cells import generate_cells
+from grids.codes import LEVELS_TOP_DOWN, PARENT_LEVEL, Level
+from grids.validate import Tolerances, ValidationReport, validate_boundaries
+
+DEMO_VERSION = "1"
+Step = Callable[[str], None]
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+def parents_of(*, session: Session, level: Level) -> gpd.GeoDataFrame | None:
+    """The active parent level of ``level`` (None for districts or when none is loaded)."""
+    parent = PARENT_LEVEL[level]
+    if parent is None:
+        return None
+    frame = read_level(session=session, level=parent)
+    return None if frame.empty else frame
+
+
+def import_level(
+    *,
+    session: Session,
+    frame: gpd.GeoDataFrame,
+    level: Level,
+    source: str,
+    tolerances: Tolerances | None = None,
+    check_only: bool = False,
+    max_vertices: int = 256,
+) -> tuple[ValidationReport, Generation | None]:
+    """Validate ``frame`` against the active parents; write a new generation only if clean."""
+    report = validate_boundaries(
+        frame, level=level, parents=parents_of(session=session, level=level),
+        tolerances=tolerances or Tolerances(),
+    )  # fmt: skip
+    if check_only or not report.ok:
+        return report, None
+    generation = load_levels(
+        session=session, frames={level: report.frame}, description=f"import {level}",
+        source=source, max_vertices=max_vertices,
+    )  # fmt: skip
+    return report, generation
+
+
+def generate_grid(
+    *, session: Session, cell_area_m2: float, max_vertices: int = 256
+) -> tuple[ValidationReport, Generation | None]:
+    """Cut the active communities into unit cells and import them as a new generation."""
+    communities = read_level(session=session, level=Level.COMMUNITY)
+    if communities.empty:
+        raise ValueError("no communities are loaded; import communities or load the demo first")
+    cells = generate_cells(communities, cell_area_m2=cell_area_m2)
+    return import_level(
+        session=session, frame=cells, level=Level.GRID,
+        source=f"grids generate cell_area_m2={cell_area_m2:g}", max_vertices=max_vertices,
+    )  # fmt: skip
+
+
+def demo_fingerprint(*, seed: int, cell_area_m2: float, districts_file: Path | None) -> str:
+    """Identify a demo build so an unchanged second run can skip it."""
+    digest = hashlib.sha256(districts_file.read_bytes()).hexdigest() if districts_file else None
+    payload = {"v": DEMO_VERSION, "seed": seed, "cell": cell_area_m2, "districts": digest}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def load_demo(
+    *,
+    session: Session,
+    data_dir: Path,
+    seed: int,
+    cell_area_m2: float,
+    districts: gpd.GeoDataFrame | None = None,
+    districts_file: Path | None = None,
+    force: bool = False,
+    max_vertices: int = 256,
+    step: Step = _quiet,
+) -> tuple[Generation, bool]:
+    """Build, validate and load the demo city; return (generation, whether it was loaded)."""
+    from grids.demo import build_demo_city
+
+    fingerprint = demo_fingerprint(seed=seed, cell_area_m2=cell_area_m2, districts_file=districts_file)
+    existing = find_generation_by_fingerprint(session=session, fingerprint=fingerprint)
+    if existing is not None and not force:
+        return existing, False
+    step("building the demo city")
+    city = build_demo_city(districts=districts, seed=seed, cell_area_m2=cell_area_m2)
+    frames = city.levels()
+    cleaned: dict[Level, gpd.GeoDataFrame] = {}
+    for level in LEVELS_TOP_DOWN:
+        step(f"validating {level}")
+        parent = PARENT_LEVEL[level]
+        report = validate_boundaries(
+            frames[level], level=level, parents=cleaned.get(parent) if parent else None
+        )
+        if not report.ok:
+            raise ValueError(f"demo {level} failed validation:\n{report.to_text()}")
+        cleaned[level] = report.frame
+    step("loading catalogues")
+    load_catalogues(session=session, data_dir=data_dir)
+    step("writing to PostGIS")
+    source = f"demo seed={seed} districts={districts_file or 'synthetic'}"
+    generation = load_levels(
+        session=session, frames=cleaned, description="demo city", source=source,
+        fingerprint=fingerprint, max_vertices=max_vertices,
+        features={"roads": city.roads, "chiefs": city.chiefs, "zones": city.zones},
+    )  # fmt: skip
+    return generation, True

@@ -1,0 +1,234 @@
+"""Queries and writes for the geography: generations, loading levels, reading them back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from api.db.geometry import to_db
+from api.geography.models import Area, Chief, Generation, LandUseZone, Road
+from geo.crs import area_m2
+from grids.codes import LEVELS_TOP_DOWN, Level
+
+VERSIONED = (Area, Road, Chief, LandUseZone)
+
+
+def active_generation(*, session: Session) -> int | None:
+    """The newest generation, which lookups use unless asked otherwise."""
+    return session.scalar(select(func.max(Generation.id)))
+
+
+def get_generation(*, session: Session, generation_id: int) -> Generation | None:
+    """One generation by id."""
+    return session.get(Generation, generation_id)
+
+
+def list_generations(*, session: Session) -> list[Generation]:
+    """All generations, oldest first."""
+    return list(session.scalars(select(Generation).order_by(Generation.id)))
+
+
+def _in_generation(model: type[Area] | type[Road] | type[Chief] | type[LandUseZone], gen: int):  # type: ignore[no-untyped-def]
+    return (model.generation_low <= gen) & (model.generation_high >= gen)
+
+
+def _area_rows(frame: gpd.GeoDataFrame, level: Level, gen: int) -> list[dict[str, object]]:
+    geoms = frame.geometry.to_numpy()
+    areas = area_m2(geoms)
+    synthetic = frame["synthetic"] if "synthetic" in frame else pd.Series(False, index=frame.index)
+    parents = frame["parent_code"] if "parent_code" in frame else pd.Series(None, index=frame.index)
+    return [
+        {
+            "level": str(level), "code": str(code), "name": str(name),
+            "parent_code": None if parent is None or pd.isna(parent) else str(parent),
+            "area_m2": float(a), "geom": to_db(shapely.force_2d(g)),
+            "generation_low": gen, "generation_high": gen, "synthetic": bool(syn),
+        }  # fmt: skip
+        for code, name, parent, a, g, syn in zip(
+            frame["code"], frame["name"], parents, areas, geoms, synthetic, strict=True
+        )
+    ]
+
+
+def _carry_over(*, session: Session, prev: int | None, gen: int, levels: set[str]) -> None:
+    if prev is None:
+        return
+    stmt = update(Area).where(Area.generation_high == prev)
+    if levels:
+        stmt = stmt.where(Area.level.not_in(sorted(levels)))
+    session.execute(stmt.values(generation_high=gen))
+
+
+def _carry_over_features(*, session: Session, prev: int | None, gen: int, replaced: set[type]) -> None:
+    if prev is None:
+        return
+    for model in (Road, Chief, LandUseZone):
+        if model not in replaced:
+            session.execute(
+                update(model).where(model.generation_high == prev).values(generation_high=gen)
+            )
+
+
+def subdivide(*, session: Session, generation: int, max_vertices: int = 256) -> int:
+    """Store ST_Subdivide'd parts of the areas new in ``generation``; return the count."""
+    result = session.execute(
+        text(
+            "INSERT INTO area_parts (area_id, geom) "
+            "SELECT id, (ST_Dump(ST_Subdivide(geom, :n))).geom FROM areas "
+            "WHERE generation_low = :gen"
+        ),
+        {"n": max_vertices, "gen": generation},
+    )
+    return int(result.rowcount or 0)
+
+
+def load_levels(
+    *,
+    session: Session,
+    frames: Mapping[Level, gpd.GeoDataFrame],
+    description: str,
+    source: str | None = None,
+    fingerprint: str | None = None,
+    features: Mapping[str, pd.DataFrame] | None = None,
+    max_vertices: int = 256,
+) -> Generation:
+    """Write ``frames`` as a new generation; other levels carry over. Caller commits."""
+    prev = active_generation(session=session)
+    levels = [lvl for lvl in LEVELS_TOP_DOWN if lvl in frames]
+    generation = Generation(
+        description=description, levels=",".join(levels), source=source, fingerprint=fingerprint
+    )
+    session.add(generation)
+    session.flush()
+    gen = generation.id
+    _carry_over(session=session, prev=prev, gen=gen, levels={str(lvl) for lvl in levels})
+    for level in levels:
+        rows = _area_rows(frames[level], level, gen)
+        if rows:
+            session.execute(insert(Area), rows)
+    replaced = _write_features(session=session, gen=gen, features=features or {})
+    _carry_over_features(session=session, prev=prev, gen=gen, replaced=replaced)
+    subdivide(session=session, generation=gen, max_vertices=max_vertices)
+    return generation
+
+
+def _write_features(*, session: Session, gen: int, features: Mapping[str, pd.DataFrame]) -> set[type]:
+    replaced: set[type] = set()
+    versioned = {"generation_low": gen, "generation_high": gen}
+    if (roads := features.get("roads")) is not None:
+        replaced.add(Road)
+        rows = [
+            {
+                "ref": r.id, "name": r.name, "kind": r.kind, "street_code": r.street_code,
+                "chief_ref": r.chief_id, "synthetic": bool(r.synthetic),
+                "geom": to_db(shapely.multilinestrings([r.geometry]) if r.geometry.geom_type == "LineString" else r.geometry),
+                **versioned,
+            }  # fmt: skip
+            for r in roads.itertuples()
+        ]
+        if rows:
+            session.execute(insert(Road), rows)
+    if (chiefs := features.get("chiefs")) is not None:
+        replaced.add(Chief)
+        rows = [
+            {"ref": c.id, "name": c.name, "title": c.title, "street_code": c.street_code,
+             "synthetic": bool(c.synthetic), **versioned}  # fmt: skip
+            for c in chiefs.itertuples()
+        ]
+        if rows:
+            session.execute(insert(Chief), rows)
+    if (zones := features.get("zones")) is not None:
+        replaced.add(LandUseZone)
+        rows = [
+            {"code": z.code, "kind": z.kind, "name": z.name, "district_code": z.district_code,
+             "synthetic": bool(z.synthetic), "geom": to_db(z.geometry), **versioned}  # fmt: skip
+            for z in zones.itertuples()
+        ]
+        if rows:
+            session.execute(insert(LandUseZone), rows)
+    return replaced
+
+
+def read_level(
+    *, session: Session, level: Level, generation: int | None = None
+) -> gpd.GeoDataFrame:
+    """The areas of ``level`` in ``generation`` (default: active) as a GeoDataFrame."""
+    gen = generation if generation is not None else active_generation(session=session)
+    columns = ["code", "name", "parent_code", "level", "synthetic", "area_m2", "geometry"]
+    if gen is None:
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs="EPSG:4326")
+    query = text(
+        "SELECT code, name, parent_code, level, synthetic, area_m2, geom AS geometry "
+        "FROM areas WHERE level = :level AND generation_low <= :gen AND generation_high >= :gen "
+        "ORDER BY code"
+    )
+    return gpd.read_postgis(
+        query, session.connection(), geom_col="geometry", params={"level": str(level), "gen": gen}
+    )
+
+
+def count_areas(*, session: Session, generation: int | None = None) -> dict[str, int]:
+    """Number of areas per level in ``generation`` (default: active)."""
+    gen = generation if generation is not None else active_generation(session=session)
+    if gen is None:
+        return {}
+    rows = session.execute(
+        select(Area.level, func.count()).where(_in_generation(Area, gen)).group_by(Area.level)
+    )
+    return {level: int(n) for level, n in rows}
+
+
+def areas_geojson(
+    *,
+    session: Session,
+    level: Level,
+    generation: int | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    simplify_m: float = 0.0,
+    limit: int = 5000,
+) -> dict[str, object]:
+    """A GeoJSON FeatureCollection of one level (optionally within a bbox, simplified)."""
+    gen = generation if generation is not None else active_generation(session=session)
+    params: dict[str, object] = {"level": str(level), "gen": gen, "limit": limit + 1}
+    where = "level = :level AND generation_low <= :gen AND generation_high >= :gen"
+    if bbox is not None:
+        where += " AND geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
+        params.update(zip(("x0", "y0", "x1", "y1"), bbox, strict=True))
+    # 1e-5 degrees ~ 1 m at Beijing's latitude
+    params["tol"] = simplify_m * 1e-5
+    rows = session.execute(
+        text(
+            "SELECT code, name, parent_code, synthetic, area_m2, "
+            "ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, :tol), 7)::json AS g "
+            f"FROM areas WHERE {where} ORDER BY code LIMIT :limit"
+        ),
+        params,
+    ).all()
+    truncated = len(rows) > limit
+    features = [
+        {
+            "type": "Feature",
+            "id": r.code,
+            "properties": {"code": r.code, "name": r.name, "parent_code": r.parent_code,
+                           "level": str(level), "synthetic": r.synthetic,
+                           "area_m2": round(r.area_m2, 1)},  # fmt: skip
+            "geometry": r.g,
+        }
+        for r in rows[:limit]
+    ]
+    return {"type": "FeatureCollection", "generation": gen, "truncated": truncated,
+            "features": features}  # fmt: skip
+
+
+def find_generation_by_fingerprint(*, session: Session, fingerprint: str) -> Generation | None:
+    """The active generation if it carries ``fingerprint`` (used to skip reloading the demo)."""
+    gen = active_generation(session=session)
+    if gen is None:
+        return None
+    current = session.get(Generation, gen)
+    return current if current is not None and current.fingerprint == fingerprint else None

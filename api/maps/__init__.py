@@ -1,0 +1,1 @@
+"""Map pages rendered with folium and served with local assets."""
