@@ -126,3 +126,17 @@ def real_districts_or_skip() -> Path:
     if not REAL_DISTRICTS.exists():
         pytest.skip(f"reference data not found at {REAL_DISTRICTS}")
     return REAL_DISTRICTS
+
+
+@pytest.fixture
+def client(db_session: Session, empty_db_url: str):  # type: ignore[no-untyped-def]
+    """A TestClient whose requests share ``db_session`` (rolled back after the test)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.deps import get_session
+
+    app = create_app(engine=engine_for(empty_db_url), settings=Settings(environment="test"))
+    app.dependency_overrides[get_session] = lambda: db_session
+    with TestClient(app) as test_client:
+        yield test_client

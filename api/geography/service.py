@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import geopandas as gpd
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,12 @@ def _in_generation(model: type[Area] | type[Road] | type[Chief] | type[LandUseZo
     return (model.generation_low <= gen) & (model.generation_high >= gen)
 
 
+def as_multipolygon(geom: BaseGeometry) -> BaseGeometry:
+    """Polygon -> MultiPolygon (2-D); MultiPolygons pass through."""
+    geom = shapely.force_2d(geom)
+    return shapely.MultiPolygon([geom]) if geom.geom_type == "Polygon" else geom
+
+
 def _area_rows(frame: gpd.GeoDataFrame, level: Level, gen: int) -> list[dict[str, object]]:
     geoms = frame.geometry.to_numpy()
     areas = area_m2(geoms)
@@ -46,7 +53,7 @@ def _area_rows(frame: gpd.GeoDataFrame, level: Level, gen: int) -> list[dict[str
         {
             "level": str(level), "code": str(code), "name": str(name),
             "parent_code": None if parent is None or pd.isna(parent) else str(parent),
-            "area_m2": float(a), "geom": to_db(shapely.force_2d(g)),
+            "area_m2": float(a), "geom": to_db(as_multipolygon(g)),
             "generation_low": gen, "generation_high": gen, "synthetic": bool(syn),
         }  # fmt: skip
         for code, name, parent, a, g, syn in zip(
@@ -146,7 +153,7 @@ def _write_features(*, session: Session, gen: int, features: Mapping[str, pd.Dat
         replaced.add(LandUseZone)
         rows = [
             {"code": z.code, "kind": z.kind, "name": z.name, "district_code": z.district_code,
-             "synthetic": bool(z.synthetic), "geom": to_db(z.geometry), **versioned}  # fmt: skip
+             "synthetic": bool(z.synthetic), "geom": to_db(as_multipolygon(z.geometry)), **versioned}  # fmt: skip
             for z in zones.itertuples()
         ]
         if rows:
@@ -204,7 +211,7 @@ def areas_geojson(
     rows = session.execute(
         text(
             "SELECT code, name, parent_code, synthetic, area_m2, "
-            "ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, :tol), 7)::json AS g "
+            "ST_AsGeoJSON(ST_Multi(ST_SimplifyPreserveTopology(geom, :tol)), 7)::json AS g "
             f"FROM areas WHERE {where} ORDER BY code LIMIT :limit"
         ),
         params,
