@@ -3,4 +3,13 @@
 from api.departments.models import Category, Department
 from api.geography.models import Area, AreaPart, Chief, Generation, LandUseZone, Road
 
-__all__ = ["Area", "AreaPart", "Category", "Chief", "Department", "Generation", "LandUseZone", "Road"]
+__all__ = [
+    "Area",
+    "AreaPart",
+    "Category",
+    "Chief",
+    "Department",
+    "Generation",
+    "LandUseZone",
+    "Road",
+]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 LEVEL_LABELS = {
@@ -53,13 +53,26 @@ def base_map(
     local_assets(map_, assets_url)
     if basemap is not None:
         folium.TileLayer(basemap.url, attr=basemap.attribution, name="底图").add_to(map_)
-    map_.get_root().header.add_child(
+    cast(Figure, map_.get_root()).header.add_child(
         Element("<style>.leaflet-container{background:#f4f3ef;}</style>")
     )
     return map_
 
 
-def boundary_layer(level: str, collection: Mapping[str, Any], *, show: bool = True) -> folium.GeoJson:
+def titled(map_: folium.Map, title: str) -> folium.Map:
+    """Give the page a <title>."""
+    cast(Figure, map_.get_root()).header.add_child(Element(f"<title>{title}</title>"))
+    return map_
+
+
+def render(map_: folium.Map) -> str:
+    """The full HTML page of ``map_``."""
+    return str(map_.get_root().render())
+
+
+def boundary_layer(
+    level: str, collection: Mapping[str, Any], *, show: bool = True
+) -> folium.GeoJson:
     """One level's outlines with a Chinese tooltip (name and code)."""
     style = LEVEL_STYLES[level]
     return folium.GeoJson(
@@ -107,9 +120,15 @@ class BboxGeoJsonLayer(MacroElement):
     )
 
     def __init__(
-        self, *, url: str, name: str, label: str, style: Mapping[str, Any], min_zoom: int,
+        self,
+        *,
+        url: str,
+        name: str,
+        label: str,
+        style: Mapping[str, Any],
+        min_zoom: int,
         show: bool = True,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__()
         self._name = "BboxGeoJson"
         self.layer_name = name
@@ -164,9 +183,12 @@ def city_map(
             controls.append((LEVEL_LABELS[level], layer.get_name()))
     if grid_url is not None:
         grid = BboxGeoJsonLayer(
-            url=grid_url, name=LEVEL_LABELS["grid"], label=LEVEL_LABELS["grid"],
-            style=LEVEL_STYLES["grid"], min_zoom=grid_min_zoom,
-        )  # fmt: skip
+            url=grid_url,
+            name=LEVEL_LABELS["grid"],
+            label=LEVEL_LABELS["grid"],
+            style=LEVEL_STYLES["grid"],
+            min_zoom=grid_min_zoom,
+        )
         grid.add_to(map_)
         controls.append((f"{LEVEL_LABELS['grid']}（放大至{grid_min_zoom}级显示）", grid.get_name()))
     NamedLayerControl(controls).add_to(map_)

@@ -89,9 +89,11 @@ def demo_db_url(make_database: Callable[[str], str]) -> str:
     settings = Settings()
     with Session(engine_for(url)) as session:
         load_demo(
-            session=session, data_dir=settings.data_dir, seed=settings.demo_seed,
+            session=session,
+            data_dir=settings.data_dir,
+            seed=settings.demo_seed,
             cell_area_m2=TEST_CELL_AREA_M2,
-        )  # fmt: skip
+        )
         session.commit()
     return url
 

@@ -20,7 +20,9 @@ def _external() -> str | None:
 
 
 @app.command("start")
-def start(port: Annotated[int | None, typer.Option(help="loopback port (default: free one)")] = None) -> None:
+def start(
+    port: Annotated[int | None, typer.Option(help="loopback port (default: free one)")] = None,
+) -> None:
     """Initialise (once) and start the embedded cluster on 127.0.0.1."""
     if _external():
         console.print("DATABASE_URL is set; the embedded cluster is not used.")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from grids.validate import Tolerances, ValidationReport, validate_boundaries
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -16,7 +17,6 @@ from api.geography.service import count_areas, read_level
 from grids.boundaries import BoundaryFileError, read_boundaries
 from grids.codes import LEVELS_TOP_DOWN, Level
 from grids.hierarchy import format_report, hierarchy_report
-from grids.validate import Tolerances, ValidationReport, validate_boundaries
 
 import_app = typer.Typer(help="Import boundary files (GeoJSON, GeoPackage, Shapefile).")
 grids_app = typer.Typer(help="Unit grid cells: generate and check the hierarchy.")
@@ -32,28 +32,45 @@ def import_boundaries(
     level: Annotated[Level, typer.Option(help="administrative level of the features")],
     code_field: Annotated[str, typer.Option(help="attribute holding the division code")] = "code",
     name_field: Annotated[str, typer.Option(help="attribute holding the name")] = "name",
-    parent_field: Annotated[str | None, typer.Option(help="attribute holding the parent code")] = None,
-    crs: Annotated[str | None, typer.Option(help="CRS to assume when the file declares none")] = None,
-    check_only: Annotated[bool, typer.Option("--check-only", help="validate and report only")] = False,
+    parent_field: Annotated[
+        str | None, typer.Option(help="attribute holding the parent code")
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="CRS to assume when the file declares none")
+    ] = None,
+    check_only: Annotated[
+        bool, typer.Option("--check-only", help="validate and report only")
+    ] = False,
     tolerance_m2: Annotated[float, typer.Option(help="overlap/gap/repair tolerance in m²")] = 1.0,
 ) -> None:
     """Validate a boundary file and, if clean, write it as a new generation."""
     try:
         frame = read_boundaries(
-            file, level=level, code_field=code_field, name_field=name_field,
-            parent_field=parent_field, crs=crs,
-        )  # fmt: skip
+            file,
+            level=level,
+            code_field=code_field,
+            name_field=name_field,
+            parent_field=parent_field,
+            crs=crs,
+        )
     except BoundaryFileError as exc:
         raise fail(f"{file}: {exc}", code=2) from exc
     tolerances = Tolerances(
-        repair_area_m2=tolerance_m2, overlap_m2=tolerance_m2, gap_m2=tolerance_m2,
+        repair_area_m2=tolerance_m2,
+        overlap_m2=tolerance_m2,
+        gap_m2=tolerance_m2,
         outside_parent_m2=tolerance_m2,
-    )  # fmt: skip
+    )
     with db_session() as session:
         report, generation = imports.import_level(
-            session=session, frame=frame, level=level, source=str(file), tolerances=tolerances,
-            check_only=check_only, max_vertices=get_settings().subdivide_max_vertices,
-        )  # fmt: skip
+            session=session,
+            frame=frame,
+            level=level,
+            source=str(file),
+            tolerances=tolerances,
+            check_only=check_only,
+            max_vertices=get_settings().subdivide_max_vertices,
+        )
         _print_report(report)
         if not report.ok:
             raise fail(f"{len(report.errors())} error(s); nothing was written", code=1)
@@ -61,7 +78,9 @@ def import_boundaries(
             console.print("check only: nothing was written")
             return
         session.commit()
-        console.print(f"imported {len(report.frame)} {level} feature(s) as generation {generation.id}")
+        console.print(
+            f"imported {len(report.frame)} {level} feature(s) as generation {generation.id}"
+        )
 
 
 @grids_app.command("generate")
@@ -128,11 +147,16 @@ def load_demo(*, districts: Path | None, cell_area_m2: float | None, force: bool
             progress.update(task, description=f"demo city: {message}")
 
         generation, loaded = imports.load_demo(
-            session=session, data_dir=settings.data_dir, seed=settings.demo_seed,
-            cell_area_m2=cell_area_m2 or settings.cell_area_m2, districts=frame,
-            districts_file=districts, force=force,
-            max_vertices=settings.subdivide_max_vertices, step=step,
-        )  # fmt: skip
+            session=session,
+            data_dir=settings.data_dir,
+            seed=settings.demo_seed,
+            cell_area_m2=cell_area_m2 or settings.cell_area_m2,
+            districts=frame,
+            districts_file=districts,
+            force=force,
+            max_vertices=settings.subdivide_max_vertices,
+            step=step,
+        )
         session.commit()
         counts = count_areas(session=session, generation=generation.id)
     verb = "loaded" if loaded else "already loaded (unchanged)"
@@ -141,10 +165,16 @@ def load_demo(*, districts: Path | None, cell_area_m2: float | None, force: bool
 
 
 def load_demo_command(
-    districts: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
-                         help="real district outlines to build on (e.g. the Beijing file)")] = None,
+    districts: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="real district outlines to build on (e.g. the Beijing file)",
+        ),
+    ] = None,
     cell_area_m2: Annotated[float | None, typer.Option(help="unit grid cell area in m²")] = None,
     force: Annotated[bool, typer.Option(help="rebuild even if this demo is loaded")] = False,
-) -> None:  # fmt: skip
+) -> None:
     """Build the demo city and load it (a new generation if one is loaded)."""
     load_demo(districts=districts, cell_area_m2=cell_area_m2, force=force)

@@ -30,11 +30,13 @@ def serve_command(host: HostOpt = None, port: PortOpt = None) -> None:
 
 
 def demo_command(
-    districts: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
-                         help="real district outlines to build on")] = None,
+    districts: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="real district outlines to build on"),
+    ] = None,
     host: HostOpt = None,
     port: PortOpt = None,
-) -> None:  # fmt: skip
+) -> None:
     """Load the demo city (if not loaded yet) and serve it."""
     load_demo(districts=districts, cell_area_m2=None, force=False)
     serve_command(host=host, port=port)

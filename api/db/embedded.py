@@ -208,15 +208,25 @@ class EmbeddedCluster:
             shutil.chown(pwfile, SERVER_USER, SERVER_USER)
         try:
             cmd = [
-                str(bindir / "initdb"), "-D", str(self.data_dir), "-U", DB_USER,
-                f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8", "--no-locale",
-            ]  # fmt: skip
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                DB_USER,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ]
             result = subprocess.run(self._as_owner(cmd), capture_output=True, text=True)
         finally:
             pwfile.unlink(missing_ok=True)
         if result.returncode != 0:
             raise EmbeddedDatabaseError(f"initdb failed:\n{result.stderr.strip()}")
-        info = ClusterInfo(port=free_port(), user=DB_USER, password=password, database=self.database)
+        info = ClusterInfo(
+            port=free_port(), user=DB_USER, password=password, database=self.database
+        )
         self._write_info(info)
         return info
 
@@ -269,9 +279,18 @@ class EmbeddedCluster:
         self._prepare_dirs()
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {self.run_dir}"
         cmd = [
-            str(find_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
-            "-w", "-t", str(START_TIMEOUT_S), "-o", options, "start",
-        ]  # fmt: skip
+            str(find_bindir() / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            str(START_TIMEOUT_S),
+            "-o",
+            options,
+            "start",
+        ]
         if _is_root() and not self.log_file.exists():
             self.log_file.touch()
             shutil.chown(self.log_file, SERVER_USER, SERVER_USER)
@@ -295,8 +314,17 @@ class EmbeddedCluster:
         if self._running_pid() is None:
             stale = self._clear_stale_pid()
             return stale or "not running"
-        cmd = [str(find_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w",
-               "-t", "60", "stop"]  # fmt: skip
+        cmd = [
+            str(find_bindir() / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            "60",
+            "stop",
+        ]
         result = subprocess.run(self._as_owner(cmd), capture_output=True, text=True, timeout=75)
         if result.returncode != 0:
             raise EmbeddedDatabaseError(f"pg_ctl stop failed:\n{result.stderr.strip()}")
@@ -339,4 +367,6 @@ def drop_database(admin_url: str, name: str) -> None:
         contextlib.suppress(psycopg.OperationalError),
         psycopg.connect(libpq_url(admin_url), autocommit=True, connect_timeout=10) as conn,
     ):
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

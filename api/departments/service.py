@@ -25,9 +25,13 @@ def read_departments(path: Path) -> list[dict[str, str | None]]:
     for line, row in enumerate(_read_csv(path), start=2):
         code = row["code"].strip()
         if code in seen:
-            raise InvalidInput(f"{path.name} line {line}: duplicate department code {code}", field="code")
+            raise InvalidInput(
+                f"{path.name} line {line}: duplicate department code {code}", field="code"
+            )
         if row["level"] not in ("district", "city"):
-            raise InvalidInput(f"{path.name} line {line}: level must be district or city", field="level")
+            raise InvalidInput(
+                f"{path.name} line {line}: level must be district or city", field="level"
+            )
         seen.add(code)
         rows.append({**row, "code": code, "district_code": row["district_code"] or None})
     return rows
@@ -39,10 +43,13 @@ def read_categories(path: Path) -> list[dict[str, str | None]]:
     codes = [r["code"] for r in rows]
     for line, row in enumerate(rows, start=2):
         if codes.count(row["code"]) > 1:
-            raise InvalidInput(f"{path.name} line {line}: duplicate category code {row['code']}", field="code")
+            raise InvalidInput(
+                f"{path.name} line {line}: duplicate category code {row['code']}", field="code"
+            )
         if row["parent_code"] and row["parent_code"] not in codes:
             raise InvalidInput(
-                f"{path.name} line {line}: unknown parent category {row['parent_code']}", field="parent_code"
+                f"{path.name} line {line}: unknown parent category {row['parent_code']}",
+                field="parent_code",
             )
     return [{**r, "parent_code": r["parent_code"] or None} for r in rows]
 

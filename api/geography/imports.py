@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
+from grids.validate import Tolerances, ValidationReport, validate_boundaries
 from sqlalchemy.orm import Session
 
 from api.departments.service import load_catalogues
@@ -15,7 +16,6 @@ from api.geography.models import Generation
 from api.geography.service import find_generation_by_fingerprint, load_levels, read_level
 from grids.cells import generate_cells
 from grids.codes import LEVELS_TOP_DOWN, PARENT_LEVEL, Level
-from grids.validate import Tolerances, ValidationReport, validate_boundaries
 
 DEMO_VERSION = "1"
 Step = Callable[[str], None]
@@ -46,15 +46,20 @@ def import_level(
 ) -> tuple[ValidationReport, Generation | None]:
     """Validate ``frame`` against the active parents; write a new generation only if clean."""
     report = validate_boundaries(
-        frame, level=level, parents=parents_of(session=session, level=level),
+        frame,
+        level=level,
+        parents=parents_of(session=session, level=level),
         tolerances=tolerances or Tolerances(),
-    )  # fmt: skip
+    )
     if check_only or not report.ok:
         return report, None
     generation = load_levels(
-        session=session, frames={level: report.frame}, description=f"import {level}",
-        source=source, max_vertices=max_vertices,
-    )  # fmt: skip
+        session=session,
+        frames={level: report.frame},
+        description=f"import {level}",
+        source=source,
+        max_vertices=max_vertices,
+    )
     return report, generation
 
 
@@ -67,9 +72,12 @@ def generate_grid(
         raise ValueError("no communities are loaded; import communities or load the demo first")
     cells = generate_cells(communities, cell_area_m2=cell_area_m2)
     return import_level(
-        session=session, frame=cells, level=Level.GRID,
-        source=f"grids generate cell_area_m2={cell_area_m2:g}", max_vertices=max_vertices,
-    )  # fmt: skip
+        session=session,
+        frame=cells,
+        level=Level.GRID,
+        source=f"grids generate cell_area_m2={cell_area_m2:g}",
+        max_vertices=max_vertices,
+    )
 
 
 def demo_fingerprint(*, seed: int, cell_area_m2: float, districts_file: Path | None) -> str:
@@ -94,7 +102,9 @@ def load_demo(
     """Build, validate and load the demo city; return (generation, whether it was loaded)."""
     from grids.demo import build_demo_city
 
-    fingerprint = demo_fingerprint(seed=seed, cell_area_m2=cell_area_m2, districts_file=districts_file)
+    fingerprint = demo_fingerprint(
+        seed=seed, cell_area_m2=cell_area_m2, districts_file=districts_file
+    )
     existing = find_generation_by_fingerprint(session=session, fingerprint=fingerprint)
     if existing is not None and not force:
         return existing, False
@@ -116,8 +126,12 @@ def load_demo(
     step("writing to PostGIS")
     source = f"demo seed={seed} districts={districts_file or 'synthetic'}"
     generation = load_levels(
-        session=session, frames=cleaned, description="demo city", source=source,
-        fingerprint=fingerprint, max_vertices=max_vertices,
+        session=session,
+        frames=cleaned,
+        description="demo city",
+        source=source,
+        fingerprint=fingerprint,
+        max_vertices=max_vertices,
         features={"roads": city.roads, "chiefs": city.chiefs, "zones": city.zones},
-    )  # fmt: skip
+    )
     return generation, True

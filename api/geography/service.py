@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, cast
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import CursorResult, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from api.db.geometry import to_db
@@ -41,7 +42,7 @@ def _in_generation(model: type[Area] | type[Road] | type[Chief] | type[LandUseZo
 def as_multipolygon(geom: BaseGeometry) -> BaseGeometry:
     """Polygon -> MultiPolygon (2-D); MultiPolygons pass through."""
     geom = shapely.force_2d(geom)
-    return shapely.MultiPolygon([geom]) if geom.geom_type == "Polygon" else geom
+    return shapely.MultiPolygon([geom]) if isinstance(geom, shapely.Polygon) else geom
 
 
 def _area_rows(frame: gpd.GeoDataFrame, level: Level, gen: int) -> list[dict[str, object]]:
@@ -51,11 +52,16 @@ def _area_rows(frame: gpd.GeoDataFrame, level: Level, gen: int) -> list[dict[str
     parents = frame["parent_code"] if "parent_code" in frame else pd.Series(None, index=frame.index)
     return [
         {
-            "level": str(level), "code": str(code), "name": str(name),
+            "level": str(level),
+            "code": str(code),
+            "name": str(name),
             "parent_code": None if parent is None or pd.isna(parent) else str(parent),
-            "area_m2": float(a), "geom": to_db(as_multipolygon(g)),
-            "generation_low": gen, "generation_high": gen, "synthetic": bool(syn),
-        }  # fmt: skip
+            "area_m2": float(a),
+            "geom": to_db(as_multipolygon(g)),
+            "generation_low": gen,
+            "generation_high": gen,
+            "synthetic": bool(syn),
+        }
         for code, name, parent, a, g, syn in zip(
             frame["code"], frame["name"], parents, areas, geoms, synthetic, strict=True
         )
@@ -71,7 +77,9 @@ def _carry_over(*, session: Session, prev: int | None, gen: int, levels: set[str
     session.execute(stmt.values(generation_high=gen))
 
 
-def _carry_over_features(*, session: Session, prev: int | None, gen: int, replaced: set[type]) -> None:
+def _carry_over_features(
+    *, session: Session, prev: int | None, gen: int, replaced: set[type]
+) -> None:
     if prev is None:
         return
     for model in (Road, Chief, LandUseZone):
@@ -91,7 +99,7 @@ def subdivide(*, session: Session, generation: int, max_vertices: int = 256) -> 
         ),
         {"n": max_vertices, "gen": generation},
     )
-    return int(result.rowcount or 0)
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def load_levels(
@@ -124,40 +132,54 @@ def load_levels(
     return generation
 
 
-def _write_features(*, session: Session, gen: int, features: Mapping[str, pd.DataFrame]) -> set[type]:
+def _as_multilinestring(geom: BaseGeometry) -> BaseGeometry:
+    geom = shapely.force_2d(geom)
+    return shapely.MultiLineString([geom]) if isinstance(geom, shapely.LineString) else geom
+
+
+def _road_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ref": r["id"], "name": r["name"], "kind": r["kind"], "street_code": r["street_code"],
+        "chief_ref": r["chief_id"], "geom": to_db(_as_multilinestring(r["geometry"])),
+    }  # fmt: skip
+
+
+def _chief_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {"ref": r["id"], "name": r["name"], "title": r["title"], "street_code": r["street_code"]}
+
+
+def _zone_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "code": r["code"], "kind": r["kind"], "name": r["name"],
+        "district_code": r["district_code"], "geom": to_db(as_multipolygon(r["geometry"])),
+    }  # fmt: skip
+
+
+FEATURES: dict[str, tuple[type[Road] | type[Chief] | type[LandUseZone], Any]] = {
+    "roads": (Road, _road_row),
+    "chiefs": (Chief, _chief_row),
+    "zones": (LandUseZone, _zone_row),
+}
+
+
+def _write_features(
+    *, session: Session, gen: int, features: Mapping[str, pd.DataFrame]
+) -> set[type]:
     replaced: set[type] = set()
-    versioned = {"generation_low": gen, "generation_high": gen}
-    if (roads := features.get("roads")) is not None:
-        replaced.add(Road)
+    for key, frame in features.items():
+        model, to_row = FEATURES[key]
+        replaced.add(model)
         rows = [
             {
-                "ref": r.id, "name": r.name, "kind": r.kind, "street_code": r.street_code,
-                "chief_ref": r.chief_id, "synthetic": bool(r.synthetic),
-                "geom": to_db(shapely.multilinestrings([r.geometry]) if r.geometry.geom_type == "LineString" else r.geometry),
-                **versioned,
-            }  # fmt: skip
-            for r in roads.itertuples()
+                **to_row(r),
+                "synthetic": bool(r.get("synthetic", False)),
+                "generation_low": gen,
+                "generation_high": gen,
+            }
+            for r in frame.to_dict("records")
         ]
         if rows:
-            session.execute(insert(Road), rows)
-    if (chiefs := features.get("chiefs")) is not None:
-        replaced.add(Chief)
-        rows = [
-            {"ref": c.id, "name": c.name, "title": c.title, "street_code": c.street_code,
-             "synthetic": bool(c.synthetic), **versioned}  # fmt: skip
-            for c in chiefs.itertuples()
-        ]
-        if rows:
-            session.execute(insert(Chief), rows)
-    if (zones := features.get("zones")) is not None:
-        replaced.add(LandUseZone)
-        rows = [
-            {"code": z.code, "kind": z.kind, "name": z.name, "district_code": z.district_code,
-             "synthetic": bool(z.synthetic), "geom": to_db(as_multipolygon(z.geometry)), **versioned}  # fmt: skip
-            for z in zones.itertuples()
-        ]
-        if rows:
-            session.execute(insert(LandUseZone), rows)
+            session.execute(insert(model), rows)
     return replaced
 
 
@@ -221,15 +243,24 @@ def areas_geojson(
         {
             "type": "Feature",
             "id": r.code,
-            "properties": {"code": r.code, "name": r.name, "parent_code": r.parent_code,
-                           "level": str(level), "synthetic": r.synthetic,
-                           "area_m2": round(r.area_m2, 1)},  # fmt: skip
+            "properties": {
+                "code": r.code,
+                "name": r.name,
+                "parent_code": r.parent_code,
+                "level": str(level),
+                "synthetic": r.synthetic,
+                "area_m2": round(r.area_m2, 1),
+            },
             "geometry": r.g,
         }
         for r in rows[:limit]
     ]
-    return {"type": "FeatureCollection", "generation": gen, "truncated": truncated,
-            "features": features}  # fmt: skip
+    return {
+        "type": "FeatureCollection",
+        "generation": gen,
+        "truncated": truncated,
+        "features": features,
+    }
 
 
 def find_generation_by_fingerprint(*, session: Session, fingerprint: str) -> Generation | None:

@@ -28,9 +28,13 @@ def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     try:
         x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
     except ValueError as exc:
-        raise InvalidInput("bbox must be four numbers: minlon,minlat,maxlon,maxlat", field="bbox") from exc
+        raise InvalidInput(
+            "bbox must be four numbers: minlon,minlat,maxlon,maxlat", field="bbox"
+        ) from exc
     if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
-        raise InvalidInput("bbox must satisfy -180<=minlon<maxlon<=180, -90<=minlat<maxlat<=90", field="bbox")
+        raise InvalidInput(
+            "bbox must satisfy -180<=minlon<maxlon<=180, -90<=minlat<maxlat<=90", field="bbox"
+        )
     return x0, y0, x1, y1
 
 
@@ -56,13 +60,22 @@ def areas(
     """Areas of one level as a GeoJSON FeatureCollection (grid cells need a bbox)."""
     box = parse_bbox(bbox)
     if level is Level.GRID and box is None:
-        raise InvalidInput("grid cells are served per bbox; give bbox=minlon,minlat,maxlon,maxlat", field="bbox")
-    if generation is not None and service.get_generation(session=session, generation_id=generation) is None:
+        raise InvalidInput(
+            "grid cells are served per bbox; give bbox=minlon,minlat,maxlon,maxlat", field="bbox"
+        )
+    if (
+        generation is not None
+        and service.get_generation(session=session, generation_id=generation) is None
+    ):
         raise NotFound(f"generation {generation} does not exist", field="generation")
     return service.areas_geojson(
-        session=session, level=level, generation=generation, bbox=box,
-        simplify_m=simplify_m, limit=settings.max_features_per_response,
-    )  # fmt: skip
+        session=session,
+        level=level,
+        generation=generation,
+        bbox=box,
+        simplify_m=simplify_m,
+        limit=settings.max_features_per_response,
+    )
 
 
 @router.get("/departments", response_model=list[DepartmentPublic])

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep, SettingsDep
 from api.geography import service
-from geo.maps import Basemap, city_map
+from geo.maps import Basemap, city_map, render, titled
 from grids.codes import Level
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -25,14 +25,9 @@ def city(session: SessionDep, settings: SettingsDep, generation: int | None = No
         )
         for level, simplify in ((Level.DISTRICT, 5.0), (Level.STREET, 3.0), (Level.COMMUNITY, 2.0))
     }
-    basemap = Basemap(settings.tile_url, settings.tile_attribution or "") if settings.tile_url else None
+    basemap = (
+        Basemap(settings.tile_url, settings.tile_attribution or "") if settings.tile_url else None
+    )
     grid_url = f"/api/areas?level=grid&generation={gen}" if gen is not None else None
     map_ = city_map(layers=layers, grid_url=grid_url, assets_url=ASSETS_URL, basemap=basemap)
-    map_.get_root().header.add_child(_title("gridwhistle 城市网格图"))
-    return HTMLResponse(map_.get_root().render())
-
-
-def _title(text: str):  # type: ignore[no-untyped-def]
-    from branca.element import Element
-
-    return Element(f"<title>{text}</title>")
+    return HTMLResponse(render(titled(map_, "gridwhistle 城市网格图")))

@@ -42,8 +42,10 @@ def test_each_import_makes_a_new_generation_and_carries_other_levels(db_session:
 
 def test_old_generations_stay_readable(db_session: Session) -> None:
     g1 = _load(db_session, Level.DISTRICT, two_districts())
-    moved = frame(Level.DISTRICT, [("110102", "西城区", box(0.4, 0, 1, 1)),
-                                   ("110106", "丰台区", box(0, 0, 0.4, 1))])  # fmt: skip
+    moved = frame(
+        Level.DISTRICT,
+        [("110102", "西城区", box(0.4, 0, 1, 1)), ("110106", "丰台区", box(0, 0, 0.4, 1))],
+    )
     g2 = _load(db_session, Level.DISTRICT, moved)
     old = read_level(session=db_session, level=Level.DISTRICT, generation=g1)
     new = read_level(session=db_session, level=Level.DISTRICT)

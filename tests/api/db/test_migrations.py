@@ -49,8 +49,9 @@ def test_models_and_migrations_agree(empty_db_url: str) -> None:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = [
-            d for d in compare_metadata(context, Base.metadata)
+            d
+            for d in compare_metadata(context, Base.metadata)
             if not (d[0] == "remove_table" and d[1].name == "spatial_ref_sys")
-        ]  # fmt: skip
+        ]
     engine.dispose()
     assert diff == []

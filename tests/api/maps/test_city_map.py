@@ -1,0 +1,52 @@
+"""The city map page: rendered HTML and a real headless Chromium run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from api.app import create_app
+from api.config import Settings
+from api.db.session import engine_for
+from tests.browser import browser_page, chromium_or_skip, serve
+
+
+def test_city_map_html_uses_only_local_assets(demo_client) -> None:
+    r = demo_client.get("/maps/city")
+    assert r.status_code == 200
+    html = r.text
+    assert "/static/vendor/leaflet/leaflet.js" in html
+    assert "/static/vendor/leaflet/leaflet.css" in html
+    external = re.findall(r"""(?:src|href)=["'](https?://[^"']+)""", html)
+    assert external == []
+    for label in ("区", "街道/乡镇", "社区/村", "网格"):
+        assert label in html
+    assert "广安门外街道" in html and "太平桥街道" in html
+    assert demo_client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+
+
+@pytest.mark.browser
+def test_city_map_draws_in_chromium_without_errors_or_foreign_requests(
+    demo_db_url: str, artifacts: Path
+) -> None:
+    chromium = chromium_or_skip()
+    app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
+    with serve(app) as base, browser_page(chromium) as (page, log):
+        page.goto(f"{base}/maps/city", wait_until="networkidle")  # type: ignore[attr-defined]
+        page.wait_for_selector("path.leaflet-interactive")  # type: ignore[attr-defined]
+        drawn = page.locator("path.leaflet-interactive").count()  # type: ignore[attr-defined]
+        # zoom in on the 西城/丰台 line: grid cells are fetched for the visible bbox
+        page.evaluate(  # type: ignore[attr-defined]
+            "() => { const m = Object.values(window).find(v => v && v._leaflet_id && v.setView);"
+            " m.setView([39.890, 116.320], 16); }"
+        )
+        page.wait_for_function(  # type: ignore[attr-defined]
+            f"document.querySelectorAll('path.leaflet-interactive').length > {drawn}", timeout=15000
+        )
+        page.screenshot(path=str(artifacts / "city_map.png"))  # type: ignore[attr-defined]
+    assert drawn > 50
+    assert log.console_errors == []
+    assert log.foreign_hosts() == set()
+    assert any("/api/areas?level=grid" in u and "bbox=" in u for u in log.requests)

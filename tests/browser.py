@@ -1,0 +1,90 @@
+"""Helpers for tests in real headless Chromium (Debian's, driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from api.db.embedded import free_port
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_or_skip() -> str:
+    """Path of Debian's chromium (make test installs it), or skip."""
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.skip("chromium is not installed (make test installs it)")
+    return path
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a free loopback port in a thread; yield its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@dataclass
+class PageLog:
+    """What a page did: console errors, page errors, every requested URL."""
+
+    console_errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def foreign_hosts(self) -> set[str]:
+        """Hosts other than 127.0.0.1 that the page contacted (data: URLs ignored)."""
+        hosts = {
+            urlparse(u).hostname for u in self.requests if not u.startswith(("data:", "blob:"))
+        }
+        return {h or "" for h in hosts} - {"127.0.0.1"}
+
+
+@contextmanager
+def browser_page(executable: str) -> Iterator[tuple[object, PageLog]]:
+    """A fresh headless Chromium page whose console errors and requests are logged."""
+    from playwright.sync_api import sync_playwright
+
+    log = PageLog()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on(
+                "console",
+                lambda m: log.console_errors.append(m.text) if m.type == "error" else None,
+            )
+            page.on("pageerror", lambda e: log.console_errors.append(str(e)))
+            page.on("request", lambda r: log.requests.append(r.url))
+            yield page, log
+        finally:
+            browser.close()
