@@ -25,6 +25,16 @@ def _quiet(_message: str) -> None:
     return None
 
 
+def with_flags(cleaned: gpd.GeoDataFrame, original: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Carry the ``synthetic`` flag of ``original`` (by code) onto validated features."""
+    if "synthetic" not in original:
+        return cleaned.assign(synthetic=False)
+    flags = dict(zip(original["code"], original["synthetic"], strict=True))
+    out = cleaned.copy()
+    out["synthetic"] = [bool(flags.get(code, False)) for code in out["code"]]
+    return out
+
+
 def parents_of(*, session: Session, level: Level) -> gpd.GeoDataFrame | None:
     """The active parent level of ``level`` (None for districts or when none is loaded)."""
     parent = PARENT_LEVEL[level]
@@ -55,7 +65,7 @@ def import_level(
         return report, None
     generation = load_levels(
         session=session,
-        frames={level: report.frame},
+        frames={level: with_flags(report.frame, frame)},
         description=f"import {level}",
         source=source,
         max_vertices=max_vertices,
@@ -120,7 +130,7 @@ def load_demo(
         )
         if not report.ok:
             raise ValueError(f"demo {level} failed validation:\n{report.to_text()}")
-        cleaned[level] = report.frame
+        cleaned[level] = with_flags(report.frame, frames[level])
     step("loading catalogues")
     load_catalogues(session=session, data_dir=data_dir)
     step("writing to PostGIS")

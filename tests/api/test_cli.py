@@ -1,0 +1,105 @@
+"""The gridwhistle command line against a throwaway PostGIS database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from api.cli import app
+from api.config import get_settings
+from api.db.session import engine_for
+from tests.conftest import real_districts_or_skip
+from tests.grids.geometries import EAST_NEIGHBOUR, OVERLAPPING_EAST, SQUARE, boundary_frame
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(make_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database that DATABASE_URL points the CLI at."""
+    url = make_database(f"cli{id(monkeypatch) % 100000}")
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+    engine_for(url).dispose()
+
+
+def _scalar(url: str, sql: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(text(sql)).scalar_one()
+    engine.dispose()
+    return int(value)
+
+
+def _invoke(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args))
+
+
+def test_import_real_districts_check_only_then_for_real(cli_db: str) -> None:
+    path = str(real_districts_or_skip())
+    args = ["import", "boundaries", path, "--level", "district", "--code-field", "adcode"]
+    checked = _invoke(*args, "--check-only")
+    assert checked.exit_code == 0, checked.output
+    assert "nothing was written" in checked.output
+    assert "110106" in checked.output  # the repaired sliver is reported by code
+    assert _scalar(cli_db, "SELECT count(*) FROM generations") == 0
+    first = _invoke(*args)
+    assert first.exit_code == 0, first.output
+    assert "generation 1" in first.output
+    second = _invoke(*args)
+    assert "generation 2" in second.output
+    assert _scalar(cli_db, "SELECT count(*) FROM areas WHERE generation_high = 2") == 3
+    assert _scalar(cli_db, "SELECT count(*) FROM areas WHERE generation_high = 1") == 3
+
+
+def test_invalid_file_exits_non_zero_and_writes_nothing(cli_db: str, tmp_path: Path) -> None:
+    bad = tmp_path / "overlap.geojson"
+    boundary_frame(("110101", SQUARE), ("110102", OVERLAPPING_EAST)).to_file(bad)
+    result = _invoke("import", "boundaries", str(bad), "--level", "district")
+    assert result.exit_code == 1
+    assert "overlap" in result.output and "110101" in result.output
+    assert "nothing was written" in result.output
+    assert _scalar(cli_db, "SELECT count(*) FROM areas") == 0
+
+
+def test_projected_crs_is_refused(cli_db: str, tmp_path: Path) -> None:
+    projected = tmp_path / "projected.gpkg"
+    boundary_frame(("110101", SQUARE)).to_crs("EPSG:4548").to_file(projected)
+    result = _invoke("import", "boundaries", str(projected), "--level", "district")
+    assert result.exit_code == 2
+    assert "geographic" in result.output.lower() or "projected" in result.output.lower()
+    assert _scalar(cli_db, "SELECT count(*) FROM areas") == 0
+
+
+def test_missing_crs_needs_a_declared_one(cli_db: str, tmp_path: Path) -> None:
+    frame = boundary_frame(("110101", SQUARE), ("110102", EAST_NEIGHBOUR))
+    frame = frame.set_crs(None, allow_override=True)
+    bare = tmp_path / "bare.shp"
+    frame.to_file(bare)
+    refused = _invoke("import", "boundaries", str(bare), "--level", "district")
+    assert refused.exit_code == 2, refused.output
+    assert "crs" in refused.output.lower()
+    declared = _invoke(
+        "import", "boundaries", str(bare), "--level", "district", "--crs", "EPSG:4326"
+    )
+    assert declared.exit_code == 0, declared.output
+    assert _scalar(cli_db, "SELECT count(*) FROM areas") == 2
+
+
+def test_grids_check_and_generate_need_data(cli_db: str) -> None:
+    empty = _invoke("grids", "check")
+    assert empty.exit_code == 1 and "no boundaries" in empty.output
+    generate = _invoke("grids", "generate")
+    assert generate.exit_code == 1 and "no communities" in generate.output
+
+
+def test_db_url_prints_database_url(cli_db: str) -> None:
+    result = _invoke("db", "url")
+    assert result.exit_code == 0
+    assert result.output.strip() == cli_db
