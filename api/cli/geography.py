@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from grids.validate import Tolerances, ValidationReport, validate_boundaries
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -17,6 +16,7 @@ from api.geography.service import count_areas, read_level
 from grids.boundaries import BoundaryFileError, read_boundaries
 from grids.codes import LEVELS_TOP_DOWN, Level
 from grids.hierarchy import format_report, hierarchy_report
+from grids.validate import Tolerances, ValidationReport, validate_boundaries
 
 import_app = typer.Typer(help="Import boundary files (GeoJSON, GeoPackage, Shapefile).")
 grids_app = typer.Typer(help="Unit grid cells: generate and check the hierarchy.")

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
-from grids.validate import Tolerances, ValidationReport, validate_boundaries
 from sqlalchemy.orm import Session
 
 from api.departments.service import load_catalogues
@@ -16,6 +15,7 @@ from api.geography.models import Generation
 from api.geography.service import find_generation_by_fingerprint, load_levels, read_level
 from grids.cells import generate_cells
 from grids.codes import LEVELS_TOP_DOWN, PARENT_LEVEL, Level
+from grids.validate import Tolerances, ValidationReport, validate_boundaries
 
 DEMO_VERSION = "1"
 Step = Callable[[str], None]
