@@ -8,6 +8,7 @@ Gauss-Kruger CM 117E, which covers Beijing.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, overload
 
 import numpy as np
 import shapely
@@ -23,31 +24,41 @@ def _transformer(src: int, dst: int) -> Transformer:
     return Transformer.from_crs(CRS.from_epsg(src), CRS.from_epsg(dst), always_xy=True)
 
 
-def _transform(geoms: np.ndarray, src: int, dst: int) -> np.ndarray:
+def _transform(geoms: Any, src: int, dst: int) -> Any:
     tr = _transformer(src, dst)
 
     def fn(coords: np.ndarray) -> np.ndarray:
         x, y = tr.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
+    if not isinstance(geoms, BaseGeometry):
+        geoms = np.asarray(geoms, dtype=object)
     return shapely.transform(geoms, fn)
 
 
-def to_metric(geoms: BaseGeometry | np.ndarray) -> np.ndarray:
-    """Project lon/lat geometries (EPSG:4326) to EPSG:4548 metres (vectorised)."""
-    return _transform(np.asarray(geoms, dtype=object), STORAGE_SRID, METRIC_SRID)
+@overload
+def to_metric(geoms: BaseGeometry) -> BaseGeometry: ...
+@overload
+def to_metric(geoms: np.ndarray) -> np.ndarray: ...
+def to_metric(geoms: BaseGeometry | np.ndarray) -> BaseGeometry | np.ndarray:
+    """Project lon/lat geometries (EPSG:4326) to EPSG:4548 metres (scalar or vectorised)."""
+    return _transform(geoms, STORAGE_SRID, METRIC_SRID)
 
 
-def to_storage(geoms: BaseGeometry | np.ndarray) -> np.ndarray:
-    """Project EPSG:4548 geometries back to lon/lat EPSG:4326 (vectorised)."""
-    return _transform(np.asarray(geoms, dtype=object), METRIC_SRID, STORAGE_SRID)
+@overload
+def to_storage(geoms: BaseGeometry) -> BaseGeometry: ...
+@overload
+def to_storage(geoms: np.ndarray) -> np.ndarray: ...
+def to_storage(geoms: BaseGeometry | np.ndarray) -> BaseGeometry | np.ndarray:
+    """Project EPSG:4548 geometries back to lon/lat EPSG:4326 (scalar or vectorised)."""
+    return _transform(geoms, METRIC_SRID, STORAGE_SRID)
 
 
 def area_m2(geoms: BaseGeometry | np.ndarray) -> np.ndarray:
     """Area in square metres of lon/lat geometries (vectorised)."""
-    return np.asarray(shapely.area(to_metric(geoms)), dtype=float)
+    return np.asarray(shapely.area(_transform(geoms, STORAGE_SRID, METRIC_SRID)), dtype=float)
 
 
 def length_m(geoms: BaseGeometry | np.ndarray) -> np.ndarray:
     """Length in metres of lon/lat geometries (vectorised)."""
-    return np.asarray(shapely.length(to_metric(geoms)), dtype=float)
+    return np.asarray(shapely.length(_transform(geoms, STORAGE_SRID, METRIC_SRID)), dtype=float)

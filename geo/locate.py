@@ -1,0 +1,249 @@
+"""Locate points and footprints in the administrative hierarchy (in-process, STRtree).
+
+Rules (the PostGIS implementation in ``api/geography/locate.py`` follows the same ones):
+
+* A point belongs to an area when it lies within ``EDGE_TOLERANCE_DEG`` (1e-9 degrees, about
+  0.1 mm) of it, so a point on a shared edge or vertex has several candidates; the one with
+  the **smallest code** wins. A point therefore resolves to exactly one area per level, never
+  zero or two, and both implementations agree.
+* The deepest loaded level is resolved first (grid cell); community, street and district
+  follow from the code prefixes. Where no cell covers the point (e.g. a district without a
+  grid yet), the next level up is tried.
+* With an accuracy radius, the disc around the point (in EPSG:4548 metres) is intersected
+  with the streets; every street it reaches is a candidate with its share of the disc's
+  area inside the jurisdiction (shares sum to 1); more than one candidate is ``ambiguous``.
+* A line or polygon footprint resolves to every street it overlaps with its share of the
+  footprint's length or area (metres); a street touched only along an edge or at a point
+  (zero length/area) is not a party. The lead street has the largest share; ties go to the
+  smallest code. More than one street is a ``joint`` case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo.crs import to_metric, to_storage
+from grids.codes import CODE_LENGTH, LEVELS_TOP_DOWN, Level
+
+EDGE_TOLERANCE_DEG = 1e-9
+MIN_SHARE = 1e-9
+DISC_QUAD_SEGS = 32
+
+
+class OutsideJurisdiction(ValueError):
+    """The position is outside every district; names the nearest one and the distance."""
+
+    def __init__(self, *, nearest_code: str, nearest_name: str, distance_m: float) -> None:
+        super().__init__(
+            f"outside every district; nearest is {nearest_name} ({nearest_code}), "
+            f"{distance_m:,.0f} m away"
+        )
+        self.nearest_code = nearest_code
+        self.nearest_name = nearest_name
+        self.distance_m = distance_m
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    """An area by code and name."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class StreetShare:
+    """A street and its share of a disc or footprint."""
+
+    code: str
+    name: str
+    district_code: str
+    share: float
+
+
+@dataclass(frozen=True)
+class PointLocation:
+    """Where a point lies: one area per level, plus ambiguity when an accuracy is given."""
+
+    lon: float
+    lat: float
+    district: AreaRef
+    street: AreaRef | None
+    community: AreaRef | None
+    grid: AreaRef | None
+    generation: int
+    ambiguous: bool = False
+    candidates: tuple[StreetShare, ...] = ()
+
+
+@dataclass(frozen=True)
+class FootprintLocation:
+    """The streets a line or polygon touches, with shares, the lead and the joint flag."""
+
+    streets: tuple[StreetShare, ...]
+    generation: int
+
+    @property
+    def lead(self) -> StreetShare:
+        """The street with the largest share (smallest code on ties)."""
+        return self.streets[0]
+
+    @property
+    def joint(self) -> bool:
+        """True when more than one street is a party."""
+        return len(self.streets) > 1
+
+
+def rank_shares(shares: list[StreetShare]) -> tuple[StreetShare, ...]:
+    """Order by share (largest first, rounded to 1e-9), then code; drop zero shares."""
+    kept = [s for s in shares if s.share > MIN_SHARE]
+    return tuple(sorted(kept, key=lambda s: (-round(s.share, 9), s.code)))
+
+
+class _LevelIndex:
+    """One level's areas with an STRtree."""
+
+    def __init__(self, frame: gpd.GeoDataFrame) -> None:
+        ordered = frame.sort_values("code")
+        self.codes = ordered["code"].astype(str).to_numpy()
+        self.names = ordered["name"].astype(str).to_numpy()
+        self.geoms = ordered.geometry.to_numpy()
+        self.tree = shapely.STRtree(self.geoms)
+        self.by_code = {c: i for i, c in enumerate(self.codes)}
+
+    def covering(self, points: np.ndarray) -> np.ndarray:
+        """Index of the covering area per point (smallest code on edges); -1 when none."""
+        hits = self.tree.query(points, predicate="dwithin", distance=EDGE_TOLERANCE_DEG)
+        result = np.full(len(points), -1, dtype=np.int64)
+        if hits.shape[1] == 0:
+            return result
+        # codes are sorted, so the smallest tree index is the smallest code
+        order = np.lexsort((hits[1], hits[0]))
+        inputs, trees = hits[0][order], hits[1][order]
+        first = np.r_[True, inputs[1:] != inputs[:-1]]
+        result[inputs[first]] = trees[first]
+        return result
+
+    def ref(self, code: str) -> AreaRef | None:
+        i = self.by_code.get(code)
+        return None if i is None else AreaRef(code, str(self.names[i]))
+
+
+class Locator:
+    """Point and footprint location over one generation's areas (pure, in memory)."""
+
+    def __init__(self, levels: Mapping[Level, gpd.GeoDataFrame], *, generation: int) -> None:
+        self.generation = generation
+        self.index = {lvl: _LevelIndex(f) for lvl, f in levels.items() if not f.empty}
+        if Level.DISTRICT not in self.index:
+            raise ValueError("a locator needs at least the district level")
+        self._deepest_first = [lvl for lvl in reversed(LEVELS_TOP_DOWN) if lvl in self.index]
+
+    # -- points --------------------------------------------------------------------------
+    def locate_codes(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+        """Batch: the code of the deepest covering area per point ("" when outside)."""
+        points = np.asarray(
+            shapely.points(np.asarray(lons, float), np.asarray(lats, float)), dtype=object
+        )
+        codes = np.array([""] * len(points), dtype=object)
+        pending = np.arange(len(points))
+        for level in self._deepest_first:
+            if len(pending) == 0:
+                break
+            index = self.index[level]
+            found = index.covering(points[pending])
+            hit = found >= 0
+            codes[pending[hit]] = index.codes[found[hit]]
+            pending = pending[~hit]
+        return codes
+
+    def locate_point(
+        self, lon: float, lat: float, *, accuracy_m: float | None = None
+    ) -> PointLocation:
+        """One point: an area per level, and the candidate streets of its accuracy disc."""
+        code = str(self.locate_codes(np.array([lon]), np.array([lat]))[0])
+        if not code:
+            raise self._outside(lon, lat)
+        refs = {lvl: self._ancestor(code, lvl) for lvl in LEVELS_TOP_DOWN}
+        district = refs[Level.DISTRICT]
+        assert district is not None
+        candidates: tuple[StreetShare, ...] = ()
+        if accuracy_m and accuracy_m > 0 and Level.STREET in self.index:
+            candidates = self.disc_shares(lon, lat, accuracy_m)
+        return PointLocation(
+            lon=lon,
+            lat=lat,
+            district=district,
+            street=refs[Level.STREET],
+            community=refs[Level.COMMUNITY],
+            grid=refs[Level.GRID],
+            generation=self.generation,
+            ambiguous=len(candidates) > 1,
+            candidates=candidates,
+        )
+
+    def _ancestor(self, code: str, level: Level) -> AreaRef | None:
+        length = CODE_LENGTH[level]
+        if len(code) < length or level not in self.index:
+            return None
+        return self.index[level].ref(code[:length])
+
+    def _outside(self, lon: float, lat: float) -> OutsideJurisdiction:
+        districts = self.index[Level.DISTRICT]
+        point_m = to_metric(shapely.Point(lon, lat))
+        distances = shapely.distance(to_metric(districts.geoms), point_m)
+        i = int(np.argmin(distances))
+        return OutsideJurisdiction(
+            nearest_code=str(districts.codes[i]),
+            nearest_name=str(districts.names[i]),
+            distance_m=float(distances[i]),
+        )
+
+    # -- discs and footprints ------------------------------------------------------------
+    def disc_shares(self, lon: float, lat: float, radius_m: float) -> tuple[StreetShare, ...]:
+        """Streets reached by the accuracy disc, with their share of its covered area."""
+        centre = to_metric(shapely.Point(lon, lat))
+        disc_m = shapely.buffer(centre, radius_m, quad_segs=DISC_QUAD_SEGS)
+        return self._shares(disc_m, measure=shapely.area)
+
+    def locate_footprint(self, geom: BaseGeometry) -> FootprintLocation:
+        """Streets a line or polygon (lon/lat) overlaps, with length or area shares."""
+        if Level.STREET not in self.index:
+            raise ValueError("no streets are loaded")
+        geom_m = to_metric(geom)
+        measure = (
+            shapely.length if geom.geom_type in ("LineString", "MultiLineString") else shapely.area
+        )
+        streets = self._shares(geom_m, measure=measure)
+        if not streets:
+            centroid = shapely.centroid(geom)
+            raise self._outside(float(centroid.x), float(centroid.y))
+        return FootprintLocation(streets=streets, generation=self.generation)
+
+    def _shares(self, geom_m: BaseGeometry, *, measure) -> tuple[StreetShare, ...]:  # type: ignore[no-untyped-def]
+        streets = self.index[Level.STREET]
+        geom_ll = to_storage(geom_m)
+        candidates = streets.tree.query(geom_ll, predicate="intersects")
+        if len(candidates) == 0:
+            return ()
+        parts = shapely.intersection(to_metric(streets.geoms[candidates]), geom_m)
+        sizes = np.asarray(measure(parts), dtype=float)
+        total = float(sizes.sum())
+        if total <= 0:
+            return ()
+        shares = [
+            StreetShare(
+                code=str(streets.codes[i]),
+                name=str(streets.names[i]),
+                district_code=str(streets.codes[i])[:6],
+                share=float(size / total),
+            )
+            for i, size in zip(candidates, sizes, strict=True)
+        ]
+        return rank_shares(shares)
