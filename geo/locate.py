@@ -210,29 +210,28 @@ class Locator:
         """Streets reached by the accuracy disc, with their share of its covered area."""
         centre = to_metric(shapely.Point(lon, lat))
         disc_m = shapely.buffer(centre, radius_m, quad_segs=DISC_QUAD_SEGS)
-        return self._shares(disc_m, measure=shapely.area)
+        return self._shares(to_storage(disc_m), measure=shapely.area)
 
     def locate_footprint(self, geom: BaseGeometry) -> FootprintLocation:
         """Streets a line or polygon (lon/lat) overlaps, with length or area shares."""
         if Level.STREET not in self.index:
             raise ValueError("no streets are loaded")
-        geom_m = to_metric(geom)
         measure = (
             shapely.length if geom.geom_type in ("LineString", "MultiLineString") else shapely.area
         )
-        streets = self._shares(geom_m, measure=measure)
+        streets = self._shares(geom, measure=measure)
         if not streets:
             centroid = shapely.centroid(geom)
             raise self._outside(float(centroid.x), float(centroid.y))
         return FootprintLocation(streets=streets, generation=self.generation)
 
-    def _shares(self, geom_m: BaseGeometry, *, measure) -> tuple[StreetShare, ...]:  # type: ignore[no-untyped-def]
+    def _shares(self, geom_ll: BaseGeometry, *, measure) -> tuple[StreetShare, ...]:  # type: ignore[no-untyped-def]
         streets = self.index[Level.STREET]
-        geom_ll = to_storage(geom_m)
         candidates = streets.tree.query(geom_ll, predicate="intersects")
         if len(candidates) == 0:
             return ()
-        parts = shapely.intersection(to_metric(streets.geoms[candidates]), geom_m)
+        # intersect in lon/lat (exact shared edges), then measure in metres
+        parts = to_metric(shapely.intersection(streets.geoms[candidates], geom_ll))
         sizes = np.asarray(measure(parts), dtype=float)
         total = float(sizes.sum())
         if total <= 0:

@@ -1,0 +1,165 @@
+"""Locate points and footprints with PostGIS, by the same rules as ``geo.locate``.
+
+The subdivided ``area_parts`` narrow the candidates through their GiST index; the final
+test runs on the full area geometry, so both implementations see the same polygons.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.geography.service import active_generation
+from geo.locate import (
+    DISC_QUAD_SEGS,
+    EDGE_TOLERANCE_DEG,
+    AreaRef,
+    FootprintLocation,
+    OutsideJurisdiction,
+    PointLocation,
+    StreetShare,
+    rank_shares,
+)
+from grids.codes import CODE_LENGTH, LEVELS_TOP_DOWN, Level
+
+IN_GENERATION = "a.generation_low <= :gen AND a.generation_high >= :gen"
+
+POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+
+_DEEPEST = text(
+    "SELECT a.code FROM area_parts p JOIN areas a ON a.id = p.area_id "
+    f"WHERE {IN_GENERATION} AND ST_DWithin(p.geom, {POINT}, :eps) "
+    f"AND ST_DWithin(a.geom, {POINT}, :eps) "
+    "ORDER BY length(a.code) DESC, a.code LIMIT 1"
+)
+
+_NAMES = text(
+    f"SELECT a.level, a.code, a.name FROM areas a WHERE {IN_GENERATION} AND a.code = ANY(:codes)"
+)
+
+_NEAREST_DISTRICT = text(
+    "SELECT a.code, a.name, ST_Distance(ST_Transform(a.geom, 4548), "
+    "ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 4548)) AS d "
+    f"FROM areas a WHERE a.level = 'district' AND {IN_GENERATION} ORDER BY d, a.code LIMIT 1"
+)
+
+_SHARES = text(
+    "WITH ll AS (SELECT ST_GeomFromEWKB(decode(:geom, 'hex')) AS g) "
+    "SELECT a.code, a.name, {measure}(ST_Transform(ST_Intersection(a.geom, ll.g), 4548)) AS size "
+    f"FROM areas a, ll WHERE a.level = 'street' AND {IN_GENERATION} "
+    "AND ST_Intersects(a.geom, ll.g) ORDER BY a.code"
+)
+
+
+def _generation(session: Session, generation: int | None) -> int:
+    gen = generation if generation is not None else active_generation(session=session)
+    if gen is None:
+        raise LookupError("no boundaries are loaded")
+    return gen
+
+
+def _outside(session: Session, lon: float, lat: float, gen: int) -> OutsideJurisdiction:
+    row = session.execute(_NEAREST_DISTRICT, {"lon": lon, "lat": lat, "gen": gen}).one()
+    return OutsideJurisdiction(nearest_code=row.code, nearest_name=row.name, distance_m=row.d)
+
+
+def locate_point(
+    *,
+    session: Session,
+    lon: float,
+    lat: float,
+    accuracy_m: float | None = None,
+    generation: int | None = None,
+) -> PointLocation:
+    """One point: an area per level and, with an accuracy, the candidate streets."""
+    gen = _generation(session, generation)
+    params = {"lon": lon, "lat": lat, "gen": gen, "eps": EDGE_TOLERANCE_DEG}
+    code = session.scalar(_DEEPEST, params)
+    if code is None:
+        raise _outside(session, lon, lat, gen)
+    prefixes = [
+        code[: CODE_LENGTH[lvl]] for lvl in LEVELS_TOP_DOWN if len(code) >= CODE_LENGTH[lvl]
+    ]
+    rows = session.execute(_NAMES, {"codes": prefixes, "gen": gen}).all()
+    refs: dict[str, AreaRef] = {r.level: AreaRef(r.code, r.name) for r in rows}
+    candidates: tuple[StreetShare, ...] = ()
+    if accuracy_m and accuracy_m > 0:
+        candidates = disc_shares(
+            session=session, lon=lon, lat=lat, radius_m=accuracy_m, generation=gen
+        )
+    return PointLocation(
+        lon=lon,
+        lat=lat,
+        district=refs[Level.DISTRICT],
+        street=refs.get(Level.STREET),
+        community=refs.get(Level.COMMUNITY),
+        grid=refs.get(Level.GRID),
+        generation=gen,
+        ambiguous=len(candidates) > 1,
+        candidates=candidates,
+    )
+
+
+def _shares(session: Session, ewkb_hex: str, measure: str, gen: int) -> tuple[StreetShare, ...]:
+    rows = session.execute(
+        text(_SHARES.text.format(measure=measure)), {"geom": ewkb_hex, "gen": gen}
+    ).all()
+    total = float(sum(r.size for r in rows))
+    if total <= 0:
+        return ()
+    return rank_shares(
+        [StreetShare(r.code, r.name, r.code[:6], float(r.size) / total) for r in rows]
+    )
+
+
+def disc_shares(
+    *, session: Session, lon: float, lat: float, radius_m: float, generation: int | None = None
+) -> tuple[StreetShare, ...]:
+    """Streets reached by the accuracy disc, with their share of its covered area."""
+    gen = _generation(session, generation)
+    disc = session.scalar(
+        text(
+            "SELECT encode(ST_AsEWKB(ST_Transform(ST_Buffer(ST_Transform("
+            f"{POINT}, 4548), :r, 'quad_segs={DISC_QUAD_SEGS}'), 4326)), 'hex')"
+        ),
+        {"lon": lon, "lat": lat, "r": radius_m},
+    )
+    return _shares(session, str(disc), "ST_Area", gen)
+
+
+def locate_footprint(
+    *, session: Session, geom: BaseGeometry, generation: int | None = None
+) -> FootprintLocation:
+    """Streets a line or polygon (lon/lat) overlaps, with length or area shares."""
+    gen = _generation(session, generation)
+    ewkb_hex = shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True)
+    measure = "ST_Length" if geom.geom_type in ("LineString", "MultiLineString") else "ST_Area"
+    streets = _shares(session, ewkb_hex, measure, gen)
+    if not streets:
+        centroid = geom.centroid
+        raise _outside(session, float(centroid.x), float(centroid.y), gen)
+    return FootprintLocation(streets=streets, generation=gen)
+
+
+def as_dict(location: PointLocation) -> dict[str, Any]:
+    """The /api/locate response body of a point location."""
+    return {
+        "position": {"lon": location.lon, "lat": location.lat},
+        "district": _ref(location.district),
+        "street": _ref(location.street),
+        "community": _ref(location.community),
+        "grid": {"code": location.grid.code} if location.grid else None,
+        "generation": location.generation,
+        "ambiguous": location.ambiguous,
+        "candidates": [
+            {"code": c.code, "name": c.name, "share": c.share} for c in location.candidates
+        ],
+    }
+
+
+def _ref(ref: AreaRef | None) -> dict[str, str] | None:
+    return None if ref is None else {"code": ref.code, "name": ref.name}

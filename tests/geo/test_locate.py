@@ -1,0 +1,117 @@
+"""The in-process locator on hand-made districts/streets (tests/factories.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import shapely
+
+from geo.locate import Locator, OutsideJurisdiction
+from grids.codes import Level
+from tests.factories import DX, DY, X0, Y0, four_streets, two_districts
+
+LINE_LON = X0 + 0.5 * DX  # the 西城/丰台 test line (a meridian)
+MID_LAT = Y0 + 0.5 * DY
+M_PER_DEG_LON = 111_320 * math.cos(math.radians(MID_LAT))
+
+
+@pytest.fixture(scope="module")
+def locator() -> Locator:
+    return Locator({Level.DISTRICT: two_districts(), Level.STREET: four_streets()}, generation=7)
+
+
+def test_point_inside_resolves_its_chain(locator: Locator) -> None:
+    got = locator.locate_point(X0 + 0.9 * DX, MID_LAT)
+    assert (got.district.code, got.street and got.street.code) == ("110102", "110102021")
+    assert got.generation == 7 and not got.ambiguous and got.candidates == ()
+
+
+def test_point_on_shared_edge_goes_to_smallest_code(locator: Locator) -> None:
+    # exactly on the district line: 110102020 (西城) < 110106002 (丰台)
+    on_edge = locator.locate_point(LINE_LON, MID_LAT)
+    assert on_edge.street is not None and on_edge.street.code == "110102020"
+    # a shared vertex of four areas: the SW corner of 110102020 at lat Y0 is on the outer
+    # boundary; an interior shared vertex is where streets meet the line at the top edge
+    corner = locator.locate_point(LINE_LON, Y0 + DY)
+    assert corner.street is not None and corner.street.code == "110102020"
+    # between 110106001 and 110106002 (both 丰台): smallest code
+    west_edge = locator.locate_point(X0 + 0.25 * DX, MID_LAT)
+    assert west_edge.street is not None and west_edge.street.code == "110106001"
+
+
+def test_accuracy_disc_across_the_line_gives_both_streets_with_shares(locator: Locator) -> None:
+    r = 100.0
+    d = 40.0  # metres east of the line, inside 110102020
+    lon = LINE_LON + d / M_PER_DEG_LON
+    got = locator.locate_point(lon, MID_LAT, accuracy_m=r)
+    assert got.street is not None and got.street.code == "110102020"
+    assert got.ambiguous
+    shares = {c.code: c.share for c in got.candidates}
+    assert set(shares) == {"110102020", "110106002"}
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-9)
+    segment = (r * r * math.acos(d / r) - d * math.sqrt(r * r - d * d)) / (math.pi * r * r)
+    assert shares["110106002"] == pytest.approx(segment, abs=0.01)
+    # the disc well inside one street is not ambiguous
+    inside = locator.locate_point(X0 + 0.62 * DX, MID_LAT, accuracy_m=50)
+    assert not inside.ambiguous and [c.code for c in inside.candidates] == ["110102020"]
+
+
+def test_footprint_across_the_line_is_joint_with_area_shares(locator: Locator) -> None:
+    w = 0.0004
+    building = shapely.box(LINE_LON - 0.75 * w, MID_LAT, LINE_LON + 0.25 * w, MID_LAT + 0.0003)
+    got = locator.locate_footprint(building)
+    assert got.joint
+    assert got.lead.code == "110106002"
+    shares = {s.code: s.share for s in got.streets}
+    assert shares == pytest.approx({"110106002": 0.75, "110102020": 0.25}, abs=0.002)
+
+
+def test_touching_only_along_an_edge_is_not_a_party(locator: Locator) -> None:
+    flush = shapely.box(LINE_LON, MID_LAT, LINE_LON + 0.0004, MID_LAT + 0.0003)
+    got = locator.locate_footprint(flush)
+    assert not got.joint and [s.code for s in got.streets] == ["110102020"]
+    along = shapely.LineString([(LINE_LON, MID_LAT), (LINE_LON + 0.001, MID_LAT)])
+    line = locator.locate_footprint(along)
+    assert [s.code for s in line.streets] == ["110102020"]
+
+
+def test_equal_shares_tie_goes_to_smallest_code(locator: Locator) -> None:
+    w = 0.0004
+    building = shapely.box(LINE_LON - w / 2, MID_LAT, LINE_LON + w / 2, MID_LAT + 0.0003)
+    got = locator.locate_footprint(building)
+    assert got.joint
+    assert got.streets[0].share == pytest.approx(got.streets[1].share, abs=1e-4)
+    if round(got.streets[0].share, 9) == round(got.streets[1].share, 9):
+        assert got.lead.code == "110102020"
+
+
+def test_line_footprint_shares_by_length(locator: Locator) -> None:
+    street = shapely.LineString([(LINE_LON - 0.002, MID_LAT), (LINE_LON + 0.001, MID_LAT)])
+    got = locator.locate_footprint(street)
+    shares = {s.code: s.share for s in got.streets}
+    assert shares == pytest.approx({"110106002": 2 / 3, "110102020": 1 / 3}, abs=0.002)
+
+
+def test_outside_names_nearest_district_and_distance(locator: Locator) -> None:
+    lon = X0 - 1000 / M_PER_DEG_LON  # 1 km west of 丰台's west edge
+    with pytest.raises(OutsideJurisdiction) as info:
+        locator.locate_point(lon, MID_LAT)
+    assert info.value.nearest_code == "110106"
+    assert info.value.distance_m == pytest.approx(1000, rel=0.01)
+    assert "丰台区" in str(info.value)
+
+
+def test_batch_agrees_with_single_points(locator: Locator) -> None:
+    rng = np.random.default_rng(3)
+    lons = X0 + rng.uniform(-0.1, 1.1, 400) * DX
+    lats = Y0 + rng.uniform(-0.1, 1.1, 400) * DY
+    batch = locator.locate_codes(lons, lats)
+    for lon, lat, code in zip(lons, lats, batch, strict=True):
+        try:
+            single = locator.locate_point(float(lon), float(lat))
+        except OutsideJurisdiction:
+            assert code == ""
+            continue
+        assert single.street is not None and single.street.code == code
