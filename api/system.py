@@ -42,6 +42,8 @@ def requirements(*, database: bool, browser: bool) -> list[Requirement]:
     if browser:
         chromium = shutil.which("chromium") is not None
         reqs.append(Requirement("Chromium (browser tests)", ("chromium",), chromium))
+        cjk = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists()
+        reqs.append(Requirement("a CJK font (screenshots)", ("fonts-wqy-microhei",), cjk))
     return reqs
 
 

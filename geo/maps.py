@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import folium
+import shapely
+import shapely.geometry
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
@@ -192,4 +194,17 @@ def city_map(
         grid.add_to(map_)
         controls.append((f"{LEVEL_LABELS['grid']}（放大至{grid_min_zoom}级显示）", grid.get_name()))
     NamedLayerControl(controls).add_to(map_)
+    if "district" in layers:
+        bounds = collection_bounds(layers["district"])
+        if bounds is not None:
+            map_.fit_bounds(bounds)
     return map_
+
+
+def collection_bounds(collection: Mapping[str, Any]) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of a GeoJSON FeatureCollection, None when empty."""
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in collection.get("features", [])]
+    if not geoms:
+        return None
+    west, south, east, north = shapely.total_bounds(geoms)
+    return [[float(south), float(west)], [float(north), float(east)]]

@@ -60,6 +60,7 @@ class PageLog:
 
     console_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
     def foreign_hosts(self) -> set[str]:
         """Hosts other than 127.0.0.1 that the page contacted (data: URLs ignored)."""
@@ -85,6 +86,10 @@ def browser_page(executable: str) -> Iterator[tuple[object, PageLog]]:
             )
             page.on("pageerror", lambda e: log.console_errors.append(str(e)))
             page.on("request", lambda r: log.requests.append(r.url))
+            page.on(
+                "response",
+                lambda r: log.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+            )
             yield page, log
         finally:
             browser.close()
