@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from api.config import get_settings
 from api.geography.imports import generate_grid, load_demo
-from api.geography.service import active_generation, count_areas
 from api.geography.locate import locate_footprint
+from api.geography.service import active_generation, count_areas
 from geo.locate import FootprintLocation
 from grids.boundaries import read_boundaries
 from grids.codes import Level
