@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.db.geometry import to_db
 from api.geography.models import Area, Chief, Generation, LandUseZone, Road
 from geo.crs import area_m2
+from geo.locate import Locator
 from grids.codes import LEVELS_TOP_DOWN, Level
 
 VERSIONED = (Area, Road, Chief, LandUseZone)
@@ -270,3 +271,14 @@ def find_generation_by_fingerprint(*, session: Session, fingerprint: str) -> Gen
         return None
     current = session.get(Generation, gen)
     return current if current is not None and current.fingerprint == fingerprint else None
+
+
+def load_locator(*, session: Session, generation: int | None = None) -> Locator:
+    """An in-process Locator over every level of ``generation`` (default: active)."""
+    gen = generation if generation is not None else active_generation(session=session)
+    if gen is None:
+        raise LookupError("no boundaries are loaded")
+    frames = {
+        lvl: read_level(session=session, level=lvl, generation=gen) for lvl in LEVELS_TOP_DOWN
+    }
+    return Locator(frames, generation=gen)
