@@ -78,3 +78,29 @@ def geometry_to_wgs84(geom: BaseGeometry, crs: CoordinateSystem) -> BaseGeometry
         return np.array([to_wgs84(float(x), float(y), crs) for x, y in coords], dtype=float)
 
     return shapely.transform(geom, convert)
+
+
+_FORWARD_BATCH = {
+    CoordinateSystem.GCJ02: ct.wgs84_to_gcj02,
+    CoordinateSystem.BD09: ct.wgs84_to_bd09,
+}
+
+
+def arrays_to_wgs84(
+    lons: np.ndarray, lats: np.ndarray, crs: CoordinateSystem
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised ``to_wgs84`` for many positions (same fixed-point refinement)."""
+    lon = np.asarray(lons, dtype=np.float64)
+    lat = np.asarray(lats, dtype=np.float64)
+    forward = _FORWARD_BATCH.get(crs)
+    if forward is None or len(lon) == 0:
+        return lon.copy(), lat.copy()
+    w_lon, w_lat = lon.copy(), lat.copy()
+    for _ in range(_MAX_ITERATIONS):
+        f_lon, f_lat = (np.asarray(v, dtype=np.float64) for v in forward(w_lon, w_lat))
+        d_lon, d_lat = lon - f_lon, lat - f_lat
+        w_lon += d_lon
+        w_lat += d_lat
+        if np.abs(d_lon).max() < _TOLERANCE_DEG and np.abs(d_lat).max() < _TOLERANCE_DEG:
+            break
+    return w_lon, w_lat
