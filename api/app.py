@@ -14,6 +14,7 @@ from api.db.session import get_engine, session_factory
 from api.errors import install_handlers
 from api.geography.views import router as geography_router
 from api.maps.views import router as maps_router
+from api.routing.views import router as routing_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -27,6 +28,7 @@ def create_app(*, engine: Engine | None = None, settings: Settings | None = None
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(geography_router)
     app.include_router(maps_router)
+    app.include_router(routing_router)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:

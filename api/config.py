@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     subdivide_max_vertices: int = 256
     demo_seed: int = 20190101
     max_features_per_response: int = 5_000
+    chief_radius_m: float = 150.0
     tile_url: str | None = None
     tile_attribution: str | None = None
     tile_crs: Literal["wgs84", "gcj02"] = "wgs84"

@@ -163,8 +163,9 @@ def route(
         parts = "、".join(f"{s.name}({s.code}) {s.share:.0%}" for s in streets)
         explanation.append(f"跨街道：{parts} → 联合吹哨，牵头街道 {streets[0].name}（占比最大）")
         if len(districts) > 1:
+            joined = "、".join(districts)
             explanation.append(
-                f"跨区：{'、'.join(districts)} 各区部门同时报到，{districts[0]} 区（牵头街道所在区）总牵头"
+                f"跨区：{joined} 各区部门同时报到，{districts[0]} 区（牵头街道所在区）总牵头"
             )
     else:
         explanation.append(f"属地街道：{streets[0].name}({streets[0].code})")

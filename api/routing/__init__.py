@@ -1,0 +1,1 @@
+"""Locate and route: the spatial router as a service (PostGIS lookups + duty rules)."""

@@ -1,0 +1,146 @@
+"""Pydantic schemas of /api/locate and /api/route."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import shapely
+import shapely.geometry
+from pydantic import BaseModel, Field, field_validator
+from shapely.geometry.base import BaseGeometry
+
+from geo.coords import CoordinateSystem
+
+GEOMETRY_TYPES = ("Point", "LineString", "Polygon")
+
+
+class AreaPublic(BaseModel):
+    """An area by code and name."""
+
+    code: str
+    name: str
+
+
+class GridPublic(BaseModel):
+    """A grid cell by code."""
+
+    code: str
+
+
+class Position(BaseModel):
+    """A WGS-84 position."""
+
+    lon: float
+    lat: float
+
+
+class CandidatePublic(BaseModel):
+    """A candidate street and its share of the accuracy disc."""
+
+    code: str
+    name: str
+    share: float
+
+
+class LocationPublic(BaseModel):
+    """The answer of /api/locate."""
+
+    position: Position
+    district: AreaPublic
+    street: AreaPublic | None
+    community: AreaPublic | None
+    grid: GridPublic | None
+    generation: int
+    ambiguous: bool
+    candidates: list[CandidatePublic]
+
+
+def parse_geometry(value: dict[str, Any]) -> BaseGeometry:
+    """GeoJSON Point/LineString/Polygon -> shapely; ValueError says what is wrong."""
+    kind = value.get("type")
+    if kind not in GEOMETRY_TYPES:
+        raise ValueError(f"type must be one of {', '.join(GEOMETRY_TYPES)}, not {kind!r}")
+    try:
+        geom = shapely.geometry.shape(value)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise ValueError(f"invalid {kind} coordinates: {exc}") from exc
+    coords = shapely.get_coordinates(geom)
+    if len(coords) == 0 or not all(math.isfinite(v) for v in coords.ravel()):
+        raise ValueError("coordinates must be finite numbers")
+    if not ((coords[:, 0] >= -180).all() and (coords[:, 0] <= 180).all()):
+        raise ValueError("longitude out of range -180..180")
+    if not ((coords[:, 1] >= -90).all() and (coords[:, 1] <= 90).all()):
+        raise ValueError("latitude out of range -90..90")
+    if not geom.is_valid:
+        reason = shapely.is_valid_reason(geom)
+        raise ValueError(f"invalid {kind}: {reason} (e.g. a self-intersecting ring)")
+    if geom.is_empty or (kind != "Point" and (geom.length == 0)):
+        raise ValueError(f"{kind} is degenerate (no length or area)")
+    return geom
+
+
+class RouteRequest(BaseModel):
+    """The body of POST /api/route."""
+
+    geometry: dict[str, Any]
+    crs: CoordinateSystem = CoordinateSystem.WGS84
+    accuracy_m: float | None = Field(default=None, ge=0, le=5_000)
+    category: str = Field(min_length=1, max_length=16)
+    level: Literal["district", "city"] = "district"
+    generation: int | None = None
+
+    @field_validator("geometry")
+    @classmethod
+    def _geometry(cls, value: dict[str, Any]) -> dict[str, Any]:
+        parse_geometry(value)
+        return value
+
+    def shape(self) -> BaseGeometry:
+        """The request geometry as shapely (in the request's CRS)."""
+        return parse_geometry(self.geometry)
+
+
+class StreetPublic(BaseModel):
+    """A street party to a case with its share."""
+
+    code: str
+    name: str
+    district_code: str
+    share: float
+
+
+class DepartmentRolePublic(BaseModel):
+    """A summoned department and its role."""
+
+    code: str
+    name: str
+    district_code: str | None
+    role: Literal["lead", "support"]
+    overall_lead: bool
+
+
+class ChiefPublic(BaseModel):
+    """The nearest street/alley's chief."""
+
+    name: str
+    title: str
+    street_or_alley: str
+    distance_m: float
+
+
+class RoutingPublic(BaseModel):
+    """The answer of /api/route."""
+
+    joint: bool
+    lead_street: StreetPublic
+    streets: list[StreetPublic]
+    departments: list[DepartmentRolePublic]
+    whistle_type: str
+    sla_policy: str
+    chief: ChiefPublic | None
+    explanation: list[str]
+    position: Position | None
+    generation: int
+    ambiguous: bool = False
+    candidates: list[CandidatePublic] = []

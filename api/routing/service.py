@@ -1,0 +1,179 @@
+"""Locate and route cases with PostGIS, the duty rules and the department catalogue."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from api.departments.models import Department as DepartmentRow
+from api.errors import Conflict, InvalidInput
+from api.geography import locate as pg
+from api.geography.service import active_generation
+from geo.coords import CoordinateSystem, geometry_to_wgs84, to_wgs84
+from geo.locate import OutsideJurisdiction, PointLocation, StreetShare
+from geo.route import ChiefRef, Department, Routing, ZoneHit, route
+from geo.rules import NoDutyRule, RuleSet, UnknownCategory, load_rules
+
+_ZONES = text(
+    "SELECT code, kind, name FROM land_use_zones "
+    "WHERE generation_low <= :gen AND generation_high >= :gen "
+    "AND ST_Intersects(geom, ST_GeomFromEWKB(decode(:g, 'hex'))) ORDER BY code"
+)
+
+_CHIEF = text(
+    "SELECT r.name AS road, r.kind, c.name, c.title, "
+    "ST_Distance(r.geom::geography, ST_GeomFromEWKB(decode(:g, 'hex'))::geography) AS d "
+    "FROM roads r JOIN chiefs c ON c.ref = r.chief_ref "
+    "AND c.generation_low <= :gen AND c.generation_high >= :gen "
+    "WHERE r.generation_low <= :gen AND r.generation_high >= :gen "
+    "AND ST_DWithin(r.geom::geography, ST_GeomFromEWKB(decode(:g, 'hex'))::geography, :radius) "
+    "ORDER BY d, r.ref LIMIT 1"
+)
+
+
+def _ewkb(geom: BaseGeometry) -> str:
+    return str(shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True))
+
+
+@lru_cache(maxsize=4)
+def rules_from(data_dir: Path) -> RuleSet:
+    """The duty rules of ``data_dir`` (validated once per process)."""
+    return load_rules(
+        data_dir / "duty_rules.csv",
+        categories_path=data_dir / "categories.csv",
+        departments_path=data_dir / "departments.csv",
+        sla_path=data_dir / "sla_policies.csv",
+    )
+
+
+def outside_error(exc: OutsideJurisdiction, field: str) -> InvalidInput:
+    """The 422 for a position outside every district."""
+    return InvalidInput(
+        str(exc),
+        field=field,
+        nearest_district={"code": exc.nearest_code, "name": exc.nearest_name},
+        distance_m=round(exc.distance_m, 1),
+    )
+
+
+def locate(
+    *,
+    session: Session,
+    lon: float,
+    lat: float,
+    crs: CoordinateSystem = CoordinateSystem.WGS84,
+    accuracy_m: float | None = None,
+    generation: int | None = None,
+) -> PointLocation:
+    """Locate one position given in ``crs`` (answers in WGS-84)."""
+    wlon, wlat = to_wgs84(lon, lat, crs)
+    try:
+        return pg.locate_point(
+            session=session, lon=wlon, lat=wlat, accuracy_m=accuracy_m, generation=generation
+        )
+    except OutsideJurisdiction as exc:
+        raise outside_error(exc, "lon") from exc
+    except LookupError as exc:
+        raise Conflict(str(exc)) from exc
+
+
+def zones_at(*, session: Session, geom: BaseGeometry, generation: int) -> list[ZoneHit]:
+    """Land-use zones the geometry lies in or touches."""
+    rows = session.execute(_ZONES, {"g": _ewkb(geom), "gen": generation}).all()
+    return [ZoneHit(r.code, r.kind, r.name) for r in rows]
+
+
+def nearest_chief(
+    *, session: Session, geom: BaseGeometry, generation: int, radius_m: float
+) -> ChiefRef | None:
+    """The nearest named street/alley within ``radius_m`` and its chief."""
+    row = session.execute(_CHIEF, {"g": _ewkb(geom), "gen": generation, "radius": radius_m}).first()
+    if row is None:
+        return None
+    return ChiefRef(
+        name=row.name, title=row.title, street_or_alley=row.road, kind=row.kind, distance_m=row.d
+    )
+
+
+def catalogue(*, session: Session) -> list[Department]:
+    """The department catalogue as router input."""
+    rows = session.scalars(select(DepartmentRow).order_by(DepartmentRow.code))
+    return [Department(r.code, r.name, r.kind, r.district_code) for r in rows]
+
+
+def _located_streets(
+    *, session: Session, geom: BaseGeometry, accuracy_m: float | None, generation: int | None
+) -> tuple[tuple[StreetShare, ...], PointLocation | None, list[str]]:
+    if isinstance(geom, shapely.Point):
+        located = pg.locate_point(
+            session=session, lon=geom.x, lat=geom.y, accuracy_m=accuracy_m, generation=generation
+        )
+        if located.street is None:
+            raise Conflict("no streets are loaded for this position")
+        street = StreetShare(located.street.code, located.street.name, located.district.code, 1.0)
+        grid = located.grid.code if located.grid else "—"
+        community = located.community.name if located.community else "—"
+        facts = [
+            f"点位 ({geom.x:.6f}, {geom.y:.6f}) 位于网格 {grid}、{community}、"
+            f"{located.street.name}、{located.district.name}（第 {located.generation} 代边界）"
+        ]
+        if located.ambiguous:
+            shares = "、".join(f"{c.name} {c.share:.0%}" for c in located.candidates)
+            facts.append(f"定位精度圆跨界：{shares}，按所在街道派单，请人工确认")
+        return (street,), located, facts
+    footprint = pg.locate_footprint(session=session, geom=geom, generation=generation)
+    kind = "线" if geom.geom_type == "LineString" else "面"
+    fact = f"{kind}要素涉及 {len(footprint.streets)} 个街道（第 {footprint.generation} 代边界）"
+    return footprint.streets, None, [fact]
+
+
+def route_case(
+    *,
+    session: Session,
+    geom: BaseGeometry,
+    crs: CoordinateSystem,
+    category: str,
+    rules: RuleSet,
+    accuracy_m: float | None = None,
+    level: str = "district",
+    generation: int | None = None,
+    chief_radius_m: float = 150.0,
+) -> tuple[Routing, PointLocation | None]:
+    """Locate ``geom`` (given in ``crs``) and route it by the duty rules."""
+    wgs = geometry_to_wgs84(geom, crs)
+    try:
+        match = rules.match(category=category, zones=(), level=level)
+    except (UnknownCategory, NoDutyRule) as exc:
+        raise InvalidInput(str(exc), field="category") from exc
+    try:
+        streets, located, facts = _located_streets(
+            session=session, geom=wgs, accuracy_m=accuracy_m, generation=generation
+        )
+    except OutsideJurisdiction as exc:
+        raise outside_error(exc, "geometry") from exc
+    except LookupError as exc:
+        raise Conflict(str(exc)) from exc
+    gen = located.generation if located else active_generation(session=session) or 0
+    if generation is not None:
+        gen = generation
+    if crs is not CoordinateSystem.WGS84:
+        facts.insert(0, f"输入坐标系 {crs.value}，已转换为 WGS-84")
+    zones = zones_at(session=session, geom=wgs, generation=gen)
+    match = rules.match(category=category, zones=[z.kind for z in zones], level=level)
+    chief = nearest_chief(session=session, geom=wgs, generation=gen, radius_m=chief_radius_m)
+    routing = route(
+        streets=streets,
+        match=match,
+        zones=zones,
+        catalogue=catalogue(session=session),
+        chief=chief,
+        generation=gen,
+        facts=facts,
+        level=level,
+    )
+    return routing, located

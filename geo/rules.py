@@ -1,0 +1,485 @@
+"""Duty rules (职责清单 / 呼应事项清单): which department kind leads a whistle, as data.
+
+File format (``data/duty_rules.csv``, UTF-8, a BOM is tolerated): a header line, then one rule
+per line. Lines whose first character is ``#`` and blank lines are ignored but still counted,
+so the line numbers in errors and reasons are the ones an editor shows. Columns:
+
+``category``
+    A code from ``data/categories.csv``. A parent code (``E06``) covers its sub-categories
+    (``E0601`` …) that have no rule of their own at that level.
+``zone``
+    Empty (any place) or a land-use zone kind: ``river``, ``farmland``, ``forest``.
+``level``
+    ``district`` or ``city``: which tier of departments is summoned.
+``lead``
+    One department kind (``swj``); the kinds are those in ``data/departments.csv``.
+``support``
+    Cooperating kinds separated by spaces or ``;`` (also ``；``/``、``); may be empty; must not
+    repeat a kind or the lead.
+``whistle_type``
+    ``综合执法哨``, ``重点工作哨`` or ``应急处置哨``.
+``sla_policy``
+    A name from ``data/sla_policies.csv``.
+``note``
+    Free text; the column may be left out.
+
+At most one rule per (category, zone, level). Anything else is refused on load with a
+:class:`RuleFileError` naming the file, the line and the column.
+
+Matching (:meth:`RuleSet.match`) for a category, the zone kinds a case lies in and a level
+considers only rules of that level and takes the first rule found in this order:
+
+1. the category itself, then its parent, then the parent's parent … (the most specific
+   category with a usable rule wins, even over a zone rule of its parent);
+2. within one category, a rule for one of the given zones beats the zone-less rule; when the
+   case lies in several zones the priority is :data:`ZONE_PRIORITY`
+   (``river`` > ``forest`` > ``farmland``), whatever order the zones are given in.
+
+A category with no rule at that level on its whole chain raises :class:`NoDutyRule` (a
+``LookupError``); there is no silent fallback from city to district. An unknown category,
+zone kind or level raises :class:`UnknownCategory` / ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+ZONE_PRIORITY: tuple[str, ...] = ("river", "forest", "farmland")
+"""Land-use zone kinds, highest priority first, for a case lying in several zones."""
+
+ZONE_NAMES: dict[str, str] = {"river": "河道", "forest": "山林", "farmland": "农田"}
+LEVELS: tuple[str, ...] = ("district", "city")
+LEVEL_NAMES: dict[str, str] = {"district": "区级", "city": "市级"}
+
+KIND_NAMES: dict[str, str] = {
+    "cgzf": "城管执法",
+    "csglw": "城管委",
+    "zjw": "住建委",
+    "fgj": "房管局",
+    "swj": "水务局",
+    "ylj": "园林绿化局",
+    "jtw": "交通委",
+    "ga": "公安",
+    "ghzy": "规划自然资源",
+    "sthj": "生态环境",
+    "scjg": "市场监管",
+    "nyj": "农业农村局",
+}
+"""Short display names of department kinds; a kind not listed shows its city department's name."""
+
+COLUMNS: tuple[str, ...] = (
+    "category",
+    "zone",
+    "level",
+    "lead",
+    "support",
+    "whistle_type",
+    "sla_policy",
+    "note",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = COLUMNS[:-1]
+_REQUIRED_VALUES = ("category", "level", "lead", "whistle_type", "sla_policy")
+_SUPPORT_SEPARATORS = re.compile(r"[\s;；、]+")
+
+
+class WhistleType(StrEnum):
+    """The three kinds of whistle a street can blow."""
+
+    JOINT_ENFORCEMENT = "综合执法哨"
+    KEY_TASK = "重点工作哨"
+    EMERGENCY = "应急处置哨"
+
+
+class RuleFileError(ValueError):
+    """A catalogue file is wrong at one line and column; the message names file and line."""
+
+    def __init__(self, *, source: str, line: int, field: str, message: str) -> None:
+        super().__init__(f"{source} line {line}: {message}")
+        self.source = source
+        self.line = line
+        self.field = field
+        self.detail = message
+
+
+class UnknownCategory(ValueError):
+    """``match`` was given a category code that is not in the catalogue."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"unknown category code {code!r}")
+        self.code = code
+
+
+class NoDutyRule(LookupError):
+    """No rule covers the category (nor any of its parents) at that level."""
+
+    def __init__(self, *, category: str, name: str, level: str) -> None:
+        super().__init__(
+            f"no duty rule for {name} ({category}) or its parent categories "
+            f"at {level} level ({LEVEL_NAMES.get(level, level)})"
+        )
+        self.category = category
+        self.level = level
+
+
+class CategoryLike(Protocol):
+    """Anything with a category's name and parent code (the CSV row, the ORM row)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def parent_code(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Category:
+    """One row of ``data/categories.csv``."""
+
+    code: str
+    name: str
+    parent_code: str | None
+    kind: str
+
+
+@dataclass(frozen=True)
+class DutyRule:
+    """One line of the duty rules file."""
+
+    line: int
+    category: str
+    zone: str | None
+    level: str
+    lead: str
+    support: tuple[str, ...]
+    whistle_type: WhistleType
+    sla_policy: str
+    note: str = ""
+
+    @property
+    def key(self) -> tuple[str, str | None, str]:
+        """The (category, zone, level) that must be unique in a rule set."""
+        return (self.category, self.zone, self.level)
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    """The rule that decided a case and a readable reason naming its line."""
+
+    rule: DutyRule
+    reason: str
+
+    @property
+    def lead(self) -> str:
+        """The lead department kind."""
+        return self.rule.lead
+
+    @property
+    def support(self) -> tuple[str, ...]:
+        """The cooperating department kinds."""
+        return self.rule.support
+
+
+class RuleSet:
+    """Validated duty rules indexed by (category, zone, level)."""
+
+    def __init__(
+        self,
+        rules: Sequence[DutyRule],
+        *,
+        categories: Mapping[str, CategoryLike],
+        department_names: Mapping[str, str],
+        sla_policies: Collection[str] | None = None,
+        source: str = "duty rules",
+    ) -> None:
+        self._categories = categories
+        self._names = department_names
+        self._by_key: dict[tuple[str, str | None, str], DutyRule] = {}
+        for rule in rules:
+            self._check(rule, sla_policies=sla_policies, source=source)
+            self._by_key[rule.key] = rule
+        self.rules: tuple[DutyRule, ...] = tuple(rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __iter__(self) -> Iterator[DutyRule]:
+        return iter(self.rules)
+
+    def kind_name(self, kind: str) -> str:
+        """The display name of a department kind."""
+        return self._names.get(kind, kind)
+
+    def match(
+        self, *, category: str, zones: Collection[str] = (), level: str = "district"
+    ) -> RuleMatch:
+        """The most specific rule for a category, the zones a case lies in and a level."""
+        if category not in self._categories:
+            raise UnknownCategory(category)
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        unknown = sorted(set(zones) - set(ZONE_PRIORITY))
+        if unknown:
+            raise ValueError(
+                f"unknown zone kind {unknown[0]!r}; expected one of {', '.join(ZONE_PRIORITY)}"
+            )
+        ordered_zones = [z for z in ZONE_PRIORITY if z in zones]
+        for code in self._chain(category):
+            for zone in (*ordered_zones, None):
+                rule = self._by_key.get((code, zone, level))
+                if rule is not None:
+                    return RuleMatch(rule, self._reason(rule, category, zones=ordered_zones))
+        raise NoDutyRule(category=category, name=self._categories[category].name, level=level)
+
+    def _chain(self, category: str) -> Iterator[str]:
+        """The category and its ancestors, nearest first (stops on a cycle)."""
+        seen: set[str] = set()
+        code: str | None = category
+        while code is not None and code in self._categories and code not in seen:
+            seen.add(code)
+            yield code
+            code = self._categories[code].parent_code or None
+
+    def _reason(self, rule: DutyRule, category: str, *, zones: Sequence[str]) -> str:
+        """E.g. ``rule line 12: 非法采矿 (E0601) in river zone (河道) → 水务局(swj) leads``."""
+        what = f"{self._categories[category].name} ({category})"
+        if rule.category != category:
+            what += f" via {self._categories[rule.category].name} ({rule.category})"
+        if rule.zone is not None:
+            where = f" in {rule.zone} zone ({ZONE_NAMES[rule.zone]})"
+        elif zones:
+            where = f" in any zone (no rule for {', '.join(zones)})"
+        else:
+            where = " in any zone"
+        text = (
+            f"rule line {rule.line}: {what}{where}, {rule.level} level ({LEVEL_NAMES[rule.level]})"
+            f" → {self.kind_name(rule.lead)}({rule.lead}) leads"
+        )
+        if rule.support:
+            helpers = "、".join(f"{self.kind_name(k)}({k})" for k in rule.support)
+            text += f", {helpers} cooperating"
+        return text
+
+    def _check(self, rule: DutyRule, *, sla_policies: Collection[str] | None, source: str) -> None:
+        """Refuse a rule that names something unknown or repeats another rule's key."""
+
+        def fail(field: str, message: str) -> RuleFileError:
+            return RuleFileError(source=source, line=rule.line, field=field, message=message)
+
+        if rule.category not in self._categories:
+            raise fail("category", f"unknown category code {rule.category!r}")
+        if rule.zone is not None and rule.zone not in ZONE_PRIORITY:
+            raise fail(
+                "zone",
+                f"unknown zone kind {rule.zone!r} (expected {', '.join(ZONE_PRIORITY)} or empty)",
+            )
+        if rule.level not in LEVELS:
+            raise fail("level", f"unknown level {rule.level!r} (expected {' or '.join(LEVELS)})")
+        if rule.lead not in self._names:
+            raise fail("lead", f"unknown department kind {rule.lead!r}")
+        seen: set[str] = set()
+        for kind in rule.support:
+            if kind not in self._names:
+                raise fail("support", f"unknown department kind {kind!r}")
+            if kind == rule.lead:
+                raise fail("support", f"lead {kind!r} is also listed in support")
+            if kind in seen:
+                raise fail("support", f"department kind {kind!r} listed twice in support")
+            seen.add(kind)
+        if not isinstance(rule.whistle_type, WhistleType):
+            raise fail("whistle_type", _whistle_message(str(rule.whistle_type)))
+        if sla_policies is not None and rule.sla_policy not in sla_policies:
+            raise fail(
+                "sla_policy",
+                f"unknown SLA policy {rule.sla_policy!r} (expected one of "
+                f"{', '.join(sorted(sla_policies))})",
+            )
+        other = self._by_key.get(rule.key)
+        if other is not None:
+            zone = rule.zone or "any zone"
+            raise fail(
+                "category",
+                f"duplicate rule for ({rule.category}, {zone}, {rule.level}); "
+                f"line {other.line} has the same category, zone and level",
+            )
+
+
+def load_rules(
+    path: Path, *, categories_path: Path, departments_path: Path, sla_path: Path
+) -> RuleSet:
+    """Read, check and index a duty rules file against the catalogues it refers to."""
+    categories = read_categories(categories_path)
+    names = read_department_kinds(departments_path)
+    policies = read_sla_policies(sla_path)
+    rules = list(_parse_rules(path))
+    return RuleSet(
+        rules,
+        categories=categories,
+        department_names=names,
+        sla_policies=policies,
+        source=path.name,
+    )
+
+
+def load_shipped_rules(data_dir: Path) -> RuleSet:
+    """The rules in ``data_dir``/duty_rules.csv with the catalogues beside them."""
+    return load_rules(
+        data_dir / "duty_rules.csv",
+        categories_path=data_dir / "categories.csv",
+        departments_path=data_dir / "departments.csv",
+        sla_path=data_dir / "sla_policies.csv",
+    )
+
+
+def read_categories(path: Path) -> dict[str, Category]:
+    """The category catalogue by code (unique codes, parents exist)."""
+    rows = list(_records(path, required=("code", "name", "parent_code")))
+    codes = {row["code"] for _, row in rows}
+    out: dict[str, Category] = {}
+    for line, row in rows:
+        code, parent = row["code"], row["parent_code"] or None
+        if not code:
+            raise RuleFileError(source=path.name, line=line, field="code", message="empty code")
+        if code in out:
+            raise RuleFileError(
+                source=path.name, line=line, field="code", message=f"duplicate code {code!r}"
+            )
+        if parent is not None and parent not in codes:
+            raise RuleFileError(
+                source=path.name,
+                line=line,
+                field="parent_code",
+                message=f"unknown parent category {parent!r}",
+            )
+        out[code] = Category(code, row["name"], parent, row.get("kind", ""))
+    return out
+
+
+def read_department_kinds(path: Path) -> dict[str, str]:
+    """Department kinds in ``departments.csv`` with their display names."""
+    full: dict[str, str] = {}
+    for line, row in _records(path, required=("code", "name", "kind", "level")):
+        kind = row["kind"]
+        if not kind:
+            raise RuleFileError(source=path.name, line=line, field="kind", message="empty kind")
+        if kind not in full or row["level"] == "city":
+            full[kind] = row["name"]
+    return {kind: KIND_NAMES.get(kind, name) for kind, name in full.items()}
+
+
+def read_sla_policies(path: Path) -> dict[str, str]:
+    """SLA policy names and descriptions from ``sla_policies.csv``."""
+    out: dict[str, str] = {}
+    for line, row in _records(path, required=("name", "description")):
+        name = row["name"]
+        if not name:
+            raise RuleFileError(source=path.name, line=line, field="name", message="empty name")
+        if name in out:
+            raise RuleFileError(
+                source=path.name, line=line, field="name", message=f"duplicate policy {name!r}"
+            )
+        out[name] = row["description"]
+    return out
+
+
+def _parse_rules(path: Path) -> Iterator[DutyRule]:
+    """Turn each data line of a rules file into a DutyRule (references are checked later)."""
+    for line, row in _records(path, required=REQUIRED_COLUMNS, allowed=COLUMNS):
+
+        def fail(field: str, message: str, line: int = line) -> RuleFileError:
+            return RuleFileError(source=path.name, line=line, field=field, message=message)
+
+        for column in _REQUIRED_VALUES:
+            if not row[column]:
+                raise fail(column, f"{column} is empty")
+        try:
+            whistle = WhistleType(row["whistle_type"])
+        except ValueError:
+            raise fail("whistle_type", _whistle_message(row["whistle_type"])) from None
+        yield DutyRule(
+            line=line,
+            category=row["category"],
+            zone=row["zone"] or None,
+            level=row["level"],
+            lead=row["lead"],
+            support=tuple(k for k in _SUPPORT_SEPARATORS.split(row["support"]) if k),
+            whistle_type=whistle,
+            sla_policy=row["sla_policy"],
+            note=row.get("note", ""),
+        )
+
+
+def _whistle_message(value: str) -> str:
+    expected = ", ".join(w.value for w in WhistleType)
+    return f"unknown whistle type {value!r} (expected one of {expected})"
+
+
+def _records(
+    path: Path, *, required: Sequence[str], allowed: Collection[str] | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, stripped row) for each data line; comments and blank lines skipped."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(_blank_comments(handle))
+        header: list[str] | None = None
+        header_line = 1
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = [c.strip() for c in cells]
+                header_line = reader.line_num
+                _check_header(path.name, header_line, header, required, allowed)
+                continue
+            line = reader.line_num
+            if len(cells) > len(header):
+                raise RuleFileError(
+                    source=path.name,
+                    line=line,
+                    field=header[-1],
+                    message=f"{len(cells)} values but the header has {len(header)} columns "
+                    "(quote values that contain commas)",
+                )
+            padded = [*cells, *[""] * (len(header) - len(cells))]
+            yield line, {col: value.strip() for col, value in zip(header, padded, strict=True)}
+        if header is None:
+            _check_header(path.name, header_line, [], required, allowed)
+
+
+def _check_header(
+    source: str,
+    line: int,
+    header: Sequence[str],
+    required: Sequence[str],
+    allowed: Collection[str] | None,
+) -> None:
+    """Refuse a header that lacks a required column, repeats one or has an unknown one."""
+    for column in required:
+        if column not in header:
+            raise RuleFileError(
+                source=source, line=line, field=column, message=f"missing column {column!r}"
+            )
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            raise RuleFileError(
+                source=source, line=line, field=column, message=f"column {column!r} twice"
+            )
+        seen.add(column)
+        if allowed is not None and column not in allowed:
+            raise RuleFileError(
+                source=source,
+                line=line,
+                field=column,
+                message=f"unknown column {column!r} (expected {', '.join(allowed)})",
+            )
+
+
+def _blank_comments(lines: Iterable[str]) -> Iterator[str]:
+    """Replace ``#`` comment lines by blank ones so the csv line numbers stay true."""
+    for text in lines:
+        yield "\n" if text.lstrip().startswith("#") else text
