@@ -56,6 +56,20 @@ class NotFound(DomainError):
     title = "Not found"
 
 
+class Unauthorized(DomainError):
+    """No valid credentials."""
+
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(DomainError):
+    """Valid credentials, but not allowed here (role or jurisdiction)."""
+
+    status = 403
+    title = "Forbidden"
+
+
 class Conflict(DomainError):
     """The request conflicts with the current state (e.g. an illegal transition)."""
 

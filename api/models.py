@@ -1,15 +1,31 @@
 """Import every ORM model so Base.metadata knows all tables (for Alembic and tests)."""
 
+from api.auth.models import ApiToken, User
+from api.cases.models import Case, CaseEvent, CaseStreet
+from api.deadlines.models import CalendarDay
 from api.departments.models import Category, Department
 from api.geography.models import Area, AreaPart, Chief, Generation, LandUseZone, Road
+from api.reports.models import Report, ReportPhoto
+from api.whistles.models import Assignment, Extension, Whistle
 
 __all__ = [
+    "ApiToken",
     "Area",
     "AreaPart",
+    "Assignment",
+    "CalendarDay",
+    "Case",
+    "CaseEvent",
+    "CaseStreet",
     "Category",
     "Chief",
     "Department",
+    "Extension",
     "Generation",
     "LandUseZone",
+    "Report",
+    "ReportPhoto",
     "Road",
+    "User",
+    "Whistle",
 ]

@@ -1,0 +1,1 @@
+"""Users, roles, token authentication and the jurisdiction policy."""

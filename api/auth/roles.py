@@ -1,0 +1,106 @@
+"""Roles and what each may do where (pure: no database, no HTTP).
+
+A user has one role and one jurisdiction code: a community (12 digits) for community staff
+and grid workers, a street (9) for a street command centre, a district (6) for a district
+command centre, a department code (e.g. ``110102-cgzf``) for department staff; analysts and
+administrators may have none (city-wide). A case's scope lists its community, its streets
+(lead first, then partners), its districts, the departments assigned to it and its reporters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    GRID_WORKER = "grid_worker"
+    COMMUNITY = "community"
+    STREET = "street"
+    DISTRICT = "district"
+    DEPARTMENT = "department"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    REPORT = "report"
+    TRIAGE = "triage"  # resolve locally, reject, merge, blow a whistle, re-route after a dispute
+    COMMENT = "comment"
+    APPROVE_EXTENSION = "approve_extension"
+    VERIFY = "verify"
+    EVALUATE = "evaluate"
+    ESCALATE = "escalate"
+    DEPARTMENT_DUTY = "department_duty"  # acknowledge, on site, resolve, extension, dispute
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: id, role, jurisdiction code."""
+
+    id: int
+    role: Role
+    jurisdiction: str | None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """Where a case lies and who is involved in it."""
+
+    community: str | None
+    streets: tuple[str, ...]  # lead street first
+    departments: frozenset[str] = field(default_factory=frozenset)
+    reporters: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def lead_street(self) -> str | None:
+        """The lead street's code."""
+        return self.streets[0] if self.streets else None
+
+    @property
+    def districts(self) -> frozenset[str]:
+        """District codes of the case's streets."""
+        return frozenset(s[:6] for s in self.streets)
+
+
+def _within(jurisdiction: str | None, code: str | None) -> bool:
+    return jurisdiction is not None and code is not None and code.startswith(jurisdiction)
+
+
+def allowed(actor: Actor, action: Action, scope: CaseScope) -> bool:
+    """Whether ``actor`` may do ``action`` on a case with ``scope``."""
+    j = actor.jurisdiction
+    match actor.role:
+        case Role.ADMIN:
+            return True
+        case Role.ANALYST:
+            return action is Action.VIEW and (j is None or any(_within(j, s) for s in scope.streets))
+        case Role.GRID_WORKER:
+            touches = any(_within(j, s) or _within(s, j) for s in scope.streets)
+            reporter = actor.id in scope.reporters
+            if action is Action.REPORT:
+                return touches
+            return action in (Action.VIEW, Action.EVALUATE) and reporter
+        case Role.COMMUNITY:
+            own = _within(j, scope.community)
+            return own and action in (
+                Action.VIEW, Action.REPORT, Action.TRIAGE, Action.COMMENT, Action.VERIFY,
+                Action.EVALUATE,
+            )
+        case Role.STREET:
+            lead = j == scope.lead_street
+            partner = j in scope.streets
+            if action in (Action.VIEW, Action.COMMENT, Action.REPORT):
+                return partner
+            return lead and action in (
+                Action.TRIAGE, Action.APPROVE_EXTENSION, Action.VERIFY, Action.EVALUATE
+            )
+        case Role.DISTRICT:
+            mine = j in scope.districts
+            return mine and action in (Action.VIEW, Action.COMMENT, Action.ESCALATE)
+        case Role.DEPARTMENT:
+            assigned = j in scope.departments
+            return assigned and action in (Action.VIEW, Action.COMMENT, Action.DEPARTMENT_DUTY)
+    return False

@@ -1,0 +1,109 @@
+"""Users, passwords (scrypt) and bearer tokens (stored as SHA-256)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.models import ApiToken, User
+from api.auth.roles import Actor, Role
+from api.errors import Conflict, InvalidInput
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """scrypt$<salt hex>$<hash hex>."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str | None) -> bool:
+    """Constant-time check of ``password`` against a stored scrypt hash."""
+    if not stored or not stored.startswith("scrypt$"):
+        return False
+    _, salt_hex, digest_hex = stored.split("$")
+    candidate = hash_password(password, salt=bytes.fromhex(salt_hex)).split("$")[2]
+    return hmac.compare_digest(candidate, digest_hex)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a bearer token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(*, session: Session, user: User, label: str = "", token: str | None = None) -> str:
+    """Create a bearer token for ``user`` (random unless given) and store its hash."""
+    token = token or secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label=label))
+    session.flush()
+    return token
+
+
+def check_jurisdiction(role: Role, jurisdiction: str | None) -> None:
+    """Refuse a jurisdiction code that does not fit the role."""
+    expected = {
+        Role.GRID_WORKER: (12, 9),
+        Role.COMMUNITY: (12,),
+        Role.STREET: (9,),
+        Role.DISTRICT: (6,),
+    }
+    if role in expected:
+        if not jurisdiction or not jurisdiction.isdigit() or len(jurisdiction) not in expected[role]:
+            lengths = " or ".join(str(n) for n in expected[role])
+            raise InvalidInput(f"a {role} needs a {lengths}-digit jurisdiction code", field="jurisdiction")
+    if role is Role.DEPARTMENT and not jurisdiction:
+        raise InvalidInput("department staff need a department code", field="jurisdiction")
+
+
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    role: Role,
+    jurisdiction: str | None,
+    display_name: str = "",
+    password: str | None = None,
+) -> User:
+    """Add a user (unique username, jurisdiction fitting the role)."""
+    check_jurisdiction(role, jurisdiction)
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} exists", field="username")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=str(role),
+        jurisdiction=jurisdiction,
+        password_hash=hash_password(password) if password else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def user_by_token(*, session: Session, token: str) -> User | None:
+    """The active user a bearer token belongs to."""
+    row = session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == token_hash(token), User.active.is_(True))
+    )
+    return row
+
+
+def login(*, session: Session, username: str, password: str) -> tuple[User, str] | None:
+    """Check a password and issue a new token; None when they do not match."""
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None or not check_password(password, user.password_hash):
+        return None
+    return user, issue_token(session=session, user=user, label="login")
+
+
+def actor_of(user: User) -> Actor:
+    """The policy's view of a user."""
+    return Actor(id=user.id, role=Role(user.role), jurisdiction=user.jurisdiction, name=user.display_name)

@@ -1,0 +1,1 @@
+"""Cases: what reports become; triage, verification, evaluation and the event history."""

@@ -1,0 +1,1 @@
+"""Reports from grid workers, the 12345 hotline and residents (idempotent, deduplicated)."""

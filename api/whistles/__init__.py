@@ -1,0 +1,1 @@
+"""Whistles and department assignments: dispatch, report for duty, deadlines, disputes."""
