@@ -9,12 +9,16 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from api.auth.views import router as auth_router
+from api.cases.views import router as cases_router
 from api.config import Settings, get_settings
 from api.db.session import get_engine, session_factory
 from api.errors import install_handlers
 from api.geography.views import router as geography_router
 from api.maps.views import router as maps_router
+from api.reports.views import router as reports_router
 from api.routing.views import router as routing_router
+from api.whistles.views import router as whistles_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -29,6 +33,8 @@ def create_app(*, engine: Engine | None = None, settings: Settings | None = None
     app.include_router(geography_router)
     app.include_router(maps_router)
     app.include_router(routing_router)
+    for router in (auth_router, reports_router, cases_router, whistles_router):
+        app.include_router(router)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:

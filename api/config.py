@@ -37,8 +37,15 @@ class Settings(BaseSettings):
     cell_area_m2: float = 10_000.0
     subdivide_max_vertices: int = 256
     demo_seed: int = 20190101
+    demo_password: str = "gridwhistle"
     max_features_per_response: int = 5_000
     chief_radius_m: float = 150.0
+    max_photos: int = 4
+    max_photo_bytes: int = 2 * 1024 * 1024
+    duplicate_radius_m: float = 50.0
+    duplicate_window_hours: float = 72.0
+    on_site_max_distance_m: float = 500.0
+    overdue_job_interval_s: float = 60.0
     tile_url: str | None = None
     tile_attribution: str | None = None
     tile_crs: Literal["wgs84", "gcj02"] = "wgs84"

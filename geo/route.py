@@ -74,6 +74,7 @@ class Routing:
     chief: ChiefRef | None
     explanation: tuple[str, ...]
     generation: int
+    zones: tuple[ZoneHit, ...] = ()
 
     @property
     def lead_street(self) -> StreetShare:
@@ -188,4 +189,5 @@ def route(
         chief=chief,
         explanation=tuple(explanation),
         generation=generation,
+        zones=tuple(sorted(zones, key=lambda z: z.code)),
     )

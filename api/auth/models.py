@@ -9,9 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base
 
-ROLE_VALUES = (
-    "('grid_worker', 'community', 'street', 'district', 'department', 'analyst', 'admin')"
-)
+ROLE_VALUES = "('grid_worker', 'community', 'street', 'district', 'department', 'analyst', 'admin')"
 
 
 class User(Base):
@@ -27,9 +25,7 @@ class User(Base):
     jurisdiction: Mapped[str | None] = mapped_column(String(32))
     password_hash: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class ApiToken(Base):
@@ -41,6 +37,4 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -76,7 +76,9 @@ def allowed(actor: Actor, action: Action, scope: CaseScope) -> bool:
         case Role.ADMIN:
             return True
         case Role.ANALYST:
-            return action is Action.VIEW and (j is None or any(_within(j, s) for s in scope.streets))
+            return action is Action.VIEW and (
+                j is None or any(_within(j, s) for s in scope.streets)
+            )
         case Role.GRID_WORKER:
             touches = any(_within(j, s) or _within(s, j) for s in scope.streets)
             reporter = actor.id in scope.reporters
@@ -84,9 +86,15 @@ def allowed(actor: Actor, action: Action, scope: CaseScope) -> bool:
                 return touches
             return action in (Action.VIEW, Action.EVALUATE) and reporter
         case Role.COMMUNITY:
+            if action is Action.REPORT:
+                return any(_within(s, j) for s in scope.streets)
             own = _within(j, scope.community)
             return own and action in (
-                Action.VIEW, Action.REPORT, Action.TRIAGE, Action.COMMENT, Action.VERIFY,
+                Action.VIEW,
+                Action.REPORT,
+                Action.TRIAGE,
+                Action.COMMENT,
+                Action.VERIFY,
                 Action.EVALUATE,
             )
         case Role.STREET:
@@ -95,11 +103,14 @@ def allowed(actor: Actor, action: Action, scope: CaseScope) -> bool:
             if action in (Action.VIEW, Action.COMMENT, Action.REPORT):
                 return partner
             return lead and action in (
-                Action.TRIAGE, Action.APPROVE_EXTENSION, Action.VERIFY, Action.EVALUATE
+                Action.TRIAGE,
+                Action.APPROVE_EXTENSION,
+                Action.VERIFY,
+                Action.EVALUATE,
             )
         case Role.DISTRICT:
             mine = j in scope.districts
-            return mine and action in (Action.VIEW, Action.COMMENT, Action.ESCALATE)
+            return mine and action in (Action.VIEW, Action.COMMENT, Action.ESCALATE, Action.REPORT)
         case Role.DEPARTMENT:
             assigned = j in scope.departments
             return assigned and action in (Action.VIEW, Action.COMMENT, Action.DEPARTMENT_DUTY)

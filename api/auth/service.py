@@ -53,10 +53,13 @@ def check_jurisdiction(role: Role, jurisdiction: str | None) -> None:
         Role.STREET: (9,),
         Role.DISTRICT: (6,),
     }
-    if role in expected:
-        if not jurisdiction or not jurisdiction.isdigit() or len(jurisdiction) not in expected[role]:
-            lengths = " or ".join(str(n) for n in expected[role])
-            raise InvalidInput(f"a {role} needs a {lengths}-digit jurisdiction code", field="jurisdiction")
+    lengths = expected.get(role, ())
+    fits = bool(jurisdiction and jurisdiction.isdigit() and len(jurisdiction) in lengths)
+    if lengths and not fits:
+        wanted = " or ".join(str(n) for n in lengths)
+        raise InvalidInput(
+            f"a {role} needs a {wanted}-digit jurisdiction code", field="jurisdiction"
+        )
     if role is Role.DEPARTMENT and not jurisdiction:
         raise InvalidInput("department staff need a department code", field="jurisdiction")
 
@@ -106,4 +109,6 @@ def login(*, session: Session, username: str, password: str) -> tuple[User, str]
 
 def actor_of(user: User) -> Actor:
     """The policy's view of a user."""
-    return Actor(id=user.id, role=Role(user.role), jurisdiction=user.jurisdiction, name=user.display_name)
+    return Actor(
+        id=user.id, role=Role(user.role), jurisdiction=user.jurisdiction, name=user.display_name
+    )

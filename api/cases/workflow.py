@@ -31,9 +31,7 @@ CASE_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
         {CaseStatus.RESOLVED, CaseStatus.REJECTED, CaseStatus.MERGED, CaseStatus.WHISTLED}
     ),
     CaseStatus.WHISTLED: frozenset({CaseStatus.RESOLVED, CaseStatus.DISPUTED}),
-    CaseStatus.DISPUTED: frozenset(
-        {CaseStatus.WHISTLED, CaseStatus.RESOLVED, CaseStatus.REJECTED}
-    ),
+    CaseStatus.DISPUTED: frozenset({CaseStatus.WHISTLED, CaseStatus.RESOLVED, CaseStatus.REJECTED}),
     CaseStatus.RESOLVED: frozenset({CaseStatus.VERIFIED, CaseStatus.WHISTLED, CaseStatus.NEW}),
     CaseStatus.VERIFIED: frozenset({CaseStatus.CLOSED}),
     CaseStatus.REJECTED: frozenset(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import db, geography, locate, serve, system
+from api.cli import db, geography, locate, serve, system, users
 
 app = typer.Typer(
     name="gridwhistle",
@@ -13,6 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
 app.add_typer(geography.import_app, name="import")
 app.add_typer(geography.grids_app, name="grids")
 app.command("load-demo")(geography.load_demo_command)

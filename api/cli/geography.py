@@ -9,6 +9,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.auth.demo import seed_demo_users
 from api.cli.common import console, db_session, fail
 from api.config import get_settings
 from api.geography import imports
@@ -157,6 +158,8 @@ def load_demo(*, districts: Path | None, cell_area_m2: float | None, force: bool
             max_vertices=settings.subdivide_max_vertices,
             step=step,
         )
+        if settings.environment != "production":
+            seed_demo_users(session=session, password=settings.demo_password)
         session.commit()
         counts = count_areas(session=session, generation=generation.id)
     verb = "loaded" if loaded else "already loaded (unchanged)"

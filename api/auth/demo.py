@@ -1,0 +1,44 @@
+"""Demo users of the demo city (development only): one per role around the joint site."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.models import User
+from api.auth.roles import Role
+from api.auth.service import create_user
+
+DEMO_USERS: tuple[tuple[str, str, Role, str | None], ...] = (
+    ("admin", "管理员", Role.ADMIN, None),
+    ("analyst", "分析员", Role.ANALYST, None),
+    ("guangwai", "广安门外街道指挥中心", Role.STREET, "110102020"),
+    ("taipingqiao", "太平桥街道指挥中心", Role.STREET, "110106002"),
+    ("xicheng", "西城区指挥中心", Role.DISTRICT, "110102"),
+    ("fengtai", "丰台区指挥中心", Role.DISTRICT, "110106"),
+    ("xc-cgzf", "西城区城管执法局", Role.DEPARTMENT, "110102-cgzf"),
+    ("ft-cgzf", "丰台区城管执法局", Role.DEPARTMENT, "110106-cgzf"),
+    ("xc-ghzy", "规自委西城分局", Role.DEPARTMENT, "110102-ghzy"),
+    ("ft-ghzy", "规自委丰台分局", Role.DEPARTMENT, "110106-ghzy"),
+    ("worker-gw", "广外网格员", Role.GRID_WORKER, "110102020"),
+    ("worker-tpq", "太平桥网格员", Role.GRID_WORKER, "110106002"),
+)
+
+
+def seed_demo_users(*, session: Session, password: str) -> list[str]:
+    """Create the demo users that do not exist yet; return their usernames."""
+    existing = set(session.scalars(select(User.username)))
+    created = []
+    for username, name, role, jurisdiction in DEMO_USERS:
+        if username in existing:
+            continue
+        create_user(
+            session=session,
+            username=username,
+            role=role,
+            jurisdiction=jurisdiction,
+            display_name=name,
+            password=password,
+        )
+        created.append(username)
+    return created

@@ -1,0 +1,178 @@
+"""Read-side queries: what an actor may see, case details, overdue obligations, GeoJSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from api.auth.roles import Actor, Role
+from api.cases.models import Case, CaseStreet
+from api.reports.models import Report
+from api.whistles.models import Assignment, Whistle
+
+LIVE = ("dispatched", "acknowledged", "on_site")
+
+
+def visible(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition: the cases ``actor`` may see."""
+    j = actor.jurisdiction
+    streets = select(CaseStreet.case_id).where(CaseStreet.case_id == Case.id)
+    match actor.role:
+        case Role.ADMIN:
+            return true()
+        case Role.ANALYST:
+            return (
+                true() if j is None else exists(streets.where(CaseStreet.street_code.startswith(j)))
+            )
+        case Role.STREET:
+            return exists(streets.where(CaseStreet.street_code == j))
+        case Role.DISTRICT:
+            return exists(streets.where(CaseStreet.district_code == j))
+        case Role.COMMUNITY:
+            return Case.community_code.startswith(j or "-")
+        case Role.DEPARTMENT:
+            return exists(
+                select(Assignment.id).where(
+                    Assignment.case_id == Case.id, Assignment.department_code == j
+                )
+            )
+        case Role.GRID_WORKER:
+            return exists(
+                select(Report.id).where(Report.case_id == Case.id, Report.reporter_id == actor.id)
+            )
+    return false()
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """SQL condition: a live assignment with an obligation past due."""
+    return and_(
+        Assignment.status.in_(LIVE),
+        or_(
+            and_(Assignment.acknowledged_at.is_(None), Assignment.acknowledge_due_at < now),
+            and_(Assignment.on_site_at.is_(None), Assignment.on_site_due_at < now),
+            and_(Assignment.resolved_at.is_(None), Assignment.resolve_due_at < now),
+        ),
+    )
+
+
+def overdue_obligations(assignment: Assignment, now: datetime) -> list[str]:
+    """Which obligations of a live assignment are past due (and not yet met)."""
+    if assignment.status not in LIVE:
+        return []
+    checks = (
+        ("acknowledge", assignment.acknowledged_at, assignment.acknowledge_due_at),
+        ("on_site", assignment.on_site_at, assignment.on_site_due_at),
+        ("resolve", assignment.resolved_at, assignment.resolve_due_at),
+    )
+    return [name for name, done, due in checks if done is None and due < now]
+
+
+def case_detail(*, session: Session, case: Case, now: datetime) -> dict[str, Any]:
+    """A case with its streets, whistles and assignments (as plain data)."""
+    streets = session.scalars(
+        select(CaseStreet)
+        .where(CaseStreet.case_id == case.id)
+        .order_by(CaseStreet.role != "lead", CaseStreet.street_code)
+    ).all()
+    whistles = session.scalars(
+        select(Whistle).where(Whistle.case_id == case.id).order_by(Whistle.id)
+    ).all()
+    assignments = session.scalars(
+        select(Assignment).where(Assignment.case_id == case.id).order_by(Assignment.id)
+    ).all()
+    return {
+        **{
+            c.name: getattr(case, c.name)
+            for c in Case.__table__.columns
+            if c.name not in ("geom", "position")
+        },
+        "streets": streets,
+        "whistles": whistles,
+        "assignments": [
+            {
+                **{
+                    c.name: getattr(a, c.name)
+                    for c in Assignment.__table__.columns
+                    if c.name != "on_site_position"
+                },
+                "overdue": overdue_obligations(a, now),
+            }
+            for a in assignments
+        ],
+    }
+
+
+def cases_geojson(
+    *,
+    session: Session,
+    actor: Actor,
+    status: str | None = None,
+    category: str | None = None,
+    street: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Visible cases as a GeoJSON FeatureCollection (paginated, newest first)."""
+    conditions = [visible(actor)]
+    if status:
+        conditions.append(Case.status == status)
+    if category:
+        conditions.append(Case.category.startswith(category))
+    if street:
+        conditions.append(
+            exists(
+                select(CaseStreet.case_id).where(
+                    CaseStreet.case_id == Case.id, CaseStreet.street_code == street
+                )
+            )
+        )
+    if bbox:
+        conditions.append(Case.geom.intersects(func.ST_MakeEnvelope(*bbox, 4326)))
+    if since:
+        conditions.append(Case.created_at >= since)
+    if until:
+        conditions.append(Case.created_at < until)
+    where = and_(*conditions)
+    total = session.scalar(select(func.count()).select_from(Case).where(where)) or 0
+    rows = session.execute(
+        select(Case, func.ST_AsGeoJSON(Case.geom, 7))
+        .where(where)
+        .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    import json
+
+    features = [
+        {
+            "type": "Feature",
+            "id": case.id,
+            "geometry": json.loads(geometry),
+            "properties": {
+                "id": case.id,
+                "status": case.status,
+                "category": case.category,
+                "description": case.description,
+                "lead_street_code": case.lead_street_code,
+                "district_code": case.district_code,
+                "community_code": case.community_code,
+                "report_count": case.report_count,
+                "created_at": case.created_at.isoformat(),
+                "joint": bool(case.routing.get("joint")),
+            },
+        }
+        for case, geometry in rows
+    ]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }

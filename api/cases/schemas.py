@@ -1,0 +1,226 @@
+"""Pydantic schemas of cases, assignments and triage actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from geo.coords import CoordinateSystem
+
+
+class CaseStreetPublic(BaseModel):
+    """A street party to a case."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    street_code: str
+    district_code: str
+    share: float
+    role: str
+
+
+class AssignmentPublic(BaseModel):
+    """One department's duty on a whistle, with due times (provisional when marked)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    whistle_id: int
+    case_id: int
+    department_code: str
+    district_code: str | None
+    role: str
+    overall_lead: bool
+    status: str
+    dispatched_at: datetime
+    acknowledged_at: datetime | None
+    on_site_at: datetime | None
+    resolved_at: datetime | None
+    disputed_at: datetime | None
+    acknowledge_due_at: datetime
+    on_site_due_at: datetime
+    resolve_due_at: datetime
+    due_provisional: bool
+    on_site_distance_m: float | None
+    resolution_note: str | None
+    dispute_reason: str | None
+    overdue: list[str] = []
+
+
+class WhistlePublic(BaseModel):
+    """A whistle blown on a case."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    type: str
+    level: str
+    sla_policy: str
+    lead_street_code: str
+    blown_at: datetime
+    active: bool
+
+
+class CasePublic(BaseModel):
+    """A case with its streets, whistles and assignments."""
+
+    id: int
+    status: str
+    category: str
+    description: str
+    lead_street_code: str
+    district_code: str
+    community_code: str | None
+    grid_code: str | None
+    generation: int
+    report_count: int
+    created_at: datetime
+    resolved_at: datetime | None
+    verified_at: datetime | None
+    closed_at: datetime | None
+    rating: int | None
+    merged_into_id: int | None
+    reject_reason: str | None
+    resolution_level: str | None
+    streets: list[CaseStreetPublic]
+    whistles: list[WhistlePublic]
+    assignments: list[AssignmentPublic]
+    routing: dict[str, Any]
+
+
+class EventPublic(BaseModel):
+    """One event of a case's history."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_role: str
+    actor_name: str
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    reason: str | None
+    data: dict[str, Any]
+
+
+class ResolveLocal(BaseModel):
+    """Resolve locally with a note."""
+
+    note: str = Field(min_length=1, max_length=2_000)
+
+
+class Reject(BaseModel):
+    """Reject with a reason."""
+
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class Merge(BaseModel):
+    """Merge into another case."""
+
+    into: int
+
+
+class DepartmentChoice(BaseModel):
+    """A department to summon and its role."""
+
+    code: str
+    role: Literal["lead", "support"] = "support"
+    overall_lead: bool = False
+
+
+class BlowWhistle(BaseModel):
+    """Blow a whistle (defaults come from the router's proposal)."""
+
+    whistle_type: Literal["综合执法哨", "重点工作哨", "应急处置哨"] | None = None
+    departments: list[DepartmentChoice] | None = None
+    partner_streets: list[str] = Field(default_factory=list)
+    sla_policy: str | None = None
+    note: str = ""
+
+
+class Escalate(BaseModel):
+    """Escalate to city departments (defaults from the city-level duty rule)."""
+
+    departments: list[DepartmentChoice] | None = None
+    note: str = ""
+
+
+class Reroute(BaseModel):
+    """Re-route after a dispute."""
+
+    departments: list[DepartmentChoice] = Field(min_length=1)
+    note: str = ""
+
+
+class Verify(BaseModel):
+    """Confirm the result or reopen with a reason."""
+
+    confirmed: bool
+    reason: str = ""
+
+
+class Evaluate(BaseModel):
+    """Satisfaction, 1–5 stars."""
+
+    stars: int = Field(ge=1, le=5)
+    comment: str = ""
+
+
+class Comment(BaseModel):
+    """A note on the case."""
+
+    text: str = Field(min_length=1, max_length=2_000)
+
+
+class OnSite(BaseModel):
+    """The department's position on arrival."""
+
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    crs: CoordinateSystem = CoordinateSystem.WGS84
+
+
+class ResolveDuty(BaseModel):
+    """The department's resolution note."""
+
+    note: str = Field(min_length=1, max_length=2_000)
+
+
+class ExtensionRequest(BaseModel):
+    """More time: a duration like 3wd, 5d or 12h, and why."""
+
+    amount: str = Field(pattern=r"^\d+(\.\d+)?(wd|d|h)$")
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class ExtensionDecision(BaseModel):
+    """The street's decision on an extension."""
+
+    approve: bool
+    note: str = ""
+
+
+class Dispute(BaseModel):
+    """Not ours (派单异议), with a reason."""
+
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class ExtensionPublic(BaseModel):
+    """An extension request and its decision."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    assignment_id: int
+    amount: str
+    reason: str
+    old_due_at: datetime
+    new_due_at: datetime
+    provisional: bool
+    status: str

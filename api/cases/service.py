@@ -1,0 +1,381 @@
+"""Case queries and transitions: triage, verification, evaluation, the event log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from api.auth.roles import Action, Actor, CaseScope, allowed
+from api.cases.models import Case, CaseEvent, CaseStreet
+from api.cases.workflow import (
+    AssignmentStatus,
+    CaseStatus,
+    IllegalTransition,
+    check_assignment,
+    check_case,
+)
+from api.errors import Forbidden, InvalidInput, NotFound
+from api.reports.models import Report
+from api.whistles.models import Assignment, Whistle
+
+TIMESTAMP = {
+    CaseStatus.RESOLVED: "resolved_at",
+    CaseStatus.REJECTED: "rejected_at",
+    CaseStatus.MERGED: "merged_at",
+    CaseStatus.WHISTLED: "whistled_at",
+    CaseStatus.DISPUTED: "disputed_at",
+    CaseStatus.VERIFIED: "verified_at",
+    CaseStatus.CLOSED: "closed_at",
+}
+
+ASSIGNMENT_TIMESTAMP = {
+    AssignmentStatus.ACKNOWLEDGED: "acknowledged_at",
+    AssignmentStatus.ON_SITE: "on_site_at",
+    AssignmentStatus.RESOLVED: "resolved_at",
+    AssignmentStatus.DISPUTED: "disputed_at",
+    AssignmentStatus.CANCELLED: "cancelled_at",
+}
+
+
+def utcnow() -> datetime:
+    """The service clock."""
+    return datetime.now(UTC)
+
+
+def get_case(*, session: Session, case_id: int, lock: bool = False) -> Case:
+    """A case by id (row-locked for writes when asked); NotFound otherwise."""
+    stmt = select(Case).where(Case.id == case_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    case = session.scalar(stmt)
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist", field="case_id")
+    return case
+
+
+def scope_of(*, session: Session, case: Case) -> CaseScope:
+    """Who and where a case involves, for the role policy."""
+    streets = session.execute(
+        select(CaseStreet.street_code)
+        .where(CaseStreet.case_id == case.id)
+        .order_by(CaseStreet.role != "lead", CaseStreet.street_code)
+    ).scalars()
+    departments = session.scalars(
+        select(Assignment.department_code).where(Assignment.case_id == case.id)
+    )
+    reporters = session.scalars(select(Report.reporter_id).where(Report.case_id == case.id))
+    return CaseScope(
+        community=case.community_code,
+        streets=tuple(streets),
+        departments=frozenset(departments),
+        reporters=frozenset(reporters),
+    )
+
+
+def require(*, session: Session, actor: Actor, action: Action, case: Case) -> CaseScope:
+    """Raise Forbidden unless ``actor`` may do ``action`` on ``case``; return its scope."""
+    scope = scope_of(session=session, case=case)
+    if not allowed(actor, action, scope):
+        raise Forbidden(
+            f"{actor.role} {actor.jurisdiction or ''} may not {action} case {case.id}".replace(
+                "  ", " "
+            ),
+            field="authorization",
+        )
+    return scope
+
+
+def record(
+    *,
+    session: Session,
+    case: Case,
+    actor: Actor,
+    kind: str,
+    at: datetime,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Append one event to the case's history."""
+    event = CaseEvent(
+        case_id=case.id,
+        at=at,
+        actor_id=actor.id or None,
+        actor_role=str(actor.role),
+        actor_name=actor.name,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data or {},
+    )
+    session.add(event)
+    return event
+
+
+def transition(
+    *,
+    session: Session,
+    case: Case,
+    new: CaseStatus,
+    actor: Actor,
+    at: datetime,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Move a case along the workflow table (409 if illegal), stamp it, log it, side effects."""
+    old = CaseStatus(case.status)
+    check_case(old, new)
+    case.status = str(new)
+    if new in TIMESTAMP:
+        setattr(case, TIMESTAMP[new], at)
+    event = record(
+        session=session,
+        case=case,
+        actor=actor,
+        kind=f"case:{new}",
+        at=at,
+        from_status=str(old),
+        to_status=str(new),
+        reason=reason,
+        data=data,
+    )
+    _side_effects(session=session, case=case, old=old, new=new, actor=actor, at=at)
+    return event
+
+
+def move_assignment(
+    *,
+    session: Session,
+    assignment: Assignment,
+    new: AssignmentStatus,
+    actor: Actor,
+    at: datetime,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Move one department's assignment along its table, stamp it and log it on the case."""
+    old = AssignmentStatus(assignment.status)
+    check_assignment(old, new)
+    assignment.status = str(new)
+    if new in ASSIGNMENT_TIMESTAMP:
+        setattr(assignment, ASSIGNMENT_TIMESTAMP[new], at)
+    case = session.get(Case, assignment.case_id)
+    assert case is not None
+    record(
+        session=session,
+        case=case,
+        actor=actor,
+        kind=f"assignment:{new}",
+        at=at,
+        from_status=str(old),
+        to_status=str(new),
+        reason=reason,
+        data={
+            "assignment_id": assignment.id,
+            "department_code": assignment.department_code,
+            **(data or {}),
+        },
+    )
+
+
+def open_assignments(*, session: Session, case_id: int) -> list[Assignment]:
+    """The case's assignments that are not resolved, disputed or cancelled."""
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.case_id == case_id,
+                Assignment.status.in_(["dispatched", "acknowledged", "on_site"]),
+            )
+            .order_by(Assignment.id)
+        )
+    )
+
+
+def cancel_assignments(
+    *,
+    session: Session,
+    case_id: int,
+    actor: Actor,
+    at: datetime,
+    reason: str,
+    include_disputed: bool = True,
+) -> None:
+    """Cancel every live assignment of a case and retire its whistles."""
+    states = ["dispatched", "acknowledged", "on_site", "resolved"]
+    if include_disputed:
+        states.append("disputed")
+    rows = session.scalars(
+        select(Assignment).where(Assignment.case_id == case_id, Assignment.status.in_(states))
+    )
+    for assignment in list(rows):
+        move_assignment(
+            session=session,
+            assignment=assignment,
+            new=AssignmentStatus.CANCELLED,
+            actor=actor,
+            at=at,
+            reason=reason,
+        )
+    session.execute(update(Whistle).where(Whistle.case_id == case_id).values(active=False))
+
+
+def _side_effects(
+    *, session: Session, case: Case, old: CaseStatus, new: CaseStatus, actor: Actor, at: datetime
+) -> None:
+    match (old, new):
+        case (CaseStatus.WHISTLED | CaseStatus.DISPUTED, CaseStatus.REJECTED):
+            cancel_assignments(
+                session=session, case_id=case.id, actor=actor, at=at, reason="case rejected"
+            )
+        case (CaseStatus.DISPUTED, CaseStatus.RESOLVED):
+            cancel_assignments(
+                session=session, case_id=case.id, actor=actor, at=at, reason="resolved locally"
+            )
+            case.resolution_level = "local"
+        case (CaseStatus.NEW, CaseStatus.RESOLVED):
+            case.resolution_level = "local"
+        case (CaseStatus.WHISTLED, CaseStatus.RESOLVED):
+            case.resolution_level = "department"
+        case (CaseStatus.RESOLVED, CaseStatus.WHISTLED | CaseStatus.NEW):
+            case.resolved_at = None
+            case.resolution_level = None
+        case _:
+            pass
+
+
+def resolve_locally(*, session: Session, case: Case, actor: Actor, note: str, at: datetime) -> None:
+    """The community or street closes an everyday matter itself (易事快处置)."""
+    require(session=session, actor=actor, action=Action.TRIAGE, case=case)
+    if CaseStatus(case.status) is CaseStatus.WHISTLED:
+        raise IllegalTransition(
+            "a whistled case is resolved by its lead department; re-route or reject it instead",
+            field="status",
+            current=case.status,
+            requested="resolved",
+        )
+    case.resolution_note = note
+    transition(session=session, case=case, new=CaseStatus.RESOLVED, actor=actor, at=at, reason=note)
+
+
+def reject(*, session: Session, case: Case, actor: Actor, reason: str, at: datetime) -> None:
+    """Reject a case with a reason (not a matter for the platform, false report …)."""
+    require(session=session, actor=actor, action=Action.TRIAGE, case=case)
+    if not reason.strip():
+        raise InvalidInput("a rejection needs a reason", field="reason")
+    case.reject_reason = reason
+    transition(
+        session=session, case=case, new=CaseStatus.REJECTED, actor=actor, at=at, reason=reason
+    )
+
+
+def merge(*, session: Session, case: Case, into: Case, actor: Actor, at: datetime) -> None:
+    """Merge a duplicate case into another open case; its reports move there."""
+    require(session=session, actor=actor, action=Action.TRIAGE, case=case)
+    require(session=session, actor=actor, action=Action.VIEW, case=into)
+    if into.id == case.id or CaseStatus(into.status) not in (
+        CaseStatus.NEW,
+        CaseStatus.WHISTLED,
+        CaseStatus.DISPUTED,
+    ):
+        raise InvalidInput(f"case {into.id} is not an open case to merge into", field="into")
+    moved = (
+        session.execute(
+            update(Report)
+            .where(Report.case_id == case.id)
+            .values(case_id=into.id)
+            .returning(Report.id)
+        )
+        .scalars()
+        .all()
+    )
+    into.report_count += len(moved)
+    case.merged_into_id = into.id
+    transition(
+        session=session,
+        case=case,
+        new=CaseStatus.MERGED,
+        actor=actor,
+        at=at,
+        data={"into": into.id, "reports": list(moved)},
+    )
+    record(
+        session=session,
+        case=into,
+        actor=actor,
+        kind="case:merged_in",
+        at=at,
+        data={"from": case.id, "reports": list(moved)},
+    )
+
+
+def verify(
+    *, session: Session, case: Case, actor: Actor, confirmed: bool, reason: str, at: datetime
+) -> None:
+    """The street (or community) confirms the result, or reopens the case."""
+    require(session=session, actor=actor, action=Action.VERIFY, case=case)
+    if CaseStatus(case.status) is not CaseStatus.RESOLVED:
+        check_case(CaseStatus(case.status), CaseStatus.VERIFIED)
+    if confirmed:
+        transition(
+            session=session, case=case, new=CaseStatus.VERIFIED, actor=actor, at=at, reason=reason
+        )
+        return
+    if not reason.strip():
+        raise InvalidInput("reopening needs a reason", field="reason")
+    reopen_to = CaseStatus.WHISTLED if case.resolution_level == "department" else CaseStatus.NEW
+    transition(session=session, case=case, new=reopen_to, actor=actor, at=at, reason=reason)
+    if reopen_to is CaseStatus.WHISTLED:
+        for assignment in session.scalars(
+            select(Assignment).where(Assignment.case_id == case.id, Assignment.status == "resolved")
+        ):
+            move_assignment(
+                session=session,
+                assignment=assignment,
+                new=AssignmentStatus.ON_SITE,
+                actor=actor,
+                at=at,
+                reason=f"reopened: {reason}",
+            )
+
+
+def evaluate(
+    *, session: Session, case: Case, actor: Actor, stars: int, comment: str, at: datetime
+) -> None:
+    """The reporter or community rates the result 1–5 stars (满意度), closing the case."""
+    require(session=session, actor=actor, action=Action.EVALUATE, case=case)
+    if not 1 <= stars <= 5:
+        raise InvalidInput("stars must be 1 to 5", field="stars")
+    case.rating = stars
+    case.rating_comment = comment
+    transition(
+        session=session,
+        case=case,
+        new=CaseStatus.CLOSED,
+        actor=actor,
+        at=at,
+        reason=comment or None,
+        data={"stars": stars},
+    )
+
+
+def comment(*, session: Session, case: Case, actor: Actor, text: str, at: datetime) -> None:
+    """A note on the case (partners, districts and departments may add them)."""
+    require(session=session, actor=actor, action=Action.COMMENT, case=case)
+    if not text.strip():
+        raise InvalidInput("a comment needs text", field="text")
+    record(session=session, case=case, actor=actor, kind="comment", at=at, reason=text)
+
+
+def history(*, session: Session, case_id: int) -> list[CaseEvent]:
+    """Every event of a case in order."""
+    return list(
+        session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        )
+    )

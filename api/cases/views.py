@@ -1,0 +1,247 @@
+"""Routes: case listing and detail, history, triage, verification, evaluation, comments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.auth.deps import ActorDep
+from api.auth.roles import Action
+from api.cases import service
+from api.cases.queries import case_detail, cases_geojson
+from api.cases.schemas import (
+    BlowWhistle,
+    CasePublic,
+    Comment,
+    Escalate,
+    Evaluate,
+    EventPublic,
+    Merge,
+    Reject,
+    Reroute,
+    ResolveLocal,
+    Verify,
+    WhistlePublic,
+)
+from api.deadlines.service import calendar, policies_from
+from api.deps import SessionDep, SettingsDep
+from api.errors import InvalidInput
+from api.geography.views import parse_bbox
+from api.routing.service import catalogue, rules_from
+from api.whistles import service as whistles
+from geo.locate import StreetShare
+from geo.route import districts_in_order, summon
+from geo.rules import NoDutyRule
+
+router = APIRouter(prefix="/api/cases", tags=["cases"])
+
+
+def _detail(session: SessionDep, case_id: int) -> CasePublic:
+    case = service.get_case(session=session, case_id=case_id)
+    return CasePublic.model_validate(case_detail(session=session, case=case, now=service.utcnow()))
+
+
+@router.get("")
+def list_cases(
+    session: SessionDep,
+    actor: ActorDep,
+    status: str | None = None,
+    category: str | None = None,
+    street: str | None = None,
+    bbox: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Cases the caller may see, as GeoJSON, filtered and paginated (newest first)."""
+    return cases_geojson(
+        session=session,
+        actor=actor,
+        status=status,
+        category=category,
+        street=street,
+        bbox=parse_bbox(bbox),
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{case_id}", response_model=CasePublic)
+def get_case(case_id: int, session: SessionDep, actor: ActorDep) -> CasePublic:
+    """One case with its streets, whistles and department assignments."""
+    case = service.get_case(session=session, case_id=case_id)
+    service.require(session=session, actor=actor, action=Action.VIEW, case=case)
+    return _detail(session, case_id)
+
+
+@router.get("/{case_id}/events", response_model=list[EventPublic])
+def events(case_id: int, session: SessionDep, actor: ActorDep) -> list[Any]:
+    """The case's history: every event with actor, time, from → to and reason."""
+    case = service.get_case(session=session, case_id=case_id)
+    service.require(session=session, actor=actor, action=Action.VIEW, case=case)
+    return service.history(session=session, case_id=case_id)
+
+
+@router.post("/{case_id}/resolve", response_model=CasePublic)
+def resolve_locally(
+    case_id: int, body: ResolveLocal, session: SessionDep, actor: ActorDep
+) -> CasePublic:
+    """The community or street resolves the matter itself."""
+    case = service.get_case(session=session, case_id=case_id, lock=True)
+    service.resolve_locally(
+        session=session, case=case, actor=actor, note=body.note, at=service.utcnow()
+    )
+    session.commit()
+    return _detail(session, case_id)
+
+
+@router.post("/{case_id}/reject", response_model=CasePublic)
+def reject(case_id: int, body: Reject, session: SessionDep, actor: ActorDep) -> CasePublic:
+    """Reject with a reason."""
+    case = service.get_case(session=session, case_id=case_id, lock=True)
+    service.reject(session=session, case=case, actor=actor, reason=body.reason, at=service.utcnow())
+    session.commit()
+    return _detail(session, case_id)
+
+
+@router.post("/{case_id}/merge", response_model=CasePublic)
+def merge(case_id: int, body: Merge, session: SessionDep, actor: ActorDep) -> CasePublic:
+    """Merge a duplicate into another open case (its reports move there)."""
+    case = service.get_case(session=session, case_id=case_id, lock=True)
+    into = service.get_case(session=session, case_id=body.into, lock=True)
+    service.merge(session=session, case=case, into=into, actor=actor, at=service.utcnow())
+    session.commit()
+    return _detail(session, body.into)
+
+
+@router.post("/{case_id}/whistle", response_model=WhistlePublic)
+def blow(
+    case_id: int, body: BlowWhistle, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> Any:
+    """Blow a whistle: departments (default: the router's proposal) report for duty."""
+    case = service.get_case(session=session, case_id=case_id, lock=True)
+    whistle = whistles.blow(
+        session=session,
+        case=case,
+        actor=actor,
+        at=service.utcnow(),
+        policies=policies_from(settings.data_dir),
+        calendar=calendar(session=session),
+        whistle_type=body.whistle_type,
+        departments=None
+        if body.departments is None
+        else [d.model_dump() for d in body.departments],
+        partner_streets=body.partner_streets,
+        sla_policy=body.sla_policy,
+        note=body.note,
+    )
+    session.commit()
+    return whistle
+
+
+@router.post("/{case_id}/escalate", response_model=WhistlePublic)
+def escalate(
+    case_id: int, body: Escalate, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> Any:
+    """The district escalates to city departments (the city-level duty rule by default)."""
+    case = service.get_case(session=session, case_id=case_id, lock=True)
+    chosen = None if body.departments is None else [d.model_dump() for d in body.departments]
+    if chosen is None:
+        rules = rules_from(settings.data_dir)
+        zones = [z["kind"] for z in case.routing.get("zones", [])]
+        try:
+            match = rules.match(category=case.category, zones=zones, level="city")
+        except NoDutyRule as exc:
+            raise InvalidInput(f"{exc}; name the city departments", field="departments") from exc
+        streets = [
+            StreetShare(s["code"], s["name"], s["district_code"], s["share"])
+            for s in case.routing["streets"]
+        ]
+        summoned, _ = summon(
+            match=match,
+            districts=districts_in_order(streets),
+            catalogue=catalogue(session=session),
+            level="city",
+        )
+        chosen = [
+            {"code": d.code, "role": d.role, "overall_lead": d.overall_lead} for d in summoned
+        ]
+    whistle = whistles.blow(
+        session=session,
+        case=case,
+        actor=actor,
+        at=service.utcnow(),
+        policies=policies_from(settings.data_dir),
+        calendar=calendar(session=session),
+        departments=chosen,
+        level="city",
+        note=body.note,
+    )
+    session.commit()
+    return whistle
+
+
+@router.post("/{case_id}/reroute", response_model=WhistlePublic)
+def reroute(
+    case_id: int, body: Reroute, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> Any:
+    """After a dispute, send the case to other departments."""
+    case = service.get_case(session=session, case_id=case_id, lock=True)
+    whistle = whistles.reroute(
+        session=session,
+        case=case,
+        actor=actor,
+        at=service.utcnow(),
+        departments=[d.model_dump() for d in body.departments],
+        policies=policies_from(settings.data_dir),
+        calendar=calendar(session=session),
+        note=body.note,
+    )
+    session.commit()
+    return whistle
+
+
+@router.post("/{case_id}/verify", response_model=CasePublic)
+def verify(case_id: int, body: Verify, session: SessionDep, actor: ActorDep) -> CasePublic:
+    """Confirm the result, or reopen it with a reason."""
+    case = service.get_case(session=session, case_id=case_id, lock=True)
+    service.verify(
+        session=session,
+        case=case,
+        actor=actor,
+        confirmed=body.confirmed,
+        reason=body.reason,
+        at=service.utcnow(),
+    )
+    session.commit()
+    return _detail(session, case_id)
+
+
+@router.post("/{case_id}/evaluate", response_model=CasePublic)
+def evaluate(case_id: int, body: Evaluate, session: SessionDep, actor: ActorDep) -> CasePublic:
+    """Rate the result 1–5 stars; closes the case."""
+    case = service.get_case(session=session, case_id=case_id, lock=True)
+    service.evaluate(
+        session=session,
+        case=case,
+        actor=actor,
+        stars=body.stars,
+        comment=body.comment,
+        at=service.utcnow(),
+    )
+    session.commit()
+    return _detail(session, case_id)
+
+
+@router.post("/{case_id}/comments", response_model=list[EventPublic])
+def add_comment(case_id: int, body: Comment, session: SessionDep, actor: ActorDep) -> list[Any]:
+    """Add a note to the case's history."""
+    case = service.get_case(session=session, case_id=case_id)
+    service.comment(session=session, case=case, actor=actor, text=body.text, at=service.utcnow())
+    session.commit()
+    return service.history(session=session, case_id=case_id)

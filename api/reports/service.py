@@ -1,0 +1,349 @@
+"""Submit reports: idempotent per reporter and key, located and routed, deduplicated."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from api.auth.roles import Action, Actor, CaseScope, allowed
+from api.cases.models import Case, CaseStreet
+from api.cases.service import record
+from api.cases.workflow import OPEN_CASE_STATUSES, CaseStatus
+from api.db.geometry import to_db
+from api.errors import Conflict, Forbidden, InvalidInput
+from api.reports.models import Report, ReportPhoto
+from api.routing.service import route_case
+from geo.coords import CoordinateSystem, geometry_to_wgs84
+from geo.locate import PointLocation
+from geo.route import Routing
+from geo.rules import RuleSet
+
+MAGIC = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/webp": (b"RIFF",),
+}
+
+
+@dataclass(frozen=True)
+class PhotoIn:
+    """A decoded, checked photo."""
+
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Configurable limits of report submission."""
+
+    max_photos: int = 4
+    max_photo_bytes: int = 2 * 1024 * 1024
+    duplicate_radius_m: float = 50.0
+    duplicate_window: timedelta = timedelta(hours=72)
+    chief_radius_m: float = 150.0
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What happened to a submission."""
+
+    report: Report
+    case: Case
+    replayed: bool  # the same idempotency key was seen before: nothing new was written
+    attached: bool  # attached to an existing open case as a duplicate
+
+
+def decode_photos(photos: list[dict[str, str]], limits: Limits) -> list[PhotoIn]:
+    """Decode base64 photos and check count, size and type (by content, not by name)."""
+    if len(photos) > limits.max_photos:
+        raise InvalidInput(f"at most {limits.max_photos} photos", field="photos")
+    checked: list[PhotoIn] = []
+    for i, photo in enumerate(photos):
+        kind = photo.get("content_type", "")
+        if kind not in MAGIC:
+            raise InvalidInput(
+                f"photo {i}: type must be one of {', '.join(MAGIC)}",
+                field=f"photos.{i}.content_type",
+            )
+        try:
+            data = base64.b64decode(photo.get("data", ""), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidInput(f"photo {i}: data is not base64", field=f"photos.{i}.data") from exc
+        if len(data) > limits.max_photo_bytes:
+            raise InvalidInput(
+                f"photo {i}: {len(data):,} bytes, at most {limits.max_photo_bytes:,}",
+                field=f"photos.{i}.data",
+            )
+        if not data.startswith(MAGIC[kind]) or (kind == "image/webp" and data[8:12] != b"WEBP"):
+            raise InvalidInput(f"photo {i}: content is not {kind}", field=f"photos.{i}.data")
+        checked.append(PhotoIn(kind, data))
+    return checked
+
+
+def request_hash(payload: dict[str, Any]) -> str:
+    """A stable fingerprint of a submission (to tell a retry from a different request)."""
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def _lock_key(reporter_id: int, key: str) -> int:
+    digest = hashlib.sha256(f"{reporter_id}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Submitted | None:
+    report = session.scalar(
+        select(Report).where(Report.reporter_id == actor.id, Report.idempotency_key == key)
+    )
+    if report is None:
+        return None
+    if report.request_hash != fingerprint:
+        raise Conflict(
+            "this Idempotency-Key was already used for a different report", field="idempotency_key"
+        )
+    case = session.get(Case, report.case_id)
+    assert case is not None
+    return Submitted(report=report, case=case, replayed=True, attached=report.attached)
+
+
+def find_duplicate(
+    *, session: Session, category: str, geom: BaseGeometry, at: datetime, limits: Limits
+) -> Case | None:
+    """An open case of the same category within the radius and time window."""
+    return session.scalar(
+        select(Case)
+        .where(
+            Case.category == category,
+            Case.status.in_([str(s) for s in OPEN_CASE_STATUSES]),
+            Case.created_at >= at - limits.duplicate_window,
+            text(
+                "ST_DWithin(cases.geom::geography, "
+                "ST_GeomFromEWKB(decode(:g, 'hex'))::geography, :r)"
+            ).bindparams(
+                g=shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True),
+                r=limits.duplicate_radius_m,
+            ),
+        )
+        .order_by(Case.created_at)
+        .limit(1)
+        .with_for_update()
+    )
+
+
+def routing_json(routing: Routing, located: PointLocation | None) -> dict[str, Any]:
+    """The routing stored with a report and its case."""
+    return {
+        "joint": routing.joint,
+        "streets": [
+            {"code": s.code, "name": s.name, "district_code": s.district_code, "share": s.share}
+            for s in routing.streets
+        ],
+        "departments": [
+            {
+                "code": d.code,
+                "name": d.name,
+                "district_code": d.district_code,
+                "role": d.role,
+                "overall_lead": d.overall_lead,
+            }
+            for d in routing.departments
+        ],
+        "whistle_type": routing.whistle_type,
+        "sla_policy": routing.sla_policy,
+        "chief": None
+        if routing.chief is None
+        else {
+            "name": routing.chief.name,
+            "title": routing.chief.title,
+            "street_or_alley": routing.chief.street_or_alley,
+            "distance_m": round(routing.chief.distance_m, 1),
+        },
+        "explanation": list(routing.explanation),
+        "zones": [{"code": z.code, "kind": z.kind, "name": z.name} for z in routing.zones],
+        "generation": routing.generation,
+        "ambiguous": bool(located and located.ambiguous),
+        "candidates": [
+            {"code": c.code, "name": c.name, "share": c.share}
+            for c in (located.candidates if located else ())
+        ],
+        "grid_code": located.grid.code if located and located.grid else None,
+        "community_code": located.community.code if located and located.community else None,
+    }
+
+
+def _new_case(
+    session: Session,
+    actor: Actor,
+    geom: BaseGeometry,
+    category: str,
+    description: str,
+    routing: Routing,
+    stored: dict[str, Any],
+    at: datetime,
+) -> Case:
+    position = geom if isinstance(geom, shapely.Point) else geom.representative_point()
+    case = Case(
+        status=str(CaseStatus.NEW),
+        category=category,
+        description=description,
+        geom=to_db(geom),
+        position=to_db(position),
+        generation=routing.generation,
+        grid_code=stored["grid_code"],
+        community_code=stored["community_code"],
+        lead_street_code=routing.lead_street.code,
+        district_code=routing.lead_street.district_code,
+        routing=stored,
+        report_count=1,
+        created_by=actor.id or None,
+        created_at=at,
+    )
+    session.add(case)
+    session.flush()
+    for i, street in enumerate(routing.streets):
+        session.add(
+            CaseStreet(
+                case_id=case.id,
+                street_code=street.code,
+                district_code=street.district_code,
+                share=street.share,
+                role="lead" if i == 0 else "partner",
+            )
+        )
+    record(
+        session=session,
+        case=case,
+        actor=actor,
+        kind="case:new",
+        at=at,
+        to_status="new",
+        data={"streets": [s.code for s in routing.streets], "joint": routing.joint},
+    )
+    return case
+
+
+def submit(
+    *,
+    session: Session,
+    actor: Actor,
+    geometry: BaseGeometry,
+    crs: CoordinateSystem,
+    category: str,
+    description: str,
+    source: str,
+    reporter_name: str,
+    accuracy_m: float | None,
+    photos: list[dict[str, str]],
+    idempotency_key: str | None,
+    rules: RuleSet,
+    limits: Limits,
+    at: datetime,
+) -> Submitted:
+    """Locate, route and store a report; attach it to a duplicate case or open a new one."""
+    payload = {
+        "geometry": shapely.geometry.mapping(geometry),
+        "crs": str(crs),
+        "category": category,
+        "description": description,
+        "source": source,
+        "accuracy_m": accuracy_m,
+        "photos": [hashlib.sha256(p.get("data", "").encode()).hexdigest() for p in photos],
+    }
+    fingerprint = request_hash(payload)
+    if idempotency_key:
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(actor.id, idempotency_key)}
+        )
+        replay = _replay(session, actor, idempotency_key, fingerprint)
+        if replay is not None:
+            return replay
+    checked = decode_photos(photos, limits)
+    routing, located = route_case(
+        session=session,
+        geom=geometry,
+        crs=crs,
+        category=category,
+        rules=rules,
+        accuracy_m=accuracy_m,
+        chief_radius_m=limits.chief_radius_m,
+    )
+    scope = CaseScope(community=None, streets=tuple(s.code for s in routing.streets))
+    if not allowed(actor, Action.REPORT, scope):
+        raise Forbidden(
+            f"{actor.role} {actor.jurisdiction} may not report outside its jurisdiction "
+            f"(the location is in {', '.join(scope.streets)})",
+            field="geometry",
+        )
+    wgs = geometry_to_wgs84(geometry, crs)
+    stored = routing_json(routing, located)
+    duplicate = find_duplicate(session=session, category=category, geom=wgs, at=at, limits=limits)
+    if duplicate is not None:
+        case = duplicate
+        case.report_count = (
+            session.scalar(
+                select(func.count()).select_from(Report).where(Report.case_id == case.id)
+            )
+            or 0
+        ) + 1
+    else:
+        case = _new_case(session, actor, wgs, category, description, routing, stored, at)
+    report = Report(
+        case_id=case.id,
+        reporter_id=actor.id,
+        reporter_name=reporter_name or actor.name,
+        source=source,
+        category=category,
+        description=description,
+        crs=str(crs),
+        accuracy_m=accuracy_m,
+        geom=to_db(wgs),
+        generation=routing.generation,
+        routing=stored,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        attached=duplicate is not None,
+        created_at=at,
+    )
+    session.add(report)
+    session.flush()
+    for photo in checked:
+        session.add(
+            ReportPhoto(
+                report_id=report.id,
+                content_type=photo.content_type,
+                size=len(photo.data),
+                sha256=hashlib.sha256(photo.data).hexdigest(),
+                data=photo.data,
+            )
+        )
+    if duplicate is not None:
+        record(
+            session=session,
+            case=case,
+            actor=actor,
+            kind="report:attached",
+            at=at,
+            data={"report_id": report.id, "reporters": case.report_count},
+        )
+    else:
+        record(
+            session=session,
+            case=case,
+            actor=actor,
+            kind="report:received",
+            at=at,
+            data={"report_id": report.id},
+        )
+    return Submitted(report=report, case=case, replayed=False, attached=duplicate is not None)

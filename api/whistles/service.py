@@ -1,0 +1,465 @@
+"""Whistles and department duty: dispatch, acknowledge, on site, resolve, extend, dispute."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import shapely
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from api.auth.roles import Action, Actor, Role
+from api.cases.models import Case, CaseStreet
+from api.cases.service import (
+    cancel_assignments,
+    move_assignment,
+    record,
+    require,
+    transition,
+)
+from api.cases.workflow import AssignmentStatus, CaseStatus, IllegalTransition, check_case
+from api.db.geometry import to_db
+from api.deadlines.calendar import Deadline, WorkCalendar
+from api.deadlines.sla import Duration, Obligation, SlaPolicy, due, extend
+from api.departments.models import Department
+from api.errors import Forbidden, InvalidInput, NotFound
+from api.geography.models import Area
+from api.whistles.models import Assignment, Extension, Whistle
+from geo.coords import CoordinateSystem, to_wgs84
+from geo.rules import WhistleType
+
+
+def get_assignment(*, session: Session, assignment_id: int) -> Assignment:
+    """An assignment by id (row-locked); NotFound otherwise."""
+    row = session.scalar(select(Assignment).where(Assignment.id == assignment_id).with_for_update())
+    if row is None:
+        raise NotFound(f"assignment {assignment_id} does not exist", field="assignment_id")
+    return row
+
+
+def _require_department(actor: Actor, assignment: Assignment) -> None:
+    if actor.role is Role.ADMIN:
+        return
+    if actor.role is not Role.DEPARTMENT or actor.jurisdiction != assignment.department_code:
+        raise Forbidden(
+            f"only {assignment.department_code} staff act on assignment {assignment.id}",
+            field="authorization",
+        )
+
+
+def _departments(session: Session, codes: list[str]) -> dict[str, Department]:
+    found = {
+        d.code: d for d in session.scalars(select(Department).where(Department.code.in_(codes)))
+    }
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise InvalidInput(f"unknown department(s): {', '.join(unknown)}", field="departments")
+    return found
+
+
+def _add_partners(session: Session, case: Case, partners: list[str]) -> list[str]:
+    existing = set(
+        session.scalars(select(CaseStreet.street_code).where(CaseStreet.case_id == case.id))
+    )
+    added: list[str] = []
+    for code in partners:
+        if code in existing:
+            continue
+        street = session.scalar(
+            select(Area).where(
+                Area.level == "street",
+                Area.code == code,
+                Area.generation_low <= case.generation,
+                Area.generation_high >= case.generation,
+            )
+        )
+        if street is None:
+            raise InvalidInput(f"unknown street {code}", field="partner_streets")
+        session.add(
+            CaseStreet(
+                case_id=case.id, street_code=code, district_code=code[:6], share=0.0, role="partner"
+            )
+        )
+        added.append(code)
+    return added
+
+
+def default_departments(case: Case) -> list[dict[str, Any]]:
+    """The departments the router proposed when the case was reported."""
+    return [
+        {"code": d["code"], "role": d["role"], "overall_lead": d.get("overall_lead", False)}
+        for d in case.routing.get("departments", [])
+    ]
+
+
+def blow(
+    *,
+    session: Session,
+    case: Case,
+    actor: Actor,
+    at: datetime,
+    policies: dict[str, SlaPolicy],
+    calendar: WorkCalendar,
+    whistle_type: str | None = None,
+    departments: list[dict[str, Any]] | None = None,
+    partner_streets: list[str] | None = None,
+    sla_policy: str | None = None,
+    level: str = "district",
+    note: str = "",
+) -> Whistle:
+    """Blow a whistle on a case: summon departments with due times (吹哨 → 报到)."""
+    if level == "city":
+        require(session=session, actor=actor, action=Action.ESCALATE, case=case)
+    else:
+        require(session=session, actor=actor, action=Action.TRIAGE, case=case)
+    old = CaseStatus(case.status)
+    if old is not CaseStatus.WHISTLED or level != "city":
+        check_case(old, CaseStatus.WHISTLED)
+    kind = whistle_type or case.routing.get("whistle_type") or str(WhistleType.JOINT_ENFORCEMENT)
+    if kind not in {str(w) for w in WhistleType}:
+        raise InvalidInput(f"unknown whistle type {kind!r}", field="whistle_type")
+    policy_name = sla_policy or case.routing.get("sla_policy") or "huangpu"
+    if policy_name not in policies:
+        raise InvalidInput(f"unknown SLA policy {policy_name!r}", field="sla_policy")
+    chosen = departments if departments is not None else default_departments(case)
+    if not chosen:
+        raise InvalidInput("a whistle needs at least one department", field="departments")
+    leads = [d for d in chosen if d.get("role") == "lead"]
+    if not leads:
+        raise InvalidInput("one department must lead (一门主责)", field="departments")
+    catalogue = _departments(session, [d["code"] for d in chosen])
+    added = _add_partners(session, case, partner_streets or [])
+    if level == "city":
+        cancel_assignments(
+            session=session,
+            case_id=case.id,
+            actor=actor,
+            at=at,
+            reason="escalated to the city",
+            include_disputed=False,
+        )
+    whistle = Whistle(
+        case_id=case.id,
+        type=kind,
+        level=level,
+        sla_policy=policy_name,
+        lead_street_code=case.lead_street_code,
+        blown_by=actor.id,
+        blown_at=at,
+        note=note,
+    )
+    session.add(whistle)
+    session.flush()
+    policy = policies[policy_name]
+    deadlines = {ob: due(policy, ob, at, calendar) for ob in Obligation}
+    overall = next((d["code"] for d in chosen if d.get("overall_lead")), leads[0]["code"])
+    for spec in chosen:
+        dept = catalogue[spec["code"]]
+        session.add(
+            Assignment(
+                whistle_id=whistle.id,
+                case_id=case.id,
+                department_code=dept.code,
+                district_code=dept.district_code,
+                role=spec.get("role", "support"),
+                overall_lead=dept.code == overall,
+                status=str(AssignmentStatus.DISPATCHED),
+                dispatched_at=at,
+                acknowledge_due_at=deadlines[Obligation.ACKNOWLEDGE].due_at,
+                on_site_due_at=deadlines[Obligation.ON_SITE].due_at,
+                resolve_due_at=deadlines[Obligation.RESOLVE].due_at,
+                due_provisional=any(d.provisional for d in deadlines.values()),
+            )
+        )
+    session.flush()
+    districts = sorted({d.district_code for d in catalogue.values() if d.district_code})
+    data = {
+        "whistle_id": whistle.id,
+        "type": kind,
+        "level": level,
+        "sla_policy": policy_name,
+        "departments": [{"code": d["code"], "role": d.get("role")} for d in chosen],
+        "overall_lead": overall,
+        "partner_streets_added": added,
+        "copied_to_district_command_centres": districts,
+        "due": {str(ob): dl.due_at.isoformat() for ob, dl in deadlines.items()},
+        "provisional": any(d.provisional for d in deadlines.values()),
+    }
+    if old is CaseStatus.WHISTLED:
+        record(session=session, case=case, actor=actor, kind="whistle:escalated", at=at, data=data)
+    else:
+        transition(
+            session=session,
+            case=case,
+            new=CaseStatus.WHISTLED,
+            actor=actor,
+            at=at,
+            reason=note or None,
+            data=data,
+        )
+    return whistle
+
+
+def acknowledge(*, session: Session, assignment: Assignment, actor: Actor, at: datetime) -> None:
+    """The department signs for the task (签收)."""
+    _require_department(actor, assignment)
+    move_assignment(
+        session=session,
+        assignment=assignment,
+        new=AssignmentStatus.ACKNOWLEDGED,
+        actor=actor,
+        at=at,
+    )
+
+
+def report_on_site(
+    *,
+    session: Session,
+    assignment: Assignment,
+    actor: Actor,
+    at: datetime,
+    lon: float,
+    lat: float,
+    crs: CoordinateSystem,
+    max_distance_m: float,
+) -> float:
+    """The department reports on site (报到); its position is checked against the case."""
+    _require_department(actor, assignment)
+    wlon, wlat = to_wgs84(lon, lat, crs)
+    distance = session.scalar(
+        text(
+            "SELECT ST_Distance(geom::geography, "
+            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) FROM cases WHERE id = :id"
+        ),
+        {"lon": wlon, "lat": wlat, "id": assignment.case_id},
+    )
+    distance = float(distance or 0.0)
+    if distance > max_distance_m:
+        raise InvalidInput(
+            f"the reported position is {distance:,.0f} m from the case "
+            f"(at most {max_distance_m:,.0f} m)",
+            field="position",
+            distance_m=round(distance, 1),
+        )
+    if AssignmentStatus(assignment.status) is AssignmentStatus.DISPATCHED:
+        acknowledge(session=session, assignment=assignment, actor=actor, at=at)
+    assignment.on_site_position = to_db(shapely.Point(wlon, wlat))
+    assignment.on_site_distance_m = distance
+    move_assignment(
+        session=session,
+        assignment=assignment,
+        new=AssignmentStatus.ON_SITE,
+        actor=actor,
+        at=at,
+        data={"position": [wlon, wlat], "distance_m": round(distance, 1)},
+    )
+    return distance
+
+
+def resolve(
+    *, session: Session, assignment: Assignment, actor: Actor, at: datetime, note: str
+) -> None:
+    """The department reports its part resolved; the overall lead's resolution resolves the case."""
+    _require_department(actor, assignment)
+    if not note.strip():
+        raise InvalidInput("a resolution needs a note", field="note")
+    assignment.resolution_note = note
+    move_assignment(
+        session=session,
+        assignment=assignment,
+        new=AssignmentStatus.RESOLVED,
+        actor=actor,
+        at=at,
+        reason=note,
+    )
+    case = session.get(Case, assignment.case_id, with_for_update=True)
+    assert case is not None
+    if assignment.overall_lead and CaseStatus(case.status) is CaseStatus.WHISTLED:
+        case.resolution_note = note
+        transition(
+            session=session,
+            case=case,
+            new=CaseStatus.RESOLVED,
+            actor=actor,
+            at=at,
+            reason=note,
+            data={"assignment_id": assignment.id},
+        )
+
+
+def request_extension(
+    *,
+    session: Session,
+    assignment: Assignment,
+    actor: Actor,
+    at: datetime,
+    amount: str,
+    reason: str,
+    calendar: WorkCalendar,
+) -> Extension:
+    """A department asks for more time to resolve; the whistling street decides."""
+    _require_department(actor, assignment)
+    if AssignmentStatus(assignment.status) not in (
+        AssignmentStatus.ACKNOWLEDGED,
+        AssignmentStatus.ON_SITE,
+    ):
+        raise IllegalTransition(
+            f"an assignment that is {assignment.status} cannot ask for an extension",
+            field="status",
+            current=assignment.status,
+            requested="extension",
+        )
+    if not reason.strip():
+        raise InvalidInput("an extension needs a reason", field="reason")
+    try:
+        by = Duration.parse(amount)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="amount") from exc
+    pending = session.scalar(
+        select(Extension).where(
+            Extension.assignment_id == assignment.id, Extension.status == "requested"
+        )
+    )
+    if pending is not None:
+        raise IllegalTransition(
+            f"extension {pending.id} is still waiting for a decision", field="status"
+        )
+    current = _deadline_of(assignment)
+    new = extend(current, by=by, calendar=calendar)
+    ext = Extension(
+        assignment_id=assignment.id,
+        requested_by=actor.id,
+        requested_at=at,
+        reason=reason,
+        amount=str(by),
+        old_due_at=assignment.resolve_due_at,
+        new_due_at=new.due_at,
+        provisional=new.provisional,
+        status="requested",
+    )
+    session.add(ext)
+    session.flush()
+    case = session.get(Case, assignment.case_id)
+    assert case is not None
+    record(
+        session=session,
+        case=case,
+        actor=actor,
+        kind="extension:requested",
+        at=at,
+        reason=reason,
+        data={
+            "extension_id": ext.id,
+            "assignment_id": assignment.id,
+            "amount": str(by),
+            "new_due_at": new.due_at.isoformat(),
+        },
+    )
+    return ext
+
+
+def _deadline_of(assignment: Assignment) -> Deadline:
+    return Deadline(
+        due_at=assignment.resolve_due_at, provisional=assignment.due_provisional, basis="current"
+    )
+
+
+def decide_extension(
+    *, session: Session, extension: Extension, actor: Actor, at: datetime, approve: bool, note: str
+) -> None:
+    """The whistling street approves (the new due time applies) or denies an extension."""
+    assignment = get_assignment(session=session, assignment_id=extension.assignment_id)
+    case = session.get(Case, assignment.case_id)
+    assert case is not None
+    require(session=session, actor=actor, action=Action.APPROVE_EXTENSION, case=case)
+    if extension.status != "requested":
+        raise IllegalTransition(
+            f"extension {extension.id} was already {extension.status}", field="status"
+        )
+    extension.status = "approved" if approve else "denied"
+    extension.decided_by = actor.id
+    extension.decided_at = at
+    extension.decision_note = note
+    if approve:
+        assignment.resolve_due_at = extension.new_due_at
+        assignment.due_provisional = assignment.due_provisional or extension.provisional
+    record(
+        session=session,
+        case=case,
+        actor=actor,
+        kind=f"extension:{extension.status}",
+        at=at,
+        reason=note or None,
+        data={
+            "extension_id": extension.id,
+            "assignment_id": assignment.id,
+            "new_due_at": extension.new_due_at.isoformat() if approve else None,
+        },
+    )
+
+
+def dispute(
+    *, session: Session, assignment: Assignment, actor: Actor, at: datetime, reason: str
+) -> None:
+    """The department answers "not ours" (派单异议); the case goes back to the dispatcher."""
+    _require_department(actor, assignment)
+    if not reason.strip():
+        raise InvalidInput("a dispute needs a reason", field="reason")
+    assignment.dispute_reason = reason
+    move_assignment(
+        session=session,
+        assignment=assignment,
+        new=AssignmentStatus.DISPUTED,
+        actor=actor,
+        at=at,
+        reason=reason,
+    )
+    case = session.get(Case, assignment.case_id, with_for_update=True)
+    assert case is not None
+    if CaseStatus(case.status) is CaseStatus.WHISTLED:
+        transition(
+            session=session,
+            case=case,
+            new=CaseStatus.DISPUTED,
+            actor=actor,
+            at=at,
+            reason=reason,
+            data={"assignment_id": assignment.id, "department_code": assignment.department_code},
+        )
+
+
+def reroute(
+    *,
+    session: Session,
+    case: Case,
+    actor: Actor,
+    at: datetime,
+    departments: list[dict[str, Any]],
+    policies: dict[str, SlaPolicy],
+    calendar: WorkCalendar,
+    note: str = "",
+) -> Whistle:
+    """After a dispute, the dispatcher re-routes: live assignments end, a new whistle goes out."""
+    require(session=session, actor=actor, action=Action.TRIAGE, case=case)
+    if CaseStatus(case.status) is not CaseStatus.DISPUTED:
+        check_case(CaseStatus(case.status), CaseStatus.DISPUTED)
+    cancel_assignments(
+        session=session,
+        case_id=case.id,
+        actor=actor,
+        at=at,
+        reason="re-routed",
+        include_disputed=False,
+    )
+    return blow(
+        session=session,
+        case=case,
+        actor=actor,
+        at=at,
+        policies=policies,
+        calendar=calendar,
+        departments=departments,
+        whistle_type=None,
+        note=note or "re-routed after a dispute",
+    )

@@ -1,0 +1,167 @@
+"""Routes: the whistle board, department duty (acknowledge, on site, resolve, extend, dispute)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import and_, select
+
+from api.auth.deps import ActorDep
+from api.auth.roles import Role
+from api.cases.models import Case
+from api.cases.queries import overdue_condition, overdue_obligations, visible
+from api.cases.schemas import (
+    AssignmentPublic,
+    Dispute,
+    ExtensionDecision,
+    ExtensionPublic,
+    ExtensionRequest,
+    OnSite,
+    ResolveDuty,
+)
+from api.cases.service import utcnow
+from api.deadlines.service import calendar
+from api.deps import SessionDep, SettingsDep
+from api.errors import NotFound
+from api.whistles import service
+from api.whistles.models import Assignment, Extension
+
+router = APIRouter(prefix="/api", tags=["whistles"])
+
+
+def _public(assignment: Assignment) -> AssignmentPublic:
+    public = AssignmentPublic.model_validate(assignment)
+    public.overdue = overdue_obligations(assignment, utcnow())
+    return public
+
+
+@router.get("/whistles", response_model=list[AssignmentPublic])
+def board(
+    session: SessionDep,
+    actor: ActorDep,
+    overdue: bool | None = None,
+    status: str | None = None,
+    department: str | None = None,
+    case_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AssignmentPublic]:
+    """Department assignments of whistles the caller may see; ``overdue=true`` for late ones."""
+    conditions = [visible(actor)]
+    if actor.role is Role.DEPARTMENT:
+        conditions.append(Assignment.department_code == actor.jurisdiction)
+    if overdue is not None:
+        late = overdue_condition(utcnow())
+        conditions.append(late if overdue else ~late)
+    if status:
+        conditions.append(Assignment.status == status)
+    if department:
+        conditions.append(Assignment.department_code == department)
+    if case_id is not None:
+        conditions.append(Assignment.case_id == case_id)
+    rows = session.scalars(
+        select(Assignment)
+        .join(Case, Case.id == Assignment.case_id)
+        .where(and_(*conditions))
+        .order_by(Assignment.resolve_due_at, Assignment.id)
+        .limit(limit)
+    )
+    return [_public(a) for a in rows]
+
+
+def _assignment(session: SessionDep, assignment_id: int) -> Assignment:
+    return service.get_assignment(session=session, assignment_id=assignment_id)
+
+
+@router.post("/assignments/{assignment_id}/acknowledge", response_model=AssignmentPublic)
+def acknowledge(assignment_id: int, session: SessionDep, actor: ActorDep) -> AssignmentPublic:
+    """Sign for the task (签收)."""
+    assignment = _assignment(session, assignment_id)
+    service.acknowledge(session=session, assignment=assignment, actor=actor, at=utcnow())
+    session.commit()
+    return _public(assignment)
+
+
+@router.post("/assignments/{assignment_id}/on-site", response_model=AssignmentPublic)
+def on_site(
+    assignment_id: int, body: OnSite, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> AssignmentPublic:
+    """Report on site (报到) with the current position (checked against the case)."""
+    assignment = _assignment(session, assignment_id)
+    service.report_on_site(
+        session=session,
+        assignment=assignment,
+        actor=actor,
+        at=utcnow(),
+        lon=body.lon,
+        lat=body.lat,
+        crs=body.crs,
+        max_distance_m=settings.on_site_max_distance_m,
+    )
+    session.commit()
+    return _public(assignment)
+
+
+@router.post("/assignments/{assignment_id}/resolve", response_model=AssignmentPublic)
+def resolve(
+    assignment_id: int, body: ResolveDuty, session: SessionDep, actor: ActorDep
+) -> AssignmentPublic:
+    """Report the department's part resolved (the overall lead's resolves the case)."""
+    assignment = _assignment(session, assignment_id)
+    service.resolve(
+        session=session, assignment=assignment, actor=actor, at=utcnow(), note=body.note
+    )
+    session.commit()
+    return _public(assignment)
+
+
+@router.post(
+    "/assignments/{assignment_id}/extensions", response_model=ExtensionPublic, status_code=201
+)
+def request_extension(
+    assignment_id: int, body: ExtensionRequest, session: SessionDep, actor: ActorDep
+) -> Any:
+    """Ask the whistling street for more time to resolve."""
+    assignment = _assignment(session, assignment_id)
+    ext = service.request_extension(
+        session=session,
+        assignment=assignment,
+        actor=actor,
+        at=utcnow(),
+        amount=body.amount,
+        reason=body.reason,
+        calendar=calendar(session=session),
+    )
+    session.commit()
+    return ext
+
+
+@router.post("/assignments/{assignment_id}/dispute", response_model=AssignmentPublic)
+def dispute(
+    assignment_id: int, body: Dispute, session: SessionDep, actor: ActorDep
+) -> AssignmentPublic:
+    """Answer "not ours" with a reason (派单异议)."""
+    assignment = _assignment(session, assignment_id)
+    service.dispute(
+        session=session, assignment=assignment, actor=actor, at=utcnow(), reason=body.reason
+    )
+    session.commit()
+    return _public(assignment)
+
+
+@router.post("/extensions/{extension_id}/decision", response_model=ExtensionPublic)
+def decide(extension_id: int, body: ExtensionDecision, session: SessionDep, actor: ActorDep) -> Any:
+    """The whistling street approves or denies an extension."""
+    ext = session.scalar(select(Extension).where(Extension.id == extension_id).with_for_update())
+    if ext is None:
+        raise NotFound(f"extension {extension_id} does not exist", field="extension_id")
+    service.decide_extension(
+        session=session,
+        extension=ext,
+        actor=actor,
+        at=utcnow(),
+        approve=body.approve,
+        note=body.note,
+    )
+    session.commit()
+    return ext
