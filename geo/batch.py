@@ -523,7 +523,7 @@ class BatchLocator:
             return self._exact(lons, lats)
         value = self._pixels[grid.pixel_of(lons, lats)]
         special = np.flatnonzero(value <= _SPECIAL)
-        cell = np.maximum(value, _NO_CELL)
+        cell = np.maximum(value, _EXACT)
         if len(special):
             kind = _SPECIAL - value[special]
             n_lines = len(self._lines)

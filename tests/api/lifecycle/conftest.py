@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import api.models as models
 from api.app import create_app
 from api.auth.roles import Role
 from api.auth.service import create_user, issue_token
 from api.config import Settings
 from api.db.session import engine_for
 from api.deps import get_session
-import api.models as models
 
 # a building astride the 西城/丰台 line at (116.3200, 39.8900): about 70 % in 广外, 30 % in 太平桥
 BUILDING = {
