@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -18,16 +21,33 @@ from api.geography.views import router as geography_router
 from api.maps.views import router as maps_router
 from api.reports.views import router as reports_router
 from api.routing.views import router as routing_router
+from api.whistles.jobs import run_periodically
 from api.whistles.views import router as whistles_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def create_app(*, engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
-    """Build the service bound to ``engine`` (default: the configured database)."""
-    app = FastAPI(title="gridwhistle", version="0.1.0", summary="街乡吹哨、部门报到")
-    app.state.settings = settings or get_settings()
-    app.state.sessionmaker = session_factory(engine or get_engine())
+def create_app(
+    *, engine: Engine | None = None, settings: Settings | None = None, jobs: bool = False
+) -> FastAPI:
+    """Build the service bound to ``engine``; ``jobs`` runs the overdue job in the background."""
+    settings = settings or get_settings()
+    factory = session_factory(engine or get_engine())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if jobs:
+            task = asyncio.create_task(run_periodically(factory, settings.overdue_job_interval_s))
+        yield
+        if task is not None:
+            task.cancel()
+
+    app = FastAPI(
+        title="gridwhistle", version="0.1.0", summary="街乡吹哨、部门报到", lifespan=lifespan
+    )
+    app.state.settings = settings
+    app.state.sessionmaker = factory
     install_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(geography_router)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from api.auth.roles import Actor, Role
 from api.cases.models import Case, CaseStreet
@@ -34,11 +34,8 @@ def visible(actor: Actor) -> ColumnElement[bool]:
         case Role.COMMUNITY:
             return Case.community_code.startswith(j or "-")
         case Role.DEPARTMENT:
-            return exists(
-                select(Assignment.id).where(
-                    Assignment.case_id == Case.id, Assignment.department_code == j
-                )
-            )
+            mine = aliased(Assignment)
+            return exists(select(mine.id).where(mine.case_id == Case.id, mine.department_code == j))
         case Role.GRID_WORKER:
             return exists(
                 select(Report.id).where(Report.case_id == Case.id, Report.reporter_id == actor.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import db, geography, locate, serve, system, users
+from api.cli import db, deadlines, geography, locate, serve, system, users
 
 app = typer.Typer(
     name="gridwhistle",
@@ -14,6 +14,8 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(deadlines.calendar_app, name="calendar")
+app.add_typer(deadlines.jobs_app, name="jobs")
 app.add_typer(geography.import_app, name="import")
 app.add_typer(geography.grids_app, name="grids")
 app.command("load-demo")(geography.load_demo_command)

@@ -24,7 +24,7 @@ def serve_command(host: HostOpt = None, port: PortOpt = None) -> None:
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
-    app = create_app(engine=engine_for(prepared_url()), settings=settings)
+    app = create_app(engine=engine_for(prepared_url()), settings=settings, jobs=True)
     console.print(f"serving on http://{host}:{port}/  (map: /maps/city, API docs: /docs)")
     uvicorn.run(app, host=host, port=port, log_level="info")
 

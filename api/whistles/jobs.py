@@ -1,0 +1,69 @@
+"""The scheduled overdue job: record each obligation that passed its due time, once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.cases.models import Case, CaseEvent
+from api.cases.queries import overdue_condition, overdue_obligations
+from api.whistles.models import Assignment
+
+log = logging.getLogger(__name__)
+
+
+def mark_overdue(*, session: Session, now: datetime) -> int:
+    """Append an ``obligation:overdue`` event for every newly overdue obligation; return count."""
+    recorded = {
+        (e.data.get("assignment_id"), e.data.get("obligation"))
+        for e in session.scalars(select(CaseEvent).where(CaseEvent.kind == "obligation:overdue"))
+    }
+    new = 0
+    rows = session.scalars(
+        select(Assignment)
+        .join(Case, Case.id == Assignment.case_id)
+        .where(and_(overdue_condition(now)))
+    )
+    for assignment in rows:
+        for obligation in overdue_obligations(assignment, now):
+            if (assignment.id, obligation) in recorded:
+                continue
+            due = getattr(assignment, f"{obligation}_due_at")
+            session.add(
+                CaseEvent(
+                    case_id=assignment.case_id,
+                    at=now,
+                    actor_id=None,
+                    actor_role="system",
+                    actor_name="overdue job",
+                    kind="obligation:overdue",
+                    data={
+                        "assignment_id": assignment.id,
+                        "department_code": assignment.department_code,
+                        "obligation": obligation,
+                        "due_at": due.isoformat(),
+                    },
+                )
+            )
+            new += 1
+    return new
+
+
+async def run_periodically(factory: sessionmaker[Session], interval_s: float) -> None:
+    """Run ``mark_overdue`` every ``interval_s`` seconds until cancelled."""
+    from api.cases.service import utcnow
+
+    while True:
+        try:
+            with factory() as session:
+                count = mark_overdue(session=session, now=utcnow())
+                session.commit()
+            if count:
+                log.info("overdue job: %d obligation(s) newly overdue", count)
+        except Exception:  # the job must survive a database hiccup and try again
+            log.exception("overdue job failed; retrying next round")
+        await asyncio.sleep(interval_s)

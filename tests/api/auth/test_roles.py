@@ -1,0 +1,62 @@
+"""The role × action matrix of the jurisdiction policy, including every refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.auth.roles import Action, Actor, CaseScope, Role, allowed
+
+# a joint case: lead street 广外 (西城), partner 太平桥 (丰台), in a 广外 community,
+# assigned to both districts' 城管执法, reported by user 7
+SCOPE = CaseScope(
+    community="110102020001",
+    streets=("110102020", "110106002"),
+    departments=frozenset({"110102-cgzf", "110106-cgzf"}),
+    reporters=frozenset({7}),
+)
+
+A = Action
+ALL = set(Action)
+ACTORS: dict[str, tuple[Actor, set[Action]]] = {
+    "admin": (Actor(1, Role.ADMIN, None), ALL),
+    "analyst (city)": (Actor(2, Role.ANALYST, None), {A.VIEW}),
+    "analyst (东城)": (Actor(3, Role.ANALYST, "110101"), set()),
+    "lead street": (
+        Actor(4, Role.STREET, "110102020"),
+        {A.VIEW, A.COMMENT, A.REPORT, A.TRIAGE, A.APPROVE_EXTENSION, A.VERIFY, A.EVALUATE},
+    ),
+    "partner street": (Actor(5, Role.STREET, "110106002"), {A.VIEW, A.COMMENT, A.REPORT}),
+    "other street": (Actor(6, Role.STREET, "110102001"), set()),
+    "reporting grid worker": (
+        Actor(7, Role.GRID_WORKER, "110102020"),
+        {A.VIEW, A.EVALUATE, A.REPORT},
+    ),
+    "other grid worker, same street": (Actor(8, Role.GRID_WORKER, "110102020"), {A.REPORT}),
+    "grid worker elsewhere": (Actor(9, Role.GRID_WORKER, "110101001"), set()),
+    "community": (
+        Actor(10, Role.COMMUNITY, "110102020001"),
+        {A.VIEW, A.REPORT, A.TRIAGE, A.COMMENT, A.VERIFY, A.EVALUATE},
+    ),
+    "other community, same street": (Actor(11, Role.COMMUNITY, "110102020002"), {A.REPORT}),
+    "lead district": (
+        Actor(12, Role.DISTRICT, "110102"),
+        {A.VIEW, A.COMMENT, A.ESCALATE, A.REPORT},
+    ),
+    "partner district": (
+        Actor(13, Role.DISTRICT, "110106"),
+        {A.VIEW, A.COMMENT, A.ESCALATE, A.REPORT},
+    ),
+    "other district": (Actor(14, Role.DISTRICT, "110101"), set()),
+    "assigned department": (
+        Actor(15, Role.DEPARTMENT, "110106-cgzf"),
+        {A.VIEW, A.COMMENT, A.DEPARTMENT_DUTY},
+    ),
+    "unassigned department": (Actor(16, Role.DEPARTMENT, "110102-swj"), set()),
+}
+
+
+@pytest.mark.parametrize("who", sorted(ACTORS))
+@pytest.mark.parametrize("action", sorted(Action))
+def test_matrix(who: str, action: Action) -> None:
+    actor, may = ACTORS[who]
+    assert allowed(actor, action, SCOPE) is (action in may)
