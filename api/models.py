@@ -5,6 +5,7 @@ from api.cases.models import Case, CaseEvent, CaseStreet
 from api.deadlines.models import CalendarDay
 from api.departments.models import Category, Department
 from api.geography.models import Area, AreaPart, Chief, Generation, LandUseZone, Road
+from api.hotspots.models import Event
 from api.reports.models import Report, ReportPhoto
 from api.whistles.models import Assignment, Extension, Whistle
 
@@ -20,6 +21,7 @@ __all__ = [
     "Category",
     "Chief",
     "Department",
+    "Event",
     "Extension",
     "Generation",
     "LandUseZone",

@@ -1,0 +1,1 @@
+"""Hotspots for street-and-alley chiefs: stored events, statistics, map pages."""
