@@ -257,24 +257,44 @@ def report_on_site(
     return distance
 
 
+def _act_with_text(
+    *,
+    session: Session,
+    assignment: Assignment,
+    actor: Actor,
+    at: datetime,
+    new: AssignmentStatus,
+    text: str,
+    field: str,
+    what: str,
+) -> Case:
+    """A department act that needs a text (note, reason); returns the locked case."""
+    _require_department(actor, assignment)
+    if not text.strip():
+        raise InvalidInput(f"{what} needs a {field}", field=field)
+    move_assignment(
+        session=session, assignment=assignment, new=new, actor=actor, at=at, reason=text
+    )
+    case = session.get(Case, assignment.case_id, with_for_update=True)
+    assert case is not None
+    return case
+
+
 def resolve(
     *, session: Session, assignment: Assignment, actor: Actor, at: datetime, note: str
 ) -> None:
     """The department reports its part resolved; the overall lead's resolution resolves the case."""
-    _require_department(actor, assignment)
-    if not note.strip():
-        raise InvalidInput("a resolution needs a note", field="note")
     assignment.resolution_note = note
-    move_assignment(
+    case = _act_with_text(
         session=session,
         assignment=assignment,
-        new=AssignmentStatus.RESOLVED,
         actor=actor,
         at=at,
-        reason=note,
+        new=AssignmentStatus.RESOLVED,
+        text=note,
+        field="note",
+        what="a resolution",
     )
-    case = session.get(Case, assignment.case_id, with_for_update=True)
-    assert case is not None
     if assignment.overall_lead and CaseStatus(case.status) is CaseStatus.WHISTLED:
         case.resolution_note = note
         transition(
@@ -403,20 +423,17 @@ def dispute(
     *, session: Session, assignment: Assignment, actor: Actor, at: datetime, reason: str
 ) -> None:
     """The department answers "not ours" (派单异议); the case goes back to the dispatcher."""
-    _require_department(actor, assignment)
-    if not reason.strip():
-        raise InvalidInput("a dispute needs a reason", field="reason")
     assignment.dispute_reason = reason
-    move_assignment(
+    case = _act_with_text(
         session=session,
         assignment=assignment,
-        new=AssignmentStatus.DISPUTED,
         actor=actor,
         at=at,
-        reason=reason,
+        new=AssignmentStatus.DISPUTED,
+        text=reason,
+        field="reason",
+        what="a dispute",
     )
-    case = session.get(Case, assignment.case_id, with_for_update=True)
-    assert case is not None
     if CaseStatus(case.status) is CaseStatus.WHISTLED:
         transition(
             session=session,
