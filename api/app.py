@@ -19,6 +19,7 @@ from api.db.session import get_engine, session_factory
 from api.errors import install_handlers
 from api.geography.views import router as geography_router
 from api.maps.views import router as maps_router
+from api.open311.views import router as open311_router
 from api.reports.views import router as reports_router
 from api.routing.views import router as routing_router
 from api.whistles.jobs import run_periodically
@@ -53,7 +54,7 @@ def create_app(
     app.include_router(geography_router)
     app.include_router(maps_router)
     app.include_router(routing_router)
-    for router in (auth_router, reports_router, cases_router, whistles_router):
+    for router in (auth_router, reports_router, cases_router, whistles_router, open311_router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

@@ -37,7 +37,7 @@ def database_url(settings: Settings | None = None) -> str:
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     """One pooled engine per URL."""
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
 
 
 def get_engine() -> Engine:

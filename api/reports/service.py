@@ -129,7 +129,9 @@ def find_duplicate(
             Case.status.in_([str(s) for s in OPEN_CASE_STATUSES]),
             Case.created_at >= at - limits.duplicate_window,
             text(
-                "ST_DWithin(cases.geom::geography, "
+                # the bbox test (1 degree >= 80 km here) lets the GiST index narrow the search
+                "cases.geom && ST_Expand(ST_GeomFromEWKB(decode(:g, 'hex')), :r / 80000.0) "
+                "AND ST_DWithin(cases.geom::geography, "
                 "ST_GeomFromEWKB(decode(:g, 'hex'))::geography, :r)"
             ).bindparams(
                 g=shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True),

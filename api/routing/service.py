@@ -31,6 +31,7 @@ _CHIEF = text(
     "FROM roads r JOIN chiefs c ON c.ref = r.chief_ref "
     "AND c.generation_low <= :gen AND c.generation_high >= :gen "
     "WHERE r.generation_low <= :gen AND r.generation_high >= :gen "
+    "AND r.geom && ST_Expand(ST_GeomFromEWKB(decode(:g, 'hex')), :radius / 80000.0) "
     "AND ST_DWithin(r.geom::geography, ST_GeomFromEWKB(decode(:g, 'hex'))::geography, :radius) "
     "ORDER BY d, r.ref LIMIT 1"
 )

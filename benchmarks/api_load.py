@@ -1,0 +1,814 @@
+"""Load benchmark of ``POST /api/reports``: simulated grid workers against a real server.
+
+Run::
+
+    .venv/bin/python -m benchmarks.api_load [--workers N --reports N --retry-rate R
+                                             --seconds S --rate R --server-workers 1,2]
+
+What it does:
+
+1. creates a throwaway database on the project's PostGIS (the embedded cluster, or
+   ``DATABASE_URL``'s server), migrates it, loads the demo city (40,000 m² cells) and creates
+   ``--workers`` grid-worker users with bearer tokens, spread over the first ``--streets``
+   streets; the database is dropped at the end, also on failure;
+2. for each ``--server-workers`` count, starts ``uvicorn`` on 127.0.0.1 (a free port) in a
+   separate process, waits for ``/api/health``, and stops it afterwards;
+3. runs two phases against it, each bounded by ``--reports`` distinct reports and
+   ``--seconds`` seconds, whichever comes first (the case tables are emptied before each):
+
+   - **saturation**: every simulated worker submits its next report as soon as the previous
+     one is answered (closed loop) — the highest throughput the service sustains;
+   - **paced**: the workers together offer ``--rate`` reports/s (open loop on a fixed
+     schedule; a worker that falls behind sends at once) — the latency at the target rate.
+     The latency of a late worker is measured from its actual send, so if the service cannot
+     keep up the achieved rate drops below the target and the phase is a MISS.
+
+   Each report goes to a random point inside the worker's street (at least ~30 m from its
+   edge, so it is located in that street), with a random category from a realistic mix and a
+   unique ``Idempotency-Key``; with probability ``--retry-rate`` the same request is sent
+   again at once with the same key (a flaky network), which must answer 200 with the same
+   report id. Reports of the same category within 50 m of an open case attach to it — that
+   is expected and not a duplicate;
+4. prints throughput, latency percentiles of first attempts and of retries, errors, the
+   integrity checks (rows in ``reports`` against distinct keys sent, ids that changed on a
+   retry or differ from the database, keys lost) and where the CPU time went (load
+   generator, server processes, PostgreSQL backends of the benchmark database, everything
+   else on the machine), against the targets: 200 reports/s with p99 ≤ 30 ms, 0 errors,
+   0 duplicates, 0 losses — PASS or MISS.
+
+Only 127.0.0.1 is contacted. The load generator (httpx, one asyncio loop) runs on the same
+machine as the server and the database, so it competes with them for the cores; its share
+is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+REPO = Path(__file__).resolve().parents[1]
+URL_ENV = "GW_BENCH_URL"
+CELL_AREA_M2 = 40_000
+TARGET_RPS = 200.0
+TARGET_P99_MS = 30.0
+EDGE_MARGIN_DEG = 0.0003  # ~33 m north-south, ~26 m east-west at Beijing's latitude
+POINTS_PER_STREET = 4_000
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# A realistic mix of what grid workers report (code: (name, weight)).
+CATEGORIES: dict[str, tuple[str, int]] = {
+    "E0401": ("占道经营", 22),
+    "E0101": ("暴露垃圾", 18),
+    "E0404": ("乱停车", 16),
+    "E0403": ("店外经营", 10),
+    "E0201": ("非法小广告", 10),
+    "C0103": ("路灯不亮", 8),
+    "C0102": ("井盖破损", 6),
+    "E0304": ("私搭乱建", 5),
+    "E0303": ("违法建设", 5),
+}
+
+
+def app_factory() -> FastAPI:
+    """The service bound to the benchmark database (``uvicorn --factory`` entry point)."""
+    from api.app import create_app
+    from api.config import Settings
+    from api.db.session import engine_for
+
+    return create_app(engine=engine_for(os.environ[URL_ENV]), settings=Settings(environment="test"))
+
+
+# -- the throwaway database ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A simulated grid worker: its token, its street and points inside that street."""
+
+    username: str
+    token: str
+    street: str
+    points: list[tuple[float, float]]
+
+
+def admin_url() -> str:
+    """A URL allowed to create databases: DATABASE_URL's server or the embedded cluster."""
+    from api.config import Settings
+    from api.db.session import embedded_cluster, normalise_url
+
+    settings = Settings()
+    if settings.database_url:
+        return normalise_url(settings.database_url)
+    return embedded_cluster(settings).ensure_running().url("postgres")
+
+
+@contextlib.contextmanager
+def throwaway_database() -> Iterator[str]:
+    """Create and migrate a database; drop it afterwards whatever happens."""
+    from api.db.embedded import create_database, drop_database
+    from api.db.migrate import upgrade
+    from api.db.session import engine_for
+
+    admin = admin_url()
+    name = f"gw_bench_{uuid.uuid4().hex[:8]}"
+    url = admin.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        create_database(admin, name)
+        upgrade(url)
+        yield url
+    finally:
+        engine_for(url).dispose()
+        engine_for.cache_clear()
+        drop_database(admin, name)
+        print(f"dropped database {name}")
+
+
+def street_points(geom: Any, count: int, rng: random.Random) -> list[tuple[float, float]]:
+    """``count`` random points inside ``geom``, away from its edges where possible."""
+    import numpy as np
+    import shapely
+
+    inner = geom.buffer(-EDGE_MARGIN_DEG)
+    area = inner if not inner.is_empty and inner.area > 0.05 * geom.area else geom
+    shapely.prepare(area)
+    minx, miny, maxx, maxy = area.bounds
+    gen = np.random.default_rng(rng.randrange(2**32))
+    found: list[tuple[float, float]] = []
+    while len(found) < count:
+        xs = gen.uniform(minx, maxx, 4 * count)
+        ys = gen.uniform(miny, maxy, 4 * count)
+        inside = shapely.contains_xy(area, xs, ys)
+        found.extend(zip(xs[inside].tolist(), ys[inside].tolist(), strict=True))
+    return [(round(x, 7), round(y, 7)) for x, y in found[:count]]
+
+
+def prepare(url: str, *, workers: int, streets: int, seed: int) -> list[Worker]:
+    """Load the demo city and create the grid workers; return them with their points."""
+    from sqlalchemy.orm import Session
+
+    from api.auth.roles import Role
+    from api.auth.service import create_user, issue_token
+    from api.config import Settings
+    from api.db.session import engine_for
+    from api.geography.imports import load_demo
+    from api.geography.service import read_level
+    from grids.codes import Level
+
+    settings = Settings()
+    rng = random.Random(seed)
+    with Session(engine_for(url)) as session:
+        started = time.perf_counter()
+        load_demo(
+            session=session,
+            data_dir=settings.data_dir,
+            seed=settings.demo_seed,
+            cell_area_m2=CELL_AREA_M2,
+        )
+        session.commit()
+        print(f"demo city loaded in {time.perf_counter() - started:.0f} s")
+        frame = read_level(session=session, level=Level.STREET).head(streets)
+        chosen = list(zip(frame["code"], frame["name"], frame.geometry, strict=True))
+        points = {code: street_points(geom, POINTS_PER_STREET, rng) for code, _, geom in chosen}
+        out: list[Worker] = []
+        for i in range(workers):
+            code, name, _ = chosen[i % len(chosen)]
+            username = f"bench-worker-{i:03d}"
+            user = create_user(
+                session=session,
+                username=username,
+                role=Role.GRID_WORKER,
+                jurisdiction=code,
+                display_name=f"网格员{i:03d}（{name}）",
+            )
+            token = issue_token(session=session, user=user, label="benchmark")
+            out.append(Worker(username, token, code, points[code]))
+        session.commit()
+    names = ", ".join(f"{code} {name}" for code, name, _ in chosen)
+    print(f"{workers} grid workers over {len(chosen)} streets: {names}")
+    return out
+
+
+def empty_cases(url: str) -> None:
+    """Remove every case and what hangs off it (reports, events, whistles …)."""
+    from sqlalchemy import text
+
+    from api.db.session import engine_for
+
+    with engine_for(url).begin() as conn:
+        conn.execute(text("TRUNCATE cases RESTART IDENTITY CASCADE"))
+
+
+# -- CPU accounting from /proc -----------------------------------------------------------------
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(ppid, CPU seconds) of a process, None when it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def _all_pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def tree_cpu(root: int) -> dict[int, float]:
+    """CPU seconds of ``root`` and all its descendants."""
+    stats = {pid: s for pid in _all_pids() if (s := _stat(pid)) is not None}
+    tree = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, (ppid, _) in stats.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return {pid: stats[pid][1] for pid in tree if pid in stats}
+
+
+def backends_cpu(database: str) -> dict[int, float]:
+    """CPU seconds of the PostgreSQL backends connected to ``database``."""
+    out: dict[int, float] = {}
+    for pid in _all_pids():
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        parts = cmdline.replace("\0", " ").split()
+        if len(parts) >= 3 and parts[0] == "postgres:" and parts[2] == database:
+            stat = _stat(pid)
+            if stat is not None:
+                out[pid] = stat[1]
+    return out
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot."""
+    first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(v) for v in first]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    total = sum(ticks[:8])
+    return (total - idle) / CLK_TCK, total / CLK_TCK
+
+
+def _delta(after: dict[int, float], before: dict[int, float]) -> float:
+    return sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
+class BackendSampler:
+    """CPU seconds of a database's backends over a phase, sampled in a thread.
+
+    A backend that exits (a pool's overflow connection being closed) takes its CPU counters
+    with it, so the live backends are read every ``interval`` seconds and each one's last
+    reading kept; only backends living less than one interval are missed.
+    """
+
+    def __init__(self, database: str, interval: float = 0.25) -> None:
+        import threading
+
+        self.database = database
+        self.interval = interval
+        self.first = backends_cpu(database)
+        self.last = dict(self.first)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.last.update(backends_cpu(self.database))
+
+    def stop(self) -> float:
+        """Stop sampling; the CPU seconds spent since the start."""
+        self._stop.set()
+        self._thread.join()
+        self.last.update(backends_cpu(self.database))
+        return _delta(self.last, self.first)
+
+
+def sessions_opened(url: str) -> int:
+    """Connections ever opened to the database (``pg_stat_database.sessions``, PG 14+)."""
+    from sqlalchemy import text
+
+    from api.db.session import engine_for
+
+    with engine_for(url).connect() as conn:
+        value = conn.execute(
+            text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        ).scalar()
+    return int(value or 0)
+
+
+@dataclass
+class CpuSample:
+    """A snapshot of the CPU counters the report splits (PostgreSQL is sampled apart)."""
+
+    wall: float
+    own: float
+    server: dict[int, float]
+    busy: float
+    total: float
+
+    @classmethod
+    def take(cls, server_pid: int) -> CpuSample:
+        busy, total = machine_busy()
+        return cls(
+            wall=time.perf_counter(),
+            own=time.process_time(),
+            server=tree_cpu(server_pid),
+            busy=busy,
+            total=total,
+        )
+
+
+@dataclass(frozen=True)
+class CpuSplit:
+    """CPU seconds spent during a phase, by whom."""
+
+    wall: float
+    load_generator: float
+    server: float
+    postgres: float
+    machine_busy: float
+    machine_total: float
+    connections_opened: int
+
+    @classmethod
+    def between(
+        cls, before: CpuSample, after: CpuSample, postgres: float, connections_opened: int
+    ) -> CpuSplit:
+        return cls(
+            wall=after.wall - before.wall,
+            load_generator=after.own - before.own,
+            server=_delta(after.server, before.server),
+            postgres=postgres,
+            machine_busy=after.busy - before.busy,
+            machine_total=after.total - before.total,
+            connections_opened=connections_opened,
+        )
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def serve(url: str, processes: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run uvicorn with ``processes`` workers on a free loopback port until the block ends."""
+    from api.db.embedded import free_port
+
+    port = free_port()
+    env = {**os.environ, URL_ENV: url}
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "benchmarks.api_load:app_factory",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(processes),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=log, stderr=log, start_new_session=True
+        )
+        try:
+            _wait_healthy(base, proc, log)
+            # with several processes, give every worker process time to import and start
+            time.sleep(1.0 if processes > 1 else 0.2)
+            yield base, proc
+        finally:
+            _stop(proc)
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Any) -> None:
+    """Poll /api/health until it answers 200 (90 s at most)."""
+    import httpx
+
+    deadline = time.monotonic() + 90
+    while True:
+        if proc.poll() is not None:
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-3000:]
+            raise RuntimeError(f"uvicorn exited with {proc.returncode}:\n{tail}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not answer /api/health within 90 s")
+        time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server we started (uvicorn stops its workers); SIGKILL its group if stuck."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+# -- the load --------------------------------------------------------------------------------
+
+
+@dataclass
+class PhaseResult:
+    """What one phase measured."""
+
+    name: str
+    processes: int
+    target_rate: float | None
+    first_ms: list[float] = field(default_factory=list)
+    retry_ms: list[float] = field(default_factory=list)
+    acked: dict[str, int] = field(default_factory=dict)  # key -> report id of the first answer
+    sent_keys: set[str] = field(default_factory=set)
+    requests: int = 0
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    retry_not_200: int = 0
+    retry_id_changed: int = 0
+    attached: int = 0
+    elapsed: float = 0.0
+    cpu: CpuSplit | None = None
+    rows: int = 0
+    rows_without_key: int = 0
+    db_id_mismatch: int = 0
+    lost: int = 0
+    unacked_rows: int = 0
+
+    def error(self, message: str) -> None:
+        self.errors += 1
+        if len(self.error_samples) < 5:
+            self.error_samples.append(message)
+
+
+def _pick_category(rng: random.Random) -> str:
+    codes = list(CATEGORIES)
+    return rng.choices(codes, weights=[CATEGORIES[c][1] for c in codes])[0]
+
+
+async def drive(
+    base: str,
+    workers: list[Worker],
+    *,
+    result: PhaseResult,
+    reports: int,
+    seconds: float,
+    retry_rate: float,
+    rate: float | None,
+    seed: int,
+) -> None:
+    """Submit reports from every worker until ``reports`` are sent or ``seconds`` pass."""
+    import httpx
+
+    prefix = f"{result.name}-{result.processes}p-{uuid.uuid4().hex[:6]}"
+    issued = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    interval = len(workers) / rate if rate else 0.0
+
+    def next_index() -> int | None:
+        nonlocal issued
+        if issued >= reports or time.perf_counter() >= deadline:
+            return None
+        issued += 1
+        return issued
+
+    async def post(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]):
+        t0 = time.perf_counter()
+        try:
+            response = await client.post("/api/reports", json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            result.requests += 1
+            result.error(f"{type(exc).__name__}: {exc}")
+            return None, (time.perf_counter() - t0) * 1000
+        result.requests += 1
+        return response, (time.perf_counter() - t0) * 1000
+
+    async def run(n: int, worker: Worker, client: httpx.AsyncClient) -> None:
+        rng = random.Random(seed * 1_000 + n)
+        auth = f"Bearer {worker.token}"
+        slot = start + interval * n / len(workers)
+        while True:
+            if interval:
+                await asyncio.sleep(max(0.0, slot - time.perf_counter()))
+                slot += interval
+            index = next_index()
+            if index is None:
+                return
+            key = f"{prefix}-{index:06d}"
+            lon, lat = rng.choice(worker.points)
+            category = _pick_category(rng)
+            body = {
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "category": category,
+                "description": f"{CATEGORIES[category][0]}（压测 {index}）",
+                "source": "patrol",
+            }
+            headers = {"Authorization": auth, "Idempotency-Key": key}
+            result.sent_keys.add(key)
+            response, ms = await post(client, headers, body)
+            if response is None:  # no answer at all: a real client retries with the same key
+                for _ in range(2):
+                    response, _ms = await post(client, headers, body)
+                    if response is not None:
+                        break
+                if response is None or response.status_code not in (200, 201):
+                    continue
+            elif response.status_code != 201:
+                result.error(f"first attempt {response.status_code}: {response.text[:300]}")
+                continue
+            else:
+                result.first_ms.append(ms)
+            data = response.json()
+            result.acked[key] = data["id"]
+            result.attached += bool(data["attached"])
+            if rng.random() >= retry_rate:
+                continue
+            response, ms = await post(client, headers, body)
+            if response is None:
+                continue
+            if not response.is_success:
+                result.error(f"retry {response.status_code}: {response.text[:300]}")
+                continue
+            result.retry_ms.append(ms)
+            if response.status_code != 200:
+                result.retry_not_200 += 1
+            if response.json()["id"] != data["id"]:
+                result.retry_id_changed += 1
+
+    limits = httpx.Limits(max_connections=len(workers), max_keepalive_connections=len(workers))
+    timeout = httpx.Timeout(30.0)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
+        await asyncio.gather(*(run(n, w, client) for n, w in enumerate(workers)))
+    result.elapsed = time.perf_counter() - start
+
+
+def check_integrity(url: str, result: PhaseResult) -> None:
+    """Compare the rows in ``reports`` with the keys sent and the ids answered."""
+    from sqlalchemy import text
+
+    from api.db.session import engine_for
+
+    with engine_for(url).connect() as conn:
+        rows = conn.execute(text("SELECT idempotency_key, id FROM reports")).all()
+    in_db = {r.idempotency_key: r.id for r in rows if r.idempotency_key is not None}
+    result.rows = len(rows)
+    result.rows_without_key = sum(1 for r in rows if r.idempotency_key is None)
+    result.db_id_mismatch = sum(
+        1 for key, rid in result.acked.items() if key in in_db and in_db[key] != rid
+    )
+    result.lost = sum(1 for key in result.acked if key not in in_db)
+    result.unacked_rows = sum(1 for key in in_db if key not in result.acked)
+
+
+def run_phase(
+    url: str,
+    base: str,
+    server: subprocess.Popen[bytes],
+    workers: list[Worker],
+    args: argparse.Namespace,
+    *,
+    name: str,
+    processes: int,
+    rate: float | None,
+) -> PhaseResult:
+    """Empty the case tables, drive one phase, measure its CPU split and check integrity."""
+    empty_cases(url)
+    database = url.rsplit("/", 1)[1]
+    result = PhaseResult(name=name, processes=processes, target_rate=rate)
+    sessions = sessions_opened(url)
+    sampler = BackendSampler(database)
+    before = CpuSample.take(server.pid)
+    asyncio.run(
+        drive(
+            base,
+            workers,
+            result=result,
+            reports=args.reports,
+            seconds=args.seconds,
+            retry_rate=args.retry_rate,
+            rate=rate,
+            seed=args.seed,
+        )
+    )
+    after = CpuSample.take(server.pid)
+    postgres = sampler.stop()
+    time.sleep(1.1)  # backends report their statistics at most once a second
+    opened = sessions_opened(url) - sessions
+    result.cpu = CpuSplit.between(before, after, postgres, opened)
+    check_integrity(url, result)
+    return result
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in 0..100); NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def _lat(values: list[float]) -> str:
+    if not values:
+        return "n=0"
+    p50, p95, p99 = (percentile(values, q) for q in (50, 95, 99))
+    return (
+        f"n={len(values):>5}  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  "
+        f"max {max(values):6.1f} ms"
+    )
+
+
+def _mark(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def integrity_ok(r: PhaseResult) -> bool:
+    """No errors, no duplicates, no losses, stable ids."""
+    return (
+        r.errors == 0
+        and r.rows == len(r.sent_keys)
+        and r.rows_without_key == 0
+        and r.lost == 0
+        and r.unacked_rows == 0
+        and r.db_id_mismatch == 0
+        and r.retry_id_changed == 0
+        and r.retry_not_200 == 0
+    )
+
+
+def print_phase(r: PhaseResult, workers: int) -> None:
+    """The numbers of one phase."""
+    distinct = len(r.acked)
+    rate = distinct / r.elapsed if r.elapsed else 0.0
+    mode = f"paced at {r.target_rate:.0f} reports/s" if r.target_rate else "closed loop"
+    print(f"\n== {r.name}: {r.processes} server process(es), {workers} workers, {mode} ==")
+    print(
+        f"  duration {r.elapsed:6.1f} s   distinct reports {distinct}  "
+        f"({rate:6.1f} reports/s)   requests {r.requests}  "
+        f"({r.requests / r.elapsed if r.elapsed else 0:6.1f} req/s)   "
+        f"attached to an open case {r.attached}"
+    )
+    print(f"  first attempts  {_lat(r.first_ms)}")
+    print(f"  retries         {_lat(r.retry_ms)}")
+    print(f"  errors (non-2xx or transport) {r.errors}")
+    for sample in r.error_samples:
+        print(f"    e.g. {sample}")
+    print(
+        f"  integrity: rows in reports {r.rows} vs distinct keys sent {len(r.sent_keys)} "
+        f"(answered {distinct}); rows without key {r.rows_without_key}; "
+        f"lost keys {r.lost}; rows never answered {r.unacked_rows}"
+    )
+    print(
+        f"             retries not 200 {r.retry_not_200}; id changed on retry "
+        f"{r.retry_id_changed}; answered id != stored id {r.db_id_mismatch}"
+        f"  -> {_mark(integrity_ok(r))}"
+    )
+    if r.cpu is not None and r.cpu.wall > 0:
+        c = r.cpu
+        per = 1000 / max(1, r.requests)
+        other = c.machine_busy - c.load_generator - c.server - c.postgres
+        cores = c.machine_total / c.wall
+        print(
+            f"  CPU (cores busy on average, of {cores:.0f}): "
+            f"load generator {c.load_generator / c.wall:4.2f}, "
+            f"uvicorn {c.server / c.wall:4.2f}, postgres (this db) {c.postgres / c.wall:4.2f}, "
+            f"other {other / c.wall:4.2f}; machine {c.machine_busy / c.machine_total:4.0%} busy"
+        )
+        print(
+            f"  CPU ms per request: uvicorn {c.server * per:5.2f}, "
+            f"postgres {c.postgres * per:5.2f}, load generator {c.load_generator * per:5.2f}; "
+            f"new database connections {c.connections_opened} "
+            f"({c.connections_opened / max(1, r.requests):.2f} per request)"
+        )
+
+
+def verdict(results: list[PhaseResult]) -> bool:
+    """The targets against the best configuration; True when all pass."""
+    print("\n== targets ==")
+    sat = [r for r in results if r.target_rate is None and r.elapsed]
+    paced = [r for r in results if r.target_rate is not None and r.elapsed]
+    best_rate = max((len(r.acked) / r.elapsed for r in sat), default=0.0)
+    throughput_ok = best_rate >= TARGET_RPS
+    print(
+        f"  throughput ≥ {TARGET_RPS:.0f} reports/s (saturation, best configuration): "
+        f"{best_rate:.1f}  {_mark(throughput_ok)}"
+    )
+    latency_ok = bool(paced)
+    for r in paced:
+        achieved = len(r.acked) / r.elapsed
+        p99 = percentile(r.first_ms, 99)
+        ok = achieved >= 0.95 * (r.target_rate or 0) and p99 <= TARGET_P99_MS
+        latency_ok = latency_ok and ok
+        print(
+            f"  p99 ≤ {TARGET_P99_MS:.0f} ms at {r.target_rate:.0f} reports/s "
+            f"({r.processes} process(es)): achieved {achieved:.1f} reports/s, p99 {p99:.1f} ms  "
+            f"{_mark(ok)}"
+        )
+    if not paced:
+        print("  p99 at the target rate: not measured (--rate 0)")
+    errors = sum(r.errors for r in results)
+    dupes = sum(max(0, r.rows - len(r.sent_keys)) + r.rows_without_key for r in results)
+    losses = sum(r.lost for r in results)
+    unstable = sum(r.retry_id_changed + r.db_id_mismatch + r.retry_not_200 for r in results)
+    print(f"  0 errors: {errors}  {_mark(errors == 0)}")
+    print(f"  0 duplicates (extra rows): {dupes}  {_mark(dupes == 0)}")
+    print(f"  0 losses: {losses}  {_mark(losses == 0)}")
+    print(f"  stable ids across retries: {unstable} unstable  {_mark(unstable == 0)}")
+    return all([throughput_ok, latency_ok, errors == 0, dupes == 0, losses == 0, unstable == 0])
+
+
+# -- entry point -----------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.api_load", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--workers", type=int, default=16, help="simulated grid workers")
+    parser.add_argument("--reports", type=int, default=3000, help="distinct reports per phase")
+    parser.add_argument("--seconds", type=float, default=60.0, help="time limit per phase")
+    parser.add_argument("--retry-rate", type=float, default=0.2, help="share of retried reports")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=TARGET_RPS,
+        help="reports/s offered in the paced phase (0 skips it)",
+    )
+    parser.add_argument(
+        "--server-workers", default="1,2", help="uvicorn process counts to try, e.g. 1,2"
+    )
+    parser.add_argument("--streets", type=int, default=10, help="streets the workers cover")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    if args.workers < 1 or args.reports < 1 or args.seconds <= 0:
+        parser.error("--workers, --reports and --seconds must be positive")
+    if not 0 <= args.retry_rate <= 1:
+        parser.error("--retry-rate must be within 0..1")
+    args.processes = [int(p) for p in str(args.server_workers).split(",") if p.strip()]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    print(
+        f"configuration: {args.workers} simulated workers, {args.reports} reports or "
+        f"{args.seconds:.0f} s per phase, retry rate {args.retry_rate:.0%}, paced rate "
+        f"{args.rate:.0f}/s, server processes {args.processes}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start"
+    )
+    results: list[PhaseResult] = []
+    with throwaway_database() as url:
+        workers = prepare(url, workers=args.workers, streets=args.streets, seed=args.seed)
+        for processes in args.processes:
+            with serve(url, processes) as (base, server):
+                phases: list[tuple[str, float | None]] = [("saturation", None)]
+                if args.rate > 0:
+                    phases.append(("paced", args.rate))
+                for name, rate in phases:
+                    result = run_phase(
+                        url, base, server, workers, args, name=name, processes=processes, rate=rate
+                    )
+                    print_phase(result, len(workers))
+                    results.append(result)
+    ok = verdict(results)
+    print(f"\noverall: {_mark(ok)}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
