@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from api.assessment.views import router as assessment_router
 from api.auth.views import router as auth_router
 from api.cases.views import router as cases_router
 from api.config import Settings, get_settings
@@ -54,7 +55,14 @@ def create_app(
     app.include_router(geography_router)
     app.include_router(maps_router)
     app.include_router(routing_router)
-    for router in (auth_router, reports_router, cases_router, whistles_router, open311_router):
+    for router in (
+        auth_router,
+        reports_router,
+        cases_router,
+        whistles_router,
+        open311_router,
+        assessment_router,
+    ):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

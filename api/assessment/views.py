@@ -1,0 +1,163 @@
+"""Routes: whistle scores, scoreboards, should-have-whistled (all need a token)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.assessment import service
+from api.assessment.schemas import (
+    DeductionPublic,
+    DepartmentScorePublic,
+    DimensionPublic,
+    LocalCellPublic,
+    ScoreboardPublic,
+    ScoreboardRowPublic,
+    ShouldHaveWhistledPublic,
+    WhistleScoresPublic,
+)
+from api.assessment.scoring import Period, Tally
+from api.assessment.service import GroupBy
+from api.auth.deps import ActorDep
+from api.cases.service import utcnow
+from api.deadlines.calendar import TZ
+from api.deps import SessionDep, SettingsDep
+from api.errors import InvalidInput
+
+router = APIRouter(prefix="/api/assessment", tags=["assessment"])
+
+AsOf = Annotated[
+    datetime | None,
+    Query(description="the clock for unmet obligations and what is due (default: now)"),
+]
+
+
+def _as_of(value: datetime | None) -> datetime:
+    if value is None:
+        return utcnow()
+    return value if value.tzinfo else value.replace(tzinfo=TZ)  # naive: Beijing time
+
+
+def _department(item: service.Scored, names: dict[str, str]) -> DepartmentScorePublic:
+    s = item.score
+    return DepartmentScorePublic(
+        assignment_id=item.assignment_id,
+        department_code=item.department_code,
+        department_name=names.get(item.department_code),
+        district_code=item.district_code,
+        role=item.role,
+        overall_lead=item.overall_lead,
+        status=item.status,
+        score=round(s.total, 2),
+        final=s.final,
+        dimensions=[DimensionPublic.model_validate(d) for d in s.dimensions],
+        deductions=[DeductionPublic.model_validate(d) for d in s.deductions],
+    )
+
+
+@router.get("/whistles/{whistle_id}", response_model=WhistleScoresPublic)
+def whistle(
+    whistle_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    as_of: AsOf = None,
+) -> WhistleScoresPublic:
+    """Each department's score on a whistle with itemised deductions (一哨一考核)."""
+    at = _as_of(as_of)
+    found, items = service.whistle_scores(
+        session=session,
+        whistle_id=whistle_id,
+        actor=actor,
+        rules=service.rules_from(settings.data_dir),
+        as_of=at,
+    )
+    names = service.names(
+        session=session, by=GroupBy.DEPARTMENT, codes=[i.department_code for i in items]
+    )
+    return WhistleScoresPublic(
+        whistle_id=found.id,
+        case_id=found.case_id,
+        lead_street_code=found.lead_street_code,
+        sla_policy=found.sla_policy,
+        blown_at=found.blown_at,
+        as_of=at,
+        departments=[_department(i, names) for i in items],
+    )
+
+
+def _row(code: str, name: str | None, tally: Tally) -> ScoreboardRowPublic:
+    counts = {f.name: getattr(tally, f.name) for f in fields(tally) if f.name != "score_sum"}
+    rates = (
+        "average_score",
+        "response_rate",
+        "resolution_rate",
+        "satisfaction_rate",
+        "closure_rate",
+        "on_time_closure_rate",
+    )
+    return ScoreboardRowPublic(
+        code=code, name=name, **counts, **{r: getattr(tally, r) for r in rates}
+    )
+
+
+@router.get("/scoreboard", response_model=ScoreboardPublic)
+def scoreboard(
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    period: Annotated[
+        str | None, Query(description="YYYY-MM or YYYY (default: this month)")
+    ] = None,
+    by: GroupBy = GroupBy.DEPARTMENT,
+    as_of: AsOf = None,
+) -> ScoreboardPublic:
+    """Monthly or yearly scores and rates per department, street or district in your scope."""
+    at = _as_of(as_of)
+    try:
+        chosen = Period.parse(period or at.astimezone(TZ).strftime("%Y-%m"))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="period") from exc
+    rows, total = service.scoreboard(
+        session=session,
+        actor=actor,
+        period=chosen,
+        by=by,
+        rules=service.rules_from(settings.data_dir),
+        as_of=at,
+    )
+    names = service.names(session=session, by=by, codes=rows)
+    return ScoreboardPublic(
+        period=chosen.label,
+        start=chosen.start,
+        end=chosen.end,
+        by=str(by),
+        as_of=at,
+        rows=[_row(code, names.get(code), rows[code]) for code in sorted(rows)],
+        total=_row("total", None, total),
+    )
+
+
+@router.get("/should-have-whistled", response_model=ShouldHaveWhistledPublic)
+def should_have_whistled(
+    session: SessionDep,
+    actor: ActorDep,
+    window_days: Annotated[int, Query(ge=1, le=3660)] = 90,
+    min_local: Annotated[int, Query(ge=1, le=10_000)] = 3,
+    as_of: AsOf = None,
+) -> ShouldHaveWhistledPublic:
+    """Grid cells where one category was closed locally at least ``min_local`` times (该吹未吹)."""
+    at = _as_of(as_of)
+    cells = service.should_have_whistled(
+        session=session, actor=actor, as_of=at, window_days=window_days, min_local=min_local
+    )
+    return ShouldHaveWhistledPublic(
+        as_of=at,
+        since=at - timedelta(days=window_days),
+        window_days=window_days,
+        min_local=min_local,
+        cells=[LocalCellPublic.model_validate(c) for c in cells],
+    )
