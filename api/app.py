@@ -19,6 +19,7 @@ from api.config import Settings, get_settings
 from api.db.session import get_engine, session_factory
 from api.errors import install_handlers
 from api.geography.views import router as geography_router
+from api.hotspots.views import router as hotspots_router
 from api.maps.views import router as maps_router
 from api.open311.views import router as open311_router
 from api.reports.views import router as reports_router
@@ -62,6 +63,7 @@ def create_app(
         whistles_router,
         open311_router,
         assessment_router,
+        hotspots_router,
     ):
         app.include_router(router)
 

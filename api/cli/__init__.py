@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import db, deadlines, geography, locate, serve, system, users
+from api.cli import db, deadlines, geography, locate, serve, simulate, system, users
 
 app = typer.Typer(
     name="gridwhistle",
@@ -20,6 +20,7 @@ app.add_typer(geography.import_app, name="import")
 app.add_typer(geography.grids_app, name="grids")
 app.command("load-demo")(geography.load_demo_command)
 app.command("serve")(serve.serve_command)
+app.command("simulate")(simulate.simulate_command)
 app.command("locate")(locate.locate_command)
 app.command("locate-batch")(locate.locate_batch_command)
 app.command("demo")(serve.demo_command)

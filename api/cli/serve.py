@@ -10,6 +10,7 @@ import uvicorn
 
 from api.cli.common import console, prepared_url
 from api.cli.geography import load_demo
+from api.cli.simulate import ensure_demo_events
 from api.config import get_settings
 from api.db.session import engine_for
 
@@ -39,4 +40,7 @@ def demo_command(
 ) -> None:
     """Load the demo city (if not loaded yet) and serve it."""
     load_demo(districts=districts, cell_area_m2=None, force=False)
+    if districts is None:  # the simulated year is drawn on the synthetic demo city
+        events = ensure_demo_events()
+        console.print(f"demo events: {events:,} (a simulated year with planted hot spots)")
     serve_command(host=host, port=port)

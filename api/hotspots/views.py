@@ -1,0 +1,96 @@
+"""Routes: GET /api/hotspots — counts and Gi* classes per grid cell, community or street."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import shapely
+from fastapi import APIRouter, Query
+
+from api.auth.deps import ActorDep
+from api.deps import SessionDep
+from api.errors import InvalidInput
+from api.geography.service import active_generation, read_level
+from api.hotspots.service import events_frame
+from geo.hotspots import counts, gi_star, spatial_weights
+from grids.codes import Level
+
+router = APIRouter(prefix="/api", tags=["hotspots"])
+
+_WEIGHTS: dict[tuple[int, str, str], Any] = {}
+
+
+def _units(session: SessionDep, level: Level, street: str | None) -> tuple[Any, Any]:
+    gen = active_generation(session=session)
+    if gen is None:
+        raise InvalidInput("no boundaries are loaded", field="level")
+    key = (gen, str(level), street or "")
+    units = read_level(session=session, level=level)
+    if street:
+        units = units[units["code"].str.startswith(street)].reset_index(drop=True)
+    if units.empty:
+        raise InvalidInput(f"no {level} areas in {street or 'the city'}", field="street")
+    if key not in _WEIGHTS:
+        if len(_WEIGHTS) > 16:
+            _WEIGHTS.clear()
+        _WEIGHTS[key] = spatial_weights(units, weights="queen")
+    return units, _WEIGHTS[key]
+
+
+@router.get("/hotspots")
+def hotspots(
+    session: SessionDep,
+    _actor: ActorDep,
+    level: Literal["grid", "community", "street"] = "community",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    category: str | None = None,
+    street: Annotated[str | None, Query(pattern=r"^\d{6,9}$")] = None,
+    significant_only: bool = False,
+) -> dict[str, Any]:
+    """Counts per unit with Gi* z, p (binomial, area exposure), FDR p and hot/cold class."""
+    if level == "grid" and street is None and not significant_only:
+        raise InvalidInput(
+            "city-wide grid cells are served as significant cells only: give street= or "
+            "significant_only=true",
+            field="street",
+        )
+    units, weights = _units(session, Level(level), street)
+    events = events_frame(
+        session=session, since=since, until=until, category=category, street_prefix=street
+    )
+    values = counts(events, level=level, units=list(units["code"])) if not events.empty else None
+    y = np.zeros(len(units)) if values is None else values.to_numpy(dtype=float)
+    result = gi_star(
+        units, y, weights=weights, pvalue="binomial", exposure=units["area_m2"].to_numpy()
+    )
+    keep = result["significant"].to_numpy() if significant_only else np.ones(len(units), bool)
+    geoms = shapely.to_geojson(shapely.set_precision(units.geometry.to_numpy(), 1e-6))
+    records = result.to_dict("records")
+    features = [
+        {
+            "type": "Feature",
+            "id": str(r["code"]),
+            "geometry": json.loads(geom),
+            "properties": {
+                "code": str(r["code"]),
+                "name": name,
+                "count": int(r["value"]),
+                "z": round(float(r["z"]), 3),
+                "p": float(r["p"]),
+                "p_fdr": float(r["p_fdr"]),
+                "class": str(r["class"]),
+            },
+        }
+        for r, name, geom, k in zip(records, units["name"], geoms, keep, strict=True)
+        if k
+    ]
+    return {
+        "type": "FeatureCollection",
+        "level": level,
+        "events": len(events),
+        "features": features,
+    }
