@@ -22,6 +22,7 @@ from api.geography.views import router as geography_router
 from api.hotspots.views import router as hotspots_router
 from api.maps.views import router as maps_router
 from api.open311.views import router as open311_router
+from api.pages.views import router as pages_router
 from api.reports.views import router as reports_router
 from api.routing.views import router as routing_router
 from api.whistles.jobs import run_periodically
@@ -64,6 +65,7 @@ def create_app(
         open311_router,
         assessment_router,
         hotspots_router,
+        pages_router,
     ):
         app.include_router(router)
 

@@ -1,0 +1,1 @@
+"""The pages people use: login, pin drop, triage queue, whistle board (static shells)."""

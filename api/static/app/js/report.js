@@ -1,0 +1,311 @@
+// The pin drop (grid workers): a pin or a footprint on our own boundaries, where it will go,
+// a category and a description, then the offline-tolerant outbox.
+/* global L */
+
+import { describe, requireLogin } from "./api.js";
+import { drawJurisdiction, gridCells, jurisdictionAreas, makeMap } from "./basemap.js";
+import { destination } from "./destination.js";
+import { categories, categoryLabel, fmtTime, h, registerOffline, say, topbar } from "./ui.js";
+import * as outbox from "./outbox.js";
+
+const user = requireLogin(["grid_worker", "community", "street", "district", "admin"]);
+const $ = (id) => document.getElementById(id);
+
+const PIN = L.divIcon({
+  className: "pin",
+  html: "<span></span>",
+  iconSize: [28, 28],
+  iconAnchor: [14, 28],
+});
+const KIND = { Point: "落点", Polygon: "建筑", LineString: "路段" };
+const MODES = {
+  point: "点击地图落点，拖动图钉微调；或用“我的位置”。",
+  polygon: "依次点击建筑的各个角（至少 3 点）。",
+  line: "沿街道依次点击（至少 2 点）。",
+};
+
+const state = {
+  mode: "point",
+  pin: null,
+  circle: null,
+  vertices: [],
+  shape: null,
+  catalogue: new Map(),
+};
+let map;
+
+// ---- the map -------------------------------------------------------------------------
+
+async function drawMap() {
+  map = makeMap("map");
+  window.gridwhistle = { map };
+  gridCells(map);
+  map.on("click", (e) => (state.mode === "point" ? setPin(e.latlng, null) : addVertex(e.latlng)));
+  try {
+    const areas = await jurisdictionAreas(user.jurisdiction || "");
+    drawJurisdiction(map, areas, { focus: user.jurisdiction });
+  } catch (err) {
+    say($("form-message"), `无法加载辖区边界：${describe(err)}`, "error");
+  }
+  document.body.dataset.ready = "1";
+}
+
+function setPin(latlng, accuracy) {
+  if (!state.pin) {
+    state.pin = L.marker(latlng, {
+      icon: PIN,
+      draggable: true,
+      autoPan: true,
+      keyboard: false,
+    }).addTo(map);
+    state.pin.on("dragend", () => {
+      if (state.circle) state.circle.setLatLng(state.pin.getLatLng());
+      preview();
+    });
+  } else state.pin.setLatLng(latlng);
+  if (accuracy !== undefined) $("accuracy").value = accuracy ? Math.round(accuracy) : "";
+  drawAccuracy();
+  preview();
+}
+
+function drawAccuracy() {
+  const acc = Number($("accuracy").value);
+  if (state.circle) state.circle.remove();
+  state.circle = null;
+  if (state.pin && acc > 0) {
+    state.circle = L.circle(state.pin.getLatLng(), {
+      radius: acc,
+      color: "#d9822b",
+      weight: 1,
+      fillOpacity: 0.12,
+      interactive: false,
+    }).addTo(map);
+  }
+}
+
+function addVertex(latlng) {
+  state.vertices.push(latlng);
+  drawShape();
+}
+
+function drawShape() {
+  if (state.shape) state.shape.remove();
+  const style = { color: "#c0392b", weight: 3, fillOpacity: 0.25, interactive: false };
+  const pts = state.vertices;
+  state.shape = L.featureGroup(
+    pts.map((p) => L.circleMarker(p, { radius: 4, color: "#c0392b", interactive: false })),
+  );
+  if (pts.length >= 2) {
+    state.shape.addLayer(
+      state.mode === "polygon" && pts.length >= 3 ? L.polygon(pts, style) : L.polyline(pts, style),
+    );
+  }
+  state.shape.addTo(map);
+  const need = state.mode === "polygon" ? 3 : 2;
+  $("vertex-count").textContent =
+    `已画 ${pts.length} 点${pts.length < need ? `（至少 ${need} 点）` : ""}`;
+  preview();
+}
+
+function setMode(mode) {
+  state.mode = mode;
+  for (const b of document.querySelectorAll("[data-mode]"))
+    b.classList.toggle("active", b.dataset.mode === mode);
+  $("hint").textContent = MODES[mode];
+  $("footprint-tools").hidden = mode === "point";
+  $("gps").hidden = mode !== "point";
+  $("accuracy-row").hidden = mode !== "point";
+  // quick taps on corners must not zoom the map
+  if (mode === "point") map.doubleClickZoom.enable();
+  else map.doubleClickZoom.disable();
+  state.vertices = [];
+  if (state.pin && mode !== "point") {
+    state.pin.remove();
+    state.pin = null;
+    drawAccuracy();
+  }
+  drawShape();
+}
+
+function locateMe() {
+  if (!navigator.geolocation) {
+    say($("form-message"), "此设备不支持定位，请在地图上点击落点。", "error");
+    return;
+  }
+  say($("form-message"), "正在定位…");
+  navigator.geolocation.getCurrentPosition(
+    (pos) => {
+      const latlng = L.latLng(pos.coords.latitude, pos.coords.longitude);
+      setPin(latlng, pos.coords.accuracy);
+      map.setView(latlng, Math.max(map.getZoom(), 16));
+      say(
+        $("form-message"),
+        `已定位，精度约 ${Math.round(pos.coords.accuracy)} 米；可拖动图钉微调。`,
+        "ok",
+      );
+    },
+    (err) =>
+      say($("form-message"), `无法获取位置（${err.message}），请在地图上点击落点。`, "error"),
+    { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 },
+  );
+}
+
+// ---- what will be sent ---------------------------------------------------------------
+
+/** The GeoJSON geometry of the pin or footprint (WGS-84), or null when incomplete. */
+function geometry() {
+  const ll = (p) => [Number(p.lng.toFixed(7)), Number(p.lat.toFixed(7))];
+  if (state.mode === "point")
+    return state.pin ? { type: "Point", coordinates: ll(state.pin.getLatLng()) } : null;
+  const pts = state.vertices.map(ll);
+  if (state.mode === "line")
+    return pts.length >= 2 ? { type: "LineString", coordinates: pts } : null;
+  return pts.length >= 3 ? { type: "Polygon", coordinates: [[...pts, pts[0]]] } : null;
+}
+
+function categoryCode() {
+  const typed = $("category").value.trim();
+  const code = typed.split(/\s+/)[0].toUpperCase();
+  if (state.catalogue.has(code)) return code;
+  const byName = [...state.catalogue.values()].find((c) => c.name === typed && c.parent_code);
+  return byName ? byName.code : null;
+}
+
+function accuracy() {
+  const acc = Number($("accuracy").value);
+  return state.mode === "point" && acc > 0 ? acc : null;
+}
+
+// ---- where it will go ----------------------------------------------------------------
+
+let previewTimer = null;
+let previewSeq = 0;
+
+function preview() {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(showDestination, 300);
+}
+
+async function showDestination() {
+  const seq = ++previewSeq;
+  const geom = geometry();
+  const rows = geom
+    ? await destination(geom, { category: categoryCode(), accuracy: accuracy(), user })
+    : [h("p", { class: "muted" }, "尚未标注位置。")];
+  if (seq === previewSeq) $("destination").replaceChildren(...rows);
+}
+
+// ---- the form and the outbox ---------------------------------------------------------
+
+async function fillCategories() {
+  try {
+    state.catalogue = await categories();
+  } catch (err) {
+    say($("form-message"), `无法加载类别：${describe(err)}`, "error");
+    return;
+  }
+  const leaves = [...state.catalogue.values()].filter((c) => c.parent_code);
+  $("category-list").replaceChildren(
+    ...leaves.map((c) => h("option", { value: `${c.code} ${c.name}` }, c.parent)),
+  );
+}
+
+function submit(event) {
+  event.preventDefault();
+  const geom = geometry();
+  const code = categoryCode();
+  const msg = $("form-message");
+  if (!geom)
+    return say(
+      msg,
+      state.mode === "point" ? "请先在地图上落点。" : "请先画完建筑或路段。",
+      "error",
+    );
+  if (!code) return say(msg, "请从列表中选择问题类别。", "error");
+  const body = {
+    geometry: geom,
+    crs: "wgs84",
+    category: code,
+    description: $("description").value.trim(),
+    source: "patrol",
+  };
+  const acc = accuracy();
+  if (acc) body.accuracy_m = acc;
+  outbox.enqueue(body, `${categoryLabel(state.catalogue, code)} · ${KIND[geom.type]}`);
+  say(msg, navigator.onLine ? "已加入发送队列。" : "离线：已保存，恢复网络后自动发送。", "ok");
+  $("description").value = "";
+  $("category").value = "";
+  setMode(state.mode);
+  if (state.pin) {
+    state.pin.remove();
+    state.pin = null;
+    drawAccuracy();
+  }
+  preview();
+  outbox.flush();
+}
+
+const STATE_TEXT = {
+  waiting: () => "等待发送",
+  sent: (it) => `已发送：案件 ${it.case_id}`,
+  merged: (it) => `已并入案件 ${it.case_id}`,
+  failed: (it) => `发送失败：${it.error}`,
+};
+
+function renderOutbox(list, inFlight) {
+  const mine = list.filter((it) => it.user === user.username).reverse();
+  $("outbox").replaceChildren(
+    ...(mine.length
+      ? mine.map((it) =>
+          h(
+            "li",
+            { class: `item ${it.state}`, dataset: { key: it.key, state: it.state } },
+            h("span", { class: "what" }, it.summary),
+            h("span", { class: "when" }, fmtTime(it.created_at)),
+            h(
+              "span",
+              { class: "state" },
+              inFlight.has(it.key) ? "发送中…" : STATE_TEXT[it.state](it),
+            ),
+            it.state === "failed"
+              ? h(
+                  "button",
+                  { type: "button", class: "link", onclick: () => outbox.remove(it.key) },
+                  "删除",
+                )
+              : null,
+          ),
+        )
+      : [h("li", { class: "muted" }, "还没有上报。")]),
+  );
+  $("clear-done").hidden = !mine.some((it) => it.state === "sent" || it.state === "merged");
+}
+
+if (user) {
+  registerOffline();
+  topbar(user, "网格上报");
+  for (const b of document.querySelectorAll("[data-mode]"))
+    b.addEventListener("click", () => setMode(b.dataset.mode));
+  $("gps").addEventListener("click", locateMe);
+  $("undo").addEventListener("click", () => {
+    state.vertices.pop();
+    drawShape();
+  });
+  $("clear").addEventListener("click", () => {
+    state.vertices = [];
+    drawShape();
+  });
+  $("accuracy").addEventListener("change", () => {
+    drawAccuracy();
+    preview();
+  });
+  $("category").addEventListener("input", preview);
+  $("report-form").addEventListener("submit", submit);
+  $("clear-done").addEventListener("click", outbox.clearDone);
+  window.addEventListener("online", preview);
+  outbox.subscribe(renderOutbox);
+  outbox.start();
+  fillCategories();
+  drawMap();
+  setMode("point");
+}

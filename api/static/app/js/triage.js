@@ -1,0 +1,246 @@
+// The command centre (street / community / district): the queue of new cases beside a map,
+// each with its proposed routing and explanation; resolve locally, reject, merge, whistle.
+/* global L */
+
+import { api, describe, requireLogin } from "./api.js";
+import {
+  bboxOf,
+  bboxParam,
+  drawJurisdiction,
+  gridCells,
+  jurisdictionAreas,
+  makeMap,
+} from "./basemap.js";
+import { badges, caseView } from "./case-view.js";
+import { actions } from "./triage-actions.js";
+import {
+  categories,
+  categoryLabel,
+  departments,
+  fmtTime,
+  h,
+  registerOffline,
+  say,
+  topbar,
+} from "./ui.js";
+
+const user = requireLogin(["community", "street", "district", "analyst", "admin"]);
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  cases: [],
+  details: new Map(),
+  selected: null,
+  catalogue: new Map(),
+  depts: new Map(),
+};
+let map;
+let caseLayer;
+let nearbyLayer;
+
+// ---- the queue -----------------------------------------------------------------------
+
+async function loadQueue() {
+  const status = $("status-filter").value;
+  const list = $("queue");
+  list.replaceChildren(h("li", { class: "muted" }, "加载中…"));
+  try {
+    const found = await api(`/api/cases?limit=100${status ? `&status=${status}` : ""}`);
+    state.cases = found.features;
+    $("queue-count").textContent = `${found.total} 件`;
+  } catch (err) {
+    list.replaceChildren(h("li", { class: "error" }, describe(err)));
+    return;
+  }
+  drawCases();
+  renderQueue();
+  await loadDetails(state.cases.map((f) => f.properties.id));
+  renderQueue();
+  if (state.selected && !state.cases.some((f) => f.properties.id === state.selected))
+    showEmptyDetail();
+  document.body.dataset.ready = "1";
+}
+
+/** Case details (routing, ambiguity, proposed departments), a few requests at a time. */
+async function loadDetails(ids) {
+  const todo = ids.filter((id) => !state.details.has(id));
+  for (let i = 0; i < todo.length; i += 6) {
+    const batch = todo.slice(i, i + 6);
+    const got = await Promise.all(batch.map((id) => api(`/api/cases/${id}`).catch(() => null)));
+    got.forEach((d, j) => d && state.details.set(batch[j], d));
+  }
+}
+
+function renderQueue() {
+  const list = $("queue");
+  if (!state.cases.length) {
+    list.replaceChildren(h("li", { class: "muted" }, "没有案件。"));
+    return;
+  }
+  list.replaceChildren(
+    ...state.cases.map((f) => {
+      const p = f.properties;
+      const d = state.details.get(p.id);
+      const streets = d ? d.routing.streets.map((s) => s.name).join(" / ") : p.lead_street_code;
+      const lead = d && d.routing.departments.find((x) => x.overall_lead);
+      return h(
+        "li",
+        {
+          class: `case${p.id === state.selected ? " selected" : ""}${p.joint ? " joint" : ""}`,
+          dataset: { caseId: p.id },
+          tabindex: 0,
+          onclick: () => select(p.id),
+          onkeydown: (e) => e.key === "Enter" && select(p.id),
+        },
+        h(
+          "div",
+          { class: "line1" },
+          h("strong", {}, `#${p.id} ${categoryLabel(state.catalogue, p.category)}`),
+          badges(p, d && d.routing),
+        ),
+        h("div", { class: "line2 muted" }, `${streets} · ${fmtTime(p.created_at)}`),
+        p.description ? h("div", { class: "line3" }, p.description) : null,
+        lead ? h("div", { class: "line2 muted" }, `建议：${lead.name} 牵头`) : null,
+      );
+    }),
+  );
+}
+
+// ---- the map -------------------------------------------------------------------------
+
+async function drawMap() {
+  map = makeMap("map");
+  window.gridwhistle = { map };
+  nearbyLayer = L.featureGroup().addTo(map);
+  gridCells(map);
+  try {
+    const areas = await jurisdictionAreas(user.jurisdiction || "110");
+    drawJurisdiction(map, areas, { focus: user.jurisdiction });
+  } catch (err) {
+    say($("detail-message"), `无法加载边界：${describe(err)}`, "error");
+  }
+}
+
+function caseStyle(props) {
+  const selected = props.id === state.selected;
+  const colour = selected ? "#c0392b" : props.joint ? "#d9822b" : "#1f6fb2";
+  return {
+    color: colour,
+    fillColor: colour,
+    weight: selected ? 4 : 2,
+    fillOpacity: 0.35,
+    radius: selected ? 9 : 6,
+  };
+}
+
+function drawCases() {
+  if (caseLayer) caseLayer.remove();
+  caseLayer = L.geoJSON(
+    { type: "FeatureCollection", features: state.cases },
+    {
+      style: (f) => caseStyle(f.properties),
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, caseStyle(f.properties)),
+      onEachFeature: (f, layer) => {
+        layer.bindTooltip(
+          h(
+            "span",
+            {},
+            `#${f.properties.id} ${categoryLabel(state.catalogue, f.properties.category)}`,
+          ),
+        );
+        layer.on("click", () => select(f.properties.id));
+      },
+    },
+  ).addTo(map);
+}
+
+/** Streets around the selected case: drawn on the map and offered as partners. */
+async function nearbyStreets(feature) {
+  nearbyLayer.clearLayers();
+  const found = await api(
+    `/api/areas?level=street&simplify_m=3&bbox=${bboxParam(bboxOf(feature), 0.004)}`,
+  );
+  L.geoJSON(found, {
+    style: { color: "#7d3c98", weight: 2, dashArray: "4 4", fill: false },
+    interactive: false,
+  }).addTo(nearbyLayer);
+  return found.features.map((f) => f.properties);
+}
+
+// ---- one case ------------------------------------------------------------------------
+
+function showEmptyDetail() {
+  state.selected = null;
+  $("detail-body").replaceChildren(h("p", { class: "muted" }, "从左侧队列或地图上选择一个案件。"));
+}
+
+function canTriage(c) {
+  if (c.status !== "new") return false; // resolve, reject, merge and whistle start from new
+  switch (user.role) {
+    case "admin":
+      return true;
+    case "street":
+      return user.jurisdiction === c.lead_street_code;
+    case "community":
+      return Boolean(c.community_code && c.community_code.startsWith(user.jurisdiction));
+    default:
+      return false;
+  }
+}
+
+async function select(id) {
+  if (state.selected !== id) say($("detail-message"), "");
+  state.selected = id;
+  renderQueue();
+  drawCases();
+  const feature = state.cases.find((f) => f.properties.id === id);
+  if (feature) map.fitBounds(L.geoJSON(feature).getBounds(), { maxZoom: 16, padding: [40, 40] });
+  const body = $("detail-body");
+  body.replaceChildren(h("p", { class: "muted" }, "加载中…"));
+  try {
+    const [detail, events] = await Promise.all([
+      api(`/api/cases/${id}`),
+      api(`/api/cases/${id}/events`),
+    ]);
+    state.details.set(id, detail);
+    const nearby = feature ? await nearbyStreets(feature) : [];
+    if (state.selected === id) renderDetail(detail, events, nearby);
+  } catch (err) {
+    body.replaceChildren(h("p", { class: "error" }, describe(err)));
+  }
+}
+
+function renderDetail(c, events, nearby) {
+  const ctx = {
+    cases: state.cases,
+    catalogue: state.catalogue,
+    depts: state.depts,
+    done: async (id, text) => {
+      state.details.delete(id);
+      await loadQueue();
+      await select(id);
+      say($("detail-message"), text, "ok");
+    },
+  };
+  const extra = canTriage(c) ? actions(c, nearby, ctx) : null;
+  const view = caseView(c, events, { user, catalogue: state.catalogue, depts: state.depts, extra });
+  $("detail-body").replaceChildren(...view);
+}
+
+// ---- start ---------------------------------------------------------------------------
+
+if (user) {
+  registerOffline();
+  topbar(user, "分拨指挥");
+  $("status-filter").addEventListener("change", loadQueue);
+  $("refresh").addEventListener("click", loadQueue);
+  showEmptyDetail();
+  drawMap();
+  Promise.all([categories(), departments()])
+    .then(([cats, depts]) => {
+      state.catalogue = cats;
+      state.depts = depts;
+    })
+    .catch(() => {})
+    .finally(loadQueue);
+}

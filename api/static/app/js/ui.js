@@ -1,0 +1,169 @@
+// Small DOM helpers, Beijing-time formatting, the top bar and the offline service worker.
+
+import { cachedGet, session } from "./api.js";
+
+/** h("p", {class: "x", onclick: fn}, "text", child…) → an element. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(el.dataset, value);
+    else if (value === true) el.setAttribute(name, "");
+    else el.setAttribute(name, value);
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+const BEIJING = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: "Asia/Shanghai",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+
+function beijing(date) {
+  return Object.fromEntries(BEIJING.formatToParts(date).map((p) => [p.type, p.value]));
+}
+
+/** An ISO time as Beijing time, e.g. "05/14 17:30". */
+export function fmtTime(iso) {
+  if (!iso) return "—";
+  const p = beijing(new Date(iso));
+  return `${p.month}/${p.day} ${p.hour}:${p.minute}`;
+}
+
+/** A deadline: one that ends at midnight reads "24:00" of the last day, as the rules say. */
+export function fmtDue(iso) {
+  if (!iso) return "—";
+  const at = new Date(iso);
+  const p = beijing(at);
+  if (p.hour !== "00" || p.minute !== "00") return fmtTime(iso);
+  const day = beijing(new Date(at.getTime() - 1));
+  return `${day.month}/${day.day} 24:00`;
+}
+
+export function percent(share) {
+  return `${Math.round(share * 100)}%`;
+}
+
+export const ROLE_NAMES = {
+  grid_worker: "网格员",
+  community: "社区",
+  street: "街道",
+  district: "区",
+  department: "部门",
+  analyst: "分析员",
+  admin: "管理员",
+};
+
+export const CASE_STATUS = {
+  new: "新案件",
+  whistled: "已吹哨",
+  disputed: "有异议",
+  resolved: "已解决",
+  verified: "已核查",
+  closed: "已结案",
+  rejected: "已驳回",
+  merged: "已合并",
+};
+
+export const ASSIGNMENT_STATUS = {
+  dispatched: "待签收",
+  acknowledged: "已签收",
+  on_site: "已到场",
+  resolved: "已办结",
+  disputed: "有异议",
+  cancelled: "已撤销",
+};
+
+/** The top bar: title, the pages this role uses, the user, network state, log out. */
+export function topbar(user, title) {
+  const pages = [
+    ["/app/report", "上报", ["grid_worker", "community", "street", "district", "admin"]],
+    ["/app/triage", "分拨", ["community", "street", "district", "analyst", "admin"]],
+    [
+      "/app/whistles",
+      "吹哨看板",
+      ["street", "district", "department", "community", "analyst", "admin"],
+    ],
+  ];
+  const net = h("span", { class: "net", id: "net" });
+  const showNet = () => {
+    net.textContent = navigator.onLine ? "在线" : "离线";
+    net.classList.toggle("offline", !navigator.onLine);
+  };
+  window.addEventListener("online", showNet);
+  window.addEventListener("offline", showNet);
+  showNet();
+  const mine = pages.filter(([, , roles]) => roles.includes(user.role));
+  const bar = document.getElementById("topbar");
+  const parts = [
+    h("strong", { class: "brand" }, title),
+    mine.length > 1
+      ? h(
+          "nav",
+          {},
+          mine.map(([href, label]) =>
+            h("a", { href, class: location.pathname === href ? "current" : null }, label),
+          ),
+        )
+      : null,
+    h("span", { class: "who" }, `${user.display_name}（${ROLE_NAMES[user.role] || user.role}）`),
+    net,
+    h(
+      "button",
+      {
+        type: "button",
+        class: "link",
+        onclick: () => {
+          session.clear();
+          location.assign("/app/login");
+        },
+      },
+      "退出",
+    ),
+  ];
+  bar.replaceChildren(...parts.filter(Boolean));
+}
+
+/** Show a message in an element; kind is "ok", "error" or "". */
+export function say(el, text, kind = "") {
+  el.textContent = text;
+  el.className = `message ${kind}`;
+}
+
+/** Category code → {code, name, parent}; cached for offline use. */
+export async function categories() {
+  const rows = await cachedGet("/api/categories");
+  const byCode = new Map(rows.map((c) => [c.code, c]));
+  for (const c of rows) c.parent = c.parent_code ? byCode.get(c.parent_code)?.name : null;
+  return byCode;
+}
+
+export function categoryLabel(byCode, code) {
+  const c = byCode.get(code);
+  if (!c) return code;
+  return c.parent ? `${c.name}（${c.parent}）` : c.name;
+}
+
+/** Department code → name. */
+export async function departments() {
+  const rows = await cachedGet("/api/departments");
+  return new Map(rows.map((d) => [d.code, d.name]));
+}
+
+/** Register the service worker that keeps the pages usable offline. */
+export function registerOffline() {
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => {
+      // not a secure context: the pages still work online
+    });
+  }
+}

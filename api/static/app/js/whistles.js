@@ -1,0 +1,328 @@
+// The whistle board: open assignments with their due times (overdue in red, provisional
+// marked); departments acknowledge, report on site, resolve, ask for more time or dispute;
+// the whistling street decides on extension requests.
+
+import { api, describe, requireLogin } from "./api.js";
+import {
+  ASSIGNMENT_STATUS,
+  categories,
+  categoryLabel,
+  departments,
+  fmtDue,
+  fmtTime,
+  h,
+  registerOffline,
+  say,
+  topbar,
+} from "./ui.js";
+
+const user = requireLogin(["department", "street", "district", "community", "analyst", "admin"]);
+const $ = (id) => document.getElementById(id);
+
+const LIVE = ["dispatched", "acknowledged", "on_site"];
+const OBLIGATIONS = [
+  ["acknowledge", "签收", "acknowledge_due_at", "acknowledged_at"],
+  ["on_site", "到场", "on_site_due_at", "on_site_at"],
+  ["resolve", "办结", "resolve_due_at", "resolved_at"],
+];
+
+const state = {
+  rows: [],
+  cases: new Map(),
+  pending: new Map(),
+  catalogue: new Map(),
+  depts: new Map(),
+};
+
+// ---- loading -------------------------------------------------------------------------
+
+async function loadBoard() {
+  const filter = $("status-filter").value;
+  const params = new URLSearchParams({ limit: "200" });
+  if ($("overdue-only").checked) params.set("overdue", "true");
+  if (filter && filter !== "live") params.set("status", filter);
+  try {
+    const rows = await api(`/api/whistles?${params}`);
+    const shown = filter === "live" ? rows.filter((a) => LIVE.includes(a.status)) : rows;
+    // overdue first, then by the resolve due time (the API's order)
+    state.rows = shown.sort((a, b) => (b.overdue.length > 0) - (a.overdue.length > 0));
+    await loadCases([...new Set(state.rows.map((a) => a.case_id))]);
+  } catch (err) {
+    $("board").replaceChildren(h("p", { class: "error" }, describe(err)));
+    return;
+  }
+  render();
+  document.body.dataset.ready = "1";
+}
+
+/** The cases behind the board (what, where); for the whistling street, open extension requests. */
+async function loadCases(ids) {
+  const decides = (c) =>
+    user.role === "admin" || (user.role === "street" && c.lead_street_code === user.jurisdiction);
+  for (let i = 0; i < ids.length; i += 6) {
+    const batch = ids.slice(i, i + 6);
+    const got = await Promise.all(batch.map((id) => api(`/api/cases/${id}`).catch(() => null)));
+    for (const c of got.filter(Boolean)) {
+      state.cases.set(c.id, c);
+      if (decides(c))
+        state.pending.set(c.id, pendingExtensions(await api(`/api/cases/${c.id}/events`)));
+    }
+  }
+}
+
+/** Extension requests without a decision, from the case history: assignment id → request. */
+function pendingExtensions(events) {
+  const open = new Map();
+  for (const e of events) {
+    const id = e.data && e.data.extension_id;
+    if (e.kind === "extension:requested") open.set(id, { ...e.data, reason: e.reason });
+    if (e.kind === "extension:approved" || e.kind === "extension:denied") open.delete(id);
+  }
+  return new Map([...open.values()].map((x) => [x.assignment_id, x]));
+}
+
+// ---- rendering -----------------------------------------------------------------------
+
+function render() {
+  const overdue = state.rows.filter((a) => a.overdue.length).length;
+  $("summary").textContent = `${state.rows.length} 项任务，其中超期 ${overdue} 项`;
+  $("board").replaceChildren(
+    ...(state.rows.length ? state.rows.map(card) : [h("p", { class: "muted" }, "没有任务。")]),
+  );
+}
+
+function card(a) {
+  const c = state.cases.get(a.case_id);
+  const dept = state.depts.get(a.department_code) || a.department_code;
+  const late = a.overdue.length > 0;
+  const message = h("p", { class: "message", role: "status" });
+  const area = h("div", { class: "action-form" });
+  const pending = state.pending.get(a.case_id)?.get(a.id);
+  return h(
+    "article",
+    { class: `card${late ? " overdue" : ""}`, dataset: { assignmentId: a.id, status: a.status } },
+    h(
+      "header",
+      {},
+      h("strong", {}, `案件 #${a.case_id} ${c ? categoryLabel(state.catalogue, c.category) : ""}`),
+      h("span", { class: `badge status-${a.status}` }, ASSIGNMENT_STATUS[a.status] || a.status),
+      late ? h("span", { class: "badge overdue" }, "超期") : null,
+      a.due_provisional
+        ? h(
+            "span",
+            { class: "badge provisional", title: "所涉年份的节假日尚未公布，按周末推算" },
+            "时限暂定",
+          )
+        : null,
+    ),
+    h(
+      "p",
+      { class: "who" },
+      `${a.overall_lead ? "★ 总牵头 " : ""}${dept}（${a.role === "lead" ? "主办" : "协办"}）`,
+      c && c.routing.joint ? h("span", { class: "badge joint" }, "联合") : null,
+    ),
+    c && c.description ? h("p", { class: "description" }, c.description) : null,
+    c ? h("p", { class: "muted" }, place(c)) : null,
+    dues(a),
+    a.on_site_distance_m !== null
+      ? h("p", { class: "muted" }, `到场位置距案件 ${Math.round(a.on_site_distance_m)} 米`)
+      : null,
+    a.resolution_note ? h("p", { class: "muted" }, `办结说明：${a.resolution_note}`) : null,
+    a.dispute_reason ? h("p", { class: "muted" }, `异议理由：${a.dispute_reason}`) : null,
+    pending ? extensionBox(pending, message) : null,
+    user.role === "department" || user.role === "admin" ? dutyButtons(a, area, message) : null,
+    area,
+    message,
+  );
+}
+
+function place(c) {
+  const streets = c.routing.streets.map((s) => s.name).join(" / ");
+  return `${streets}${c.grid_code ? ` · 网格 ${c.grid_code}` : ""} · 上报于 ${fmtTime(c.created_at)}`;
+}
+
+function dues(a) {
+  return h(
+    "table",
+    { class: "dues" },
+    h(
+      "tbody",
+      {},
+      OBLIGATIONS.map(([name, label, due, done]) => {
+        const late = a.overdue.includes(name);
+        return h(
+          "tr",
+          { class: late ? "overdue" : a[done] ? "done" : "" },
+          h("th", {}, label),
+          h("td", {}, `时限 ${fmtDue(a[due])}${a.due_provisional ? "（暂定）" : ""}`),
+          h("td", {}, a[done] ? `✓ ${fmtTime(a[done])}` : late ? "已超期" : "未完成"),
+        );
+      }),
+    ),
+  );
+}
+
+// ---- department duty -----------------------------------------------------------------
+
+function dutyButtons(a, area, message) {
+  const buttons = [];
+  const add = (label, handler, cls = "") =>
+    buttons.push(h("button", { type: "button", class: cls, onclick: handler }, label));
+  if (a.status === "dispatched")
+    add("签收", () => act(a, "acknowledge", undefined, message, "已签收。"), "primary");
+  if (["dispatched", "acknowledged"].includes(a.status))
+    add("到场报到", () => onSite(a, message), "primary");
+  if (a.status === "on_site")
+    add("办结", () =>
+      area.replaceChildren(
+        textForm(a, "办结说明", "确认办结", "resolve", "note", message, "已办结。"),
+      ),
+    );
+  if (["acknowledged", "on_site"].includes(a.status))
+    add("申请延期", () => area.replaceChildren(extensionForm(a, message)));
+  if (["dispatched", "acknowledged"].includes(a.status))
+    add("提出异议", () =>
+      area.replaceChildren(
+        textForm(
+          a,
+          "异议理由（为何不属本部门）",
+          "提交异议",
+          "dispute",
+          "reason",
+          message,
+          "已提出异议，案件退回分拨。",
+        ),
+      ),
+    );
+  return buttons.length ? h("div", { class: "buttons" }, buttons) : null;
+}
+
+async function act(a, path, body, message, done) {
+  say(message, "提交中…");
+  try {
+    await api(`/api/assignments/${a.id}/${path}`, { method: "POST", body });
+  } catch (err) {
+    say(message, describe(err), "error");
+    return;
+  }
+  await loadBoard();
+  say($("board-message"), `案件 #${a.case_id}：${done}`, "ok");
+}
+
+function onSite(a, message) {
+  if (!navigator.geolocation) return say(message, "此设备不支持定位，无法报到。", "error");
+  say(message, "正在定位…");
+  navigator.geolocation.getCurrentPosition(
+    (pos) => {
+      const body = { lon: pos.coords.longitude, lat: pos.coords.latitude, crs: "wgs84" };
+      act(
+        a,
+        "on-site",
+        body,
+        message,
+        `已到场报到（定位精度约 ${Math.round(pos.coords.accuracy)} 米）。`,
+      );
+    },
+    (err) => say(message, `无法获取位置（${err.message}），请允许定位后重试。`, "error"),
+    { enableHighAccuracy: true, timeout: 15000, maximumAge: 0 },
+  );
+}
+
+function textForm(a, label, button, path, field, message, done) {
+  const text = h("textarea", { rows: 2, maxlength: 2000, name: field });
+  return h(
+    "form",
+    {
+      class: "form",
+      onsubmit: (e) => {
+        e.preventDefault();
+        if (!text.value.trim()) return say(message, `请填写${label}。`, "error");
+        act(a, path, { [field]: text.value.trim() }, message, done);
+      },
+    },
+    h("label", {}, label, text),
+    h("button", { type: "submit", class: "primary" }, button),
+  );
+}
+
+function extensionForm(a, message) {
+  const amount = h("input", {
+    name: "amount",
+    value: "3wd",
+    pattern: "\\d+(\\.\\d+)?(wd|d|h)",
+    size: 6,
+  });
+  const reason = h("textarea", { rows: 2, maxlength: 2000, name: "reason" });
+  return h(
+    "form",
+    {
+      class: "form",
+      onsubmit: (e) => {
+        e.preventDefault();
+        if (!/^\d+(\.\d+)?(wd|d|h)$/.test(amount.value.trim()))
+          return say(message, "延期时长形如 3wd（工作日）、5d（天）或 12h（小时）。", "error");
+        if (!reason.value.trim()) return say(message, "请填写延期理由。", "error");
+        act(
+          a,
+          "extensions",
+          { amount: amount.value.trim(), reason: reason.value.trim() },
+          message,
+          "已申请延期，等待街道批准。",
+        );
+      },
+    },
+    h(
+      "label",
+      { class: "inline" },
+      "延期 ",
+      amount,
+      h("span", { class: "muted" }, " wd 工作日 / d 天 / h 小时"),
+    ),
+    h("label", {}, "理由", reason),
+    h("button", { type: "submit", class: "primary" }, "提交申请"),
+  );
+}
+
+// ---- the whistling street decides on extensions --------------------------------------
+
+function extensionBox(ext, message) {
+  const decide = async (approve) => {
+    say(message, "提交中…");
+    try {
+      await api(`/api/extensions/${ext.extension_id}/decision`, {
+        method: "POST",
+        body: { approve },
+      });
+    } catch (err) {
+      say(message, describe(err), "error");
+      return;
+    }
+    await loadBoard();
+    say($("board-message"), approve ? "已批准延期。" : "已驳回延期申请。", "ok");
+  };
+  return h(
+    "div",
+    { class: "extension" },
+    h("strong", {}, `申请延期 ${ext.amount}`),
+    ` 至 ${fmtDue(ext.new_due_at)}：${ext.reason || ""} `,
+    h("button", { type: "button", class: "primary", onclick: () => decide(true) }, "批准"),
+    h("button", { type: "button", onclick: () => decide(false) }, "不批准"),
+  );
+}
+
+// ---- start ---------------------------------------------------------------------------
+
+if (user) {
+  registerOffline();
+  topbar(user, "吹哨看板");
+  $("status-filter").addEventListener("change", loadBoard);
+  $("overdue-only").addEventListener("change", loadBoard);
+  $("refresh").addEventListener("click", loadBoard);
+  Promise.all([categories(), departments()])
+    .then(([cats, depts]) => {
+      state.catalogue = cats;
+      state.depts = depts;
+    })
+    .catch(() => {})
+    .finally(loadBoard);
+}

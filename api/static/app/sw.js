@@ -1,0 +1,77 @@
+// The offline shell: the pages, their scripts and styles, and Leaflet, cached on install.
+// Pages and assets are fetched from the network first (so updates show at once) and from the
+// cache when the network is gone; the JSON API is never cached here (the pages keep what
+// they need in localStorage, and the report outbox retries with its Idempotency-Key).
+
+const VERSION = "gridwhistle-app-1";
+const SHELL = [
+  "/app/login",
+  "/app/report",
+  "/app/triage",
+  "/app/whistles",
+  "/static/app/app.css",
+  "/static/app/js/api.js",
+  "/static/app/js/basemap.js",
+  "/static/app/js/case-view.js",
+  "/static/app/js/destination.js",
+  "/static/app/js/login.js",
+  "/static/app/js/outbox.js",
+  "/static/app/js/report.js",
+  "/static/app/js/triage-actions.js",
+  "/static/app/js/triage.js",
+  "/static/app/js/ui.js",
+  "/static/app/js/whistles.js",
+  "/static/vendor/leaflet/leaflet.css",
+  "/static/vendor/leaflet/leaflet.js",
+  "/favicon.ico",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(VERSION)
+      .then((cache) => cache.addAll(SHELL))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== VERSION).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+function isShell(url) {
+  if (url.origin !== self.location.origin) return false;
+  if (url.pathname === "/app/sw.js") return false;
+  return (
+    url.pathname.startsWith("/app/") ||
+    url.pathname.startsWith("/static/") ||
+    url.pathname === "/favicon.ico"
+  );
+}
+
+async function networkFirst(request) {
+  const cache = await caches.open(VERSION);
+  try {
+    // revalidate (a cheap 304) rather than trust the browser's heuristic cache of scripts
+    const response = await (request.mode === "navigate"
+      ? fetch(request)
+      : fetch(request, { cache: "no-cache" }));
+    if (response.ok) cache.put(request, response.clone());
+    return response;
+  } catch (err) {
+    const cached = await cache.match(request, { ignoreSearch: true });
+    if (cached) return cached;
+    throw err;
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || !isShell(url)) return; // the API goes to the network
+  event.respondWith(networkFirst(event.request));
+});

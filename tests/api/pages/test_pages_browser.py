@@ -1,0 +1,329 @@
+"""The pages people use, in real headless Chromium against the service on 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from playwright.sync_api import Page, expect
+
+from api.auth.roles import Role
+from api.errors import install_handlers
+from api.pages.views import APP_DIR, PAGES, router
+from tests.api.pages.conftest import PHONE, Person, Site, Tab
+
+GUANGWAI, TAIPINGQIAO = "110102020", "110106002"
+XC_CGZF, FT_CGZF = "110102-cgzf", "110106-cgzf"
+# a building astride the 西城/丰台 line: about 70 % in 广外, 30 % in 太平桥
+BUILDING = {
+    "type": "Polygon",
+    "coordinates": [
+        [
+            [116.3196, 39.8898],
+            [116.3210, 39.8898],
+            [116.3210, 39.8902],
+            [116.3196, 39.8902],
+            [116.3196, 39.8898],
+        ]
+    ],
+}
+
+
+def log_in(tab: Tab, site: Site, person: Person, lands_on: str) -> Page:
+    """Log in through the login page and wait for the role's page to be ready."""
+    page = tab.page
+    page.goto(f"{site.base}/app/login")
+    page.fill("#username", person.username)
+    page.fill("#password", person.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{lands_on}")
+    page.wait_for_selector("body[data-ready='1']")
+    return page
+
+
+def tap_map(page: Page, lon: float, lat: float) -> None:
+    """A real click on the map at a WGS-84 position."""
+    x, y = page.evaluate(
+        """([lat, lon]) => {
+            const map = window.gridwhistle.map;
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const box = map.getContainer().getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y];
+        }""",
+        [lat, lon],
+    )
+    page.mouse.click(x, y)
+
+
+def zoom_to(page: Page, lon: float, lat: float, zoom: int) -> None:
+    page.evaluate(
+        "([lat, lon, z]) => window.gridwhistle.map.setView([lat, lon], z, {animate: false})",
+        [lat, lon, zoom],
+    )
+
+
+def report_via_api(site: Site, worker: Person, geometry: dict, category: str) -> dict:
+    return site.api(
+        worker,
+        "POST",
+        "/api/reports",
+        json={"geometry": geometry, "category": category, "description": "测试准备"},
+    )
+
+
+def test_pages_are_static_shells_that_load_only_local_assets() -> None:
+    app = FastAPI()
+    install_handlers(app)
+    app.include_router(router)
+    client = TestClient(app)
+    for name in PAGES:
+        page = client.get(f"/app/{name}")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert re.findall(r"""(?:src|href)=["'](?!/)([^"']+)""", page.text) == []
+        assert "/static/app/app.css" in page.text
+    assert client.get("/app/", follow_redirects=False).headers["location"] == "/app/login"
+    assert client.get("/app/nowhere").status_code == 404
+    worker = client.get("/app/sw.js")
+    assert worker.status_code == 200 and "javascript" in worker.headers["content-type"]
+
+
+def test_the_service_worker_precaches_every_page_and_script() -> None:
+    shell = set(re.findall(r'"(/[^"]+)"', (APP_DIR / "sw.js").read_text()))
+    scripts = {f"/static/app/js/{p.name}" for p in (APP_DIR / "js").glob("*.js")}
+    pages = {f"/app/{name}" for name in PAGES}
+    assert scripts | pages | {"/static/app/app.css"} <= shell
+
+
+@pytest.mark.browser
+def test_worker_drops_a_pin_and_the_street_sees_it_in_triage(
+    site: Site, open_tab: Callable[..., Tab], artifacts: Path
+) -> None:
+    worker = site.person(Role.GRID_WORKER, GUANGWAI)
+    street = site.person(Role.STREET, GUANGWAI)
+    lon, lat = site.inside("110102020001")
+
+    # the phone's GPS fix is on the 西城/丰台 line, 60 m accurate
+    on_the_line = {"longitude": 116.3200, "latitude": 39.8900, "accuracy": 60}
+    phone = open_tab(PHONE, permissions=["geolocation"], geolocation=on_the_line)
+    phone.page.goto(f"{site.base}/app/login")
+    phone.page.wait_for_selector("#username")
+    phone.page.screenshot(path=str(artifacts / "pages_login.png"))
+    page = log_in(phone, site, worker, "/app/report")
+    expect(page.locator("#map path")).not_to_have_count(0)
+    page.click("#gps")
+    expect(page.locator("#accuracy")).to_have_value("60")
+    page.wait_for_function("() => window.gridwhistle.map.getZoom() >= 16")  # closer to the fix
+    where = page.locator("#destination")
+    candidates = where.locator(".ambiguous li")
+    expect(candidates).to_have_count(2)
+    expect(candidates.filter(has_text="广安门外街道")).to_contain_text("%")
+    expect(candidates.filter(has_text="太平桥街道")).to_contain_text("%")
+    page.screenshot(path=str(artifacts / "pages_report_gps_on_the_line.png"), full_page=True)
+
+    zoom_to(page, lon, lat, 15)  # the worker taps the spot instead: no accuracy circle
+    tap_map(page, lon, lat)
+    expect(page.locator("#accuracy")).to_have_value("")
+    expect(where.locator(".ambiguous")).to_have_count(0)
+    expect(where).to_contain_text("广安门外街道")
+    expect(where.locator(".grid-code")).to_have_text(re.compile(r"^110102020\d{6}$"))
+    page.fill("#category", "C0103 路灯不亮")
+    page.fill("#description", "路灯不亮，夜间行人看不清")
+    expect(where).to_contain_text("城市管理委员会")  # the departments a whistle would summon
+    page.screenshot(path=str(artifacts / "pages_report_pin.png"), full_page=True)
+    page.click("#submit")
+    sent = page.locator("#outbox li.item").first
+    expect(sent).to_contain_text("已发送：案件", timeout=15_000)
+    found = re.search(r"已发送：案件 (\d+)", sent.inner_text())
+    assert found is not None
+    case_id = int(found.group(1))
+    page.screenshot(path=str(artifacts / "pages_report.png"), full_page=True)
+
+    # footprint mode: the building astride the line, corner by corner
+    zoom_to(page, 116.3203, 39.8900, 17)
+    page.click("[data-mode=polygon]")
+    for corner in BUILDING["coordinates"][0][:4]:
+        tap_map(page, *corner)
+    expect(page.locator("#vertex-count")).to_have_text("已画 4 点")
+    page.fill("#category", "E0303 违法建设")
+    joint = where.locator(".ambiguous")
+    expect(joint).to_contain_text("跨界：联合处置")
+    expect(joint).to_contain_text(re.compile(r"广安门外街道 7\d%"))
+    expect(joint).to_contain_text(re.compile(r"太平桥街道 [23]\d%"))
+    page.screenshot(path=str(artifacts / "pages_report_footprint.png"), full_page=True)
+
+    desk = open_tab()
+    triage = log_in(desk, site, street, "/app/triage")
+    item = triage.locator(f"#queue li[data-case-id='{case_id}']")
+    expect(item).to_contain_text("路灯不亮")
+    item.click()
+    detail = triage.locator("#detail-body")
+    expect(detail).to_contain_text(f"案件 #{case_id}")
+    expect(detail.locator(".explanation li")).not_to_have_count(0)
+    expect(detail.get_by_role("button", name="就地解决")).to_be_visible()
+    triage.screenshot(path=str(artifacts / "pages_triage.png"))
+
+    phone.assert_clean()
+    desk.assert_clean()
+
+
+@pytest.mark.browser
+def test_triager_blows_a_joint_whistle_with_the_proposed_departments(
+    site: Site, open_tab: Callable[..., Tab], artifacts: Path
+) -> None:
+    worker = site.person(Role.GRID_WORKER, GUANGWAI)
+    lead = site.person(Role.STREET, GUANGWAI)
+    partner = site.person(Role.STREET, TAIPINGQIAO)
+    created = report_via_api(site, worker, BUILDING, "E0303")
+    case_id, routing = created["case_id"], created["routing"]
+    assert routing["joint"] is True
+    proposed = {d["code"] for d in routing["departments"]}
+    assert {XC_CGZF, FT_CGZF} <= proposed
+
+    desk = open_tab()
+    page = log_in(desk, site, lead, "/app/triage")
+    item = page.locator(f"#queue li[data-case-id='{case_id}']")
+    expect(item.locator(".badge.joint")).to_have_text("联合")
+    item.click()
+    detail = page.locator("#detail-body")
+    expect(detail.locator(".routing.joint")).to_contain_text("跨界联合处置")
+    expect(detail.locator(".routing .streets")).to_contain_text("太平桥街道")
+    expect(detail.locator(".explanation")).to_contain_text("联合吹哨")
+    detail.get_by_role("button", name="联合吹哨").click()
+    form = detail.locator("form.whistle-form")
+    for code in proposed:  # pre-filled from the router's proposal
+        expect(form.locator(f"input[name=dept][value='{code}']")).to_be_checked()
+    expect(form.locator(f"input[name=overall][value='{XC_CGZF}']")).to_be_checked()
+    expect(form.locator(f"input[name=partner][value='{TAIPINGQIAO}']")).to_be_checked()
+    page.screenshot(path=str(artifacts / "pages_triage_joint_whistle.png"))
+    form.get_by_role("button", name="确认联合吹哨").click()
+    expect(page.locator("#detail-message")).to_contain_text("已联合吹哨")
+    expect(detail.locator(".badge.status-whistled")).to_be_visible()
+
+    case = site.api(lead, "GET", f"/api/cases/{case_id}")
+    assert case["status"] == "whistled"
+    assert {a["department_code"] for a in case["assignments"]} == proposed
+    overall = [a["department_code"] for a in case["assignments"] if a["overall_lead"]]
+    assert overall == [XC_CGZF]
+    assert {s["street_code"]: s["role"] for s in case["streets"]} == {
+        GUANGWAI: "lead",
+        TAIPINGQIAO: "partner",
+    }
+
+    # the partner street sees the joint case, read-only
+    other = open_tab()
+    view = log_in(other, site, partner, "/app/triage")
+    view.select_option("#status-filter", "whistled")
+    shared = view.locator(f"#queue li[data-case-id='{case_id}']")
+    shared.click()
+    expect(view.locator("#detail-body .note")).to_contain_text("本街道为联合方")
+    expect(view.locator("#detail-body").get_by_role("button", name="吹哨")).to_have_count(0)
+    view.screenshot(path=str(artifacts / "pages_triage_partner.png"))
+
+    desk.assert_clean()
+    other.assert_clean()
+
+
+@pytest.mark.browser
+def test_department_acknowledges_and_reports_on_site(
+    site: Site, open_tab: Callable[..., Tab], artifacts: Path
+) -> None:
+    worker = site.person(Role.GRID_WORKER, GUANGWAI)
+    street = site.person(Role.STREET, GUANGWAI)
+    staff = site.person(Role.DEPARTMENT, XC_CGZF)
+    lead_only = [{"code": XC_CGZF, "role": "lead", "overall_lead": True}]
+    lon, lat = site.inside("110102020003")
+    here = {"type": "Point", "coordinates": [lon, lat]}
+    case_id = report_via_api(site, worker, here, "E0404")["case_id"]
+    site.api(street, "POST", f"/api/cases/{case_id}/whistle", json={"departments": lead_only})
+    late_lon, late_lat = site.inside("110102020004")
+    late_case = report_via_api(
+        site, worker, {"type": "Point", "coordinates": [late_lon, late_lat]}, "E0402"
+    )["case_id"]
+    site.api(street, "POST", f"/api/cases/{late_case}/whistle", json={"departments": lead_only})
+    assignment = site.api(staff, "GET", f"/api/whistles?case_id={case_id}")[0]["id"]
+    late = site.api(staff, "GET", f"/api/whistles?case_id={late_case}")[0]["id"]
+    # one task is past its acknowledgement deadline, computed on a provisional calendar
+    site.execute(
+        "UPDATE assignments SET acknowledge_due_at = now() - interval '1 hour',"
+        " due_provisional = true WHERE id = :id",
+        id=late,
+    )
+
+    field = open_tab(
+        PHONE,
+        permissions=["geolocation"],
+        geolocation={"longitude": lon, "latitude": lat + 0.0002, "accuracy": 10},
+    )
+    page = log_in(field, site, staff, "/app/whistles")
+    overdue = page.locator(f"article[data-assignment-id='{late}']")
+    expect(overdue).to_have_class(re.compile(r"\boverdue\b"))
+    expect(overdue.locator("tr.overdue")).to_contain_text("已超期")
+    expect(overdue.locator(".badge.provisional")).to_have_text("时限暂定")
+    card = page.locator(f"article[data-assignment-id='{assignment}']")
+    expect(card).not_to_have_class(re.compile(r"\boverdue\b"))
+    card.get_by_role("button", name="签收").click()
+    expect(card).to_have_attribute("data-status", "acknowledged")
+    card.get_by_role("button", name="到场报到").click()
+    expect(card).to_have_attribute("data-status", "on_site")
+    expect(card).to_contain_text("到场位置距案件")
+    expect(page.locator("#board-message")).to_contain_text("已到场报到")
+    page.screenshot(path=str(artifacts / "pages_whistles.png"), full_page=True)
+
+    done = site.api(staff, "GET", f"/api/whistles?case_id={case_id}")[0]
+    assert done["status"] == "on_site" and done["acknowledged_at"] is not None
+    assert 15 < done["on_site_distance_m"] < 30
+    field.assert_clean()
+
+
+@pytest.mark.browser
+def test_offline_report_survives_a_reload_and_is_sent_once(
+    site: Site, open_tab: Callable[..., Tab], artifacts: Path
+) -> None:
+    worker = site.person(Role.GRID_WORKER, GUANGWAI)
+    lon, lat = site.inside("110102020002")
+    existing = report_via_api(site, worker, {"type": "Point", "coordinates": [lon, lat]}, "E0401")
+
+    phone = open_tab(PHONE)
+    page = log_in(phone, site, worker, "/app/report")
+    expect(page.locator("#category-list option")).not_to_have_count(0)
+    page.evaluate(
+        "async () => { await navigator.serviceWorker.ready;"
+        " if (!(await caches.match('/app/report'))) throw new Error('shell not cached'); }"
+    )
+    zoom_to(page, lon, lat, 16)
+
+    phone.context.set_offline(True)
+    expect(page.locator("#net")).to_have_text("离线")
+    tap_map(page, lon, lat)
+    expect(page.locator("#destination")).to_contain_text("离线")
+    page.fill("#category", "E0401 占道经营")
+    page.fill("#description", "早市占道")
+    page.click("#submit")
+    queued = page.locator("#outbox li.item").first
+    expect(queued).to_have_attribute("data-state", "waiting")
+    expect(queued).to_contain_text("等待发送")
+    key = queued.get_attribute("data-key")
+
+    page.reload()  # still offline: the service worker serves the page, the queue is in localStorage
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.evaluate("() => navigator.serviceWorker.controller !== null")
+    queued = page.locator(f"#outbox li[data-key='{key}']")
+    expect(queued).to_contain_text("等待发送")
+    page.screenshot(path=str(artifacts / "pages_report_offline.png"), full_page=True)
+    count = "SELECT count(*) FROM reports WHERE idempotency_key = :key"
+    assert site.scalar(count, key=key) == 0
+
+    phone.context.set_offline(False)  # the "online" event sends the queue
+    expect(queued).to_contain_text(f"已并入案件 {existing['case_id']}", timeout=15_000)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.locator(f"#outbox li[data-key='{key}']")).to_have_attribute("data-state", "merged")
+    page.wait_for_timeout(500)
+    assert site.scalar(count, key=key) == 1
+    case = site.api(worker, "GET", f"/api/cases/{existing['case_id']}")
+    assert case["report_count"] == 2
+    phone.assert_clean()
