@@ -37,8 +37,14 @@ cannot change the answer.
 The pixels an edge comes near are enumerated per raster column (the edge's row span inside
 the column strip, widened by the margin), so none is missed. Points outside the raster, in
 "no cell" territory, or with no cell within the tolerance go to ``fallback`` (a ``Locator``
-over all levels) or get "". Points are processed in chunks of ``CHUNK_POINTS``, on up to
-``threads`` threads (numpy and GEOS release the GIL), to bound memory and use the cores.
+over all levels) or get "" (so do non-finite coordinates). Points are processed in chunks
+of ``CHUNK_POINTS``, on up to ``threads`` threads (numpy and GEOS release the GIL), to bound
+memory and use the cores; one to four points first walk the same tables in plain Python
+(a few microseconds a point).
+
+Memory: one int32 per pixel (about 34 MB for 840 km² at 10 m), a line table of 12 bytes
+per line pixel, a star table of about 230 bytes per star pixel, the merged edges, and the
+STRtree; the build briefly needs a few more raster-sized arrays.
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ GUARD_DEG = 5e-8
 COLLINEAR_DEG = 1e-8
 """Edges this close (degrees) to a pixel's line or star vertex count as on it."""
 
-DEFAULT_RESOLUTION_M = 8.0
+DEFAULT_RESOLUTION_M = 10.0
 """Default pixel size in metres."""
 
 MAX_RAYS = 8
@@ -73,10 +79,12 @@ CHUNK_POINTS = 1 << 20
 """Points handled per chunk (bounds the temporary arrays)."""
 
 _METRES_PER_DEGREE = 111_320.0
+_FEW = 4  # at most this many points try the plain-Python path first
 _NO_CELL = -1
 _EXACT = -2
 _SPECIAL = -3  # pixel value v <= -3 is line or star number -3 - v (lines first)
 _POLYGON = 3
+_COLLECTIONS = (4, 5, 6, 7)
 
 assert EDGE_TOLERANCE_DEG < GUARD_DEG - COLLINEAR_DEG and GUARD_DEG < MARGIN_DEG
 
@@ -87,14 +95,16 @@ class _Edges:
     """Unique oriented edges with the cell on each side (-1: none) and a conflict flag."""
 
     def __init__(self, geoms: _Array) -> None:
-        x0, y0, x1, y1, cell = _directed_edges(geoms)
+        parts, cell_of_part, self.odd_cells = _polygon_parts(geoms)
+        x0, y0, x1, y1, cell = _directed_edges(parts, cell_of_part)
         forward = (x0 < x1) | ((x0 == x1) & (y0 < y1))
         ax, ay = np.where(forward, x0, x1), np.where(forward, y0, y1)
         bx, by = np.where(forward, x1, x0), np.where(forward, y1, y0)
-        order = np.lexsort((by, bx, ay, ax))
+        order = np.argsort(_hash(ax, ay, bx, by), kind="stable")  # equal edges side by side
         ax, ay, bx, by = ax[order], ay[order], bx[order], by[order]
         cell, forward = cell[order], forward[order]
-        new = np.r_[True, (ax[1:] != ax[:-1]) | (ay[1:] != ay[:-1])]
+        new = np.ones(len(ax), dtype=bool)
+        new[1:] = (ax[1:] != ax[:-1]) | (ay[1:] != ay[:-1])
         new[1:] |= (bx[1:] != bx[:-1]) | (by[1:] != by[:-1])
         group = np.cumsum(new) - 1
         n = int(group[-1]) + 1 if len(group) else 0
@@ -105,6 +115,11 @@ class _Edges:
         self.right[group[~forward]] = cell[~forward]
         copies = np.bincount(group * 2 + forward, minlength=2 * n).reshape(n, 2)
         self.bad = (copies > 1).any(axis=1) | (self.left == self.right)
+        # every copy counts in the winding fill: +1 along the edge, -1 against it
+        sign = np.where(forward, 1, -1)
+        self.winding = np.bincount(group, weights=sign, minlength=n).astype(np.int32)
+        label = np.bincount(group, weights=sign * (cell + 1.0), minlength=n)
+        self.winding_label = label.astype(np.int32)
         self.inv_length = 1.0 / np.hypot(self.x1 - self.x0, self.y1 - self.y0)
 
     def __len__(self) -> int:
@@ -124,11 +139,21 @@ class _Edges:
         return np.asarray(np.hypot(x0 + t * dx - x, y0 + t * dy - y))
 
 
-def _directed_edges(geoms: _Array) -> tuple[_Array, _Array, _Array, _Array, _Array]:
-    """Every ring edge as (x0, y0, x1, y1, cell), shells CCW and holes CW."""
-    parts, cell_of_part = shapely.get_parts(geoms, return_index=True)
+def _polygon_parts(geoms: _Array) -> tuple[_Array, _Array, _Array]:
+    """Polygons inside ``geoms`` with their geometry's index; and geometries with other parts."""
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    while np.isin(shapely.get_type_id(parts), _COLLECTIONS).any():
+        parts, sub = shapely.get_parts(parts, return_index=True)
+        index = index[sub]
     polygons = shapely.get_type_id(parts) == _POLYGON
-    parts, cell_of_part = parts[polygons], cell_of_part[polygons]
+    other = ~polygons & ~shapely.is_empty(parts)
+    return parts[polygons], index[polygons], np.unique(index[other])
+
+
+def _directed_edges(
+    parts: _Array, cell_of_part: _Array
+) -> tuple[_Array, _Array, _Array, _Array, _Array]:
+    """Every ring edge of the polygons as (x0, y0, x1, y1, cell), shells CCW, holes CW."""
     rings, part_of_ring = shapely.get_rings(parts, return_index=True)
     shell = np.r_[True, part_of_ring[1:] != part_of_ring[:-1]][: len(rings)]
     flip = shapely.is_ccw(rings) != shell
@@ -196,8 +221,16 @@ class _Stars:
     """Star pixels: vertex, ray angles (ascending, padded with +inf), ray directions, and
     the cell of each sector (sector k runs counter-clockwise from ray k to ray k+1)."""
 
-    def __init__(self, vx: _Array, vy: _Array, angle: _Array, ux: _Array, uy: _Array,
-                 cells: _Array, rays: _Array) -> None:  # fmt: skip
+    def __init__(
+        self,
+        vx: _Array,
+        vy: _Array,
+        angle: _Array,
+        ux: _Array,
+        uy: _Array,
+        cells: _Array,
+        rays: _Array,
+    ) -> None:
         self.vx, self.vy, self.angle, self.ux, self.uy = vx, vy, angle, ux, uy
         self.cells, self.rays = cells, rays
 
@@ -208,9 +241,15 @@ class _Stars:
     def sized(n: int) -> _Stars:
         """A table of ``n`` stars without rays yet."""
         wide = (n, MAX_RAYS)
-        return _Stars(np.zeros(n), np.zeros(n), np.full(wide, np.inf), np.zeros(wide),
-                      np.zeros(wide), np.full(wide, _NO_CELL, dtype=np.int32),
-                      np.zeros(n, dtype=np.int32))  # fmt: skip
+        return _Stars(
+            np.zeros(n),
+            np.zeros(n),
+            np.full(wide, np.inf),
+            np.zeros(wide),
+            np.zeros(wide),
+            np.full(wide, _NO_CELL, dtype=np.int32),
+            np.zeros(n, dtype=np.int32),
+        )
 
     @staticmethod
     def empty() -> _Stars:
@@ -256,7 +295,7 @@ class _Rays:
         left = np.where(along, e.left[edge], e.right[edge])
         right = np.where(along, e.right[edge], e.left[edge])
         angle = np.arctan2(wy, wx)
-        order = np.lexsort((angle, slot))
+        order = np.argsort(slot * 8.0 + angle, kind="stable")  # by pixel, then by angle
         self.slot, self.wx, self.wy = slot[order], wx[order], wy[order]
         self.left, self.right, self.angle = left[order], right[order], angle[order]
         self.length = np.hypot(self.wx, self.wy)
@@ -271,8 +310,11 @@ class _Rays:
         same_way = self.ux[a] * self.ux[b] + self.uy[a] * self.uy[b] > 0
         join = (self.slot[a] == self.slot[b]) & same_way & (gap <= COLLINEAR_DEG)
         group = np.cumsum(np.r_[True, ~join]) - 1
-        order = np.lexsort((-self.length, group))
-        rep = order[np.r_[True, group[order][1:] != group[order][:-1]]]
+        starts = np.flatnonzero(np.r_[True, ~join])
+        longest = np.maximum.reduceat(self.length, starts)
+        candidates = np.flatnonzero(self.length == longest[group])
+        first = np.r_[True, group[candidates][1:] != group[candidates][:-1]]
+        rep = candidates[first]
         r = rep[group]
         off = np.abs(self.ux[r] * self.wy - self.uy[r] * self.wx)
         bad = (off > COLLINEAR_DEG) | (self.ux[r] * self.ux + self.uy[r] * self.uy <= 0)
@@ -306,37 +348,50 @@ class BatchLocator:
         self._pixels: _Array = np.zeros(1, dtype=np.int32)
         self._lines = _Lines(np.empty(0, dtype=np.int32), np.empty((0, 2), dtype=np.int32))
         self._stars = _Stars.empty()
-        bounds = shapely.total_bounds(self.geoms)
-        if len(self._edges) and np.isfinite(bounds).all():
-            self._grid = _Grid(bounds, resolution_m)
+        if len(self._edges):
+            self._grid = _Grid(shapely.total_bounds(self.geoms), resolution_m)
             self._build(self._grid)
+            # points or lines inside a cell's geometry: leave its whole box to the exact path
+            for cell in self._edges.odd_cells:
+                self._exact_box(self._grid, shapely.bounds(self.geoms[cell]))
+
+    def _exact_box(self, grid: _Grid, bounds: _Array) -> None:
+        """Send every pixel within ``MARGIN_DEG`` of ``bounds`` to the exact path."""
+        minx, miny, maxx, maxy = bounds
+        c0 = max(int((minx - MARGIN_DEG - grid.x0) * grid.inv_dx), 0)
+        c1 = min(int((maxx + MARGIN_DEG - grid.x0) * grid.inv_dx) + 1, grid.cols)
+        r0 = max(int((miny - MARGIN_DEG - grid.y0) * grid.inv_dy), 0)
+        r1 = min(int((maxy + MARGIN_DEG - grid.y0) * grid.inv_dy) + 1, grid.rows)
+        self._pixels.reshape(grid.rows, grid.cols)[r0:r1, c0:c1] = _EXACT
 
     # -- build -------------------------------------------------------------------------
     def _build(self, grid: _Grid) -> None:
         """Fill the pixel raster, the line table and the star table."""
-        count, label = self._winding(grid)
-        pixels = np.where(count == 1, label - 1, np.where(count == 0, _NO_CELL, _EXACT))
-        pixels = pixels.astype(np.int32).ravel()
-        del count, label
-        pixel, edge = self._edge_pixels(grid)
-        touched = np.zeros(grid.size, dtype=bool)
-        touched[pixel] = True
-        slots = np.flatnonzero(touched)
-        del touched
-        slot_of = np.full(grid.size, -1, dtype=np.int32)
-        slot_of[slots] = np.arange(len(slots), dtype=np.int32)
-        slot = slot_of[pixel]
-        del slot_of, pixel
+        with ThreadPoolExecutor(1) as pool:  # the winding fill runs beside the edge work
+            winding = pool.submit(self._winding, grid) if self.threads > 1 else None
+            pixel, edge = self._edge_pixels(grid)
+            touched = np.zeros(grid.size, dtype=bool)
+            touched[pixel] = True
+            slots = np.flatnonzero(touched)
+            del touched
+            slot_of = np.full(grid.size, -1, dtype=np.int32)
+            slot_of[slots] = np.arange(len(slots), dtype=np.int32)
+            slot = slot_of[pixel]
+            del slot_of, pixel
+            line_edge, sides, is_line = self._lines_of(slot, edge, len(slots))
+            count, pixels = self._winding(grid) if winding is None else winding.result()
+        pixels -= 1  # was the sum of (index + 1) of the cells covering the pixel centre
+        pixels[count != 1] = _EXACT
+        pixels[count == 0] = _NO_CELL
+        del count
         x, y = grid.centre_xy(slots)
         centre = pixels[slots]
         bad = np.zeros(len(slots), dtype=bool)
         bad[slot[self._edges.bad[edge]]] = True
-        line_edge, sides, is_line = self._lines_of(slot, edge, len(slots))
         s = self._edges.signed_distance(line_edge, x, y)
         is_line &= ~bad & (np.abs(s) > GUARD_DEG)
         is_line &= np.where(s > 0, sides[:, 0], sides[:, 1]) == centre
-        todo = np.flatnonzero(~bad & ~is_line)
-        keep = np.isin(slot, todo)
+        keep = (~bad & ~is_line)[slot]
         star_slot, stars = self._stars_of(slot[keep], edge[keep], x, y, centre)
         pixels[slots] = _EXACT
         lines = np.flatnonzero(is_line)
@@ -360,20 +415,20 @@ class BatchLocator:
         t = (y - e.y0[edge]) / (e.y1[edge] - e.y0[edge])
         x = e.x0[edge] + t * (e.x1[edge] - e.x0[edge])
         col = np.floor((x - grid.x0) * grid.inv_dx - 0.5).astype(np.int64) + 1
-        flat = row * (grid.cols + 1) + np.clip(col, 0, grid.cols)
+        keep = col < grid.cols  # crossings east of the last centre change nothing
+        flat = (row * grid.cols + np.maximum(col, 0))[keep]
+        edge = edge[keep]
         # a shell runs down on its west side: crossing a downward edge enters its left cell
         down = np.where(e.y1 < e.y0, 1, -1).astype(np.int32)
-        has_left, has_right = e.left >= 0, e.right >= 0
-        count_step = (down * (has_left.astype(np.int32) - has_right))[edge]
-        label_step = (down * ((e.left + 1) - (e.right + 1)))[edge]
-        shape = (grid.rows, grid.cols + 1)
-        count = np.zeros(shape, dtype=np.int32)
+        count_step = (down * e.winding)[edge]
+        label_step = (down * e.winding_label)[edge]
+        count = np.zeros((grid.rows, grid.cols), dtype=np.int32)
         np.add.at(count.ravel(), flat, count_step)
-        label = np.zeros(shape, dtype=np.int32)
+        label = np.zeros((grid.rows, grid.cols), dtype=np.int32)
         np.add.at(label.ravel(), flat, label_step)
         np.cumsum(count, axis=1, out=count)
         np.cumsum(label, axis=1, out=label)
-        return count[:, :-1], label[:, :-1]
+        return count.ravel(), label.ravel()
 
     def _edge_pixels(self, grid: _Grid) -> tuple[_Array, _Array]:
         """(pixel, edge) for every pixel within ``MARGIN_DEG`` of an edge."""
@@ -410,11 +465,16 @@ class BatchLocator:
         ref = np.empty(n, dtype=np.int32)
         ref[slot] = edge  # any of the pixel's edges will do (the last one written)
         r = ref[slot]
-        off0 = np.abs(e.signed_distance(r, e.x0[edge], e.y0[edge]))
-        off1 = np.abs(e.signed_distance(r, e.x1[edge], e.y1[edge]))
-        bad = (off0 > COLLINEAR_DEG) | (off1 > COLLINEAR_DEG)
-        along = (e.x1[edge] - e.x0[edge]) * (e.x1[r] - e.x0[r])
-        along += (e.y1[edge] - e.y0[edge]) * (e.y1[r] - e.y0[r]) > 0
+        other = np.flatnonzero(edge != r)
+        eo, ro = edge[other], r[other]
+        off0 = np.abs(e.signed_distance(ro, e.x0[eo], e.y0[eo]))
+        off1 = np.abs(e.signed_distance(ro, e.x1[eo], e.y1[eo]))
+        bad = np.zeros(len(edge), dtype=bool)
+        bad[other] = (off0 > COLLINEAR_DEG) | (off1 > COLLINEAR_DEG)
+        dot = (e.x1[eo] - e.x0[eo]) * (e.x1[ro] - e.x0[ro])
+        dot += (e.y1[eo] - e.y0[eo]) * (e.y1[ro] - e.y0[ro])
+        along = np.ones(len(edge), dtype=bool)
+        along[other] = dot > 0
         left, clash_left = _agreed(slot, np.where(along, e.left[edge], e.right[edge]), n)
         right, clash_right = _agreed(slot, np.where(along, e.right[edge], e.left[edge]), n)
         ok = left != right
@@ -434,6 +494,8 @@ class BatchLocator:
         ok = ~np.isnan(vx)
         keep = ok[slot]
         rays = _Rays(e, slot[keep], edge[keep], vx, vy)
+        if len(rays.slot) == 0:
+            return np.empty(0, dtype=np.int64), _Stars.empty()
         ok[rays.bad_slots] = False
         group, rep, merged_bad = rays.merge()
         ok[rays.slot[merged_bad]] = False
@@ -447,12 +509,11 @@ class BatchLocator:
         per_slot = np.bincount(g_slot, minlength=n)
         k = np.arange(len(rep)) - start
         nxt = np.where(k + 1 < per_slot[g_slot], np.arange(len(rep)) + 1, start)
-        sector, clash_s = _agreed(np.r_[np.arange(len(rep)), np.arange(len(rep))],
-                                  np.r_[left, right[nxt]], len(rep))  # fmt: skip
-        ok[g_slot[clash_s[: len(rep)] | clash_s[len(rep) :]]] = False
+        # both rays must name the same cell (or both none): when V lies outside the pixel,
+        # a sector may reach the pixel on both sides of a ray that misses it
+        sector = left
+        ok[g_slot[left != right[nxt]]] = False
         ux, uy = rays.ux[rep], rays.uy[rep]
-        wrap = (ux * ux[nxt] + uy * uy[nxt] > 0) & (np.abs(ux * uy[nxt] - uy * ux[nxt]) < 1e-9)
-        ok[g_slot[wrap & (nxt != np.arange(len(rep)))]] = False
         ok &= (per_slot >= 2) & (per_slot <= MAX_RAYS)
         star = np.flatnonzero(ok)
         index = np.full(n, -1, dtype=np.int64)
@@ -492,7 +553,11 @@ class BatchLocator:
     def locate_codes(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
         """Batch: the code of the deepest covering area per point ("" when outside)."""
         lons, lats = _coordinates(lons, lats)
-        cells = self.locate_cells(lons, lats)
+        if len(lons) <= _FEW:
+            few = self._few_codes(lons, lats)
+            if few is not None:
+                return few
+        cells = self._cells(lons, lats)
         codes = self._codes_or_blank[cells]
         if self.fallback is not None:
             missing = np.flatnonzero(cells < 0)
@@ -503,7 +568,48 @@ class BatchLocator:
 
     def locate_cells(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
         """Index into ``codes`` of the covering cell per point (-1 when no cell covers it)."""
-        lons, lats = _coordinates(lons, lats)
+        return self._cells(*_coordinates(lons, lats))
+
+    def _few_codes(self, lons: _Array, lats: _Array) -> _Array | None:
+        """Codes of a few points in plain Python; None when one needs the exact path."""
+        out = np.empty(len(lons), dtype=object)
+        for i, (x, y) in enumerate(zip(lons.tolist(), lats.tolist(), strict=True)):
+            cell = self._one_cell(x, y)
+            if cell < 0:
+                return None
+            out[i] = self.codes[cell]
+        return out
+
+    def _one_cell(self, x: float, y: float) -> int:
+        """Cell index of one point from its pixel, or -1 (exact path or fallback needed)."""
+        grid = self._grid
+        if grid is None:
+            return -1
+        u, v = (x - grid.x0) * grid.inv_dx, (y - grid.y0) * grid.inv_dy
+        if not (0.0 <= u < grid.cols and 0.0 <= v < grid.rows):
+            return -1
+        value = int(self._pixels[int(v) * grid.cols + int(u)])
+        if value > _SPECIAL:
+            return value
+        kind = _SPECIAL - value
+        if kind < len(self._lines):
+            e, edges = int(self._lines.edge[kind]), self._edges
+            x0, y0 = float(edges.x0[e]), float(edges.y0[e])
+            cross = (float(edges.x1[e]) - x0) * (y - y0) - (float(edges.y1[e]) - y0) * (x - x0)
+            s = cross * float(edges.inv_length[e])
+            return -1 if abs(s) <= GUARD_DEG else int(self._lines.sides[kind, 0 if s > 0 else 1])
+        stars, t = self._stars, kind - len(self._lines)
+        dx, dy = x - float(stars.vx[t]), y - float(stars.vy[t])
+        rays = int(stars.rays[t])
+        for ux, uy in zip(stars.ux[t, :rays].tolist(), stars.uy[t, :rays].tolist(), strict=True):
+            if abs(ux * dy - uy * dx) <= GUARD_DEG:
+                return -1
+        theta = math.atan2(dy, dx)
+        below = sum(1 for a in stars.angle[t, :rays].tolist() if a < theta)
+        return int(stars.cells[t, (below or rays) - 1])
+
+    def _cells(self, lons: _Array, lats: _Array) -> _Array:
+        """``locate_cells`` on flat float arrays: chunks, on several threads when large."""
         if len(lons) <= CHUNK_POINTS:
             return self._cells_chunk(lons, lats)
         out = np.empty(len(lons), dtype=np.int32)
@@ -560,6 +666,17 @@ class BatchLocator:
             first = np.r_[True, inputs[1:] != inputs[:-1]]
             result[inputs[first]] = trees[first]
         return result
+
+
+def _hash(*columns: _Array) -> _Array:
+    """A 64-bit hash of float rows (equal rows, equal hashes)."""
+    h = np.zeros(len(columns[0]), dtype=np.uint64)
+    for k, column in enumerate(columns):
+        h ^= np.ascontiguousarray(column, dtype=np.float64).view(np.uint64) * np.uint64(
+            0x9E3779B97F4A7C15 + 2 * k + 1
+        )
+        h ^= h >> np.uint64(29)
+    return h
 
 
 def _coordinates(lons: np.ndarray, lats: np.ndarray) -> tuple[_Array, _Array]:
