@@ -93,6 +93,7 @@ export function topbar(user, title) {
       "吹哨看板",
       ["street", "district", "department", "community", "analyst", "admin"],
     ],
+    ["/app/scores", "考核", ["street", "district", "department", "analyst", "admin"]],
   ];
   const net = h("span", { class: "net", id: "net" });
   const showNet = () => {
