@@ -20,6 +20,7 @@ from api.db.session import get_engine, session_factory
 from api.errors import install_handlers
 from api.geography.views import router as geography_router
 from api.hotspots.views import router as hotspots_router
+from api.maps.hotspots import router as hotspot_maps_router
 from api.maps.views import router as maps_router
 from api.open311.views import router as open311_router
 from api.pages.views import router as pages_router
@@ -56,6 +57,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(geography_router)
     app.include_router(maps_router)
+    app.include_router(hotspot_maps_router)
     app.include_router(routing_router)
     for router in (
         auth_router,
