@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from api.db.geometry import to_ewkb_hex
 from api.geography.service import active_generation
 from geo.locate import (
     DISC_QUAD_SEGS,
@@ -136,7 +136,7 @@ def locate_footprint(
 ) -> FootprintLocation:
     """Streets a line or polygon (lon/lat) overlaps, with length or area shares."""
     gen = _generation(session, generation)
-    ewkb_hex = shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True)
+    ewkb_hex = to_ewkb_hex(geom)
     measure = "ST_Length" if geom.geom_type in ("LineString", "MultiLineString") else "ST_Area"
     streets = _shares(session, ewkb_hex, measure, gen)
     if not streets:

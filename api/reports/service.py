@@ -19,7 +19,7 @@ from api.auth.roles import Action, Actor, CaseScope, allowed
 from api.cases.models import Case, CaseStreet
 from api.cases.service import record
 from api.cases.workflow import OPEN_CASE_STATUSES, CaseStatus
-from api.db.geometry import to_db
+from api.db.geometry import to_db, to_ewkb_hex
 from api.errors import Conflict, Forbidden, InvalidInput
 from api.reports.models import Report, ReportPhoto
 from api.routing.service import route_case
@@ -134,7 +134,7 @@ def find_duplicate(
                 "AND ST_DWithin(cases.geom::geography, "
                 "ST_GeomFromEWKB(decode(:g, 'hex'))::geography, :r)"
             ).bindparams(
-                g=shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True),
+                g=to_ewkb_hex(geom),
                 r=limits.duplicate_radius_m,
             ),
         )

@@ -10,6 +10,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from api.db.geometry import to_ewkb_hex
 from api.departments.models import Department as DepartmentRow
 from api.errors import Conflict, InvalidInput
 from api.geography import locate as pg
@@ -17,7 +18,7 @@ from api.geography.service import active_generation
 from geo.coords import CoordinateSystem, geometry_to_wgs84, to_wgs84
 from geo.locate import OutsideJurisdiction, PointLocation, StreetShare
 from geo.route import ChiefRef, Department, Routing, ZoneHit, route
-from geo.rules import NoDutyRule, RuleSet, UnknownCategory, load_rules
+from geo.rules import NoDutyRule, RuleSet, UnknownCategory, load_shipped_rules
 
 _ZONES = text(
     "SELECT code, kind, name FROM land_use_zones "
@@ -37,19 +38,10 @@ _CHIEF = text(
 )
 
 
-def _ewkb(geom: BaseGeometry) -> str:
-    return str(shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True))
-
-
 @lru_cache(maxsize=4)
 def rules_from(data_dir: Path) -> RuleSet:
     """The duty rules of ``data_dir`` (validated once per process)."""
-    return load_rules(
-        data_dir / "duty_rules.csv",
-        categories_path=data_dir / "categories.csv",
-        departments_path=data_dir / "departments.csv",
-        sla_path=data_dir / "sla_policies.csv",
-    )
+    return load_shipped_rules(data_dir)
 
 
 def outside_error(exc: OutsideJurisdiction, field: str) -> InvalidInput:
@@ -85,7 +77,7 @@ def locate(
 
 def zones_at(*, session: Session, geom: BaseGeometry, generation: int) -> list[ZoneHit]:
     """Land-use zones the geometry lies in or touches."""
-    rows = session.execute(_ZONES, {"g": _ewkb(geom), "gen": generation}).all()
+    rows = session.execute(_ZONES, {"g": to_ewkb_hex(geom), "gen": generation}).all()
     return [ZoneHit(r.code, r.kind, r.name) for r in rows]
 
 
@@ -93,7 +85,9 @@ def nearest_chief(
     *, session: Session, geom: BaseGeometry, generation: int, radius_m: float
 ) -> ChiefRef | None:
     """The nearest named street/alley within ``radius_m`` and its chief."""
-    row = session.execute(_CHIEF, {"g": _ewkb(geom), "gen": generation, "radius": radius_m}).first()
+    row = session.execute(
+        _CHIEF, {"g": to_ewkb_hex(geom), "gen": generation, "radius": radius_m}
+    ).first()
     if row is None:
         return None
     return ChiefRef(
