@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from geoalchemy2 import Geography
+from sqlalchemy import ColumnElement, and_, cast, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from api.auth.roles import Actor, Role
@@ -14,6 +16,7 @@ from api.reports.models import Report
 from api.whistles.models import Assignment, Whistle
 
 LIVE = ("dispatched", "acknowledged", "on_site")
+MERGEABLE = ("new", "whistled", "disputed")  # the open cases a duplicate may merge into
 
 
 def visible(actor: Actor) -> ColumnElement[bool]:
@@ -80,12 +83,14 @@ def case_detail(*, session: Session, case: Case, now: datetime) -> dict[str, Any
     assignments = session.scalars(
         select(Assignment).where(Assignment.case_id == case.id).order_by(Assignment.id)
     ).all()
+    geometry = session.scalar(select(func.ST_AsGeoJSON(Case.geom, 7)).where(Case.id == case.id))
     return {
         **{
             c.name: getattr(case, c.name)
             for c in Case.__table__.columns
             if c.name not in ("geom", "position")
         },
+        "geometry": json.loads(geometry) if geometry else None,
         "streets": streets,
         "whistles": whistles,
         "assignments": [
@@ -144,8 +149,6 @@ def cases_geojson(
         .limit(limit)
         .offset(offset)
     ).all()
-    import json
-
     features = [
         {
             "type": "Feature",
@@ -162,6 +165,7 @@ def cases_geojson(
                 "report_count": case.report_count,
                 "created_at": case.created_at.isoformat(),
                 "joint": bool(case.routing.get("joint")),
+                "routing": routing_summary(case.routing),
             },
         }
         for case, geometry in rows
@@ -172,4 +176,74 @@ def cases_geojson(
         "total": total,
         "limit": limit,
         "offset": offset,
+    }
+
+
+def routing_summary(routing: dict[str, Any]) -> dict[str, Any]:
+    """What a queue shows of a routing: streets, the overall lead, whistle type, ambiguity."""
+    lead = next((d for d in routing.get("departments", []) if d.get("overall_lead")), None)
+    return {
+        "streets": [
+            {"code": s["code"], "name": s["name"], "share": s["share"]}
+            for s in routing.get("streets", [])
+        ],
+        "overall_lead": None if lead is None else {"code": lead["code"], "name": lead["name"]},
+        "departments": len(routing.get("departments", [])),
+        "whistle_type": routing.get("whistle_type"),
+        "ambiguous": bool(routing.get("ambiguous")),
+    }
+
+
+def _lon_lat(point_json: str) -> list[float]:
+    return [round(float(v), 7) for v in json.loads(point_json)["coordinates"][:2]]
+
+
+def duplicates(
+    *, session: Session, actor: Actor, case: Case, radius_m: float, window: timedelta
+) -> dict[str, Any]:
+    """Open cases of the same category within ``radius_m`` and ``window`` of ``case``.
+
+    The candidates a duplicate may be merged into (new, whistled or disputed), nearest
+    first, limited to what ``actor`` may see; positions are given so a map can link them.
+    """
+    me = aliased(Case)
+    near = func.ST_DWithin(cast(Case.geom, Geography), cast(me.geom, Geography), radius_m)
+    distance = func.ST_Distance(cast(Case.geom, Geography), cast(me.geom, Geography))
+    rows = session.execute(
+        select(Case, distance, func.ST_AsGeoJSON(Case.position, 7))
+        .join(me, me.id == case.id)
+        .where(
+            Case.id != case.id,
+            Case.category == me.category,
+            Case.status.in_(MERGEABLE),
+            Case.created_at >= me.created_at - window,
+            Case.created_at <= me.created_at + window,
+            # the bbox test (1 degree >= 80 km here) lets the GiST index narrow the search
+            Case.geom.intersects(func.ST_Expand(me.geom, radius_m / 80_000.0)),
+            near,
+            visible(actor),
+        )
+        .order_by(distance, Case.id)
+        .limit(20)
+    ).all()
+    position = session.scalar(select(func.ST_AsGeoJSON(Case.position, 7)).where(Case.id == case.id))
+    return {
+        "case_id": case.id,
+        "position": _lon_lat(position) if position else None,
+        "radius_m": radius_m,
+        "window_hours": window.total_seconds() / 3600,
+        "duplicates": [
+            {
+                "id": other.id,
+                "status": other.status,
+                "category": other.category,
+                "description": other.description,
+                "lead_street_code": other.lead_street_code,
+                "report_count": other.report_count,
+                "created_at": other.created_at,
+                "distance_m": round(float(metres), 1),
+                "position": _lon_lat(point),
+            }
+            for other, metres, point in rows
+        ],
     }

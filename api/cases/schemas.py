@@ -88,6 +88,31 @@ class CasePublic(BaseModel):
     whistles: list[WhistlePublic]
     assignments: list[AssignmentPublic]
     routing: dict[str, Any]
+    geometry: dict[str, Any] | None = None  # GeoJSON, WGS-84
+
+
+class DuplicatePublic(BaseModel):
+    """An open case near a case, of the same category: a candidate to merge into."""
+
+    id: int
+    status: str
+    category: str
+    description: str
+    lead_street_code: str
+    report_count: int
+    created_at: datetime
+    distance_m: float
+    position: list[float]  # lon, lat (WGS-84)
+
+
+class DuplicatesPublic(BaseModel):
+    """The suggested duplicates of one case, nearest first."""
+
+    case_id: int
+    position: list[float] | None
+    radius_m: float
+    window_hours: float
+    duplicates: list[DuplicatePublic]
 
 
 class EventPublic(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query
 from api.auth.deps import ActorDep
 from api.auth.roles import Action
 from api.cases import service
-from api.cases.queries import case_detail, cases_geojson
+from api.cases.queries import case_detail, cases_geojson, duplicates
 from api.cases.schemas import (
     BlowWhistle,
     CasePublic,
     Comment,
+    DuplicatesPublic,
     Escalate,
     Evaluate,
     EventPublic,
@@ -36,6 +37,7 @@ from geo.route import districts_in_order, summon
 from geo.rules import NoDutyRule
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
+SUGGEST_FACTOR = 2.0  # suggested duplicates: this many times the attach radius
 
 
 def _detail(session: SessionDep, case_id: int) -> CasePublic:
@@ -77,6 +79,30 @@ def get_case(case_id: int, session: SessionDep, actor: ActorDep) -> CasePublic:
     case = service.get_case(session=session, case_id=case_id)
     service.require(session=session, actor=actor, action=Action.VIEW, case=case)
     return _detail(session, case_id)
+
+
+@router.get("/{case_id}/duplicates", response_model=DuplicatesPublic)
+def suggested_duplicates(
+    case_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    radius_m: Annotated[float | None, Query(gt=0, le=500)] = None,
+) -> Any:
+    """Open cases of the same category nearby, within the duplicate window: merge candidates.
+
+    Reports within the duplicate radius already attach on arrival, so the default looks twice
+    as far (the near misses); ``radius_m`` overrides it.
+    """
+    case = service.get_case(session=session, case_id=case_id)
+    service.require(session=session, actor=actor, action=Action.VIEW, case=case)
+    return duplicates(
+        session=session,
+        actor=actor,
+        case=case,
+        radius_m=radius_m if radius_m is not None else SUGGEST_FACTOR * settings.duplicate_radius_m,
+        window=timedelta(hours=settings.duplicate_window_hours),
+    )
 
 
 @router.get("/{case_id}/events", response_model=list[EventPublic])

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import and_, select
+from sqlalchemy import select
 
 from api.auth.deps import ActorDep
-from api.auth.roles import Role
-from api.cases.models import Case
-from api.cases.queries import overdue_condition, overdue_obligations, visible
+from api.cases.queries import overdue_obligations
 from api.cases.schemas import (
     AssignmentPublic,
     Dispute,
@@ -23,9 +21,10 @@ from api.cases.schemas import (
 from api.cases.service import utcnow
 from api.deadlines.service import calendar
 from api.deps import SessionDep, SettingsDep
-from api.errors import NotFound
-from api.whistles import service
+from api.errors import Forbidden, NotFound
+from api.whistles import queries, service
 from api.whistles.models import Assignment, Extension
+from api.whistles.schemas import BoardAssignment, ExtensionListed
 
 router = APIRouter(prefix="/api", tags=["whistles"])
 
@@ -36,7 +35,7 @@ def _public(assignment: Assignment) -> AssignmentPublic:
     return public
 
 
-@router.get("/whistles", response_model=list[AssignmentPublic])
+@router.get("/whistles", response_model=list[BoardAssignment])
 def board(
     session: SessionDep,
     actor: ActorDep,
@@ -45,28 +44,34 @@ def board(
     department: str | None = None,
     case_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[AssignmentPublic]:
-    """Department assignments of whistles the caller may see; ``overdue=true`` for late ones."""
-    conditions = [visible(actor)]
-    if actor.role is Role.DEPARTMENT:
-        conditions.append(Assignment.department_code == actor.jurisdiction)
-    if overdue is not None:
-        late = overdue_condition(utcnow())
-        conditions.append(late if overdue else ~late)
-    if status:
-        conditions.append(Assignment.status == status)
-    if department:
-        conditions.append(Assignment.department_code == department)
-    if case_id is not None:
-        conditions.append(Assignment.case_id == case_id)
-    rows = session.scalars(
-        select(Assignment)
-        .join(Case, Case.id == Assignment.case_id)
-        .where(and_(*conditions))
-        .order_by(Assignment.resolve_due_at, Assignment.id)
-        .limit(limit)
+) -> list[BoardAssignment]:
+    """Department assignments of whistles the caller may see, with their cases; ``overdue=true``."""
+    return queries.board(
+        session=session,
+        actor=actor,
+        now=utcnow(),
+        overdue=overdue,
+        status=status,
+        department=department,
+        case_id=case_id,
+        limit=limit,
     )
-    return [_public(a) for a in rows]
+
+
+@router.get("/extensions", response_model=list[ExtensionListed])
+def list_extensions(
+    session: SessionDep,
+    actor: ActorDep,
+    status: Literal["requested", "approved", "denied"] | None = None,
+    case_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ExtensionListed]:
+    """Extension requests on the caller's cases (``status=requested``: waiting for a decision)."""
+    if actor.role not in queries.EXTENSION_READERS:
+        raise Forbidden(f"{actor.role} may not list extension requests", field="authorization")
+    return queries.extensions(
+        session=session, actor=actor, status=status, case_id=case_id, limit=limit
+    )
 
 
 def _assignment(session: SessionDep, assignment_id: int) -> Assignment:

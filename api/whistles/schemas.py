@@ -1,0 +1,47 @@
+"""Pydantic schemas of the whistle board and the extension listing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from api.cases.schemas import AssignmentPublic, ExtensionPublic
+
+
+class StreetSummary(BaseModel):
+    """A street party to a case, by name."""
+
+    code: str
+    name: str
+    share: float
+
+
+class CaseSummary(BaseModel):
+    """What a board card shows of the case behind an assignment."""
+
+    id: int
+    status: str
+    category: str
+    description: str
+    lead_street_code: str
+    grid_code: str | None
+    created_at: datetime
+    joint: bool
+    streets: list[StreetSummary]
+
+
+class BoardAssignment(AssignmentPublic):
+    """An assignment on the whistle board, with its case."""
+
+    case: CaseSummary
+
+
+class ExtensionListed(ExtensionPublic):
+    """An extension request with the case, department and times it concerns."""
+
+    case_id: int
+    department_code: str
+    requested_at: datetime
+    decided_at: datetime | None
+    decision_note: str | None
