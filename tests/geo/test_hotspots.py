@@ -40,6 +40,7 @@ from geo.hotspots import (
     road_counts,
     spatial_weights,
     star_matrix,
+    weight_matrix,
 )
 from tests.geo.test_simulate import coarse_city, coarse_year, uniform_year
 
@@ -200,7 +201,9 @@ def test_gi_star_finds_a_planted_block_on_a_lattice() -> None:
     values = rng.poisson(3, size=144).astype(float)
     block = [r * 12 + c for r in range(4, 7) for c in range(4, 7)]
     values[block] += 12
-    got = gi_star(cells, values, permutations=999, seed=1)
+    # 9,999 permutations: with 999 the floor p = 0.002 times 144 / (cells at the floor) sits
+    # right at 0.05 after FDR, so 95 % vs 90 % for the block depended on the draws
+    got = gi_star(cells, values, permutations=9_999, seed=1)
     centre = got.iloc[5 * 12 + 5]
     assert centre["class"] in ("hot 99", "hot 95") and centre["z"] > 5
     assert got.loc[block, "class"].str.startswith("hot").mean() >= 0.8
@@ -221,6 +224,40 @@ def test_gi_star_permutation_p_counts_ties_on_both_sides() -> None:
     zero_block = got.iloc[[r * 10 + c for r in range(0, 3) for c in range(0, 3)]]
     assert (zero_block["p"] == 1.0).all()
     assert not got["class"].str.startswith("cold").any()
+
+
+def test_vectorised_weights_equal_libpysal_queen_and_distance_band(weights: W) -> None:
+    cells = coarse_city().cells
+    assert (weight_matrix(cells) != weights.sparse).nnz == 0
+    band = spatial_weights(cells, weights="distance").sparse
+    assert (weight_matrix(cells, weights="distance") != band).nnz == 0
+    assert (weight_matrix(cells, weights="distance", distance_m=500) !=
+            spatial_weights(cells, weights="distance", distance_m=500).sparse).nnz == 0  # fmt: skip
+
+
+def test_permutation_p_has_esda_conditional_randomisation_distribution() -> None:
+    # the same null (neighbours drawn without replacement from the other cells), other draws:
+    # with 9,999 permutations each, both p estimates are within Monte-Carlo noise of each other
+    cells = lattice(15, 15)
+    rng = np.random.default_rng(8)
+    values = rng.poisson(2, size=225).astype(float)
+    values[[r * 15 + c for r in range(3, 6) for c in range(9, 12)]] += 4
+    ours = gi_star(cells, values, permutations=9_999, seed=4, fdr=None)["p"].to_numpy()
+    w = spatial_weights(cells)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = esda.G_Local(values, w, transform="B", star=True, permutations=9_999, seed=4,
+                         keep_simulations=True, n_jobs=1)  # fmt: skip
+    sims, observed = np.asarray(g.rGs), np.asarray(g.Gs)[:, None]
+    tol = 1e-12 * np.abs(observed)
+    extreme = np.minimum((sims >= observed - tol).sum(1), (sims <= observed + tol).sum(1))
+    reference = np.minimum(1.0, 2.0 * (extreme + 1) / 10_000)
+    assert np.abs(ours - reference).max() < 0.035
+    assert np.abs(ours - reference).mean() < 0.01
+    assert ((ours <= 0.01) == (reference <= 0.01)).mean() > 0.97
+    # seeded: the same seed gives the same p
+    again = gi_star(cells, values, permutations=9_999, seed=4, fdr=None)["p"].to_numpy()
+    assert np.array_equal(ours, again)
 
 
 def test_gi_star_marks_islands_not_significant() -> None:
