@@ -1,9 +1,10 @@
 // The offline shell: the pages, their scripts and styles, and Leaflet, cached on install.
 // Pages and assets are fetched from the network first (so updates show at once) and from the
 // cache when the network is gone; the JSON API is never cached here (the pages keep what
-// they need in localStorage, and the report outbox retries with its Idempotency-Key).
+// they need in localStorage, and the report outbox in IndexedDB retries with its
+// Idempotency-Key).
 
-const VERSION = "gridwhistle-app-1";
+const VERSION = "gridwhistle-app-2";
 const SHELL = [
   "/app/login",
   "/app/report",
@@ -17,6 +18,7 @@ const SHELL = [
   "/static/app/js/destination.js",
   "/static/app/js/login.js",
   "/static/app/js/outbox.js",
+  "/static/app/js/photos.js",
   "/static/app/js/report.js",
   "/static/app/js/scores.js",
   "/static/app/js/triage-actions.js",

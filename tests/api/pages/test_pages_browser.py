@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import struct
+import uuid
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,6 +76,23 @@ def report_via_api(site: Site, worker: Person, geometry: dict, category: str) ->
         "POST",
         "/api/reports",
         json={"geometry": geometry, "category": category, "description": "测试准备"},
+    )
+
+
+def tiny_png(rgb: tuple[int, int, int] = (200, 40, 40), side: int = 8) -> bytes:
+    """A real (decodable) PNG of one colour."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\0" + bytes(rgb) * side for _ in range(side))
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
     )
 
 
@@ -286,6 +307,7 @@ def test_offline_report_survives_a_reload_and_is_sent_once(
     worker = site.person(Role.GRID_WORKER, GUANGWAI)
     lon, lat = site.inside("110102020002")
     existing = report_via_api(site, worker, {"type": "Point", "coordinates": [lon, lat]}, "E0401")
+    count = "SELECT count(*) FROM reports WHERE idempotency_key = :key"
 
     phone = open_tab(PHONE)
     page = log_in(phone, site, worker, "/app/report")
@@ -294,6 +316,23 @@ def test_offline_report_survives_a_reload_and_is_sent_once(
         "async () => { await navigator.serviceWorker.ready;"
         " if (!(await caches.match('/app/report'))) throw new Error('shell not cached'); }"
     )
+
+    # a report queued by the old page version in localStorage moves to IndexedDB and is sent
+    old_lon, old_lat = site.inside("110102020003")
+    legacy = str(uuid.uuid4())
+    page.evaluate(
+        """([key, user, lon, lat]) => localStorage.setItem("gw.outbox", JSON.stringify([{
+            key, user, summary: "旧版队列", created_at: new Date().toISOString(),
+            state: "waiting", body: {geometry: {type: "Point", coordinates: [lon, lat]},
+            crs: "wgs84", category: "C0103", description: "旧版队列中的上报", source: "patrol"}
+        }]))""",
+        [legacy, worker.username, old_lon, old_lat],
+    )
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.locator(f"#outbox li[data-key='{legacy}']")).to_contain_text("已发送：案件")
+    assert page.evaluate("() => localStorage.getItem('gw.outbox')") is None
+    assert site.scalar(count, key=legacy) == 1
     zoom_to(page, lon, lat, 16)
 
     phone.context.set_offline(True)
@@ -302,19 +341,44 @@ def test_offline_report_survives_a_reload_and_is_sent_once(
     expect(page.locator("#destination")).to_contain_text("离线")
     page.fill("#category", "E0401 占道经营")
     page.fill("#description", "早市占道")
+    photo = tiny_png()
+    page.set_input_files(
+        "#photo-pick",
+        files=[
+            {"name": "not-a-photo.jpg", "mimeType": "image/jpeg", "buffer": b"just text"},
+            {"name": "stall.png", "mimeType": "image/png", "buffer": photo},
+        ],
+    )
+    expect(page.locator("#form-message")).to_contain_text("不是可识别的图片")
+    expect(page.locator("#photo-list img")).to_have_count(1)
+    page.screenshot(path=str(artifacts / "pages_report_photo.png"), full_page=True)
     page.click("#submit")
     queued = page.locator("#outbox li.item").first
     expect(queued).to_have_attribute("data-state", "waiting")
     expect(queued).to_contain_text("等待发送")
+    expect(queued).to_contain_text("1 张照片")
+    expect(page.locator("#photo-list img")).to_have_count(0)
     key = queued.get_attribute("data-key")
 
-    page.reload()  # still offline: the service worker serves the page, the queue is in localStorage
+    page.reload()  # still offline: the service worker serves the page, the queue is in IndexedDB
     page.wait_for_selector("body[data-ready='1']")
     assert page.evaluate("() => navigator.serviceWorker.controller !== null")
     queued = page.locator(f"#outbox li[data-key='{key}']")
     expect(queued).to_contain_text("等待发送")
+    expect(queued).to_contain_text("1 张照片")
+    stored = page.evaluate(
+        """(key) => new Promise((resolve, reject) => {
+            const open = indexedDB.open("gridwhistle");
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+                const get = open.result.transaction("outbox").objectStore("outbox").get(key);
+                get.onsuccess = () => resolve(get.result.body.photos);
+            };
+        })""",
+        key,
+    )
+    assert [p["content_type"] for p in stored] == ["image/png"]
     page.screenshot(path=str(artifacts / "pages_report_offline.png"), full_page=True)
-    count = "SELECT count(*) FROM reports WHERE idempotency_key = :key"
     assert site.scalar(count, key=key) == 0
 
     phone.context.set_offline(False)  # the "online" event sends the queue
@@ -324,6 +388,12 @@ def test_offline_report_survives_a_reload_and_is_sent_once(
     expect(page.locator(f"#outbox li[data-key='{key}']")).to_have_attribute("data-state", "merged")
     page.wait_for_timeout(500)
     assert site.scalar(count, key=key) == 1
+    arrived = site.scalar(
+        "SELECT string_agg(p.sha256 || ':' || p.content_type, ',') FROM report_photos p"
+        " JOIN reports r ON r.id = p.report_id WHERE r.idempotency_key = :key",
+        key=key,
+    )
+    assert arrived == f"{hashlib.sha256(photo).hexdigest()}:image/png"
     case = site.api(worker, "GET", f"/api/cases/{existing['case_id']}")
     assert case["report_count"] == 2
     phone.assert_clean()

@@ -1,13 +1,20 @@
 // The offline-tolerant outbox: every report gets an Idempotency-Key when it is created, waits
-// in localStorage and is sent (again) until the server has it. The server returns the same
-// report for a repeated key, so a retry after a lost answer never makes a second report.
+// in IndexedDB (with its photos, base64, exactly as they will be sent) and is sent (again)
+// until the server has it. The server returns the same report for a repeated key, so a retry
+// after a lost answer never makes a second report. Reports queued by an older version in
+// localStorage move to IndexedDB the first time the page opens.
 
 import { api, ApiError, NetworkError, session } from "./api.js";
 
-const KEY = "gw.outbox";
+const LEGACY_KEY = "gw.outbox";
+const DB_NAME = "gridwhistle";
+const STORE = "outbox";
 const RETRY_MS = 30_000;
 const listeners = new Set();
 const inFlight = new Set();
+const channel = "BroadcastChannel" in window ? new BroadcastChannel("gw.outbox") : null;
+let cache = [];
+let db = null;
 let running = null;
 
 /** A random UUID (crypto.randomUUID needs a secure context; fall back to getRandomValues). */
@@ -20,54 +27,126 @@ export function newKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export function items() {
-  try {
-    return JSON.parse(localStorage.getItem(KEY) || "[]");
-  } catch {
-    return [];
-  }
+// ---- IndexedDB -----------------------------------------------------------------------
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
 }
 
-function save(list) {
-  localStorage.setItem(KEY, JSON.stringify(list));
+function openDb() {
+  const req = indexedDB.open(DB_NAME, 1);
+  req.onupgradeneeded = () => {
+    if (!req.result.objectStoreNames.contains(STORE))
+      req.result.createObjectStore(STORE, { keyPath: "key" });
+  };
+  return request(req);
+}
+
+/** Run ``fn(store)`` in one transaction; resolves when the transaction has committed. */
+function write(fn) {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(STORE, "readwrite");
+    fn(tx.objectStore(STORE));
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error("事务中止"));
+  });
+}
+
+async function reload() {
+  const all = await request(db.transaction(STORE).objectStore(STORE).getAll());
+  cache = all.sort((a, b) => a.created_at.localeCompare(b.created_at));
   notify();
 }
 
-function update(key, changes) {
-  save(items().map((it) => (it.key === key ? { ...it, ...changes } : it)));
+/** Reports an older version queued in localStorage: into IndexedDB, then out of localStorage. */
+async function migrate() {
+  let legacy;
+  try {
+    legacy = JSON.parse(localStorage.getItem(LEGACY_KEY) || "[]");
+  } catch {
+    legacy = [];
+  }
+  if (!Array.isArray(legacy) || !legacy.length) {
+    localStorage.removeItem(LEGACY_KEY);
+    return;
+  }
+  await write((store) => {
+    for (const item of legacy) if (item && item.key) store.put(item);
+  });
+  localStorage.removeItem(LEGACY_KEY);
+}
+
+let opening = null;
+
+/** Open the queue (and migrate the old one) once; later calls wait for the same opening. */
+export function ready() {
+  opening ??= (async () => {
+    db = await openDb();
+    await migrate();
+    await reload();
+  })();
+  return opening;
+}
+
+// ---- the queue -----------------------------------------------------------------------
+
+export function items() {
+  return cache;
 }
 
 function notify() {
-  for (const fn of listeners) fn(items(), inFlight);
+  for (const fn of listeners) fn(cache, inFlight);
+}
+
+async function changed() {
+  await reload();
+  if (channel) channel.postMessage("changed");
+}
+
+async function update(key, changes) {
+  const item = cache.find((it) => it.key === key);
+  if (!item) return;
+  await write((store) => store.put({ ...item, ...changes }));
+  await changed();
 }
 
 /** Call ``fn(items, inFlight)`` whenever the outbox changes (also from another tab). */
 export function subscribe(fn) {
   listeners.add(fn);
-  fn(items(), inFlight);
+  fn(cache, inFlight);
 }
 
-/** Put a report in the outbox (state "waiting") and return it. */
-export function enqueue(body, summary) {
+/** Put a report (its photos inside ``body``) in the outbox as "waiting"; return it. */
+export async function enqueue(body, summary) {
+  await ready();
   const item = {
     key: newKey(),
     user: session.user?.username,
     body,
     summary,
+    photos: (body.photos || []).length,
     created_at: new Date().toISOString(),
     state: "waiting",
   };
-  save([...items(), item]);
+  await write((store) => store.add(item));
+  await changed();
   return item;
 }
 
-export function remove(key) {
-  save(items().filter((it) => it.key !== key));
+export async function remove(key) {
+  await write((store) => store.delete(key));
+  await changed();
 }
 
 /** Drop what the server already has. */
-export function clearDone() {
-  save(items().filter((it) => it.state === "waiting" || it.state === "failed"));
+export async function clearDone() {
+  const done = cache.filter((it) => it.state === "sent" || it.state === "merged");
+  await write((store) => done.forEach((it) => store.delete(it.key)));
+  await changed();
 }
 
 async function sendOne(item) {
@@ -79,7 +158,7 @@ async function sendOne(item) {
       body: item.body,
       headers: { "Idempotency-Key": item.key },
     });
-    update(item.key, {
+    await update(item.key, {
       state: done.attached ? "merged" : "sent",
       case_id: done.case_id,
       report_id: done.id,
@@ -90,10 +169,10 @@ async function sendOne(item) {
   } catch (err) {
     if (err instanceof NetworkError) return false; // stays waiting
     if (err instanceof ApiError && (err.status === 401 || err.status >= 500)) {
-      update(item.key, { error: err.message }); // stays waiting: log in again / server back
+      await update(item.key, { error: err.message }); // stays waiting: log in again / server back
       return false;
     }
-    update(item.key, { state: "failed", error: err.message, status: err.status });
+    await update(item.key, { state: "failed", error: err.message, status: err.status });
     return true;
   } finally {
     inFlight.delete(item.key);
@@ -105,7 +184,8 @@ async function sendOne(item) {
 export function flush() {
   if (running) return running;
   running = (async () => {
-    for (const item of items()) {
+    await ready();
+    for (const item of [...cache]) {
       if (item.state !== "waiting" || item.user !== session.user?.username) continue;
       if (!navigator.onLine) break;
       const reached = await sendOne(item);
@@ -118,13 +198,12 @@ export function flush() {
 }
 
 /** Send now, whenever the network comes back, and every 30 s while something waits. */
-export function start() {
+export async function start() {
+  await ready();
   window.addEventListener("online", () => flush());
-  window.addEventListener("storage", (e) => {
-    if (e.key === KEY) notify();
-  });
+  if (channel) channel.onmessage = () => reload();
   setInterval(() => {
-    if (items().some((it) => it.state === "waiting")) flush();
+    if (cache.some((it) => it.state === "waiting")) flush();
   }, RETRY_MS);
   return flush();
 }

@@ -7,6 +7,7 @@ import { drawJurisdiction, gridCells, jurisdictionAreas, makeMap } from "./basem
 import { destination } from "./destination.js";
 import { categories, categoryLabel, fmtTime, h, registerOffline, say, topbar } from "./ui.js";
 import * as outbox from "./outbox.js";
+import { dataUrl, fmtSize, MAX_PHOTOS, prepare } from "./photos.js";
 
 const user = requireLogin(["grid_worker", "community", "street", "district", "admin"]);
 const $ = (id) => document.getElementById(id);
@@ -31,6 +32,7 @@ const state = {
   vertices: [],
   shape: null,
   catalogue: new Map(),
+  photos: [],
 };
 let map;
 
@@ -195,6 +197,53 @@ async function showDestination() {
   if (seq === previewSeq) $("destination").replaceChildren(...rows);
 }
 
+// ---- photos ---------------------------------------------------------------------------
+
+async function addPhotos(input) {
+  const files = [...input.files];
+  input.value = ""; // the same photo may be picked again after removing it
+  const msg = $("form-message");
+  const room = MAX_PHOTOS - state.photos.length;
+  if (files.length > room) say(msg, `最多 ${MAX_PHOTOS} 张照片，多出的未添加。`, "error");
+  const problems = [];
+  for (const file of files.slice(0, Math.max(0, room))) {
+    const photo = await prepare(file);
+    if (photo.error) problems.push(photo.error);
+    else state.photos.push(photo);
+  }
+  if (problems.length) say(msg, problems.join(" "), "error");
+  else if (files.length <= room) say(msg, "");
+  renderPhotos();
+}
+
+function renderPhotos() {
+  $("photo-list").replaceChildren(
+    ...state.photos.map((p, i) =>
+      h(
+        "li",
+        { class: "thumb" },
+        h("img", { src: dataUrl(p), alt: `照片 ${i + 1}：${p.name}` }),
+        h("span", { class: "muted" }, fmtSize(p.size)),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "link",
+            "aria-label": `删除照片 ${i + 1}`,
+            onclick: () => {
+              state.photos.splice(i, 1);
+              renderPhotos();
+            },
+          },
+          "删除",
+        ),
+      ),
+    ),
+  );
+  const full = state.photos.length >= MAX_PHOTOS;
+  for (const id of ["photo-camera", "photo-pick"]) $(id).disabled = full;
+}
+
 // ---- the form and the outbox ---------------------------------------------------------
 
 async function fillCategories() {
@@ -210,7 +259,7 @@ async function fillCategories() {
   );
 }
 
-function submit(event) {
+async function submit(event) {
   event.preventDefault();
   const geom = geometry();
   const code = categoryCode();
@@ -231,10 +280,18 @@ function submit(event) {
   };
   const acc = accuracy();
   if (acc) body.accuracy_m = acc;
-  outbox.enqueue(body, `${categoryLabel(state.catalogue, code)} · ${KIND[geom.type]}`);
+  if (state.photos.length)
+    body.photos = state.photos.map((p) => ({ content_type: p.content_type, data: p.data }));
+  try {
+    await outbox.enqueue(body, `${categoryLabel(state.catalogue, code)} · ${KIND[geom.type]}`);
+  } catch (err) {
+    return say(msg, `无法保存到发送队列：${describe(err)}`, "error");
+  }
   say(msg, navigator.onLine ? "已加入发送队列。" : "离线：已保存，恢复网络后自动发送。", "ok");
   $("description").value = "";
   $("category").value = "";
+  state.photos = [];
+  renderPhotos();
   setMode(state.mode);
   if (state.pin) {
     state.pin.remove();
@@ -261,6 +318,7 @@ function renderOutbox(list, inFlight) {
             "li",
             { class: `item ${it.state}`, dataset: { key: it.key, state: it.state } },
             h("span", { class: "what" }, it.summary),
+            it.photos ? h("span", { class: "photos-count" }, `${it.photos} 张照片`) : null,
             h("span", { class: "when" }, fmtTime(it.created_at)),
             h(
               "span",
@@ -301,10 +359,14 @@ if (user) {
   });
   $("category").addEventListener("input", preview);
   $("report-form").addEventListener("submit", submit);
+  for (const id of ["photo-camera", "photo-pick"])
+    $(id).addEventListener("change", (e) => addPhotos(e.target));
   $("clear-done").addEventListener("click", outbox.clearDone);
   window.addEventListener("online", preview);
   outbox.subscribe(renderOutbox);
-  outbox.start();
+  outbox
+    .start()
+    .catch((err) => say($("form-message"), `发送队列不可用：${describe(err)}`, "error"));
   fillCategories();
   drawMap();
   setMode("point");
