@@ -6,10 +6,11 @@ test runs on the full area geometry, so both implementations see the same polygo
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import text
+from sqlalchemy import Row, TextClause, text
 from sqlalchemy.orm import Session
 
 from api.db.geometry import to_ewkb_hex
@@ -24,22 +25,11 @@ from geo.locate import (
     StreetShare,
     rank_shares,
 )
-from grids.codes import CODE_LENGTH, LEVELS_TOP_DOWN, Level
+from grids.codes import CODE_LENGTH, Level
 
 IN_GENERATION = "a.generation_low <= :gen AND a.generation_high >= :gen"
 
 POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
-
-_DEEPEST = text(
-    "SELECT a.code FROM area_parts p JOIN areas a ON a.id = p.area_id "
-    f"WHERE {IN_GENERATION} AND ST_DWithin(p.geom, {POINT}, :eps) "
-    f"AND ST_DWithin(a.geom, {POINT}, :eps) "
-    "ORDER BY length(a.code) DESC, a.code LIMIT 1"
-)
-
-_NAMES = text(
-    f"SELECT a.level, a.code, a.name FROM areas a WHERE {IN_GENERATION} AND a.code = ANY(:codes)"
-)
 
 _NEAREST_DISTRICT = text(
     "SELECT a.code, a.name, ST_Distance(ST_Transform(a.geom, 4548), "
@@ -67,6 +57,86 @@ def _outside(session: Session, lon: float, lat: float, gen: int) -> OutsideJuris
     return OutsideJurisdiction(nearest_code=row.code, nearest_name=row.name, distance_m=row.d)
 
 
+_PREFIXES = ", ".join(f"left(d.code, {n})" for n in sorted(set(CODE_LENGTH.values())))
+
+# One round trip for a point: the generation, the deepest area within the edge tolerance
+# (smallest code first among equals), the names up its hierarchy and, with an accuracy, the
+# streets the disc reaches with their areas (a single street reached takes the whole disc, so
+# the intersection is only computed when the disc crosses a boundary). Callers may add
+# columns that use ``g.gen``, ``pt.p`` and ``deepest`` (see ``api.routing.service``).
+_POINT_SQL = f"""
+WITH g AS (SELECT COALESCE(CAST(:gen AS integer), (SELECT max(id) FROM generations)) AS gen),
+pt AS (SELECT {POINT} AS p),
+deepest AS (
+  SELECT a.code FROM area_parts p JOIN areas a ON a.id = p.area_id, g, pt
+  WHERE a.generation_low <= g.gen AND a.generation_high >= g.gen
+  AND ST_DWithin(p.geom, pt.p, :eps) AND ST_DWithin(a.geom, pt.p, :eps)
+  ORDER BY length(a.code) DESC, a.code LIMIT 1
+),
+disc AS (
+  SELECT ST_Transform(ST_Buffer(ST_Transform(pt.p, 4548), CAST(:r AS float8),
+         'quad_segs={DISC_QUAD_SEGS}'), 4326) AS d
+  FROM pt WHERE CAST(:r AS float8) > 0
+),
+hit AS (
+  SELECT a.code, a.name, a.geom FROM areas a, g, disc
+  WHERE a.level = 'street' AND a.generation_low <= g.gen AND a.generation_high >= g.gen
+  AND ST_Intersects(a.geom, disc.d)
+)
+SELECT g.gen,
+  (SELECT code FROM deepest) AS code,
+  (SELECT json_agg(json_build_array(a.level, a.code, a.name)) FROM areas a, deepest d
+   WHERE a.generation_low <= g.gen AND a.generation_high >= g.gen
+   AND a.code = ANY(ARRAY[{_PREFIXES}])) AS areas,
+  (SELECT json_agg(json_build_array(h.code, h.name, CASE WHEN (SELECT count(*) FROM hit) = 1
+     THEN 1.0 ELSE ST_Area(ST_Transform(ST_Intersection(h.geom, disc.d), 4548)) END)
+     ORDER BY h.code) FROM hit h, disc) AS shares
+  {{extra}}
+FROM g, pt
+"""
+
+
+@lru_cache(maxsize=8)
+def point_statement(extra: tuple[str, ...] = ()) -> TextClause:
+    """The one-statement point lookup, with ``extra`` output columns appended."""
+    return text(_POINT_SQL.format(extra="".join(f", {column}" for column in extra)))
+
+
+def point_params(
+    lon: float, lat: float, accuracy_m: float | None, generation: int | None
+) -> dict[str, Any]:
+    """The parameters of ``point_statement``."""
+    radius = float(accuracy_m) if accuracy_m and accuracy_m > 0 else 0.0
+    return {"lon": lon, "lat": lat, "gen": generation, "eps": EDGE_TOLERANCE_DEG, "r": radius}
+
+
+def point_location(session: Session, row: Row[Any], lon: float, lat: float) -> PointLocation:
+    """The location a ``point_statement`` row describes (raises when outside every area)."""
+    if row.gen is None:
+        raise LookupError("no boundaries are loaded")
+    if row.code is None:
+        raise _outside(session, lon, lat, row.gen)
+    refs: dict[str, AreaRef] = {level: AreaRef(code, name) for level, code, name in row.areas}
+    candidates: tuple[StreetShare, ...] = ()
+    if row.shares:
+        total = float(sum(size for _, _, size in row.shares))
+        if total > 0:
+            candidates = rank_shares(
+                [StreetShare(c, n, c[:6], float(size) / total) for c, n, size in row.shares]
+            )
+    return PointLocation(
+        lon=lon,
+        lat=lat,
+        district=refs[Level.DISTRICT],
+        street=refs.get(Level.STREET),
+        community=refs.get(Level.COMMUNITY),
+        grid=refs.get(Level.GRID),
+        generation=row.gen,
+        ambiguous=len(candidates) > 1,
+        candidates=candidates,
+    )
+
+
 def locate_point(
     *,
     session: Session,
@@ -76,32 +146,8 @@ def locate_point(
     generation: int | None = None,
 ) -> PointLocation:
     """One point: an area per level and, with an accuracy, the candidate streets."""
-    gen = _generation(session, generation)
-    params = {"lon": lon, "lat": lat, "gen": gen, "eps": EDGE_TOLERANCE_DEG}
-    code = session.scalar(_DEEPEST, params)
-    if code is None:
-        raise _outside(session, lon, lat, gen)
-    prefixes = [
-        code[: CODE_LENGTH[lvl]] for lvl in LEVELS_TOP_DOWN if len(code) >= CODE_LENGTH[lvl]
-    ]
-    rows = session.execute(_NAMES, {"codes": prefixes, "gen": gen}).all()
-    refs: dict[str, AreaRef] = {r.level: AreaRef(r.code, r.name) for r in rows}
-    candidates: tuple[StreetShare, ...] = ()
-    if accuracy_m and accuracy_m > 0:
-        candidates = disc_shares(
-            session=session, lon=lon, lat=lat, radius_m=accuracy_m, generation=gen
-        )
-    return PointLocation(
-        lon=lon,
-        lat=lat,
-        district=refs[Level.DISTRICT],
-        street=refs.get(Level.STREET),
-        community=refs.get(Level.COMMUNITY),
-        grid=refs.get(Level.GRID),
-        generation=gen,
-        ambiguous=len(candidates) > 1,
-        candidates=candidates,
-    )
+    row = session.execute(point_statement(), point_params(lon, lat, accuracy_m, generation)).one()
+    return point_location(session, row, lon, lat)
 
 
 def _shares(session: Session, ewkb_hex: str, measure: str, gen: int) -> tuple[StreetShare, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,10 +15,9 @@ from api.db.geometry import to_ewkb_hex
 from api.departments.models import Department as DepartmentRow
 from api.errors import Conflict, InvalidInput
 from api.geography import locate as pg
-from api.geography.service import active_generation
 from geo.coords import CoordinateSystem, geometry_to_wgs84, to_wgs84
 from geo.locate import OutsideJurisdiction, PointLocation, StreetShare
-from geo.route import ChiefRef, Department, Routing, ZoneHit, route
+from geo.route import CITY_CODE, ChiefRef, Department, Routing, ZoneHit, route
 from geo.rules import NoDutyRule, RuleSet, UnknownCategory, load_shipped_rules
 
 _ZONES = text(
@@ -35,6 +35,29 @@ _CHIEF = text(
     "AND r.geom && ST_Expand(ST_GeomFromEWKB(decode(:g, 'hex')), :radius / 80000.0) "
     "AND ST_DWithin(r.geom::geography, ST_GeomFromEWKB(decode(:g, 'hex'))::geography, :radius) "
     "ORDER BY d, r.ref LIMIT 1"
+)
+
+
+# Extra columns of the one-statement point lookup (``api.geography.locate.point_statement``):
+# the land-use zones, the nearest chief and the departments of the point's district and the
+# city, so a point is located and has all the router needs in one round trip.
+_POINT_EXTRAS = (
+    "(SELECT json_agg(json_build_array(z.code, z.kind, z.name) ORDER BY z.code) "
+    "FROM land_use_zones z WHERE z.generation_low <= g.gen AND z.generation_high >= g.gen "
+    "AND ST_Intersects(z.geom, pt.p)) AS zones",
+    "(SELECT json_build_array(x.road, x.kind, x.name, x.title, x.d) FROM ("
+    "SELECT r.name AS road, r.kind, c.name, c.title, "
+    "ST_Distance(r.geom::geography, pt.p::geography) AS d, r.ref "
+    "FROM roads r JOIN chiefs c ON c.ref = r.chief_ref "
+    "AND c.generation_low <= g.gen AND c.generation_high >= g.gen "
+    "WHERE r.generation_low <= g.gen AND r.generation_high >= g.gen "
+    "AND r.geom && ST_Expand(pt.p, CAST(:radius AS float8) / 80000.0) "
+    "AND ST_DWithin(r.geom::geography, pt.p::geography, CAST(:radius AS float8)) "
+    "ORDER BY d, r.ref LIMIT 1) x) AS chief",
+    "(SELECT json_agg(json_build_array(dp.code, dp.name, dp.kind, dp.district_code) "
+    "ORDER BY dp.code) FROM departments dp, deepest d "
+    f"WHERE dp.district_code IS NULL OR dp.district_code IN ('', '{CITY_CODE}', left(d.code, 6))"
+    ") AS departments",
 )
 
 
@@ -101,30 +124,93 @@ def catalogue(*, session: Session) -> list[Department]:
     return [Department(r.code, r.name, r.kind, r.district_code) for r in rows]
 
 
-def _located_streets(
-    *, session: Session, geom: BaseGeometry, accuracy_m: float | None, generation: int | None
-) -> tuple[tuple[StreetShare, ...], PointLocation | None, list[str]]:
-    if isinstance(geom, shapely.Point):
-        located = pg.locate_point(
-            session=session, lon=geom.x, lat=geom.y, accuracy_m=accuracy_m, generation=generation
+@dataclass(frozen=True)
+class PointFacts:
+    """What the router needs about a point, read in one statement."""
+
+    located: PointLocation
+    zones: list[ZoneHit]
+    chief: ChiefRef | None
+    catalogue: list[Department]  # the point's district and the city's departments
+
+
+def point_facts(
+    *,
+    session: Session,
+    lon: float,
+    lat: float,
+    accuracy_m: float | None,
+    generation: int | None,
+    chief_radius_m: float,
+) -> PointFacts:
+    """Locate a point (lon/lat) with its zones, nearest chief and candidate departments."""
+    params = {**pg.point_params(lon, lat, accuracy_m, generation), "radius": chief_radius_m}
+    row = session.execute(pg.point_statement(_POINT_EXTRAS), params).one()
+    located = pg.point_location(session, row, lon, lat)
+    chief = None
+    if row.chief is not None:
+        road, kind, name, title, distance = row.chief
+        chief = ChiefRef(
+            name=name, title=title, street_or_alley=road, kind=kind, distance_m=distance
         )
-        if located.street is None:
-            raise Conflict("no streets are loaded for this position")
-        street = StreetShare(located.street.code, located.street.name, located.district.code, 1.0)
-        grid = located.grid.code if located.grid else "—"
-        community = located.community.name if located.community else "—"
-        facts = [
-            f"点位 ({geom.x:.6f}, {geom.y:.6f}) 位于网格 {grid}、{community}、"
-            f"{located.street.name}、{located.district.name}（第 {located.generation} 代边界）"
-        ]
-        if located.ambiguous:
-            shares = "、".join(f"{c.name} {c.share:.0%}" for c in located.candidates)
-            facts.append(f"定位精度圆跨界：{shares}，按所在街道派单，请人工确认")
-        return (street,), located, facts
-    footprint = pg.locate_footprint(session=session, geom=geom, generation=generation)
-    kind = "线" if geom.geom_type == "LineString" else "面"
-    fact = f"{kind}要素涉及 {len(footprint.streets)} 个街道（第 {footprint.generation} 代边界）"
-    return footprint.streets, None, [fact]
+    return PointFacts(
+        located=located,
+        zones=[ZoneHit(code, kind, name) for code, kind, name in row.zones or ()],
+        chief=chief,
+        catalogue=[Department(c, n, k, d) for c, n, k, d in row.departments or ()],
+    )
+
+
+def _point_facts_text(geom: shapely.Point, located: PointLocation) -> list[str]:
+    assert located.street is not None
+    grid = located.grid.code if located.grid else "—"
+    community = located.community.name if located.community else "—"
+    facts = [
+        f"点位 ({geom.x:.6f}, {geom.y:.6f}) 位于网格 {grid}、{community}、"
+        f"{located.street.name}、{located.district.name}（第 {located.generation} 代边界）"
+    ]
+    if located.ambiguous:
+        shares = "、".join(f"{c.name} {c.share:.0%}" for c in located.candidates)
+        facts.append(f"定位精度圆跨界：{shares}，按所在街道派单，请人工确认")
+    return facts
+
+
+def _route_point(
+    *,
+    session: Session,
+    wgs: shapely.Point,
+    category: str,
+    rules: RuleSet,
+    accuracy_m: float | None,
+    level: str,
+    generation: int | None,
+    chief_radius_m: float,
+    facts: list[str],
+) -> tuple[Routing, PointLocation]:
+    found = point_facts(
+        session=session,
+        lon=wgs.x,
+        lat=wgs.y,
+        accuracy_m=accuracy_m,
+        generation=generation,
+        chief_radius_m=chief_radius_m,
+    )
+    located = found.located
+    if located.street is None:
+        raise Conflict("no streets are loaded for this position")
+    street = StreetShare(located.street.code, located.street.name, located.district.code, 1.0)
+    match = rules.match(category=category, zones=[z.kind for z in found.zones], level=level)
+    routing = route(
+        streets=(street,),
+        match=match,
+        zones=found.zones,
+        catalogue=found.catalogue,
+        chief=found.chief,
+        generation=located.generation,
+        facts=facts + _point_facts_text(wgs, located),
+        level=level,
+    )
+    return routing, located
 
 
 def route_case(
@@ -145,24 +231,34 @@ def route_case(
         match = rules.match(category=category, zones=(), level=level)
     except (UnknownCategory, NoDutyRule) as exc:
         raise InvalidInput(str(exc), field="category") from exc
+    facts = [] if crs is CoordinateSystem.WGS84 else [f"输入坐标系 {crs.value}，已转换为 WGS-84"]
     try:
-        streets, located, facts = _located_streets(
-            session=session, geom=wgs, accuracy_m=accuracy_m, generation=generation
-        )
+        if isinstance(wgs, shapely.Point):
+            return _route_point(
+                session=session,
+                wgs=wgs,
+                category=category,
+                rules=rules,
+                accuracy_m=accuracy_m,
+                level=level,
+                generation=generation,
+                chief_radius_m=chief_radius_m,
+                facts=facts,
+            )
+        footprint = pg.locate_footprint(session=session, geom=wgs, generation=generation)
     except OutsideJurisdiction as exc:
         raise outside_error(exc, "geometry") from exc
     except LookupError as exc:
         raise Conflict(str(exc)) from exc
-    gen = located.generation if located else active_generation(session=session) or 0
-    if generation is not None:
-        gen = generation
-    if crs is not CoordinateSystem.WGS84:
-        facts.insert(0, f"输入坐标系 {crs.value}，已转换为 WGS-84")
+    gen = footprint.generation if generation is None else generation
+    kind = "线" if wgs.geom_type == "LineString" else "面"
+    count = len(footprint.streets)
+    facts.append(f"{kind}要素涉及 {count} 个街道（第 {footprint.generation} 代边界）")
     zones = zones_at(session=session, geom=wgs, generation=gen)
     match = rules.match(category=category, zones=[z.kind for z in zones], level=level)
     chief = nearest_chief(session=session, geom=wgs, generation=gen, radius_m=chief_radius_m)
     routing = route(
-        streets=streets,
+        streets=footprint.streets,
         match=match,
         zones=zones,
         catalogue=catalogue(session=session),
@@ -171,4 +267,4 @@ def route_case(
         facts=facts,
         level=level,
     )
-    return routing, located
+    return routing, None
