@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import folium
 import numpy as np
@@ -64,7 +64,8 @@ def count_colour(value: float, breaks: Sequence[float]) -> str:
     return COUNT_COLOURS[-1]
 
 
-def _count_legend_rows(breaks: Sequence[float]) -> list[tuple[str, str]]:
+def count_legend_rows(breaks: Sequence[float]) -> list[tuple[str, str]]:
+    """Legend rows (colour, label) of the count classes ending at ``breaks``."""
     rows, lower = [], 0.0
     for index, upper in enumerate(breaks):
         if index == 0:
@@ -121,12 +122,20 @@ def gi_layer(collection: Mapping[str, Any], *, name: str = LAYER_GI) -> folium.G
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "code", "count", "z", "class_label"],
             aliases=["名称：", "代码：", "事件数：", "z：", "Gi*："],
-        ),
+        )
+        if collection.get("features")  # folium refuses fields it cannot find in the data
+        else None,
     )
 
 
-def legend(title: str, rows: Sequence[tuple[str, str]], *, bottom_px: int = 24) -> Element:
-    """A fixed legend box (bottom right): coloured squares and labels."""
+def legend(
+    title: str,
+    rows: Sequence[tuple[str, str]],
+    *,
+    bottom_px: int = 24,
+    side: Literal["right", "left"] = "right",
+) -> Element:
+    """A fixed legend box (bottom right or left): coloured squares and labels."""
     items = "".join(
         f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
         f'vertical-align:middle;border:1px solid #999;background:{colour}"></span>'
@@ -134,7 +143,7 @@ def legend(title: str, rows: Sequence[tuple[str, str]], *, bottom_px: int = 24) 
         for colour, label in rows
     )
     return Element(
-        f'<div class="gw-legend" style="position:fixed;right:12px;bottom:{bottom_px}px;'
+        f'<div class="gw-legend" style="position:fixed;{side}:12px;bottom:{bottom_px}px;'
         "z-index:1000;background:#fff;padding:6px 10px;border:1px solid #aaa;"
         f'border-radius:4px;font:12px sans-serif;line-height:18px">'
         f"<b>{html.escape(title)}</b>{items}</div>"
@@ -153,7 +162,7 @@ def class_legend() -> Element:
 
 def count_legend(breaks: Sequence[float], *, title: str = "事件数") -> Element:
     """The count legend of the choropleth classes."""
-    return legend(title, _count_legend_rows(breaks), bottom_px=190)
+    return legend(title, count_legend_rows(breaks), bottom_px=190)
 
 
 def event_cluster(
@@ -182,18 +191,24 @@ def local_cluster_assets(cluster: FastMarkerCluster, assets_url: str) -> FastMar
 
 
 def roads_layer(
-    collection: Mapping[str, Any], *, breaks: Sequence[float], name: str = LAYER_ROADS
+    collection: Mapping[str, Any],
+    *,
+    breaks: Sequence[float],
+    name: str = LAYER_ROADS,
+    weight: float = 6,
 ) -> folium.GeoJson:
     """Road lines coloured by ``properties.count`` with a popup (road, kind, chief, count)."""
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
-        return {"color": count_colour(feature["properties"]["count"], breaks), "weight": 6}
+        return {"color": count_colour(feature["properties"]["count"], breaks), "weight": weight}
 
+    if not collection.get("features"):  # folium refuses fields it cannot find in the data
+        return folium.GeoJson(dict(collection), name=name)
     return folium.GeoJson(
         dict(collection),
         name=name,
         style_function=style,
-        highlight_function=lambda _f: {"weight": 9},
+        highlight_function=lambda _f: {"weight": weight + 3},
         popup=folium.GeoJsonPopup(
             fields=["name", "kind_label", "chief", "title", "count"],
             aliases=["道路：", "类型：", "街巷长：", "职务：", "30米内事件："],

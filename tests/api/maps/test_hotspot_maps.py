@@ -2,64 +2,32 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
-from api.config import Settings
-from api.db.session import engine_for
-from api.deps import get_session
 from api.geography.models import Chief, Road
 from api.hotspots.service import load_events
 from api.whistles.models import Assignment
-from geo.simulate import simulate_year
-from grids.demo import build_demo_city
 from tests.api.lifecycle.conftest import BUILDING, Api
 from tests.api.lifecycle.conftest import api as lifecycle_api  # noqa: F401  (a fixture)
+from tests.api.maps.conftest import app_on, contains
 from tests.browser import browser_page, chromium_or_skip, serve
-from tests.conftest import TEST_CELL_AREA_M2
 
 STREET = "110102020"  # 广安门外街道
 CLASS_LABELS = ("热点99%", "热点95%", "热点90%", "不显著", "冷点90%", "冷点95%", "冷点99%")
-
-
-def _contains(html: str, label: str) -> bool:
-    """Chinese text appears literally or JSON-escaped (folium escapes inside scripts)."""
-    return label in html or json.dumps(label)[1:-1] in html
 
 
 def _local_only(html: str) -> None:
     assert re.findall(r"https?://", html) == []
     assert "/static/vendor/leaflet/leaflet.js" in html
     assert "/static/vendor/leaflet/leaflet.css" in html
-
-
-@pytest.fixture(scope="module")
-def events():  # type: ignore[no-untyped-def]
-    return simulate_year(build_demo_city(cell_area_m2=TEST_CELL_AREA_M2), seed=2026).events
-
-
-def _app(demo_db_url: str, session: Session) -> FastAPI:
-    app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
-    app.dependency_overrides[get_session] = lambda: session
-    return app
-
-
-@pytest.fixture
-def loaded(demo_session: Session, demo_db_url: str, events) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    """A client on the demo city with the simulated year loaded (rolled back afterwards)."""
-    load_events(session=demo_session, events=events)
-    with TestClient(_app(demo_db_url, demo_session)) as client:
-        yield client
 
 
 def _two_chiefs(session: Session) -> tuple[str, str]:
@@ -80,10 +48,10 @@ def test_city_hotspot_map_ships_aggregates_with_legend_and_no_pins(loaded: TestC
     html = r.text
     _local_only(html)
     for label in ("事件数", "热点分析（Gi*）", "区", "街道/乡镇", *CLASS_LABELS):
-        assert _contains(html, label), label
+        assert contains(html, label), label
     assert "leaflet.markercluster" not in html
     assert "markerClusterGroup" not in html
-    assert _contains(html, "事件点（聚合）") is False
+    assert contains(html, "事件点（聚合）") is False
 
 
 def test_street_hotspot_map_has_grid_cells_and_a_local_marker_cluster(
@@ -97,10 +65,10 @@ def test_street_hotspot_map_has_grid_cells_and_a_local_marker_cluster(
     assert "/static/vendor/leaflet.markercluster/MarkerCluster.css" in html
     assert "/static/vendor/leaflet.markercluster/MarkerCluster.Default.css" in html
     assert "markerClusterGroup" in html
-    assert _contains(html, "事件点（聚合）")
+    assert contains(html, "事件点（聚合）")
     assert STREET + "001" in html  # grid cell codes of the street
     for label in CLASS_LABELS:
-        assert _contains(html, label), label
+        assert contains(html, label), label
     assert loaded.get("/static/vendor/leaflet.markercluster/leaflet.markercluster.js").is_success
     assert loaded.get("/maps/hotspots", params={"street": "12"}).status_code == 422
 
@@ -116,12 +84,12 @@ def test_chief_map_shows_exactly_that_chiefs_roads(
     html = r.text
     _local_only(html)
     for name in mine_names:
-        assert _contains(html, name), name
+        assert contains(html, name), name
     for name in other_names:
-        assert not _contains(html, name), name
+        assert not contains(html, name), name
     chief = demo_session.scalars(select(Chief).where(Chief.ref == mine)).one()
     for label in (chief.name, chief.title, "责任街巷", "街巷30米内事件", "超期吹哨", "街道/乡镇"):
-        assert _contains(html, label), label
+        assert contains(html, label), label
 
 
 def test_chief_map_marks_the_streets_overdue_whistles(request: pytest.FixtureRequest) -> None:
@@ -132,13 +100,13 @@ def test_chief_map_marks_the_streets_overdue_whistles(request: pytest.FixtureReq
     assert api.call("POST", f"/api/cases/{case_id}/whistle", "gw", json={}).status_code == 200
     mine, _other = _two_chiefs(api.session)
     before = api.client.get(f"/maps/chief/{mine}").text
-    assert not _contains(before, f"案件 {case_id}")
+    assert not contains(before, f"案件 {case_id}")
     past = datetime.now(UTC) - timedelta(days=30)
     for assignment in api.session.scalars(select(Assignment).where(Assignment.case_id == case_id)):
         assignment.acknowledge_due_at = past
     api.session.flush()
     after = api.client.get(f"/maps/chief/{mine}").text
-    assert _contains(after, f"案件 {case_id}（E0303）")
+    assert contains(after, f"案件 {case_id}（E0303）")
 
 
 def test_unknown_chief_is_a_404_problem(demo_client: TestClient) -> None:
@@ -151,13 +119,13 @@ def test_unknown_chief_is_a_404_problem(demo_client: TestClient) -> None:
 def test_hotspot_and_chief_maps_draw_in_chromium(
     demo_db_url: str,
     demo_session: Session,
-    events,
-    artifacts: Path,  # type: ignore[no-untyped-def]
+    events: pd.DataFrame,
+    artifacts: Path,
 ) -> None:
     chromium = chromium_or_skip()
     load_events(session=demo_session, events=events)
     mine, _other = _two_chiefs(demo_session)
-    app = _app(demo_db_url, demo_session)
+    app = app_on(demo_db_url, demo_session)
     pages = {
         "hotspot_map_city.png": "/maps/hotspots",
         "hotspot_map_street.png": f"/maps/hotspots?street={STREET}",

@@ -1,0 +1,85 @@
+"""Render the hot spot and chief map pages from computed (possibly cached) data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import folium
+
+from api.maps.analysis import NEAR_M, ChiefData, Scope, ScopeData
+from api.maps.data import Pin
+from geo import hotspot_maps as hm
+from geo.density_maps import density_layer, density_legend
+from geo.emerging_maps import emerging_layer, emerging_legend
+from geo.maps import base_map, boundary_layer, collection_bounds, render, titled
+
+ASSETS_URL = "/static/vendor"
+MAX_ZOOM = 19  # leaflet.markercluster needs a maxZoom (there is no tile layer)
+LAYER_ALLEYS = f"街巷负荷（{NEAR_M:g}米内事件）"
+UNIT_LABELS = {"city": "社区", "district": "社区", "street": "网格"}
+
+
+def _significant(collection: dict[str, Any]) -> dict[str, Any]:
+    chosen = [f for f in collection["features"] if f["properties"]["class"] != "not significant"]
+    return {"type": "FeatureCollection", "features": chosen}
+
+
+def scope_page(scope: Scope, data: ScopeData, *, overdue: list[Pin] | None) -> str:
+    """The hot spot map of a scope: counts, Gi*, emerging categories, density, roads by load,
+    outlines, overdue whistles and (street only) the raw events as a cluster."""
+    map_ = base_map(center=(39.89, 116.36), zoom=11, assets_url=ASSETS_URL)
+    map_.options["max_zoom"] = MAX_ZOOM
+    hm.counts_layer(data.units, breaks=data.breaks).add_to(map_)
+    hm.gi_layer(_significant(data.units)).add_to(map_)
+    emerging_layer(data.units).add_to(map_)
+    if data.density is not None:
+        density_layer(data.density).add_to(map_)
+    weight = 6 if scope.kind == "street" else 3
+    hm.roads_layer(data.roads, breaks=data.road_breaks, name=LAYER_ALLEYS, weight=weight).add_to(
+        map_
+    )
+    for level in ("community", "street", "district"):
+        show = level != "community" or scope.kind != "city"
+        boundary_layer(level, data.outlines[level], show=show).add_to(map_)
+    if overdue is not None:
+        hm.overdue_layer(overdue).add_to(map_)
+    if scope.kind == "street":
+        hm.event_cluster(data.pins, assets_url=ASSETS_URL).add_to(map_)
+    folium.LayerControl(collapsed=False).add_to(map_)
+    hm.add_legend(map_, hm.class_legend())
+    hm.add_legend(map_, hm.count_legend(data.breaks, title=f"事件数（{data.n_events}）"))
+    hm.add_legend(
+        map_,
+        hm.legend(
+            LAYER_ALLEYS,
+            hm.count_legend_rows(data.road_breaks),
+            bottom_px=340,
+        ),
+    )
+    categories = [f["properties"]["emerging"] for f in data.units["features"]]
+    hm.add_legend(map_, emerging_legend(categories, steps=data.steps, bottom_px=190))
+    if data.density is not None:
+        legend = density_legend(data.density.vmax, bandwidth_m=data.bandwidth_m, bottom_px=40)
+        hm.add_legend(map_, legend)
+    bounds = collection_bounds(data.outlines["district" if scope.kind == "city" else "street"])
+    if scope.kind == "district":
+        bounds = collection_bounds(data.outlines["district"])
+    if bounds is not None:
+        map_.fit_bounds(bounds)
+    where = f"{scope.name}{UNIT_LABELS[scope.kind]}"
+    return render(titled(map_, f"gridwhistle 热点图（{where}）"))
+
+
+def chief_page(name: str, title: str, data: ChiefData, *, overdue: list[Pin]) -> str:
+    """One chief's roads coloured by load, the events near them, the street's overdue whistles."""
+    map_ = base_map(center=(39.89, 116.36), zoom=15, assets_url=ASSETS_URL)
+    boundary_layer("street", data.outline).add_to(map_)
+    hm.roads_layer(data.roads, breaks=data.breaks).add_to(map_)
+    hm.points_layer(data.near, name=hm.LAYER_NEAR, colour="#c0392b", radius=3).add_to(map_)
+    hm.overdue_layer(overdue).add_to(map_)
+    folium.LayerControl(collapsed=False).add_to(map_)
+    hm.add_legend(map_, hm.count_legend(data.breaks, title=f"{NEAR_M:g}米内事件数"))
+    bounds = collection_bounds(data.roads) or collection_bounds(data.outline)
+    if bounds is not None:
+        map_.fit_bounds(bounds)
+    return render(titled(map_, f"gridwhistle 街巷长 {name}（{title}）"))

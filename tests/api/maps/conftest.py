@@ -1,0 +1,47 @@
+"""Fixtures of the map page tests: the simulated year loaded into the demo city."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from api.config import Settings
+from api.db.session import engine_for
+from api.deps import get_session
+from api.hotspots.service import load_events
+from geo.simulate import simulate_year
+from grids.demo import build_demo_city
+from tests.conftest import TEST_CELL_AREA_M2
+
+
+def contains(html: str, label: str) -> bool:
+    """Chinese text appears literally or JSON-escaped (folium escapes inside scripts)."""
+    return label in html or json.dumps(label)[1:-1] in html
+
+
+def app_on(demo_db_url: str, session: Session) -> FastAPI:
+    """The service whose requests share ``session`` (rolled back after the test)."""
+    app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
+    app.dependency_overrides[get_session] = lambda: session
+    return app
+
+
+@pytest.fixture(scope="session")
+def events() -> pd.DataFrame:
+    """The simulated year (seed 2026) on the test-sized demo city."""
+    return simulate_year(build_demo_city(cell_area_m2=TEST_CELL_AREA_M2), seed=2026).events
+
+
+@pytest.fixture
+def loaded(demo_session: Session, demo_db_url: str, events: pd.DataFrame) -> Iterator[TestClient]:
+    """A client on the demo city with the simulated year loaded (rolled back afterwards)."""
+    load_events(session=demo_session, events=events)
+    with TestClient(app_on(demo_db_url, demo_session)) as client:
+        yield client
