@@ -50,11 +50,13 @@ def log_in(tab: Tab, site: Site, person: Person, lands_on: str) -> Page:
 
 
 def tap_map(page: Page, lon: float, lat: float) -> None:
-    """A real click on the map at a WGS-84 position."""
+    """A real click on the map at a WGS-84 position (the map scrolled into view first)."""
     x, y = page.evaluate(
         """([lat, lon]) => {
             const map = window.gridwhistle.map;
             const p = map.latLngToContainerPoint([lat, lon]);
+            const { top, bottom } = map.getContainer().getBoundingClientRect();
+            if (top < 0 || bottom > innerHeight) map.getContainer().scrollIntoView({block: "start"});
             const box = map.getContainer().getBoundingClientRect();
             return [box.left + p.x, box.top + p.y];
         }""",
@@ -397,3 +399,90 @@ def test_offline_report_survives_a_reload_and_is_sent_once(
     case = site.api(worker, "GET", f"/api/cases/{existing['case_id']}")
     assert case["report_count"] == 2
     phone.assert_clean()
+
+
+@pytest.mark.browser
+def test_a_suggested_duplicate_is_drawn_as_a_link_and_merged_through_it(
+    site: Site, open_tab: Callable[..., Tab], artifacts: Path
+) -> None:
+    worker = site.person(Role.GRID_WORKER, GUANGWAI)
+    street = site.person(Role.STREET, GUANGWAI)
+    first_at, second_at = (116.3230, 39.8930), (116.3238, 39.8930)  # about 70 m apart
+    first = report_via_api(site, worker, {"type": "Point", "coordinates": first_at}, "E0402")
+    second = report_via_api(site, worker, {"type": "Point", "coordinates": second_at}, "E0402")
+    older, newer = first["case_id"], second["case_id"]
+    assert older != newer  # past the 50 m attach radius: two cases
+
+    desk = open_tab()
+    page = log_in(desk, site, street, "/app/triage")
+    link = page.locator(f"path.duplicate-link[data-from='{newer}'][data-into='{older}']")
+    expect(link).to_have_count(1)
+    expect(page.locator(f"#queue li[data-case-id='{newer}'] .badge.duplicate")).to_have_text(
+        "疑似重复"
+    )
+    middle = ((first_at[0] + second_at[0]) / 2, first_at[1])
+    zoom_to(page, *middle, 17)
+    tap_map(page, *middle)
+    popup = page.locator(".leaflet-popup .duplicate-popup")
+    expect(popup).to_contain_text(f"#{newer} 与 #{older}")
+    expect(popup).to_contain_text(re.compile(r"相距 (6\d|7\d) 米"))
+    page.screenshot(path=str(artifacts / "pages_triage_duplicate_link.png"))
+    popup.get_by_role("button", name=f"将 #{newer} 并入 #{older}").click()
+    expect(page.locator("#detail-message")).to_contain_text(f"案件 #{newer} 已并入案件 #{older}")
+    expect(page.locator(f"#queue li[data-case-id='{newer}']")).to_have_count(0)
+    expect(page.locator("path.duplicate-link")).to_have_count(0)
+    expect(page.locator("#detail-body")).to_contain_text(f"案件 #{older}")
+    page.screenshot(path=str(artifacts / "pages_triage_duplicate_merged.png"))
+
+    merged = site.api(street, "GET", f"/api/cases/{newer}")
+    assert merged["status"] == "merged" and merged["merged_into_id"] == older
+    assert site.api(street, "GET", f"/api/cases/{older}")["report_count"] == 2
+    desk.assert_clean()
+
+
+@pytest.mark.browser
+def test_the_street_verifies_and_evaluates_through_the_buttons(
+    site: Site, open_tab: Callable[..., Tab], artifacts: Path
+) -> None:
+    worker = site.person(Role.GRID_WORKER, GUANGWAI)
+    street = site.person(Role.STREET, GUANGWAI)
+    staff = site.person(Role.DEPARTMENT, XC_CGZF)
+    lon, lat = site.inside("110102020005")
+    case_id = report_via_api(site, worker, {"type": "Point", "coordinates": [lon, lat]}, "E0404")[
+        "case_id"
+    ]
+    lead_only = [{"code": XC_CGZF, "role": "lead", "overall_lead": True}]
+    site.api(street, "POST", f"/api/cases/{case_id}/whistle", json={"departments": lead_only})
+    task = site.api(staff, "GET", f"/api/whistles?case_id={case_id}")[0]["id"]
+    site.api(staff, "POST", f"/api/assignments/{task}/on-site", json={"lon": lon, "lat": lat})
+    site.api(staff, "POST", f"/api/assignments/{task}/resolve", json={"note": "已清理"})
+
+    desk = open_tab()
+    page = log_in(desk, site, street, "/app/triage")
+    page.select_option("#status-filter", "resolved")
+    page.locator(f"#queue li[data-case-id='{case_id}']").click()
+    detail = page.locator("#detail-body")
+    expect(detail.get_by_role("button", name="满意度评价")).to_have_count(0)  # not yet verified
+    detail.get_by_role("button", name="核查通过").click()
+    detail.get_by_role("button", name="确认核查通过").click()
+    expect(page.locator("#detail-message")).to_contain_text("已核查通过")
+    expect(detail.locator(".badge.status-verified")).to_be_visible()
+
+    detail.get_by_role("button", name="满意度评价").click()
+    form = detail.locator("form.evaluate-form")
+    form.get_by_role("button", name="提交评价").click()
+    expect(detail.locator(".message.error")).to_contain_text("请先选择星级")
+    form.locator(".stars label").nth(3).click()
+    expect(form).to_contain_text("4 星 · 基本满意")
+    form.locator("textarea[name=comment]").fill("处理及时")
+    page.screenshot(path=str(artifacts / "pages_triage_evaluate.png"))
+    form.get_by_role("button", name="提交评价").click()
+    expect(page.locator("#detail-message")).to_contain_text("已评价 4 星，案件结案")
+    expect(detail.locator(".badge.status-closed")).to_be_visible()
+    expect(detail.locator(".lifecycle")).to_have_count(0)  # nothing left to do
+    page.screenshot(path=str(artifacts / "pages_triage_closed.png"))
+
+    case = site.api(street, "GET", f"/api/cases/{case_id}")
+    assert case["status"] == "closed" and case["rating"] == 4
+    assert case["verified_at"] is not None and case["closed_at"] is not None
+    desk.assert_clean()

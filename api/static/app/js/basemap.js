@@ -61,8 +61,11 @@ export function bboxParam(box, pad = 0) {
  * Uses bbox queries so that only the part of the city the user works in is fetched.
  */
 export async function jurisdictionAreas(code) {
-  const districts = await cachedGet("/api/areas?level=district&simplify_m=20");
-  const district = districts.features.find((f) => f.properties.code === code.slice(0, 6));
+  const districts =
+    code.length >= 6
+      ? await cachedGet(`/api/areas?level=district&simplify_m=20&code=${code.slice(0, 6)}`)
+      : { features: [] };
+  const district = districts.features[0];
   if (!district) return { district: null, streets: [], street: null, communities: [] };
   const streets = await cachedGet(
     `/api/areas?level=street&simplify_m=3&bbox=${bboxParam(bboxOf(district), 0.005)}`,
@@ -130,7 +133,11 @@ export function drawJurisdiction(map, areas, { labels = true, focus = "" } = {})
 
 /** Grid cells of the visible bbox, fetched when zoomed in to ``minZoom`` or closer. */
 export function gridCells(map, { minZoom = 15 } = {}) {
-  if (!map.getPane("grid")) map.createPane("grid").style.zIndex = 410; // above the area fills
+  if (!map.getPane("grid")) {
+    const pane = map.createPane("grid");
+    pane.style.zIndex = 410; // above the area fills …
+    pane.style.pointerEvents = "none"; // … but clicks go through to what lies below
+  }
   const layer = L.geoJSON(null, { style: STYLES.grid, interactive: false, pane: "grid" }).addTo(
     map,
   );

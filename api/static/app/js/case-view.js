@@ -11,6 +11,7 @@ const EVENT_NAMES = {
   "case:resolved": "解决",
   "case:rejected": "驳回",
   "case:merged": "合并",
+  "case:merged_in": "并入重复案件",
   "case:disputed": "部门异议",
   "case:verified": "核查",
   "case:closed": "结案",

@@ -40,7 +40,7 @@ export function actions(c, nearby, ctx) {
   );
 }
 
-async function post(c, path, body, message, then) {
+export async function post(c, path, body, message, then) {
   say(message, "提交中…");
   try {
     await api(`/api/cases/${c.id}/${path}`, { method: "POST", body });
@@ -51,7 +51,7 @@ async function post(c, path, body, message, then) {
   await then();
 }
 
-function textForm(label, button, path, field, done, send, message) {
+export function textForm(label, button, path, field, done, send, message) {
   const text = h("textarea", { rows: 3, maxlength: 2000, name: field });
   const submit = (e) => {
     e.preventDefault();
@@ -127,11 +127,15 @@ function departmentRow(d, checked) {
   );
 }
 
-/** Departments: the router's proposal pre-checked, others of the case's districts addable. */
-function departmentTable(c, ctx) {
+/**
+ * Departments: the router's proposal pre-checked (except those in ``skip``, e.g. a department
+ * that disputed), others of the case's districts addable.
+ */
+export function departmentTable(c, ctx, skip = new Set()) {
   const rows = h("tbody", {});
   const add = (d) =>
-    rows.querySelector(`[data-code="${d.code}"]`) || rows.append(departmentRow(d, true));
+    rows.querySelector(`[data-code="${d.code}"]`) ||
+    rows.append(departmentRow(d, !skip.has(d.code)));
   c.routing.departments.forEach(add);
   const districts = new Set(c.routing.streets.map((s) => s.district_code));
   const extra = h(
@@ -225,7 +229,7 @@ function whistleForm(c, nearby, ctx, send, message, joint) {
 }
 
 /** The checked departments (one lead, one overall lead) and partner streets; null if invalid. */
-function whistleBody(form, message) {
+export function whistleBody(form, message) {
   const fail = (text) => {
     say(message, text, "error");
     return null;

@@ -1,5 +1,6 @@
 // The command centre (street / community / district): the queue of new cases beside a map,
-// each with its proposed routing and explanation; resolve locally, reject, merge, whistle.
+// each with its proposed routing and explanation, suggested duplicates drawn as links to
+// merge; resolve locally, reject, merge, whistle; escalate, re-route, verify, evaluate.
 /* global L */
 
 import { api, describe, requireLogin } from "./api.js";
@@ -11,7 +12,9 @@ import {
   jurisdictionAreas,
   makeMap,
 } from "./basemap.js";
+import { lifecycleActions } from "./case-actions.js";
 import { badges, caseView } from "./case-view.js";
+import { drawDuplicates, duplicatesSection, loadDuplicates } from "./duplicates.js";
 import { actions } from "./triage-actions.js";
 import {
   categories,
@@ -29,7 +32,7 @@ const $ = (id) => document.getElementById(id);
 
 const state = {
   cases: [],
-  details: new Map(),
+  duplicates: new Map(),
   selected: null,
   catalogue: new Map(),
   depts: new Map(),
@@ -37,6 +40,7 @@ const state = {
 let map;
 let caseLayer;
 let nearbyLayer;
+let duplicateLayer;
 
 // ---- the queue -----------------------------------------------------------------------
 
@@ -54,21 +58,12 @@ async function loadQueue() {
   }
   drawCases();
   renderQueue();
-  await loadDetails(state.cases.map((f) => f.properties.id));
-  renderQueue();
   if (state.selected && !state.cases.some((f) => f.properties.id === state.selected))
     showEmptyDetail();
+  state.duplicates = await loadDuplicates(state.cases);
+  drawDuplicates(duplicateLayer, state, mergeContext());
+  renderQueue();
   document.body.dataset.ready = "1";
-}
-
-/** Case details (routing, ambiguity, proposed departments), a few requests at a time. */
-async function loadDetails(ids) {
-  const todo = ids.filter((id) => !state.details.has(id));
-  for (let i = 0; i < todo.length; i += 6) {
-    const batch = todo.slice(i, i + 6);
-    const got = await Promise.all(batch.map((id) => api(`/api/cases/${id}`).catch(() => null)));
-    got.forEach((d, j) => d && state.details.set(batch[j], d));
-  }
 }
 
 function renderQueue() {
@@ -80,9 +75,9 @@ function renderQueue() {
   list.replaceChildren(
     ...state.cases.map((f) => {
       const p = f.properties;
-      const d = state.details.get(p.id);
-      const streets = d ? d.routing.streets.map((s) => s.name).join(" / ") : p.lead_street_code;
-      const lead = d && d.routing.departments.find((x) => x.overall_lead);
+      const streets = p.routing.streets.map((s) => s.name).join(" / ") || p.lead_street_code;
+      const lead = p.routing.overall_lead;
+      const twins = state.duplicates.get(p.id)?.duplicates.length || 0;
       return h(
         "li",
         {
@@ -96,7 +91,8 @@ function renderQueue() {
           "div",
           { class: "line1" },
           h("strong", {}, `#${p.id} ${categoryLabel(state.catalogue, p.category)}`),
-          badges(p, d && d.routing),
+          badges(p, p.routing),
+          twins ? h("span", { class: "badge duplicate" }, "疑似重复") : null,
         ),
         h("div", { class: "line2 muted" }, `${streets} · ${fmtTime(p.created_at)}`),
         p.description ? h("div", { class: "line3" }, p.description) : null,
@@ -112,6 +108,7 @@ async function drawMap() {
   map = makeMap("map");
   window.gridwhistle = { map };
   nearbyLayer = L.featureGroup().addTo(map);
+  duplicateLayer = L.featureGroup().addTo(map);
   gridCells(map);
   try {
     const areas = await jurisdictionAreas(user.jurisdiction || "110");
@@ -155,10 +152,10 @@ function drawCases() {
 }
 
 /** Streets around the selected case: drawn on the map and offered as partners. */
-async function nearbyStreets(feature) {
+async function nearbyStreets(geometry) {
   nearbyLayer.clearLayers();
   const found = await api(
-    `/api/areas?level=street&simplify_m=3&bbox=${bboxParam(bboxOf(feature), 0.004)}`,
+    `/api/areas?level=street&simplify_m=3&bbox=${bboxParam(bboxOf(geometry), 0.004)}`,
   );
   L.geoJSON(found, {
     style: { color: "#7d3c98", weight: 2, dashArray: "4 4", fill: false },
@@ -172,6 +169,25 @@ async function nearbyStreets(feature) {
 function showEmptyDetail() {
   state.selected = null;
   $("detail-body").replaceChildren(h("p", { class: "muted" }, "从左侧队列或地图上选择一个案件。"));
+}
+
+/** Merging along a suggested duplicate: who may, and what to do afterwards. */
+function mergeContext() {
+  return {
+    map,
+    catalogue: state.catalogue,
+    canMerge: (id) => {
+      const f = state.cases.find((x) => x.properties.id === id);
+      return Boolean(f && canTriage(f.properties));
+    },
+    merged: async (from, into) => {
+      map.closePopup();
+      await loadQueue();
+      await select(into);
+      say($("detail-message"), `案件 #${from} 已并入案件 #${into}。`, "ok");
+    },
+    select: (id) => select(id),
+  };
 }
 
 function canTriage(c) {
@@ -193,8 +209,6 @@ async function select(id) {
   state.selected = id;
   renderQueue();
   drawCases();
-  const feature = state.cases.find((f) => f.properties.id === id);
-  if (feature) map.fitBounds(L.geoJSON(feature).getBounds(), { maxZoom: 16, padding: [40, 40] });
   const body = $("detail-body");
   body.replaceChildren(h("p", { class: "muted" }, "加载中…"));
   try {
@@ -202,8 +216,10 @@ async function select(id) {
       api(`/api/cases/${id}`),
       api(`/api/cases/${id}/events`),
     ]);
-    state.details.set(id, detail);
-    const nearby = feature ? await nearbyStreets(feature) : [];
+    if (state.selected !== id) return;
+    if (detail.geometry)
+      map.fitBounds(L.geoJSON(detail.geometry).getBounds(), { maxZoom: 16, padding: [40, 40] });
+    const nearby = detail.geometry ? await nearbyStreets(detail.geometry) : [];
     if (state.selected === id) renderDetail(detail, events, nearby);
   } catch (err) {
     body.replaceChildren(h("p", { class: "error" }, describe(err)));
@@ -216,13 +232,19 @@ function renderDetail(c, events, nearby) {
     catalogue: state.catalogue,
     depts: state.depts,
     done: async (id, text) => {
-      state.details.delete(id);
       await loadQueue();
       await select(id);
       say($("detail-message"), text, "ok");
     },
   };
-  const extra = canTriage(c) ? actions(c, nearby, ctx) : null;
+  const twins = state.duplicates.get(c.id);
+  const extra = h(
+    "div",
+    { class: "case-actions" },
+    twins ? duplicatesSection(c, twins, mergeContext()) : null,
+    canTriage(c) ? actions(c, nearby, ctx) : null,
+    lifecycleActions(user, c, ctx),
+  );
   const view = caseView(c, events, { user, catalogue: state.catalogue, depts: state.depts, extra });
   $("detail-body").replaceChildren(...view);
 }

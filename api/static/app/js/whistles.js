@@ -28,7 +28,6 @@ const OBLIGATIONS = [
 
 const state = {
   rows: [],
-  cases: new Map(),
   pending: new Map(),
   catalogue: new Map(),
   depts: new Map(),
@@ -42,11 +41,14 @@ async function loadBoard() {
   if ($("overdue-only").checked) params.set("overdue", "true");
   if (filter && filter !== "live") params.set("status", filter);
   try {
-    const rows = await api(`/api/whistles?${params}`);
+    const [rows, pending] = await Promise.all([
+      api(`/api/whistles?${params}`),
+      decider() ? api("/api/extensions?status=requested") : [],
+    ]);
     const shown = filter === "live" ? rows.filter((a) => LIVE.includes(a.status)) : rows;
     // overdue first, then by the resolve due time (the API's order)
     state.rows = shown.sort((a, b) => (b.overdue.length > 0) - (a.overdue.length > 0));
-    await loadCases([...new Set(state.rows.map((a) => a.case_id))]);
+    state.pending = new Map(pending.map((x) => [x.assignment_id, x]));
   } catch (err) {
     $("board").replaceChildren(h("p", { class: "error" }, describe(err)));
     return;
@@ -55,30 +57,14 @@ async function loadBoard() {
   document.body.dataset.ready = "1";
 }
 
-/** The cases behind the board (what, where); for the whistling street, open extension requests. */
-async function loadCases(ids) {
-  const decides = (c) =>
-    user.role === "admin" || (user.role === "street" && c.lead_street_code === user.jurisdiction);
-  for (let i = 0; i < ids.length; i += 6) {
-    const batch = ids.slice(i, i + 6);
-    const got = await Promise.all(batch.map((id) => api(`/api/cases/${id}`).catch(() => null)));
-    for (const c of got.filter(Boolean)) {
-      state.cases.set(c.id, c);
-      if (decides(c))
-        state.pending.set(c.id, pendingExtensions(await api(`/api/cases/${c.id}/events`)));
-    }
-  }
+/** Roles that decide on extension requests (the API still checks the case's lead street). */
+function decider() {
+  return user.role === "street" || user.role === "admin";
 }
 
-/** Extension requests without a decision, from the case history: assignment id → request. */
-function pendingExtensions(events) {
-  const open = new Map();
-  for (const e of events) {
-    const id = e.data && e.data.extension_id;
-    if (e.kind === "extension:requested") open.set(id, { ...e.data, reason: e.reason });
-    if (e.kind === "extension:approved" || e.kind === "extension:denied") open.delete(id);
-  }
-  return new Map([...open.values()].map((x) => [x.assignment_id, x]));
+/** The whistling street decides on the extensions of its own cases. */
+function decides(c) {
+  return user.role === "admin" || (user.role === "street" && c.lead_street_code === user.jurisdiction);
 }
 
 // ---- rendering -----------------------------------------------------------------------
@@ -92,12 +78,13 @@ function render() {
 }
 
 function card(a) {
-  const c = state.cases.get(a.case_id);
+  const c = a.case;
   const dept = state.depts.get(a.department_code) || a.department_code;
   const late = a.overdue.length > 0;
   const message = h("p", { class: "message", role: "status" });
   const area = h("div", { class: "action-form" });
-  const pending = state.pending.get(a.case_id)?.get(a.id);
+  const ext = state.pending.get(a.id);
+  const pending = ext && decides(c) ? ext : null;
   return h(
     "article",
     { class: `card${late ? " overdue" : ""}`, dataset: { assignmentId: a.id, status: a.status } },
@@ -119,7 +106,7 @@ function card(a) {
       "p",
       { class: "who" },
       `${a.overall_lead ? "★ 总牵头 " : ""}${dept}（${a.role === "lead" ? "主办" : "协办"}）`,
-      c && c.routing.joint ? h("span", { class: "badge joint" }, "联合") : null,
+      c && c.joint ? h("span", { class: "badge joint" }, "联合") : null,
     ),
     c && c.description ? h("p", { class: "description" }, c.description) : null,
     c ? h("p", { class: "muted" }, place(c)) : null,
@@ -137,7 +124,7 @@ function card(a) {
 }
 
 function place(c) {
-  const streets = c.routing.streets.map((s) => s.name).join(" / ");
+  const streets = c.streets.map((s) => s.name).join(" / ");
   return `${streets}${c.grid_code ? ` · 网格 ${c.grid_code}` : ""} · 上报于 ${fmtTime(c.created_at)}`;
 }
 
@@ -289,7 +276,7 @@ function extensionBox(ext, message) {
   const decide = async (approve) => {
     say(message, "提交中…");
     try {
-      await api(`/api/extensions/${ext.extension_id}/decision`, {
+      await api(`/api/extensions/${ext.id}/decision`, {
         method: "POST",
         body: { approve },
       });
@@ -304,7 +291,8 @@ function extensionBox(ext, message) {
     "div",
     { class: "extension" },
     h("strong", {}, `申请延期 ${ext.amount}`),
-    ` 至 ${fmtDue(ext.new_due_at)}：${ext.reason || ""} `,
+    ` 原时限 ${fmtDue(ext.old_due_at)}，`,
+    `延至 ${fmtDue(ext.new_due_at)}：${ext.reason || ""} `,
     h("button", { type: "button", class: "primary", onclick: () => decide(true) }, "批准"),
     h("button", { type: "button", onclick: () => decide(false) }, "不批准"),
   );
