@@ -18,8 +18,8 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_app_settings(request: Request) -> Settings:
-    """The settings the app was created with."""
+async def get_app_settings(request: Request) -> Settings:
+    """The settings the app was created with (async: no thread hop for a lookup)."""
     settings: Settings = request.app.state.settings
     return settings
 

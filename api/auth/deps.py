@@ -8,26 +8,35 @@ from fastapi import Depends, Header
 
 from api.auth.models import User
 from api.auth.roles import Actor
-from api.auth.service import actor_of, user_by_token
+from api.auth.service import actor_by_token, user_by_token
 from api.deps import SessionDep
 from api.errors import Unauthorized
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("send Authorization: Bearer <token>", field="authorization")
+    return authorization[7:].strip()
 
 
 def current_user(
     session: SessionDep, authorization: Annotated[str | None, Header()] = None
 ) -> User:
     """The user of ``Authorization: Bearer <token>``; 401 otherwise."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise Unauthorized("send Authorization: Bearer <token>", field="authorization")
-    user = user_by_token(session=session, token=authorization[7:].strip())
+    user = user_by_token(session=session, token=_bearer(authorization))
     if user is None:
         raise Unauthorized("unknown or revoked token", field="authorization")
     return user
 
 
-def current_actor(user: Annotated[User, Depends(current_user)]) -> Actor:
-    """The current user as the policy sees them."""
-    return actor_of(user)
+def current_actor(
+    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+) -> Actor:
+    """The current user as the policy sees them (read without loading the ORM user)."""
+    actor = actor_by_token(session=session, token=_bearer(authorization))
+    if actor is None:
+        raise Unauthorized("unknown or revoked token", field="authorization")
+    return actor
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.auth.models import ApiToken, User
@@ -97,6 +97,22 @@ def user_by_token(*, session: Session, token: str) -> User | None:
         .where(ApiToken.token_hash == token_hash(token), User.active.is_(True))
     )
     return row
+
+
+_ACTOR = text(
+    "SELECT u.id, u.role, u.jurisdiction, u.display_name FROM api_tokens t "
+    "JOIN users u ON u.id = t.user_id WHERE t.token_hash = :h AND u.active"
+)
+
+
+def actor_by_token(*, session: Session, token: str) -> Actor | None:
+    """The policy's view of the active user a bearer token belongs to (one light query)."""
+    row = session.execute(_ACTOR, {"h": token_hash(token)}).first()
+    if row is None:
+        return None
+    return Actor(
+        id=row.id, role=Role(row.role), jurisdiction=row.jurisdiction, name=row.display_name
+    )
 
 
 def login(*, session: Session, username: str, password: str) -> tuple[User, str] | None:

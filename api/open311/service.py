@@ -476,7 +476,8 @@ def create(
         limits=limits,
         at=at,
     )
-    case = done.case
+    case = session.get(Case, done.case.id)
+    assert case is not None
     received = (
         f"已并入诉求 {case.id}（同类问题，共 {case.report_count} 人反映）"
         if done.attached

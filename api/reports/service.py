@@ -12,16 +12,15 @@ from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Action, Actor, CaseScope, allowed
-from api.cases.models import Case, CaseStreet
-from api.cases.service import record
-from api.cases.workflow import OPEN_CASE_STATUSES, CaseStatus
-from api.db.geometry import to_db, to_ewkb_hex
+from api.cases.models import Case
 from api.errors import Conflict, Forbidden, InvalidInput
-from api.reports.models import Report, ReportPhoto
+from api.reports import store
+from api.reports.models import Report
+from api.reports.store import CaseRow, NewReport
 from api.routing.service import route_case
 from geo.coords import CoordinateSystem, geometry_to_wgs84
 from geo.locate import PointLocation
@@ -58,8 +57,9 @@ class Limits:
 class Submitted:
     """What happened to a submission."""
 
-    report: Report
-    case: Case
+    report_id: int
+    case: CaseRow
+    routing: dict[str, Any]
     replayed: bool  # the same idempotency key was seen before: nothing new was written
     attached: bool  # attached to an existing open case as a duplicate
 
@@ -103,44 +103,38 @@ def _lock_key(reporter_id: int, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+_REPLAY = text(
+    "SELECT r.id, r.request_hash, r.routing, r.attached, c.id AS case_id, c.status, "
+    "c.report_count FROM reports r JOIN cases c ON c.id = r.case_id "
+    "WHERE r.reporter_id = :reporter AND r.idempotency_key = :key"
+)
+
+
 def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Submitted | None:
-    report = session.scalar(
-        select(Report).where(Report.reporter_id == actor.id, Report.idempotency_key == key)
-    )
-    if report is None:
+    row = session.execute(_REPLAY, {"reporter": actor.id, "key": key}).first()
+    if row is None:
         return None
-    if report.request_hash != fingerprint:
+    if row.request_hash != fingerprint:
         raise Conflict(
             "this Idempotency-Key was already used for a different report", field="idempotency_key"
         )
-    case = session.get(Case, report.case_id)
-    assert case is not None
-    return Submitted(report=report, case=case, replayed=True, attached=report.attached)
+    return Submitted(
+        report_id=row.id,
+        case=CaseRow(row.case_id, row.status, row.report_count),
+        routing=row.routing,
+        replayed=True,
+        attached=row.attached,
+    )
 
 
-def find_duplicate(
-    *, session: Session, category: str, geom: BaseGeometry, at: datetime, limits: Limits
-) -> Case | None:
-    """An open case of the same category within the radius and time window."""
-    return session.scalar(
-        select(Case)
-        .where(
-            Case.category == category,
-            Case.status.in_([str(s) for s in OPEN_CASE_STATUSES]),
-            Case.created_at >= at - limits.duplicate_window,
-            text(
-                # the bbox test (1 degree >= 80 km here) lets the GiST index narrow the search
-                "cases.geom && ST_Expand(ST_GeomFromEWKB(decode(:g, 'hex')), :r / 80000.0) "
-                "AND ST_DWithin(cases.geom::geography, "
-                "ST_GeomFromEWKB(decode(:g, 'hex'))::geography, :r)"
-            ).bindparams(
-                g=to_ewkb_hex(geom),
-                r=limits.duplicate_radius_m,
-            ),
-        )
-        .order_by(Case.created_at)
-        .limit(1)
-        .with_for_update()
+def submitted(report: Report, case: Case) -> Submitted:
+    """A stored report as the reporter is told about it."""
+    return Submitted(
+        report_id=report.id,
+        case=CaseRow(case.id, case.status, case.report_count),
+        routing=report.routing,
+        replayed=False,
+        attached=report.attached,
     )
 
 
@@ -183,57 +177,6 @@ def routing_json(routing: Routing, located: PointLocation | None) -> dict[str, A
         "grid_code": located.grid.code if located and located.grid else None,
         "community_code": located.community.code if located and located.community else None,
     }
-
-
-def _new_case(
-    session: Session,
-    actor: Actor,
-    geom: BaseGeometry,
-    category: str,
-    description: str,
-    routing: Routing,
-    stored: dict[str, Any],
-    at: datetime,
-) -> Case:
-    position = geom if isinstance(geom, shapely.Point) else geom.representative_point()
-    case = Case(
-        status=str(CaseStatus.NEW),
-        category=category,
-        description=description,
-        geom=to_db(geom),
-        position=to_db(position),
-        generation=routing.generation,
-        grid_code=stored["grid_code"],
-        community_code=stored["community_code"],
-        lead_street_code=routing.lead_street.code,
-        district_code=routing.lead_street.district_code,
-        routing=stored,
-        report_count=1,
-        created_by=actor.id or None,
-        created_at=at,
-    )
-    session.add(case)
-    session.flush()
-    for i, street in enumerate(routing.streets):
-        session.add(
-            CaseStreet(
-                case_id=case.id,
-                street_code=street.code,
-                district_code=street.district_code,
-                share=street.share,
-                role="lead" if i == 0 else "partner",
-            )
-        )
-    record(
-        session=session,
-        case=case,
-        actor=actor,
-        kind="case:new",
-        at=at,
-        to_status="new",
-        data={"streets": [s.code for s in routing.streets], "joint": routing.joint},
-    )
-    return case
 
 
 def submit(
@@ -289,63 +232,49 @@ def submit(
             field="geometry",
         )
     wgs = geometry_to_wgs84(geometry, crs)
-    stored = routing_json(routing, located)
-    duplicate = find_duplicate(session=session, category=category, geom=wgs, at=at, limits=limits)
-    if duplicate is not None:
-        case = duplicate
-        case.report_count = (
-            session.scalar(
-                select(func.count()).select_from(Report).where(Report.case_id == case.id)
-            )
-            or 0
-        ) + 1
-    else:
-        case = _new_case(session, actor, wgs, category, description, routing, stored, at)
-    report = Report(
-        case_id=case.id,
-        reporter_id=actor.id,
+    new = NewReport(
+        reporter=actor,
         reporter_name=reporter_name or actor.name,
         source=source,
         category=category,
         description=description,
         crs=str(crs),
         accuracy_m=accuracy_m,
-        geom=to_db(wgs),
+        geom=wgs,
         generation=routing.generation,
-        routing=stored,
+        routing=routing_json(routing, located),
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
-        attached=duplicate is not None,
-        created_at=at,
+        at=at,
     )
-    session.add(report)
-    session.flush()
-    for photo in checked:
-        session.add(
-            ReportPhoto(
-                report_id=report.id,
-                content_type=photo.content_type,
-                size=len(photo.data),
-                sha256=hashlib.sha256(photo.data).hexdigest(),
-                data=photo.data,
-            )
-        )
+    duplicate = store.lock_duplicate(
+        session=session,
+        category=category,
+        geom=wgs,
+        since=at - limits.duplicate_window,
+        radius_m=limits.duplicate_radius_m,
+    )
     if duplicate is not None:
-        record(
-            session=session,
-            case=case,
-            actor=actor,
-            kind="report:attached",
-            at=at,
-            data={"report_id": report.id, "reporters": case.report_count},
-        )
+        case = store.attach(session=session, case_id=duplicate)
     else:
-        record(
+        case = store.insert_case(
             session=session,
-            case=case,
-            actor=actor,
-            kind="report:received",
-            at=at,
-            data={"report_id": report.id},
+            report=new,
+            position=wgs if isinstance(wgs, shapely.Point) else wgs.representative_point(),
+            streets=[(s.code, s.district_code, s.share) for s in routing.streets],
+            joint=routing.joint,
         )
-    return Submitted(report=report, case=case, replayed=False, attached=duplicate is not None)
+    report_id = store.insert_report(
+        session=session,
+        report=new,
+        case=case,
+        attached=duplicate is not None,
+        photos=[(p.content_type, p.data, hashlib.sha256(p.data).hexdigest()) for p in checked],
+    )
+    return Submitted(
+        report_id=report_id,
+        case=case,
+        routing=new.routing,
+        replayed=False,
+        attached=duplicate is not None,
+    )

@@ -15,7 +15,7 @@ from api.deps import SessionDep, SettingsDep
 from api.errors import NotFound
 from api.reports.models import Report
 from api.reports.schemas import ReportCreate, ReportPublic
-from api.reports.service import Limits, Submitted, submit
+from api.reports.service import Limits, Submitted, submit, submitted
 from api.routing.schemas import parse_geometry
 from api.routing.service import rules_from
 
@@ -40,13 +40,13 @@ def _public(done: Submitted) -> ReportPublic:
     else:
         message = f"已立案：案件 {case.id}"
     return ReportPublic(
-        id=done.report.id,
+        id=done.report_id,
         case_id=case.id,
         case_status=case.status,
         attached=done.attached,
         replayed=done.replayed,
         message=message,
-        routing=done.report.routing,
+        routing=done.routing,
     )
 
 
@@ -91,4 +91,4 @@ def get_report(report_id: int, session: SessionDep, actor: ActorDep) -> ReportPu
         raise NotFound(f"report {report_id} does not exist", field="report_id")
     case = get_case(session=session, case_id=report.case_id)
     require(session=session, actor=actor, action=Action.VIEW, case=case)
-    return _public(Submitted(report=report, case=case, replayed=False, attached=report.attached))
+    return _public(submitted(report, case))
