@@ -486,3 +486,64 @@ def test_the_street_verifies_and_evaluates_through_the_buttons(
     assert case["status"] == "closed" and case["rating"] == 4
     assert case["verified_at"] is not None and case["closed_at"] is not None
     desk.assert_clean()
+
+
+@pytest.mark.browser
+def test_the_street_reroutes_a_disputed_case_and_approves_an_extension(
+    site: Site, open_tab: Callable[..., Tab], artifacts: Path
+) -> None:
+    worker = site.person(Role.GRID_WORKER, GUANGWAI)
+    street = site.person(Role.STREET, GUANGWAI)
+    cgzf = site.person(Role.DEPARTMENT, XC_CGZF)
+    lon, lat = site.inside("110102020006")
+    created = report_via_api(site, worker, {"type": "Point", "coordinates": [lon, lat]}, "E0404")
+    case_id = created["case_id"]
+    proposed = {d["code"]: d for d in created["routing"]["departments"]}
+    overall = next(code for code, d in proposed.items() if d["overall_lead"])
+    assert overall != XC_CGZF and XC_CGZF in proposed
+    wrong = [{"code": XC_CGZF, "role": "lead", "overall_lead": True}]
+    site.api(street, "POST", f"/api/cases/{case_id}/whistle", json={"departments": wrong})
+    task = site.api(cgzf, "GET", f"/api/whistles?case_id={case_id}")[0]["id"]
+    site.api(cgzf, "POST", f"/api/assignments/{task}/dispute", json={"reason": "属公安职责"})
+
+    desk = open_tab()
+    page = log_in(desk, site, street, "/app/triage")
+    page.select_option("#status-filter", "disputed")
+    page.locator(f"#queue li[data-case-id='{case_id}']").click()
+    detail = page.locator("#detail-body")
+    expect(detail.locator(".disputes")).to_contain_text("属公安职责")
+    detail.get_by_role("button", name="改派部门").click()
+    form = detail.locator("form.reroute-form")
+    expect(form.locator(f"input[name=dept][value='{XC_CGZF}']")).not_to_be_checked()
+    expect(form.locator(f"input[name=dept][value='{overall}']")).to_be_checked()
+    page.screenshot(path=str(artifacts / "pages_triage_reroute.png"))
+    form.get_by_role("button", name="确认改派").click()
+    expect(page.locator("#detail-message")).to_contain_text("已改派")
+    expect(detail.locator(".badge.status-whistled")).to_be_visible()
+    live = {
+        a["department_code"]
+        for a in site.api(street, "GET", f"/api/cases/{case_id}")["assignments"]
+        if a["status"] == "dispatched"
+    }
+    assert live == set(proposed) - {XC_CGZF}
+
+    lead_staff = site.person(Role.DEPARTMENT, overall)
+    mine = site.api(lead_staff, "GET", f"/api/whistles?case_id={case_id}")[0]["id"]
+    site.api(lead_staff, "POST", f"/api/assignments/{mine}/acknowledge")
+    asked = site.api(
+        lead_staff,
+        "POST",
+        f"/api/assignments/{mine}/extensions",
+        json={"amount": "2wd", "reason": "等待监控调取"},
+    )
+    page.goto(f"{site.base}/app/whistles")
+    page.wait_for_selector("body[data-ready='1']")
+    card = page.locator(f"article[data-assignment-id='{mine}']")
+    expect(card.locator(".extension")).to_contain_text("等待监控调取")
+    page.screenshot(path=str(artifacts / "pages_whistles_extension.png"), full_page=True)
+    card.get_by_role("button", name="批准", exact=True).click()
+    expect(page.locator("#board-message")).to_contain_text("已批准延期")
+    expect(page.locator(f"article[data-assignment-id='{mine}'] .extension")).to_have_count(0)
+    decided = site.api(street, "GET", f"/api/extensions?case_id={case_id}")
+    assert [(e["id"], e["status"]) for e in decided] == [(asked["id"], "approved")]
+    desk.assert_clean()
