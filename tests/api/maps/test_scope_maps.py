@@ -1,0 +1,191 @@
+"""City, district and street hot spot views: layers, what each ships, 404s, Chromium."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.geography.models import Area, Chief, Road
+from api.hotspots.service import load_events
+from api.whistles.models import Assignment
+from tests.api.lifecycle.conftest import BUILDING, Api
+from tests.api.lifecycle.conftest import api as lifecycle_api  # noqa: F401  (a fixture)
+from tests.api.maps.conftest import app_on, contains
+from tests.browser import browser_page, chromium_or_skip, serve
+
+STREET = "110102020"  # 广安门外街道 (西城)
+DISTRICT = "110102"  # 西城区
+OTHER_DISTRICT = "110106"  # 丰台区
+NEW_LAYERS = (
+    "时空热点模式",
+    "热力图（核密度）",
+    "街巷负荷（30米内事件）",
+    "社区/村",
+    "街道/乡镇",
+    "区",
+)
+PERSISTENT_ALLEY_COMMUNITY = "110102013008"  # the planted 占道经营 alley (大栅栏街道)
+
+
+def _codes(session: Session, level: str, prefix: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(Area.code).where(Area.level == level, Area.code.startswith(prefix))
+        ).all()
+    )
+
+
+def _names(session: Session, model: type[Road] | type[Chief], prefix: str) -> set[str]:
+    return set(session.scalars(select(model.name).where(model.street_code.startswith(prefix))))
+
+
+def _pin_coordinates(events: pd.DataFrame, prefix: str, n: int = 200) -> list[str]:
+    """How the page would write the positions of raw events under ``prefix`` (JSON floats)."""
+    mine = events[events["street_code"].str.startswith(prefix)].head(n)
+    return [repr(float(v)) for v in mine["lat"]]
+
+
+def _without_ids(html: str) -> str:
+    return re.sub(r"_[0-9a-f]{32}", "_", html)
+
+
+def _assert_new_layers(html: str) -> None:
+    assert re.findall(r"https?://", html) == []
+    assert "/static/vendor/leaflet/leaflet.js" in html
+    for label in NEW_LAYERS:
+        assert contains(html, label), label
+    assert "L.control.layers(" in html
+    assert "L.imageOverlay(" in html and "data:image/png;base64," in html
+    for legend in ("核密度（件/平方公里", "时空热点模式（52周）", "Gi* 热点/冷点"):
+        assert contains(html, legend), legend
+
+
+def test_city_view_ships_every_new_layer_as_aggregates_only(
+    loaded: TestClient, demo_session: Session, events: pd.DataFrame
+) -> None:
+    html = loaded.get("/maps/hotspots").text
+    _assert_new_layers(html)
+    some_chiefs = sorted(_names(demo_session, Chief, ""))[:5]
+    for name in some_chiefs:  # alleys city-wide, each with its chief in the popup
+        assert contains(html, name), name
+    assert "街巷长：" in html or contains(html, "街巷长：")
+    # no raw pins: no clusters or markers, and no event position anywhere in the page
+    assert "markerClusterGroup" not in html and "circleMarker" not in html
+    assert "L.marker(" not in html
+    for coordinate in _pin_coordinates(events, ""):
+        assert coordinate not in html
+
+
+def test_city_view_for_a_category_finds_the_planted_persistent_alley(loaded: TestClient) -> None:
+    html = loaded.get("/maps/hotspots", params={"category": "E0401"}).text
+    assert contains(html, "持续热点")
+    feature = re.compile(
+        r'"code": "' + PERSISTENT_ALLEY_COMMUNITY + r'"[^{}]*"emerging": "persistent hot spot"'
+    )
+    assert feature.search(html), "the planted alley's community is not a persistent hot spot"
+
+
+def test_street_view_shows_only_that_street_with_its_raw_events(
+    loaded: TestClient, demo_session: Session, events: pd.DataFrame
+) -> None:
+    r = loaded.get(f"/maps/street/{STREET}")
+    assert r.status_code == 200, r.text
+    html = r.text
+    _assert_new_layers(html)
+    assert contains(html, "广安门外街道")
+    assert "/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in html
+    assert contains(html, "超期吹哨") and contains(html, "事件点（聚合）")
+    cells = _codes(demo_session, "grid", STREET)
+    assert cells and all(code in html for code in cells)
+    assert not any(code in html for code in _codes(demo_session, "grid", "110102019"))
+    assert not any(code in html for code in _codes(demo_session, "community", "110102019"))
+    for name in _names(demo_session, Road, STREET) | _names(demo_session, Chief, STREET):
+        assert contains(html, name), name
+    others = _names(demo_session, Road, OTHER_DISTRICT) - _names(demo_session, Road, STREET)
+    assert not any(contains(html, name) for name in others)
+    assert any(c in html for c in _pin_coordinates(events, STREET))  # raw pins on a street
+    same = loaded.get("/maps/hotspots", params={"street": STREET}).text
+    assert _without_ids(same) == _without_ids(html)
+
+
+def test_district_view_shows_only_that_district_as_aggregates(
+    loaded: TestClient, demo_session: Session, events: pd.DataFrame
+) -> None:
+    r = loaded.get(f"/maps/district/{DISTRICT}")
+    assert r.status_code == 200, r.text
+    html = r.text
+    _assert_new_layers(html)
+    assert contains(html, "西城区") and contains(html, "超期吹哨")
+    mine = _codes(demo_session, "community", DISTRICT)
+    assert mine and all(code in html for code in mine)
+    assert not any(code in html for code in _codes(demo_session, "community", OTHER_DISTRICT))
+    assert "markerClusterGroup" not in html and "circleMarker" not in html
+    for coordinate in _pin_coordinates(events, DISTRICT):
+        assert coordinate not in html
+
+
+def test_unknown_codes_are_404_problems_and_malformed_ones_422(demo_client: TestClient) -> None:
+    for url in ("/maps/district/999999", "/maps/street/110102999"):
+        r = demo_client.get(url)
+        assert r.status_code == 404, url
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["field"] == "code"
+    assert demo_client.get("/maps/street/12").status_code == 422
+    assert demo_client.get("/maps/district/1101021").status_code == 422
+
+
+def test_street_and_district_views_mark_overdue_whistles(request: pytest.FixtureRequest) -> None:
+    api: Api = request.getfixturevalue("lifecycle_api")
+    case_id = api.call(
+        "POST", "/api/reports", "worker-gw", json={"geometry": BUILDING, "category": "E0303"}
+    ).json()["case_id"]
+    assert api.call("POST", f"/api/cases/{case_id}/whistle", "gw", json={}).status_code == 200
+    label = f"案件 {case_id}（E0303）"
+    pages = (f"/maps/street/{STREET}", f"/maps/district/{DISTRICT}")
+    assert not any(contains(api.client.get(url).text, label) for url in pages)
+    past = datetime.now(UTC) - timedelta(days=30)
+    for assignment in api.session.scalars(select(Assignment).where(Assignment.case_id == case_id)):
+        assignment.acknowledge_due_at = past
+    api.session.flush()
+    for url in pages:  # overdue whistles are never served from the cache
+        assert contains(api.client.get(url).text, label), url
+    assert not contains(api.client.get("/maps/hotspots").text, label)  # city: aggregates only
+
+
+@pytest.mark.browser
+def test_city_street_and_district_views_draw_in_chromium(
+    demo_db_url: str, demo_session: Session, events: pd.DataFrame, artifacts: Path
+) -> None:
+    chromium = chromium_or_skip()
+    load_events(session=demo_session, events=events)
+    app = app_on(demo_db_url, demo_session)
+    pages = {
+        "hotspot_layers_city.png": "/maps/hotspots",
+        "hotspot_street_view.png": f"/maps/street/{STREET}",
+        "hotspot_district_view.png": f"/maps/district/{DISTRICT}",
+    }
+    drawn: dict[str, tuple[int, int]] = {}
+    with serve(app) as base, browser_page(chromium) as (page, log):
+        for shot, url in pages.items():
+            page.goto(f"{base}{url}", wait_until="networkidle")  # type: ignore[attr-defined]
+            page.wait_for_selector("path.leaflet-interactive")  # type: ignore[attr-defined]
+            before = page.locator("path.leaflet-interactive").count()  # type: ignore[attr-defined]
+            for layer in ("热力图（核密度）", "时空热点模式"):  # hidden by default: switch on
+                control = page.locator(".leaflet-control-layers label", has_text=layer)  # type: ignore[attr-defined]
+                control.first.click()
+            page.wait_for_selector("img.leaflet-image-layer")  # type: ignore[attr-defined]
+            after = page.locator("path.leaflet-interactive").count()  # type: ignore[attr-defined]
+            drawn[shot] = (before, after)
+            page.screenshot(path=str(artifacts / shot))  # type: ignore[attr-defined]
+    assert all(0 < before <= after for before, after in drawn.values()), drawn
+    assert drawn["hotspot_layers_city.png"][1] > drawn["hotspot_layers_city.png"][0]
+    assert log.failed == []
+    assert log.console_errors == []
+    assert log.foreign_hosts() == set()
