@@ -1,0 +1,123 @@
+"""The per-process map cache: hits, what invalidates an entry, and what (honestly) does not."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from api.geography.models import Area, Chief, Generation, LandUseZone, Road
+from api.geography.service import active_generation
+from api.hotspots.service import load_events
+from api.maps.cache import MAPS_CACHE, DataVersion, MapCache
+from tests.api.maps.conftest import contains
+
+STREET = "110102020"
+VERSION = DataVersion("db", 1, (10, 10), (0, 0))
+
+
+class Clock:
+    """A hand-driven monotonic clock."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_hit_needs_the_same_key_the_same_version_and_a_fresh_entry() -> None:
+    clock = Clock()
+    cache = MapCache(max_entries=2, max_age_s=60, clock=clock)
+    calls: list[str] = []
+
+    def compute(label: str) -> str:
+        calls.append(label)
+        return label
+
+    assert cache.get("a", VERSION, lambda: compute("a1")) == "a1"
+    assert cache.get("a", VERSION, lambda: compute("a2")) == "a1"  # hit
+    newer = DataVersion("db", 1, (11, 11), (0, 0))  # one more event
+    assert cache.get("a", newer, lambda: compute("a3")) == "a3"
+    other_db = DataVersion("other", 1, (11, 11), (0, 0))
+    assert cache.get("a", other_db, lambda: compute("a4")) == "a4"
+    clock.now = 61.0  # too old
+    assert cache.get("a", other_db, lambda: compute("a5")) == "a5"
+    assert (cache.hits, cache.misses) == (1, 4)
+    cache.get("b", VERSION, lambda: compute("b1"))
+    cache.get("c", VERSION, lambda: compute("c1"))  # evicts the least recently used: a
+    assert len(cache) == 2
+    assert cache.get("a", other_db, lambda: compute("a6")) == "a6"
+    assert calls == ["a1", "a3", "a4", "a5", "b1", "c1", "a6"]
+
+
+@pytest.fixture
+def cache() -> Iterator[MapCache]:
+    MAPS_CACHE.clear()
+    yield MAPS_CACHE
+    MAPS_CACHE.clear()
+
+
+def _without_ids(html: str) -> str:
+    return re.sub(r"_[0-9a-f]{32}", "_", html)
+
+
+def _event_count(html: str) -> int:
+    found = re.search(r"事件数（(\d+)）", html) or re.search(
+        r"\\u4e8b\\u4ef6\\u6570\\uff08(\d+)\\uff09", html
+    )
+    assert found is not None
+    return int(found.group(1))
+
+
+def test_warm_pages_come_from_the_cache_until_an_event_arrives(
+    loaded: TestClient, demo_session: Session, events: pd.DataFrame, cache: MapCache
+) -> None:
+    url = f"/maps/street/{STREET}"
+    cold = loaded.get(url).text
+    warm = loaded.get(url).text
+    assert (cache.hits, cache.misses) == (1, 1)
+    assert _without_ids(warm) == _without_ids(cold)
+    before = _event_count(warm)
+    one = events[events["street_code"] == STREET].head(1).assign(event_id="TEST-CACHE-1")
+    load_events(session=demo_session, events=one)
+    fresh = loaded.get(url).text
+    assert cache.misses == 2
+    assert _event_count(fresh) == before + 1
+
+
+def test_a_new_generation_invalidates_but_an_in_place_edit_does_not(
+    loaded: TestClient, demo_session: Session, cache: MapCache
+) -> None:
+    url = f"/maps/street/{STREET}"
+    community = demo_session.scalars(
+        select(Area).where(Area.level == "community", Area.code.startswith(STREET))
+    ).first()
+    assert community is not None
+    old_name = community.name
+    assert contains(loaded.get(url).text, old_name)
+    community.name = "缓存测试社区"
+    demo_session.flush()
+    # an edit in place is not how geography changes (imports make generations): not seen
+    stale = loaded.get(url).text
+    assert cache.hits == 1
+    assert contains(stale, old_name) and not contains(stale, "缓存测试社区")
+    # a new generation that carries every area, road and chief over is seen at once
+    gen = active_generation(session=demo_session)
+    new = Generation(description="cache test", levels="")
+    demo_session.add(new)
+    demo_session.flush()
+    for model in (Area, Road, Chief, LandUseZone):
+        demo_session.execute(
+            update(model).where(model.generation_high == gen).values(generation_high=new.id)
+        )
+    demo_session.flush()
+    assert active_generation(session=demo_session) == new.id
+    fresh = loaded.get(url).text
+    assert cache.misses == 2
+    assert contains(fresh, "缓存测试社区")
