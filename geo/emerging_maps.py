@@ -59,7 +59,6 @@ EMERGING_COLOURS: dict[str, str] = {
     **{f"{p} cold spot": c for p, c in _COLD_COLOURS.items()},
     NO_PATTERN: "#ffffff",
 }
-assert set(EMERGING_LABELS) == set(CATEGORIES)
 
 
 def emerging_label(category: str) -> str:
