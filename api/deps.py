@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request from the app's session factory."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request from the app's session factory.
+
+    Async so that opening it costs no worker-thread hop (a Session connects lazily, on its
+    first statement, inside the endpoint's thread). Closing it is pure Python unless a
+    transaction is still open (a failed request), which is rolled back off the event loop.
+    """
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
+    session = factory()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 async def get_app_settings(request: Request) -> Settings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header
+from sqlalchemy.orm import Session
 
 from api.auth.models import User
 from api.auth.roles import Actor
@@ -29,15 +30,26 @@ def current_user(
     return user
 
 
-def current_actor(
-    session: SessionDep, authorization: Annotated[str | None, Header()] = None
-) -> Actor:
-    """The current user as the policy sees them (read without loading the ORM user)."""
-    actor = actor_by_token(session=session, token=_bearer(authorization))
+def authenticate(session: Session, token: str) -> Actor:
+    """The actor a bearer token belongs to; 401 when it is unknown or revoked."""
+    actor = actor_by_token(session=session, token=token)
     if actor is None:
         raise Unauthorized("unknown or revoked token", field="authorization")
     return actor
 
 
+async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
+    """The bearer token of the request (401 without one), checked before the body."""
+    return _bearer(authorization)
+
+
+def current_actor(
+    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+) -> Actor:
+    """The current user as the policy sees them (read without loading the ORM user)."""
+    return authenticate(session, _bearer(authorization))
+
+
 ActorDep = Annotated[Actor, Depends(current_actor)]
 UserDep = Annotated[User, Depends(current_user)]
+TokenDep = Annotated[str, Depends(bearer_token)]

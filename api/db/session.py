@@ -36,8 +36,14 @@ def database_url(settings: Settings | None = None) -> str:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    """One pooled engine per URL."""
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
+    """One pooled engine per URL.
+
+    No ``pool_pre_ping``: it costs a round trip on every checkout, i.e. on every request.
+    When the server restarts, the first request that meets a dead connection fails and
+    SQLAlchemy then invalidates the whole pool, so the next requests reconnect; connections
+    are also recycled hourly.
+    """
+    return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=3600)
 
 
 def get_engine() -> Engine:

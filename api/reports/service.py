@@ -254,23 +254,19 @@ def submit(
         since=at - limits.duplicate_window,
         radius_m=limits.duplicate_radius_m,
     )
+    photos_in = [(p.content_type, p.data, hashlib.sha256(p.data).hexdigest()) for p in checked]
     if duplicate is not None:
         case = store.attach(session=session, case_id=duplicate)
+        report_id = store.insert_report(session=session, report=new, case=case, photos=photos_in)
     else:
-        case = store.insert_case(
+        case, report_id = store.insert_case(
             session=session,
             report=new,
             position=wgs if isinstance(wgs, shapely.Point) else wgs.representative_point(),
             streets=[(s.code, s.district_code, s.share) for s in routing.streets],
             joint=routing.joint,
+            photos=photos_in,
         )
-    report_id = store.insert_report(
-        session=session,
-        report=new,
-        case=case,
-        attached=duplicate is not None,
-        photos=[(p.content_type, p.data, hashlib.sha256(p.data).hexdigest()) for p in checked],
-    )
     return Submitted(
         report_id=report_id,
         case=case,

@@ -1,9 +1,9 @@
 """The writes of a report submission as few statements as possible (Core SQL, no ORM flush).
 
-A new report takes: the duplicate lookup (which locks the case it finds), then either one
-statement that inserts the case, its streets and its ``case:new`` event, or one that bumps
-the found case's reporter count; then one statement for the report and its event. Events of
-one case get ascending ids in the order they happened because each statement appends one.
+A new report takes the duplicate lookup (which locks the case it finds), then either one
+statement that inserts the case, its streets, the report and both events, or one that bumps
+the found case's reporter count and one that inserts the report and its event. Events of a
+case get ascending ids in the order they happened.
 """
 
 from __future__ import annotations
@@ -42,6 +42,18 @@ _ATTACH = text(
     "WHERE id = :id RETURNING status, report_count"
 )
 
+_REPORT_INSERT = (
+    "INSERT INTO reports (case_id, reporter_id, reporter_name, source, category, description, "
+    "crs, accuracy_m, geom, generation, routing, idempotency_key, request_hash, attached, "
+    "created_at) {values} RETURNING id"
+)
+_REPORT_VALUES = (
+    ":reporter_id, :reporter_name, :source, :category, :description, :crs, :accuracy_m, "
+    f"{GEOM.format('geom')}, :generation, CAST(:routing AS jsonb), :key, :hash, :attached, :at"
+)
+
+# A new case, its streets, the report and both events in one statement. The two events are
+# inserted by one INSERT … SELECT … ORDER BY, so ``case:new`` gets the smaller id.
 _NEW_CASE = text(
     "WITH c AS ("
     "INSERT INTO cases (status, category, description, geom, position, generation, grid_code, "
@@ -54,19 +66,17 @@ _NEW_CASE = text(
     "SELECT c.id, s.code, s.district, s.share, s.role FROM c, "
     "unnest(CAST(:s_codes AS text[]), CAST(:s_districts AS text[]), "
     "CAST(:s_shares AS float8[]), CAST(:s_roles AS text[])) AS s(code, district, share, role)), "
+    "r AS (" + _REPORT_INSERT.format(values=f"SELECT c.id, {_REPORT_VALUES} FROM c") + "), "
     f"e AS (INSERT INTO case_events ({_EVENT_COLUMNS}) "
-    "SELECT c.id, :at, :actor_id, :actor_role, :actor_name, 'case:new', NULL, :status, "
-    "CAST(:event AS jsonb) FROM c) "
-    "SELECT id FROM c"
+    "SELECT c.id, :at, :actor_id, :actor_role, :actor_name, v.kind, NULL, v.to_status, "
+    "CASE v.ord WHEN 1 THEN CAST(:event AS jsonb) ELSE jsonb_build_object('report_id', r.id) END "
+    "FROM c, r, (VALUES (1, 'case:new', :status), (2, 'report:received', NULL)) "
+    "AS v(ord, kind, to_status) ORDER BY v.ord) "
+    "SELECT c.id, r.id FROM c, r"
 )
 
 _REPORT = text(
-    "WITH r AS ("
-    "INSERT INTO reports (case_id, reporter_id, reporter_name, source, category, description, "
-    "crs, accuracy_m, geom, generation, routing, idempotency_key, request_hash, attached, "
-    "created_at) VALUES (:case_id, :reporter_id, :reporter_name, :source, :category, "
-    f":description, :crs, :accuracy_m, {GEOM.format('geom')}, :generation, "
-    "CAST(:routing AS jsonb), :key, :hash, :attached, :at) RETURNING id), "
+    "WITH r AS (" + _REPORT_INSERT.format(values=f"VALUES (:case_id, {_REPORT_VALUES})") + "), "
     f"e AS (INSERT INTO case_events ({_EVENT_COLUMNS}) "
     "SELECT :case_id, :at, :actor_id, :actor_role, :actor_name, :kind, NULL, NULL, "
     "jsonb_build_object('report_id', r.id) || CAST(:event AS jsonb) FROM r) "
@@ -129,6 +139,26 @@ def attach(*, session: Session, case_id: int) -> CaseRow:
     return CaseRow(case_id, status, count)
 
 
+def _report_params(report: NewReport, attached: bool) -> dict[str, Any]:
+    return {
+        "reporter_id": report.reporter.id,
+        "reporter_name": report.reporter_name,
+        "source": report.source,
+        "category": report.category,
+        "description": report.description,
+        "crs": report.crs,
+        "accuracy_m": report.accuracy_m,
+        "geom": to_ewkb_hex(report.geom),
+        "generation": report.generation,
+        "routing": json.dumps(report.routing, ensure_ascii=False),
+        "key": report.idempotency_key,
+        "hash": report.request_hash,
+        "attached": attached,
+        "at": report.at,
+        **_actor(report.reporter),
+    }
+
+
 def insert_case(
     *,
     session: Session,
@@ -136,35 +166,31 @@ def insert_case(
     position: BaseGeometry,
     streets: list[tuple[str, str, float]],
     joint: bool,
-) -> CaseRow:
-    """A new case with its streets (lead first) and its ``case:new`` event."""
+    photos: list[tuple[str, bytes, str]],
+) -> tuple[CaseRow, int]:
+    """A new case with its streets (lead first), the report, their events; (case, report id)."""
     routing = report.routing
     status = str(CaseStatus.NEW)
-    case_id = session.execute(
+    case_id, report_id = session.execute(
         _NEW_CASE,
         {
+            **_report_params(report, attached=False),
             "status": status,
-            "category": report.category,
-            "description": report.description,
-            "geom": to_ewkb_hex(report.geom),
             "position": to_ewkb_hex(position),
-            "generation": report.generation,
             "grid_code": routing["grid_code"],
             "community_code": routing["community_code"],
             "lead_street_code": streets[0][0],
             "district_code": streets[0][1],
-            "routing": json.dumps(routing, ensure_ascii=False),
             "created_by": report.reporter.id or None,
-            "at": report.at,
             "s_codes": [s[0] for s in streets],
             "s_districts": [s[1] for s in streets],
             "s_shares": [s[2] for s in streets],
             "s_roles": ["lead" if i == 0 else "partner" for i in range(len(streets))],
             "event": json.dumps({"streets": [s[0] for s in streets], "joint": joint}),
-            **_actor(report.reporter),
         },
-    ).scalar_one()
-    return CaseRow(int(case_id), status, 1)
+    ).one()
+    _insert_photos(session, int(report_id), photos)
+    return CaseRow(int(case_id), status, 1), int(report_id)
 
 
 def insert_report(
@@ -172,36 +198,26 @@ def insert_report(
     session: Session,
     report: NewReport,
     case: CaseRow,
-    attached: bool,
     photos: list[tuple[str, bytes, str]],
 ) -> int:
-    """The report, its photos (type, bytes, sha256) and its event on the case; its id."""
-    event = {"reporters": case.report_count} if attached else {}
+    """A report attached to an open case, its photos and its event on the case; its id."""
     report_id = int(
         session.execute(
             _REPORT,
             {
+                **_report_params(report, attached=True),
                 "case_id": case.id,
-                "reporter_id": report.reporter.id,
-                "reporter_name": report.reporter_name,
-                "source": report.source,
-                "category": report.category,
-                "description": report.description,
-                "crs": report.crs,
-                "accuracy_m": report.accuracy_m,
-                "geom": to_ewkb_hex(report.geom),
-                "generation": report.generation,
-                "routing": json.dumps(report.routing, ensure_ascii=False),
-                "key": report.idempotency_key,
-                "hash": report.request_hash,
-                "attached": attached,
-                "at": report.at,
-                "kind": "report:attached" if attached else "report:received",
-                "event": json.dumps(event),
-                **_actor(report.reporter),
+                "kind": "report:attached",
+                "event": json.dumps({"reporters": case.report_count}),
             },
         ).scalar_one()
     )
+    _insert_photos(session, report_id, photos)
+    return report_id
+
+
+def _insert_photos(session: Session, report_id: int, photos: list[tuple[str, bytes, str]]) -> None:
+    """Photos as (type, bytes, sha256)."""
     if photos:
         session.execute(
             insert(ReportPhoto),
@@ -216,4 +232,3 @@ def insert_report(
                 for kind, data, digest in photos
             ],
         )
-    return report_id
