@@ -1,7 +1,7 @@
 """Locate points and footprints with PostGIS, by the same rules as ``geo.locate``.
 
-The subdivided ``area_parts`` narrow the candidates through their GiST index; the final
-test runs on the full area geometry, so both implementations see the same polygons.
+Points are tested against the subdivided ``area_parts`` (an area is the union of its parts);
+footprint shares are measured on the full area geometry, as the in-process locator does.
 """
 
 from __future__ import annotations
@@ -64,13 +64,17 @@ _PREFIXES = ", ".join(f"left(d.code, {n})" for n in sorted(set(CODE_LENGTH.value
 # streets the disc reaches with their areas (a single street reached takes the whole disc, so
 # the intersection is only computed when the disc crosses a boundary). Callers may add
 # columns that use ``g.gen``, ``pt.p`` and ``deepest`` (see ``api.routing.service``).
+# The point and disc tests run on the subdivided ``area_parts`` only: an area is the union of
+# its parts, so the distance to the area is the smallest distance to a part, and small parts
+# are cheap to test where a district's full outline is not. ``+ 0`` keeps the planner on the
+# code index for the names (the generation index would match every area of the generation).
 _POINT_SQL = f"""
 WITH g AS (SELECT COALESCE(CAST(:gen AS integer), (SELECT max(id) FROM generations)) AS gen),
 pt AS (SELECT {POINT} AS p),
 deepest AS (
   SELECT a.code FROM area_parts p JOIN areas a ON a.id = p.area_id, g, pt
   WHERE a.generation_low <= g.gen AND a.generation_high >= g.gen
-  AND ST_DWithin(p.geom, pt.p, :eps) AND ST_DWithin(a.geom, pt.p, :eps)
+  AND ST_DWithin(p.geom, pt.p, :eps)
   ORDER BY length(a.code) DESC, a.code LIMIT 1
 ),
 disc AS (
@@ -79,15 +83,15 @@ disc AS (
   FROM pt WHERE CAST(:r AS float8) > 0
 ),
 hit AS (
-  SELECT a.code, a.name, a.geom FROM areas a, g, disc
+  SELECT a.code, a.name, a.geom FROM areas a, g
   WHERE a.level = 'street' AND a.generation_low <= g.gen AND a.generation_high >= g.gen
-  AND ST_Intersects(a.geom, disc.d)
+  AND a.id IN (SELECT p.area_id FROM area_parts p, disc WHERE ST_Intersects(p.geom, disc.d))
 )
 SELECT g.gen,
   (SELECT code FROM deepest) AS code,
   (SELECT json_agg(json_build_array(a.level, a.code, a.name)) FROM areas a, deepest d
-   WHERE a.generation_low <= g.gen AND a.generation_high >= g.gen
-   AND a.code = ANY(ARRAY[{_PREFIXES}])) AS areas,
+   WHERE a.code = ANY(ARRAY[{_PREFIXES}])
+   AND a.generation_low + 0 <= g.gen AND a.generation_high + 0 >= g.gen) AS areas,
   (SELECT json_agg(json_build_array(h.code, h.name, CASE WHEN (SELECT count(*) FROM hit) = 1
      THEN 1.0 ELSE ST_Area(ST_Transform(ST_Intersection(h.geom, disc.d), 4548)) END)
      ORDER BY h.code) FROM hit h, disc) AS shares
