@@ -98,15 +98,13 @@ def request_hash(payload: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-def _lock_key(reporter_id: int, key: str) -> int:
-    digest = hashlib.sha256(f"{reporter_id}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-_GENERIC_PLANS = text("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
+_GENERIC_PLANS = text(f"SELECT {store.GENERIC_PLANS}")
 _LOCK = text(
-    "SELECT pg_advisory_xact_lock(:k), set_config('plan_cache_mode', 'force_generic_plan', true)"
+    "SELECT pg_advisory_xact_lock("
+    + store.LOCK_KEY.format(reporter="CAST(:reporter AS bigint)", key="CAST(:key AS text)")
+    + f"), {store.GENERIC_PLANS}"
 )
+
 
 _REPLAY = text(
     "SELECT r.id, r.request_hash, r.routing, r.attached, c.id AS case_id, c.status, "
@@ -200,6 +198,7 @@ def submit(
     rules: RuleSet,
     limits: Limits,
     at: datetime,
+    key_locked: bool = False,
 ) -> Submitted:
     """Locate, route and store a report; attach it to a duplicate case or open a new one."""
     payload = {
@@ -212,15 +211,18 @@ def submit(
         "photos": [hashlib.sha256(p.get("data", "").encode()).hexdigest() for p in photos],
     }
     fingerprint = request_hash(payload)
-    # The statements below have the same shape every time: plan each once per connection
-    # (generic plans) rather than per call, which for the locate-and-route statement costs
-    # more than running it. Local to this transaction.
+    # Retries of one key wait for each other (a transaction-scoped advisory lock); and the
+    # statements below have the same shape every time, so PostgreSQL plans each once per
+    # connection (generic plans) rather than per call, which for the locate-and-route
+    # statement costs more than running it. ``key_locked``: the caller did both already
+    # (``store.authenticate_and_lock``).
     if idempotency_key:
-        session.execute(_LOCK, {"k": _lock_key(actor.id, idempotency_key)})
+        if not key_locked:
+            session.execute(_LOCK, {"reporter": actor.id, "key": idempotency_key})
         replay = _replay(session, actor, idempotency_key, fingerprint)
         if replay is not None:
             return replay
-    else:
+    elif not key_locked:
         session.execute(_GENERIC_PLANS)
     checked = decode_photos(photos, limits)
     routing, located = route_case(
@@ -255,30 +257,27 @@ def submit(
         request_hash=fingerprint,
         at=at,
     )
-    duplicate = store.lock_duplicate(
+    photos_in = [(p.content_type, p.data, hashlib.sha256(p.data).hexdigest()) for p in checked]
+    stored = store.insert_case_unless_duplicate(
         session=session,
-        category=category,
-        geom=wgs,
+        report=new,
+        position=wgs if isinstance(wgs, shapely.Point) else wgs.representative_point(),
+        streets=[(s.code, s.district_code, s.share) for s in routing.streets],
+        joint=routing.joint,
+        photos=photos_in,
         since=at - limits.duplicate_window,
         radius_m=limits.duplicate_radius_m,
     )
-    photos_in = [(p.content_type, p.data, hashlib.sha256(p.data).hexdigest()) for p in checked]
-    if duplicate is not None:
-        case = store.attach(session=session, case_id=duplicate)
+    attached = isinstance(stored, store.Duplicate)
+    if isinstance(stored, store.Duplicate):
+        case = store.attach(session=session, case_id=stored.case_id)
         report_id = store.insert_report(session=session, report=new, case=case, photos=photos_in)
     else:
-        case, report_id = store.insert_case(
-            session=session,
-            report=new,
-            position=wgs if isinstance(wgs, shapely.Point) else wgs.representative_point(),
-            streets=[(s.code, s.district_code, s.share) for s in routing.streets],
-            joint=routing.joint,
-            photos=photos_in,
-        )
+        case, report_id = stored
     return Submitted(
         report_id=report_id,
         case=case,
         routing=new.routing,
         replayed=False,
-        attached=duplicate is not None,
+        attached=attached,
     )

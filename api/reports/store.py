@@ -1,9 +1,9 @@
 """The writes of a report submission as few statements as possible (Core SQL, no ORM flush).
 
-A new report takes the duplicate lookup (which locks the case it finds), then either one
-statement that inserts the case, its streets, the report and both events, or one that bumps
-the found case's reporter count and one that inserts the report and its event. Events of a
-case get ascending ids in the order they happened.
+A new report takes one statement that either finds (and locks) the open case it duplicates
+or inserts the new case, its streets, the report and both events; a duplicate then takes one
+statement that bumps the case's reporter count and one that inserts the report and its event.
+Events of a case get ascending ids in the order they happened.
 """
 
 from __future__ import annotations
@@ -17,21 +17,44 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from api.auth.roles import Actor
+from api.auth.roles import Actor, Role
+from api.auth.service import token_hash
 from api.cases.workflow import OPEN_CASE_STATUSES, CaseStatus
 from api.db.geometry import to_ewkb_hex
 from api.reports.models import ReportPhoto
 
 GEOM = "ST_GeomFromEWKB(decode(CAST(:{} AS text), 'hex'))"
 
+# The advisory-lock key of a reporter's Idempotency-Key: the first 8 bytes of
+# sha256("<reporter id>:<key>") as a signed bigint.
+LOCK_KEY = (
+    "('x' || left(encode(sha256(convert_to(CAST({reporter} AS text) || ':' || {key}, "
+    "'UTF8')), 'hex'), 16))::bit(64)::bigint"
+)
+GENERIC_PLANS = "set_config('plan_cache_mode', 'force_generic_plan', true)"
+
+# The reporter of a bearer token, with the key's lock taken (when there is a key) and generic
+# plans for the rest of the transaction: the first statement of a submission.
+_ACTOR_AND_LOCK = text(
+    "SELECT u.id, u.role, u.jurisdiction, u.display_name, "
+    "CASE WHEN CAST(:key AS text) IS NULL THEN NULL ELSE (SELECT 1 FROM (SELECT "
+    "pg_advisory_xact_lock(" + LOCK_KEY.format(reporter="u.id", key="CAST(:key AS text)") + ")"
+    ") l) END AS locked, "
+    f"{GENERIC_PLANS} FROM api_tokens t JOIN users u ON u.id = t.user_id "
+    "WHERE t.token_hash = :h AND u.active"
+)
+
 _EVENT_COLUMNS = "case_id, at, actor_id, actor_role, actor_name, kind, from_status, to_status, data"
 
-_DUPLICATE = text(
+# The oldest open case of the category near the report, locked; a new case is only inserted
+# when there is none (then nothing is locked: two simultaneous first reports of one problem
+# may open two cases, which triage merges).
+_DUPLICATE = (
     "SELECT id FROM cases WHERE category = :category AND status = ANY(:statuses) "
     "AND created_at >= :since "
     # the bbox test (1 degree >= 80 km here) lets the GiST index narrow the search
-    f"AND geom && ST_Expand({GEOM.format('g')}, :r / 80000.0) "
-    f"AND ST_DWithin(geom::geography, {GEOM.format('g')}::geography, :r) "
+    f"AND geom && ST_Expand({GEOM.format('geom')}, :r / 80000.0) "
+    f"AND ST_DWithin(geom::geography, {GEOM.format('geom')}::geography, :r) "
     "ORDER BY created_at LIMIT 1 FOR UPDATE"
 )
 
@@ -52,16 +75,18 @@ _REPORT_VALUES = (
     f"{GEOM.format('geom')}, :generation, CAST(:routing AS jsonb), :key, :hash, :attached, :at"
 )
 
-# A new case, its streets, the report and both events in one statement. The two events are
-# inserted by one INSERT … SELECT … ORDER BY, so ``case:new`` gets the smaller id.
+# Unless there is a duplicate: a new case, its streets, the report and both events in one
+# statement. The two events are inserted by one INSERT … SELECT … ORDER BY, so ``case:new``
+# gets the smaller id.
 _NEW_CASE = text(
-    "WITH c AS ("
+    f"WITH d AS ({_DUPLICATE}), "
+    "c AS ("
     "INSERT INTO cases (status, category, description, geom, position, generation, grid_code, "
     "community_code, lead_street_code, district_code, routing, report_count, created_by, "
-    "created_at) VALUES (:status, :category, :description, "
+    "created_at) SELECT :status, :category, :description, "
     f"{GEOM.format('geom')}, {GEOM.format('position')}, :generation, :grid_code, "
     ":community_code, :lead_street_code, :district_code, CAST(:routing AS jsonb), 1, "
-    ":created_by, :at) RETURNING id), "
+    ":created_by, :at WHERE NOT EXISTS (SELECT 1 FROM d) RETURNING id), "
     "s AS (INSERT INTO case_streets (case_id, street_code, district_code, share, role) "
     "SELECT c.id, s.code, s.district, s.share, s.role FROM c, "
     "unnest(CAST(:s_codes AS text[]), CAST(:s_districts AS text[]), "
@@ -72,7 +97,7 @@ _NEW_CASE = text(
     "CASE v.ord WHEN 1 THEN CAST(:event AS jsonb) ELSE jsonb_build_object('report_id', r.id) END "
     "FROM c, r, (VALUES (1, 'case:new', :status), (2, 'report:received', NULL)) "
     "AS v(ord, kind, to_status) ORDER BY v.ord) "
-    "SELECT c.id, r.id FROM c, r"
+    "SELECT (SELECT id FROM d), (SELECT id FROM c), (SELECT id FROM r)"
 )
 
 _REPORT = text(
@@ -112,25 +137,18 @@ class NewReport:
     at: datetime
 
 
+def authenticate_and_lock(*, session: Session, token: str, key: str | None) -> Actor | None:
+    """The active user of a bearer token, with its Idempotency-Key locked (one statement)."""
+    row = session.execute(_ACTOR_AND_LOCK, {"h": token_hash(token), "key": key}).first()
+    if row is None:
+        return None
+    return Actor(
+        id=row.id, role=Role(row.role), jurisdiction=row.jurisdiction, name=row.display_name
+    )
+
+
 def _actor(actor: Actor) -> dict[str, Any]:
     return {"actor_id": actor.id or None, "actor_role": str(actor.role), "actor_name": actor.name}
-
-
-def lock_duplicate(
-    *, session: Session, category: str, geom: BaseGeometry, since: datetime, radius_m: float
-) -> int | None:
-    """The oldest open case of ``category`` within ``radius_m`` created since ``since``, locked."""
-    found = session.execute(
-        _DUPLICATE,
-        {
-            "category": category,
-            "statuses": [str(s) for s in OPEN_CASE_STATUSES],
-            "since": since,
-            "g": to_ewkb_hex(geom),
-            "r": radius_m,
-        },
-    ).scalar()
-    return None if found is None else int(found)
 
 
 def attach(*, session: Session, case_id: int) -> CaseRow:
@@ -159,7 +177,14 @@ def _report_params(report: NewReport, attached: bool) -> dict[str, Any]:
     }
 
 
-def insert_case(
+@dataclass(frozen=True)
+class Duplicate:
+    """The open case a report duplicates (locked until the transaction ends)."""
+
+    case_id: int
+
+
+def insert_case_unless_duplicate(
     *,
     session: Session,
     report: NewReport,
@@ -167,14 +192,21 @@ def insert_case(
     streets: list[tuple[str, str, float]],
     joint: bool,
     photos: list[tuple[str, bytes, str]],
-) -> tuple[CaseRow, int]:
-    """A new case with its streets (lead first), the report, their events; (case, report id)."""
+    since: datetime,
+    radius_m: float,
+) -> tuple[CaseRow, int] | Duplicate:
+    """The oldest open case of the category within ``radius_m`` created since ``since``, locked;
+    or, when there is none, a new case with its streets (lead first), the report and their
+    events: (case, report id)."""
     routing = report.routing
     status = str(CaseStatus.NEW)
-    case_id, report_id = session.execute(
+    duplicate, case_id, report_id = session.execute(
         _NEW_CASE,
         {
             **_report_params(report, attached=False),
+            "statuses": [str(s) for s in OPEN_CASE_STATUSES],
+            "since": since,
+            "r": radius_m,
             "status": status,
             "position": to_ewkb_hex(position),
             "grid_code": routing["grid_code"],
@@ -189,6 +221,8 @@ def insert_case(
             "event": json.dumps({"streets": [s[0] for s in streets], "joint": joint}),
         },
     ).one()
+    if duplicate is not None:
+        return Duplicate(int(duplicate))
     _insert_photos(session, int(report_id), photos)
     return CaseRow(int(case_id), status, 1), int(report_id)
 

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Header, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from api.auth.deps import ActorDep, TokenDep, authenticate
+from api.auth.deps import ActorDep, TokenDep
 from api.auth.roles import Action
 from api.cases.service import get_case, require, utcnow
 from api.config import Settings
 from api.deps import SessionDep, SettingsDep
-from api.errors import NotFound
+from api.errors import NotFound, Unauthorized
+from api.reports import store
 from api.reports.models import Report
 from api.reports.schemas import ReportCreate, ReportPublic
 from api.reports.service import Limits, Submitted, submit, submitted
@@ -60,7 +61,9 @@ def _submit_in_session(
     settings: Settings,
 ) -> tuple[ReportPublic, bool]:
     """Authenticate, submit and commit (runs in one worker thread)."""
-    actor = authenticate(session, token)
+    actor = store.authenticate_and_lock(session=session, token=token, key=idempotency_key)
+    if actor is None:
+        raise Unauthorized("unknown or revoked token", field="authorization")
     done = submit(
         session=session,
         actor=actor,
@@ -76,6 +79,7 @@ def _submit_in_session(
         rules=rules_from(settings.data_dir),
         limits=limits_of(settings),
         at=utcnow(),
+        key_locked=True,
     )
     public = _public(done)
     session.commit()

@@ -1,0 +1,91 @@
+"""Retries racing each other over real HTTP and real connections store one report."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from api.auth.roles import Role
+from api.auth.service import create_user, issue_token
+from api.config import Settings
+from api.db.session import engine_for
+from tests.api.lifecycle.conftest import CENTRE
+from tests.browser import serve
+
+RACERS = 8
+
+
+@pytest.fixture
+def worker_token(demo_db_url: str) -> Iterator[tuple[str, int]]:
+    """A committed grid worker of 广外 with a token; it and its reports are removed afterwards."""
+    engine = engine_for(demo_db_url)
+    with Session(engine) as session:
+        user = create_user(
+            session=session,
+            username=f"racer-{uuid.uuid4().hex[:8]}",
+            role=Role.GRID_WORKER,
+            jurisdiction="110102020",
+        )
+        token = issue_token(session=session, user=user, label="race")
+        session.commit()
+        user_id = user.id
+    yield token, user_id
+    with engine.begin() as conn:
+        cases = text("SELECT case_id FROM reports WHERE reporter_id = :u")
+        conn.execute(
+            text(f"DELETE FROM case_events WHERE case_id IN ({cases.text})"), {"u": user_id}
+        )
+        conn.execute(
+            text(f"DELETE FROM case_streets WHERE case_id IN ({cases.text})"), {"u": user_id}
+        )
+        doomed = [r[0] for r in conn.execute(cases, {"u": user_id})]
+        conn.execute(text("DELETE FROM reports WHERE reporter_id = :u"), {"u": user_id})
+        conn.execute(text("DELETE FROM cases WHERE id = ANY(:ids)"), {"ids": doomed})
+        conn.execute(text("DELETE FROM api_tokens WHERE user_id = :u"), {"u": user_id})
+        conn.execute(text("DELETE FROM users WHERE id = :u"), {"u": user_id})
+
+
+def test_simultaneous_retries_with_one_key_store_one_report(
+    demo_db_url: str, worker_token: tuple[str, int]
+) -> None:
+    token, user_id = worker_token
+    app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
+    key = f"race-{uuid.uuid4().hex}"
+    body = {"geometry": {"type": "Point", "coordinates": list(CENTRE)}, "category": "E0401"}
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+    start = threading.Barrier(RACERS)
+    answers: list[tuple[int, int]] = []
+    failures: list[str] = []
+
+    def race(base: str) -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            start.wait()
+            response = client.post("/api/reports", json=body, headers=headers)
+            if response.status_code in (200, 201):
+                answers.append((response.status_code, response.json()["id"]))
+            else:
+                failures.append(f"{response.status_code} {response.text[:200]}")
+
+    with serve(app) as base:
+        threads = [threading.Thread(target=race, args=(base,)) for _ in range(RACERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert failures == []
+    assert len(answers) == RACERS
+    assert sorted(status for status, _ in answers) == [200] * (RACERS - 1) + [201]
+    assert len({report_id for _, report_id in answers}) == 1
+    with Session(engine_for(demo_db_url)) as session:
+        stored = session.execute(
+            text("SELECT id FROM reports WHERE reporter_id = :u AND idempotency_key = :k"),
+            {"u": user_id, "k": key},
+        ).all()
+    assert [row.id for row in stored] == [answers[0][1]]
