@@ -89,12 +89,11 @@ def _submit_in_session(
 @router.post("", response_model=ReportPublic, status_code=201)
 async def create_report(
     body: ReportCreate,
-    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     token: TokenDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
-) -> ReportPublic:
+) -> Response:
     """Submit a report; a retry with the same Idempotency-Key returns the same report.
 
     The hot path of the service: the database work (token, replay, locate and route,
@@ -109,9 +108,12 @@ async def create_report(
         idempotency_key,
         settings,
     )
-    if replayed:
-        response.status_code = 200
-    return public
+    # already a validated ReportPublic: serialise it once (response_model stays for the docs)
+    return Response(
+        content=public.model_dump_json(),
+        media_type="application/json",
+        status_code=200 if replayed else 201,
+    )
 
 
 @router.get("/{report_id}", response_model=ReportPublic)
