@@ -15,6 +15,7 @@ from api.deps import SessionDep
 from api.errors import InvalidInput
 from api.geography.service import active_generation, read_level
 from api.hotspots.service import events_frame
+from api.hotspots.window import time_window
 from geo.hotspots import counts, gi_star, spatial_weights
 from grids.codes import Level
 
@@ -47,11 +48,13 @@ def hotspots(
     level: Literal["grid", "community", "street"] = "community",
     since: datetime | None = None,
     until: datetime | None = None,
+    window: str | None = None,
     category: str | None = None,
     street: Annotated[str | None, Query(pattern=r"^\d{6,9}$")] = None,
     significant_only: bool = False,
 ) -> dict[str, Any]:
     """Counts per unit with Gi* z, p (binomial, area exposure), FDR p and hot/cold class."""
+    since, until = time_window(window, since, until)
     if level == "grid" and street is None and not significant_only:
         raise InvalidInput(
             "city-wide grid cells are served as significant cells only: give street= or "

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
+from api.hotspots.window import time_window
 from api.maps import data
 from api.maps.analysis import Filters, Scope, chief_data, scope_data
 from api.maps.cache import MAPS_CACHE, data_version
@@ -50,8 +51,10 @@ def hotspots_map(
     since: datetime | None = None,
     until: datetime | None = None,
     category: str | None = None,
+    window: str | None = None,
 ) -> HTMLResponse:
     """The city view (communities, aggregates only); with ``street`` the street's view."""
+    since, until = time_window(window, since, until)
     if street:
         return street_map(session, street, since, until, category)
     return _scope_page(session, Scope("city"), Filters(since, until, category))
@@ -64,9 +67,11 @@ def district_map(
     since: datetime | None = None,
     until: datetime | None = None,
     category: str | None = None,
+    window: str | None = None,
 ) -> HTMLResponse:
     """One district: its communities' counts, Gi* and emerging categories (aggregates only),
     density, roads by load, outlines and overdue whistles."""
+    since, until = time_window(window, since, until)
     name = data.area_name(session=session, level=Level.DISTRICT, code=code)
     return _scope_page(session, Scope("district", code, name), Filters(since, until, category))
 
@@ -78,9 +83,11 @@ def street_map(
     since: datetime | None = None,
     until: datetime | None = None,
     category: str | None = None,
+    window: str | None = None,
 ) -> HTMLResponse:
     """One street: its grid cells' counts, Gi* and emerging categories, density, roads by
     load, outlines, overdue whistles and the raw events as a marker cluster."""
+    since, until = time_window(window, since, until)
     name = data.area_name(session=session, level=Level.STREET, code=code)
     return _scope_page(session, Scope("street", code, name), Filters(since, until, category))
 

@@ -57,3 +57,34 @@ def test_grid_level_needs_a_street_or_significant_only(api: Api) -> None:
     assert r.status_code == 200
     assert all(f["properties"]["code"].startswith("110102020") for f in r.json()["features"])
     assert api.call("GET", "/api/hotspots", None).status_code == 401
+
+
+def test_window_is_the_last_days_before_until(api: Api, year: SimulatedYear) -> None:
+    load_events(session=api.session, events=year.events)
+    until = year.end.isoformat() + "T00:00:00+08:00"
+    since = (year.end - timedelta(days=28)).isoformat() + "T00:00:00+08:00"
+    params = {"level": "community", "category": "E0401"}
+    by_window = api.call(
+        "GET", "/api/hotspots", "analyst", params={**params, "window": "4w", "until": until}
+    )
+    by_dates = api.call(
+        "GET", "/api/hotspots", "analyst", params={**params, "since": since, "until": until}
+    )
+    whole = api.call("GET", "/api/hotspots", "analyst", params={**params, "until": until})
+    assert by_window.status_code == by_dates.status_code == 200, by_window.text
+    assert by_window.json() == by_dates.json()
+    assert 0 < by_window.json()["events"] < whole.json()["events"]
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"window": "30x"}, "30d"),
+        ({"window": "0d"}, "30d"),
+        ({"window": "30d", "since": "2026-01-01T00:00:00Z"}, "not both"),
+    ],
+)
+def test_bad_window_is_a_422_naming_it(api: Api, params: dict[str, str], reason: str) -> None:
+    r = api.call("GET", "/api/hotspots", "analyst", params=params)
+    assert r.status_code == 422
+    assert r.json()["field"] == "window" and reason in r.json()["detail"]

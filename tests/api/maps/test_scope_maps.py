@@ -189,3 +189,19 @@ def test_city_street_and_district_views_draw_in_chromium(
     assert log.failed == []
     assert log.console_errors == []
     assert log.foreign_hosts() == set()
+
+
+def test_window_narrows_the_street_view_and_a_bad_one_is_a_422(
+    loaded: TestClient, events: pd.DataFrame
+) -> None:
+    until = pd.Timestamp(events["at"].max()).isoformat()
+    recent = loaded.get(f"/maps/street/{STREET}", params={"window": "1w", "until": until})
+    since = (pd.Timestamp(events["at"].max()) - pd.Timedelta(days=7)).isoformat()
+    same = loaded.get(f"/maps/street/{STREET}", params={"since": since, "until": until})
+    whole = loaded.get(f"/maps/street/{STREET}", params={"until": until})
+    assert recent.status_code == same.status_code == whole.status_code == 200
+    assert _without_ids(recent.text) == _without_ids(same.text)
+    assert _without_ids(recent.text) != _without_ids(whole.text)
+    for url in (f"/maps/street/{STREET}", "/maps/hotspots", "/maps/district/110102"):
+        r = loaded.get(url, params={"window": "fortnight"})
+        assert r.status_code == 422 and r.json()["field"] == "window", url

@@ -1,0 +1,37 @@
+"""The ``window=`` of hot spot queries and maps: the last N days, weeks, months or years."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from api.errors import InvalidInput
+
+_WINDOW = re.compile(r"^(\d{1,4})([dwmy])$")
+_UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+
+
+def time_window(
+    window: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    now: datetime | None = None,
+) -> tuple[datetime | None, datetime | None]:
+    """(since, until) of a query: ``window`` (``30d``, ``12w``, ``6m`` = 180 days, ``1y``)
+    ends at ``until`` (default: now, floored to the hour so that map caches hold within the
+    hour); without a window, ``since``/``until`` as given."""
+    if window is None:
+        return since, until
+    if since is not None:
+        raise InvalidInput("give window= or since=, not both", field="window")
+    match = _WINDOW.match(window)
+    if match is None or int(match.group(1)) == 0:
+        raise InvalidInput(
+            f"window must be a positive number of days, weeks, months or years such as 30d, "
+            f"12w, 6m, 1y, not {window!r}",
+            field="window",
+        )
+    end = until or (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
+    days = int(match.group(1)) * _UNIT_DAYS[match.group(2)]
+    return end - timedelta(days=days), until
