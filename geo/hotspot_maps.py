@@ -101,8 +101,10 @@ def counts_layer(
     )
 
 
-def gi_layer(collection: Mapping[str, Any], *, name: str = LAYER_GI) -> folium.GeoJson:
-    """Units coloured by their Gi* hot/cold class."""
+def gi_layer(
+    collection: Mapping[str, Any], *, name: str = LAYER_GI, show: bool = False
+) -> folium.GeoJson:
+    """Units coloured by their Gi* hot/cold class (hidden until switched on unless ``show``)."""
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         klass = feature["properties"]["class"]
@@ -117,7 +119,7 @@ def gi_layer(collection: Mapping[str, Any], *, name: str = LAYER_GI) -> folium.G
     return folium.GeoJson(
         dict(collection),
         name=name,
-        show=False,
+        show=show,
         style_function=style,
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "code", "count", "z", "class_label"],

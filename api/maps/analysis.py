@@ -33,6 +33,7 @@ from geo.hotspots import TIMEZONE, counts, gi_star, kde_grid, road_counts, times
 from grids.codes import Level
 
 NEAR_M = 30.0
+HOTSPOT_NEAR_M = 100.0  # a chief's map shows the hot/cold grid cells this close to the roads
 STEP_DAYS = 7
 MAX_STEPS = 52
 SIMPLIFY_DEG = 1.5e-5  # ~1.5 m: display only, statistics use the stored geometry
@@ -244,12 +245,14 @@ def scope_data(*, session: Session, scope: Scope, filters: Filters) -> ScopeData
 
 @dataclass(frozen=True)
 class ChiefData:
-    """A chief's roads with their load, the events near them and the street outline."""
+    """A chief's roads with their load, the events near them, the street's significant grid
+    cells along those roads and the street outline."""
 
     roads: dict[str, Any]
     breaks: list[float]
     near: list[Pin]
     outline: dict[str, Any]
+    hotspots: dict[str, Any]
 
 
 def near(events: pd.DataFrame, lines: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -278,4 +281,31 @@ def chief_data(*, session: Session, chief_ref: str, street_code: str) -> ChiefDa
         breaks=breaks,
         near=pins(near(events, lines)),
         outline=outlines(session=session, level=Level.STREET, prefix=street_code),
+        hotspots=_cells_along(session, street_code, events, lines),
     )
+
+
+def _cells_along(
+    session: Session, street_code: str, events: pd.DataFrame, lines: gpd.GeoDataFrame
+) -> dict[str, Any]:
+    """Gi* on the street's grid cells (as on the street's map), keeping the significant cells
+    within HOTSPOT_NEAR_M of the chief's roads."""
+    units, weights = _units(session, Level.GRID, street_code)
+    codes = list(units["code"])
+    y = (
+        counts(events, level="grid", units=codes).to_numpy(dtype=float)
+        if not events.empty
+        else np.zeros(len(units))
+    )
+    exposure = units["area_m2"].to_numpy(float)
+    result = gi_star(units, y, weights=weights, pvalue="binomial", exposure=exposure)
+    keep = result["significant"].to_numpy(bool).copy()
+    if len(lines) and keep.any():
+        reach = shapely.buffer(
+            to_metric(shapely.union_all(lines.geometry.to_numpy())), HOTSPOT_NEAR_M
+        )
+        keep &= shapely.intersects(to_metric(units.geometry.to_numpy()), reach)
+    else:
+        keep[:] = False
+    chosen = units[keep].reset_index(drop=True)
+    return unit_collection(chosen, result[keep].reset_index(drop=True), None)

@@ -9,16 +9,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.geography.models import Chief, Road
 from api.hotspots.service import load_events
 from api.whistles.models import Assignment
+from geo.simulate import simulate_year
+from grids.demo import build_demo_city
 from tests.api.lifecycle.conftest import BUILDING, Api
 from tests.api.lifecycle.conftest import api as lifecycle_api  # noqa: F401  (a fixture)
 from tests.api.maps.conftest import app_on, contains
 from tests.browser import browser_page, chromium_or_skip, serve
+from tests.conftest import TEST_CELL_AREA_M2
 
 STREET = "110102020"  # 广安门外街道
 CLASS_LABELS = ("热点99%", "热点95%", "热点90%", "不显著", "冷点90%", "冷点95%", "冷点99%")
@@ -90,6 +93,34 @@ def test_chief_map_shows_exactly_that_chiefs_roads(
     chief = demo_session.scalars(select(Chief).where(Chief.ref == mine)).one()
     for label in (chief.name, chief.title, "责任街巷", "街巷30米内事件", "超期吹哨", "街道/乡镇"):
         assert contains(html, label), label
+
+
+def test_chief_of_the_planted_alley_sees_its_hot_cells_and_only_cells_near_the_roads(
+    loaded: TestClient, demo_session: Session
+) -> None:
+    truth = next(
+        p
+        for p in simulate_year(build_demo_city(cell_area_m2=TEST_CELL_AREA_M2), seed=2026).truth
+        if p.kind == "persistent"
+    )
+    assert truth.road_id is not None
+    road = demo_session.scalars(select(Road).where(Road.ref == truth.road_id)).one()
+    html = loaded.get(f"/maps/chief/{road.chief_ref}").text
+    assert contains(html, "热点分析（Gi*）") and contains(html, "Gi* 热点/冷点")
+    found = re.findall(r'"class": "([a-z ]+\d*)", "class_label": "[^"]*", "code": "(\d{15})"', html)
+    shown = {code: klass for klass, code in found}
+    assert shown, "no grid cells on the chief's map"
+    assert all(
+        code.startswith(road.chief_ref[1:10]) or code[:9] == truth.cells[0][:9] for code in shown
+    )
+    assert "not significant" not in shown.values()
+    planted_hot = [c for c in truth.cells if shown.get(c, "").startswith("hot")]
+    assert planted_hot, f"none of the planted cells {truth.cells} is hot on the chief's map"
+    street_cells = demo_session.scalar(
+        text("SELECT count(*) FROM areas WHERE level = 'grid' AND code LIKE :p"),
+        {"p": truth.cells[0][:9] + "%"},
+    )
+    assert len(shown) < street_cells  # only cells along the chief's roads
 
 
 def test_chief_map_marks_the_streets_overdue_whistles(request: pytest.FixtureRequest) -> None:
