@@ -16,7 +16,7 @@ from api.errors import InvalidInput
 from api.geography.service import active_generation, read_level
 from api.hotspots.service import events_frame
 from api.hotspots.window import time_window
-from geo.hotspots import counts, gi_star, spatial_weights
+from geo.hotspots import counts, gi_star, weight_matrix
 from grids.codes import Level
 
 router = APIRouter(prefix="/api", tags=["hotspots"])
@@ -37,7 +37,7 @@ def _units(session: SessionDep, level: Level, street: str | None) -> tuple[Any, 
     if key not in _WEIGHTS:
         if len(_WEIGHTS) > 16:
             _WEIGHTS.clear()
-        _WEIGHTS[key] = spatial_weights(units, weights="queen")
+        _WEIGHTS[key] = weight_matrix(units, weights="queen")
     return units, _WEIGHTS[key]
 
 
