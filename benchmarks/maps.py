@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import statistics
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -100,28 +99,14 @@ def prepare(url: str, *, cell_area_m2: float) -> None:
 @contextlib.contextmanager
 def serving(url: str) -> Iterator[str]:
     """The service bound to ``url`` on a free loopback port (uvicorn in a thread)."""
-    import uvicorn
-
     from api.app import create_app
     from api.config import Settings
-    from api.db.embedded import free_port
     from api.db.session import engine_for
+    from api.threaded import serve_in_thread
 
     app = create_app(engine=engine_for(url), settings=Settings(environment="test"))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(app) as base:
+        yield base
 
 
 def first_chief(url: str, street: str) -> str:
