@@ -83,18 +83,10 @@ def db_session(empty_db_url: str) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def demo_db_url(make_database: Callable[[str], str]) -> str:
     """A database with the synthetic demo city loaded (cells of TEST_CELL_AREA_M2)."""
-    from api.geography.imports import load_demo
+    from api.geography.imports import load_demo_into
 
     url = make_database("demo")
-    settings = Settings()
-    with Session(engine_for(url)) as session:
-        load_demo(
-            session=session,
-            data_dir=settings.data_dir,
-            seed=settings.demo_seed,
-            cell_area_m2=TEST_CELL_AREA_M2,
-        )
-        session.commit()
+    load_demo_into(url, cell_area_m2=TEST_CELL_AREA_M2)
     return url
 
 

@@ -145,3 +145,21 @@ def load_demo(
         features={"roads": city.roads, "chiefs": city.chiefs, "zones": city.zones},
     )
     return generation, True
+
+
+def load_demo_into(url: str, *, cell_area_m2: float) -> Generation:
+    """Load the demo city (configured data directory and seed) into the database at ``url``
+    and commit; tests and benchmarks prepare their databases with it."""
+    from api.config import get_settings
+    from api.db.session import engine_for
+
+    settings = get_settings()
+    with Session(engine_for(url), expire_on_commit=False) as session:
+        generation, _loaded = load_demo(
+            session=session,
+            data_dir=settings.data_dir,
+            seed=settings.demo_seed,
+            cell_area_m2=cell_area_m2,
+        )
+        session.commit()
+    return generation

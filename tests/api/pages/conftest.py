@@ -95,18 +95,10 @@ class Site:
 @pytest.fixture(scope="module")
 def pages_db_url(make_database: Callable[[str], str]) -> str:
     """A database of its own with the demo city (coarse cells)."""
-    from api.geography.imports import load_demo
+    from api.geography.imports import load_demo_into
 
     url = make_database("pages")
-    settings = Settings()
-    with Session(engine_for(url)) as session:
-        load_demo(
-            session=session,
-            data_dir=settings.data_dir,
-            seed=settings.demo_seed,
-            cell_area_m2=250_000,
-        )
-        session.commit()
+    load_demo_into(url, cell_area_m2=250_000)
     return url
 
 

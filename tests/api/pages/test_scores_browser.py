@@ -21,22 +21,10 @@ RATES += ("on_time_closure_rate",)
 @pytest.fixture(scope="module")
 def pages_db_url(make_database: Callable[[str], str]) -> str:
     """This module's own demo city (the other page tests' database is named "pages")."""
-    from sqlalchemy.orm import Session
-
-    from api.config import Settings
-    from api.db.session import engine_for
-    from api.geography.imports import load_demo
+    from api.geography.imports import load_demo_into
 
     url = make_database("scores")
-    settings = Settings()
-    with Session(engine_for(url)) as session:
-        load_demo(
-            session=session,
-            data_dir=settings.data_dir,
-            seed=settings.demo_seed,
-            cell_area_m2=250_000,
-        )
-        session.commit()
+    load_demo_into(url, cell_area_m2=250_000)
     return url
 
 
