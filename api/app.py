@@ -84,3 +84,13 @@ def create_app(
         return {"status": "ok"}
 
     return app
+
+
+def served_app() -> FastAPI:
+    """The app of ``gridwhistle serve`` in each worker process (``uvicorn --factory``): the
+    configured database (prepared by the parent) and the overdue job, which runs in one
+    process at a time."""
+    from api.db.session import database_url, engine_for
+
+    settings = get_settings()
+    return create_app(engine=engine_for(database_url(settings)), settings=settings, jobs=True)

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     duplicate_window_hours: float = 72.0
     on_site_max_distance_m: float = 500.0
     overdue_job_interval_s: float = 60.0
+    workers: int = Field(default=1, ge=1, le=64)  # gridwhistle serve's worker processes
     tile_url: str | None = None
     tile_attribution: str | None = None
     tile_crs: Literal["wgs84", "gcj02"] = "wgs84"

@@ -16,17 +16,36 @@ from api.db.session import engine_for
 
 HostOpt = Annotated[str | None, typer.Option(help="address to listen on (default 127.0.0.1)")]
 PortOpt = Annotated[int | None, typer.Option(help="port (default 8000)")]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(min=1, max=64, help="worker processes (default GRIDWHISTLE_WORKERS or 1)"),
+]
 
 
-def serve_command(host: HostOpt = None, port: PortOpt = None) -> None:
+def serve_command(host: HostOpt = None, port: PortOpt = None, workers: WorkersOpt = None) -> None:
     """Serve the API and the map pages."""
     from api.app import create_app
 
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
-    app = create_app(engine=engine_for(prepared_url()), settings=settings, jobs=True)
-    console.print(f"serving on http://{host}:{port}/  (map: /maps/city, API docs: /docs)")
+    workers = workers or settings.workers
+    url = prepared_url()  # started and migrated once, before any worker
+    console.print(
+        f"serving on http://{host}:{port}/ with {workers} worker process(es)"
+        "  (map: /maps/city, API docs: /docs)"
+    )
+    if workers > 1:
+        uvicorn.run(
+            "api.app:served_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+        return
+    app = create_app(engine=engine_for(url), settings=settings, jobs=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -37,10 +56,11 @@ def demo_command(
     ] = None,
     host: HostOpt = None,
     port: PortOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Load the demo city (if not loaded yet) and serve it."""
     load_demo(districts=districts, cell_area_m2=None, force=False)
     if districts is None:  # the simulated year is drawn on the synthetic demo city
         events = ensure_demo_events()
         console.print(f"demo events: {events:,} (a simulated year with planted hot spots)")
-    serve_command(host=host, port=port)
+    serve_command(host=host, port=port, workers=workers)

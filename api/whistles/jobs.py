@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.cases.models import Case, CaseEvent
@@ -53,15 +53,29 @@ def mark_overdue(*, session: Session, now: datetime) -> int:
     return new
 
 
-async def run_periodically(factory: sessionmaker[Session], interval_s: float) -> None:
-    """Run ``mark_overdue`` every ``interval_s`` seconds until cancelled."""
+# One runner at a time across processes (``gridwhistle serve --workers N``): a transaction-
+# scoped advisory lock on this key; a process that cannot take it skips the round.
+JOB_LOCK = 0x6777_6F76_6572_6475  # "gwoverdu"
+
+
+def run_once(factory: sessionmaker[Session]) -> int | None:
+    """One round of the job; None when another process is running it."""
     from api.cases.service import utcnow
 
+    with factory() as session:
+        if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": JOB_LOCK}):
+            return None
+        count = mark_overdue(session=session, now=utcnow())
+        session.commit()
+    return count
+
+
+async def run_periodically(factory: sessionmaker[Session], interval_s: float) -> None:
+    """Run ``mark_overdue`` every ``interval_s`` seconds until cancelled (in a worker thread,
+    so the event loop keeps serving requests meanwhile)."""
     while True:
         try:
-            with factory() as session:
-                count = mark_overdue(session=session, now=utcnow())
-                session.commit()
+            count = await asyncio.to_thread(run_once, factory)
             if count:
                 log.info("overdue job: %d obligation(s) newly overdue", count)
         except Exception:  # the job must survive a database hiccup and try again
