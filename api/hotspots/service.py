@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api.hotspots.models import Event
+from geo.hotspots import TIMEZONE
 
 COLUMNS = (
     "ref",
@@ -27,6 +28,20 @@ COLUMNS = (
 )
 
 # historical events and the reports that arrived through the service, one row per event
+_COLUMNS = (
+    "event_id",
+    "at",
+    "category",
+    "source",
+    "lon",
+    "lat",
+    "grid_code",
+    "community_code",
+    "street_code",
+    "district_code",
+    "pattern",
+)
+
 _EVENTS = """
 SELECT e.ref AS event_id, e.at, e.category, e.source, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat,
        coalesce(e.grid_code, '') AS grid_code, coalesce(e.community_code, '') AS community_code,
@@ -87,20 +102,31 @@ def events_frame(
     where: list[str] = ["TRUE"]
     params: dict[str, object] = {}
     if since is not None:
-        where.append("at >= :since")
+        where.append("at >= %(since)s")
         params["since"] = since
     if until is not None:
-        where.append("at < :until")
+        where.append("at < %(until)s")
         params["until"] = until
     if category:
-        where.append("category LIKE :category")
+        where.append("category LIKE %(category)s")
         params["category"] = f"{category}%"
     if street_prefix:
-        where.append("street_code LIKE :street")
+        where.append("street_code LIKE %(street)s")
         params["street"] = f"{street_prefix}%"
-    sql = f"SELECT * FROM ({_EVENTS}) ev WHERE {' AND '.join(where)} ORDER BY at, event_id"
-    result = session.execute(text(sql), params)
-    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    if not frame.empty:
-        frame["at"] = pd.to_datetime(frame["at"], utc=True).dt.tz_convert("Asia/Shanghai")
+    # Read straight from the driver with the time as epoch microseconds: tens of thousands of
+    # rows become plain tuples and numbers (no ORM rows, no tz-aware datetime objects), about
+    # twice as fast to a DataFrame.
+    columns = ", ".join(
+        "(extract(epoch FROM at) * 1000000)::bigint AS at" if c == "at" else c for c in _COLUMNS
+    )
+    sql = (
+        f"SELECT {columns} FROM ({_EVENTS}) ev WHERE {' AND '.join(where)} ORDER BY ev.at, event_id"
+    )
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    rows = raw.execute(sql, params).fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=list(_COLUMNS))
+    frame["at"] = pd.to_datetime(frame["at"].astype("int64"), unit="us", utc=True).dt.tz_convert(
+        TIMEZONE
+    )
     return frame
