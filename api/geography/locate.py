@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Row, TextClause, text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from api.db.geometry import to_ewkb_hex
@@ -114,8 +114,9 @@ def point_params(
     return {"lon": lon, "lat": lat, "gen": generation, "eps": EDGE_TOLERANCE_DEG, "r": radius}
 
 
-def point_location(session: Session, row: Row[Any], lon: float, lat: float) -> PointLocation:
-    """The location a ``point_statement`` row describes (raises when outside every area)."""
+def point_location(session: Session, row: Any, lon: float, lat: float) -> PointLocation:
+    """The location a ``point_statement`` row describes (a row with ``gen``, ``code``,
+    ``areas`` and ``shares`` attributes; raises when outside every area)."""
     if row.gen is None:
         raise LookupError("no boundaries are loaded")
     if row.code is None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.roles import Action, Actor, CaseScope, allowed
 from api.cases.models import Case
+from api.db import driver
 from api.errors import Conflict, Forbidden, InvalidInput
 from api.reports import store
 from api.reports.models import Report
@@ -114,9 +115,10 @@ _REPLAY = text(
 
 
 def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Submitted | None:
-    row = session.execute(_REPLAY, {"reporter": actor.id, "key": key}).first()
-    if row is None:
+    rows = driver.execute(session, _REPLAY, {"reporter": actor.id, "key": key})
+    if not rows:
         return None
+    row = rows[0]
     if row.request_hash != fingerprint:
         raise Conflict(
             "this Idempotency-Key was already used for a different report", field="idempotency_key"
@@ -218,12 +220,12 @@ def submit(
     # (``store.authenticate_and_lock``).
     if idempotency_key:
         if not key_locked:
-            session.execute(_LOCK, {"reporter": actor.id, "key": idempotency_key})
+            driver.execute(session, _LOCK, {"reporter": actor.id, "key": idempotency_key})
         replay = _replay(session, actor, idempotency_key, fingerprint)
         if replay is not None:
             return replay
     elif not key_locked:
-        session.execute(_GENERIC_PLANS)
+        driver.execute(session, _GENERIC_PLANS, {})
     checked = decode_photos(photos, limits)
     routing, located = route_case(
         session=session,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from api.auth.roles import Actor, Role
 from api.auth.service import token_hash
 from api.cases.workflow import OPEN_CASE_STATUSES, CaseStatus
+from api.db import driver
 from api.db.geometry import to_ewkb_hex
 from api.reports.models import ReportPhoto
 
@@ -97,7 +98,8 @@ _NEW_CASE = text(
     "CASE v.ord WHEN 1 THEN CAST(:event AS jsonb) ELSE jsonb_build_object('report_id', r.id) END "
     "FROM c, r, (VALUES (1, 'case:new', :status), (2, 'report:received', NULL)) "
     "AS v(ord, kind, to_status) ORDER BY v.ord) "
-    "SELECT (SELECT id FROM d), (SELECT id FROM c), (SELECT id FROM r)"
+    "SELECT (SELECT id FROM d) AS duplicate, (SELECT id FROM c) AS case_id, "
+    "(SELECT id FROM r) AS report_id"
 )
 
 _REPORT = text(
@@ -139,9 +141,10 @@ class NewReport:
 
 def authenticate_and_lock(*, session: Session, token: str, key: str | None) -> Actor | None:
     """The active user of a bearer token, with its Idempotency-Key locked (one statement)."""
-    row = session.execute(_ACTOR_AND_LOCK, {"h": token_hash(token), "key": key}).first()
-    if row is None:
+    rows = driver.execute(session, _ACTOR_AND_LOCK, {"h": token_hash(token), "key": key})
+    if not rows:
         return None
+    row = rows[0]
     return Actor(
         id=row.id, role=Role(row.role), jurisdiction=row.jurisdiction, name=row.display_name
     )
@@ -153,7 +156,7 @@ def _actor(actor: Actor) -> dict[str, Any]:
 
 def attach(*, session: Session, case_id: int) -> CaseRow:
     """Count one more reporter on a (locked) case."""
-    status, count = session.execute(_ATTACH, {"id": case_id}).one()
+    ((status, count),) = driver.execute(session, _ATTACH, {"id": case_id})
     return CaseRow(case_id, status, count)
 
 
@@ -200,7 +203,8 @@ def insert_case_unless_duplicate(
     events: (case, report id)."""
     routing = report.routing
     status = str(CaseStatus.NEW)
-    duplicate, case_id, report_id = session.execute(
+    ((duplicate, case_id, report_id),) = driver.execute(
+        session,
         _NEW_CASE,
         {
             **_report_params(report, attached=False),
@@ -220,7 +224,7 @@ def insert_case_unless_duplicate(
             "s_roles": ["lead" if i == 0 else "partner" for i in range(len(streets))],
             "event": json.dumps({"streets": [s[0] for s in streets], "joint": joint}),
         },
-    ).one()
+    )
     if duplicate is not None:
         return Duplicate(int(duplicate))
     _insert_photos(session, int(report_id), photos)
@@ -236,7 +240,8 @@ def insert_report(
 ) -> int:
     """A report attached to an open case, its photos and its event on the case; its id."""
     report_id = int(
-        session.execute(
+        driver.execute(
+            session,
             _REPORT,
             {
                 **_report_params(report, attached=True),
@@ -244,7 +249,7 @@ def insert_report(
                 "kind": "report:attached",
                 "event": json.dumps({"reporters": case.report_count}),
             },
-        ).scalar_one()
+        )[0][0]
     )
     _insert_photos(session, report_id, photos)
     return report_id

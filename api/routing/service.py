@@ -11,6 +11,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from api.db import driver
 from api.db.geometry import to_ewkb_hex
 from api.departments.models import Department as DepartmentRow
 from api.errors import Conflict, InvalidInput
@@ -145,7 +146,7 @@ def point_facts(
 ) -> PointFacts:
     """Locate a point (lon/lat) with its zones, nearest chief and candidate departments."""
     params = {**pg.point_params(lon, lat, accuracy_m, generation), "radius": chief_radius_m}
-    row = session.execute(pg.point_statement(_POINT_EXTRAS), params).one()
+    (row,) = driver.execute(session, pg.point_statement(_POINT_EXTRAS), params)
     located = pg.point_location(session, row, lon, lat)
     chief = None
     if row.chief is not None:
