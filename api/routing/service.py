@@ -21,40 +21,37 @@ from geo.locate import OutsideJurisdiction, PointLocation, StreetShare
 from geo.route import CITY_CODE, ChiefRef, Department, Routing, ZoneHit, route
 from geo.rules import NoDutyRule, RuleSet, UnknownCategory, load_shipped_rules
 
-_ZONES = text(
-    "SELECT code, kind, name FROM land_use_zones "
-    "WHERE generation_low <= :gen AND generation_high >= :gen "
-    "AND ST_Intersects(geom, ST_GeomFromEWKB(decode(:g, 'hex'))) ORDER BY code"
+# The zones a geometry touches and its nearest chief, as SQL on a geometry expression {g} and
+# a generation expression {gen}: run alone for footprints, and inside the one-statement point
+# lookup (``api.geography.locate.point_statement``) for points.
+_ZONES_SQL = (
+    "SELECT z.code, z.kind, z.name FROM land_use_zones z "
+    "WHERE z.generation_low <= {gen} AND z.generation_high >= {gen} "
+    "AND ST_Intersects(z.geom, {g}) ORDER BY z.code"
 )
-
-_CHIEF = text(
+_CHIEF_SQL = (
     "SELECT r.name AS road, r.kind, c.name, c.title, "
-    "ST_Distance(r.geom::geography, ST_GeomFromEWKB(decode(:g, 'hex'))::geography) AS d "
+    "ST_Distance(r.geom::geography, {g}::geography) AS d, r.ref "
     "FROM roads r JOIN chiefs c ON c.ref = r.chief_ref "
-    "AND c.generation_low <= :gen AND c.generation_high >= :gen "
-    "WHERE r.generation_low <= :gen AND r.generation_high >= :gen "
-    "AND r.geom && ST_Expand(ST_GeomFromEWKB(decode(:g, 'hex')), :radius / 80000.0) "
-    "AND ST_DWithin(r.geom::geography, ST_GeomFromEWKB(decode(:g, 'hex'))::geography, :radius) "
+    "AND c.generation_low <= {gen} AND c.generation_high >= {gen} "
+    "WHERE r.generation_low <= {gen} AND r.generation_high >= {gen} "
+    "AND r.geom && ST_Expand({g}, CAST(:radius AS float8) / 80000.0) "
+    "AND ST_DWithin(r.geom::geography, {g}::geography, CAST(:radius AS float8)) "
     "ORDER BY d, r.ref LIMIT 1"
 )
+_EWKB = "ST_GeomFromEWKB(decode(:g, 'hex'))"
+_ZONES = text(_ZONES_SQL.format(g=_EWKB, gen=":gen"))
+_CHIEF = text(_CHIEF_SQL.format(g=_EWKB, gen=":gen"))
 
-
-# Extra columns of the one-statement point lookup (``api.geography.locate.point_statement``):
-# the land-use zones, the nearest chief and the departments of the point's district and the
-# city, so a point is located and has all the router needs in one round trip.
+# Extra columns of the point lookup: the zones, the nearest chief and the departments of the
+# point's district and the city, so a point has all the router needs in one round trip.
 _POINT_EXTRAS = (
-    "(SELECT json_agg(json_build_array(z.code, z.kind, z.name) ORDER BY z.code) "
-    "FROM land_use_zones z WHERE z.generation_low <= g.gen AND z.generation_high >= g.gen "
-    "AND ST_Intersects(z.geom, pt.p)) AS zones",
+    "(SELECT json_agg(json_build_array(x.code, x.kind, x.name) ORDER BY x.code) FROM ("
+    + _ZONES_SQL.format(g="pt.p", gen="g.gen")
+    + ") x) AS zones",
     "(SELECT json_build_array(x.road, x.kind, x.name, x.title, x.d) FROM ("
-    "SELECT r.name AS road, r.kind, c.name, c.title, "
-    "ST_Distance(r.geom::geography, pt.p::geography) AS d, r.ref "
-    "FROM roads r JOIN chiefs c ON c.ref = r.chief_ref "
-    "AND c.generation_low <= g.gen AND c.generation_high >= g.gen "
-    "WHERE r.generation_low <= g.gen AND r.generation_high >= g.gen "
-    "AND r.geom && ST_Expand(pt.p, CAST(:radius AS float8) / 80000.0) "
-    "AND ST_DWithin(r.geom::geography, pt.p::geography, CAST(:radius AS float8)) "
-    "ORDER BY d, r.ref LIMIT 1) x) AS chief",
+    + _CHIEF_SQL.format(g="pt.p", gen="g.gen")
+    + ") x) AS chief",
     "(SELECT json_agg(json_build_array(dp.code, dp.name, dp.kind, dp.district_code) "
     "ORDER BY dp.code) FROM departments dp, deepest d "
     f"WHERE dp.district_code IS NULL OR dp.district_code IN ('', '{CITY_CODE}', left(d.code, 6))"
