@@ -17,8 +17,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from api.auth.roles import Actor, Role
-from api.auth.service import token_hash
+from api.auth.roles import Actor
+from api.auth.service import ACTOR_SQL, actor_of_row, token_hash
 from api.cases.workflow import OPEN_CASE_STATUSES, CaseStatus
 from api.db import driver
 from api.db.geometry import to_ewkb_hex
@@ -37,12 +37,12 @@ GENERIC_PLANS = "set_config('plan_cache_mode', 'force_generic_plan', true)"
 # The reporter of a bearer token, with the key's lock taken (when there is a key) and generic
 # plans for the rest of the transaction: the first statement of a submission.
 _ACTOR_AND_LOCK = text(
-    "SELECT u.id, u.role, u.jurisdiction, u.display_name, "
-    "CASE WHEN CAST(:key AS text) IS NULL THEN NULL ELSE (SELECT 1 FROM (SELECT "
-    "pg_advisory_xact_lock(" + LOCK_KEY.format(reporter="u.id", key="CAST(:key AS text)") + ")"
-    ") l) END AS locked, "
-    f"{GENERIC_PLANS} FROM api_tokens t JOIN users u ON u.id = t.user_id "
-    "WHERE t.token_hash = :h AND u.active"
+    ACTOR_SQL.format(
+        extra=", CASE WHEN CAST(:key AS text) IS NULL THEN NULL ELSE (SELECT 1 FROM (SELECT "
+        "pg_advisory_xact_lock("
+        + LOCK_KEY.format(reporter="u.id", key="CAST(:key AS text)")
+        + f")) l) END AS locked, {GENERIC_PLANS}"
+    )
 )
 
 _EVENT_COLUMNS = "case_id, at, actor_id, actor_role, actor_name, kind, from_status, to_status, data"
@@ -142,12 +142,7 @@ class NewReport:
 def authenticate_and_lock(*, session: Session, token: str, key: str | None) -> Actor | None:
     """The active user of a bearer token, with its Idempotency-Key locked (one statement)."""
     rows = driver.execute(session, _ACTOR_AND_LOCK, {"h": token_hash(token), "key": key})
-    if not rows:
-        return None
-    row = rows[0]
-    return Actor(
-        id=row.id, role=Role(row.role), jurisdiction=row.jurisdiction, name=row.display_name
-    )
+    return actor_of_row(rows[0]) if rows else None
 
 
 def _actor(actor: Actor) -> dict[str, Any]:
