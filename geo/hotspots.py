@@ -342,6 +342,24 @@ def gi_star(
     )
 
 
+def count_hotspots(
+    events: pd.DataFrame,
+    units: gpd.GeoDataFrame,
+    *,
+    level: AreaLevel,
+    weights: W | sp.spmatrix | sp.sparray,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Event counts per unit (``units`` with ``code`` and ``area_m2``) and their Gi* with the
+    exact binomial p and the unit's area as exposure, as the API and the maps serve them."""
+    y = (
+        counts(events, level=level, units=list(units["code"])).to_numpy(dtype=float)
+        if not events.empty
+        else np.zeros(len(units))
+    )
+    exposure = units["area_m2"].to_numpy(float)
+    return y, gi_star(units, y, weights=weights, pvalue="binomial", exposure=exposure)
+
+
 def _permutation_p(
     y: np.ndarray, star: sp.csr_matrix, *, permutations: int, seed: int, chunk: int = 4096
 ) -> np.ndarray:

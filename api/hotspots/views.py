@@ -16,7 +16,7 @@ from api.errors import InvalidInput
 from api.geography.service import active_generation, read_level
 from api.hotspots.service import events_frame
 from api.hotspots.window import time_window
-from geo.hotspots import counts, gi_star, weight_matrix
+from geo.hotspots import count_hotspots, weight_matrix
 from grids.codes import Level
 
 router = APIRouter(prefix="/api", tags=["hotspots"])
@@ -65,11 +65,7 @@ def hotspots(
     events = events_frame(
         session=session, since=since, until=until, category=category, street_prefix=street
     )
-    values = counts(events, level=level, units=list(units["code"])) if not events.empty else None
-    y = np.zeros(len(units)) if values is None else values.to_numpy(dtype=float)
-    result = gi_star(
-        units, y, weights=weights, pvalue="binomial", exposure=units["area_m2"].to_numpy()
-    )
+    _y, result = count_hotspots(events, units, level=level, weights=weights)
     keep = result["significant"].to_numpy() if significant_only else np.ones(len(units), bool)
     geoms = shapely.to_geojson(shapely.set_precision(units.geometry.to_numpy(), 1e-6))
     records = result.to_dict("records")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -29,7 +29,14 @@ from geo.crs import STORAGE_SRID, to_metric
 from geo.density_maps import DensityImage, density_image
 from geo.emerging import NO_PATTERN, emerging_hotspots, space_time_cube
 from geo.emerging_maps import emerging_label
-from geo.hotspots import TIMEZONE, counts, gi_star, kde_grid, road_counts, timestamp
+from geo.hotspots import (
+    TIMEZONE,
+    AreaLevel,
+    count_hotspots,
+    kde_grid,
+    road_counts,
+    timestamp,
+)
 from grids.codes import Level
 
 NEAR_M = 30.0
@@ -208,14 +215,8 @@ def scope_data(*, session: Session, scope: Scope, filters: Filters) -> ScopeData
         category=filters.category,
         street_prefix=scope.code,
     )
-    codes = list(units["code"])
-    y = (
-        counts(events, level=str(scope.level), units=codes).to_numpy(dtype=float)  # type: ignore[arg-type]
-        if not events.empty
-        else np.zeros(len(units))
-    )
-    exposure = units["area_m2"].to_numpy(float)
-    result = gi_star(units, y, weights=weights, pvalue="binomial", exposure=exposure)
+    level = cast(AreaLevel, str(scope.level))
+    y, result = count_hotspots(events, units, level=level, weights=weights)
     window = weekly_window(event_span(session=session), filters)
     trend, steps = emerging(events, units, weights, level=scope.level, window=window)
     bandwidth = BANDWIDTH_M[scope.kind]
@@ -291,14 +292,7 @@ def _cells_along(
     """Gi* on the street's grid cells (as on the street's map), keeping the significant cells
     within HOTSPOT_NEAR_M of the chief's roads."""
     units, weights = _units(session, Level.GRID, street_code)
-    codes = list(units["code"])
-    y = (
-        counts(events, level="grid", units=codes).to_numpy(dtype=float)
-        if not events.empty
-        else np.zeros(len(units))
-    )
-    exposure = units["area_m2"].to_numpy(float)
-    result = gi_star(units, y, weights=weights, pvalue="binomial", exposure=exposure)
+    _y, result = count_hotspots(events, units, level="grid", weights=weights)
     keep = result["significant"].to_numpy(bool).copy()
     if len(lines) and keep.any():
         reach = shapely.buffer(
