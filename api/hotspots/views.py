@@ -24,7 +24,8 @@ router = APIRouter(prefix="/api", tags=["hotspots"])
 _WEIGHTS: dict[tuple[int, str, str], Any] = {}
 
 
-def _units(session: SessionDep, level: Level, street: str | None) -> tuple[Any, Any]:
+def units_and_weights(session: SessionDep, level: Level, street: str | None) -> tuple[Any, Any]:
+    """One level's areas (within a street) and their queen weights, cached per generation."""
     gen = active_generation(session=session)
     if gen is None:
         raise InvalidInput("no boundaries are loaded", field="level")
@@ -61,7 +62,7 @@ def hotspots(
             "significant_only=true",
             field="street",
         )
-    units, weights = _units(session, Level(level), street)
+    units, weights = units_and_weights(session, Level(level), street)
     events = events_frame(
         session=session, since=since, until=until, category=category, street_prefix=street
     )

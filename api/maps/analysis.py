@@ -22,7 +22,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from api.hotspots.service import events_frame
-from api.hotspots.views import _units
+from api.hotspots.views import units_and_weights
 from api.maps.data import Pin, event_span, outlines, roads
 from geo import hotspot_maps as hm
 from geo.crs import STORAGE_SRID, to_metric
@@ -207,7 +207,7 @@ def _outline_levels(scope: Scope) -> dict[str, str | None]:
 
 def scope_data(*, session: Session, scope: Scope, filters: Filters) -> ScopeData:
     """Read the scope's events once and compute everything its page draws."""
-    units, weights = _units(session, scope.level, scope.code)
+    units, weights = units_and_weights(session, scope.level, scope.code)
     events = events_frame(
         session=session,
         since=filters.since,
@@ -291,7 +291,7 @@ def _cells_along(
 ) -> dict[str, Any]:
     """Gi* on the street's grid cells (as on the street's map), keeping the significant cells
     within HOTSPOT_NEAR_M of the chief's roads."""
-    units, weights = _units(session, Level.GRID, street_code)
+    units, weights = units_and_weights(session, Level.GRID, street_code)
     _y, result = count_hotspots(events, units, level="grid", weights=weights)
     keep = result["significant"].to_numpy(bool).copy()
     if len(lines) and keep.any():
