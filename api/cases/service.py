@@ -117,6 +117,23 @@ def record(
     return event
 
 
+def record_system(
+    *, session: Session, case_id: int, name: str, kind: str, at: datetime, data: dict[str, Any]
+) -> CaseEvent:
+    """Append an event done by the system (``name``: the job or the calendar), not a user."""
+    event = CaseEvent(
+        case_id=case_id,
+        at=at,
+        actor_id=None,
+        actor_role="system",
+        actor_name=name,
+        kind=kind,
+        data=data,
+    )
+    session.add(event)
+    return event
+
+
 def transition(
     *,
     session: Session,

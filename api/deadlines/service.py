@@ -57,7 +57,7 @@ def recompute_provisional(
     *, session: Session, work: WorkCalendar, policies: dict[str, SlaPolicy], at: datetime
 ) -> int:
     """Recompute every provisional due time with the calendar as it is now; return how many."""
-    from api.cases.models import Case, CaseEvent
+    from api.cases.service import record_system
     from api.whistles.models import Assignment, Extension, Whistle
 
     changed = 0
@@ -83,27 +83,22 @@ def recompute_provisional(
         assignment.on_site_due_at = fresh[Obligation.ON_SITE].due_at
         assignment.resolve_due_at = resolve.due_at
         assignment.due_provisional = any(d.provisional for d in (*fresh.values(), resolve))
-        case = session.get(Case, assignment.case_id)
-        assert case is not None
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=at,
-                actor_id=None,
-                actor_role="system",
-                actor_name="calendar",
-                kind="deadline:recomputed",
-                data={
-                    "assignment_id": assignment.id,
-                    "before": [t.isoformat() for t in old],
-                    "after": [
-                        assignment.acknowledge_due_at.isoformat(),
-                        assignment.on_site_due_at.isoformat(),
-                        assignment.resolve_due_at.isoformat(),
-                    ],
-                    "provisional": assignment.due_provisional,
-                },
-            )
+        record_system(
+            session=session,
+            case_id=assignment.case_id,
+            name="calendar",
+            kind="deadline:recomputed",
+            at=at,
+            data={
+                "assignment_id": assignment.id,
+                "before": [t.isoformat() for t in old],
+                "after": [
+                    assignment.acknowledge_due_at.isoformat(),
+                    assignment.on_site_due_at.isoformat(),
+                    assignment.resolve_due_at.isoformat(),
+                ],
+                "provisional": assignment.due_provisional,
+            },
         )
         changed += 1
     return changed

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 def mark_overdue(*, session: Session, now: datetime) -> int:
     """Append an ``obligation:overdue`` event for every newly overdue obligation; return count."""
+    from api.cases.service import record_system
+
     recorded = {
         (e.data.get("assignment_id"), e.data.get("obligation"))
         for e in session.scalars(select(CaseEvent).where(CaseEvent.kind == "obligation:overdue"))
@@ -33,21 +35,18 @@ def mark_overdue(*, session: Session, now: datetime) -> int:
             if (assignment.id, obligation) in recorded:
                 continue
             due = getattr(assignment, f"{obligation}_due_at")
-            session.add(
-                CaseEvent(
-                    case_id=assignment.case_id,
-                    at=now,
-                    actor_id=None,
-                    actor_role="system",
-                    actor_name="overdue job",
-                    kind="obligation:overdue",
-                    data={
-                        "assignment_id": assignment.id,
-                        "department_code": assignment.department_code,
-                        "obligation": obligation,
-                        "due_at": due.isoformat(),
-                    },
-                )
+            record_system(
+                session=session,
+                case_id=assignment.case_id,
+                name="overdue job",
+                kind="obligation:overdue",
+                at=now,
+                data={
+                    "assignment_id": assignment.id,
+                    "department_code": assignment.department_code,
+                    "obligation": obligation,
+                    "due_at": due.isoformat(),
+                },
             )
             new += 1
     return new
