@@ -18,23 +18,11 @@ from playwright.sync_api import Page, expect
 from api.auth.roles import Role
 from api.errors import install_handlers
 from api.pages.views import APP_DIR, PAGES, router
+from tests.api.lifecycle.conftest import BUILDING  # astride the 西城/丰台 line
 from tests.api.pages.conftest import PHONE, Person, Site, Tab
 
 GUANGWAI, TAIPINGQIAO = "110102020", "110106002"
 XC_CGZF, FT_CGZF = "110102-cgzf", "110106-cgzf"
-# a building astride the 西城/丰台 line: about 70 % in 广外, 30 % in 太平桥
-BUILDING = {
-    "type": "Polygon",
-    "coordinates": [
-        [
-            [116.3196, 39.8898],
-            [116.3210, 39.8898],
-            [116.3210, 39.8902],
-            [116.3196, 39.8902],
-            [116.3196, 39.8898],
-        ]
-    ],
-}
 
 
 def log_in(tab: Tab, site: Site, person: Person, lands_on: str) -> Page:
