@@ -62,7 +62,8 @@ _PREFIXES = ", ".join(f"left(d.code, {n})" for n in sorted(set(CODE_LENGTH.value
 # One round trip for a point: the generation, the deepest area within the edge tolerance
 # (smallest code first among equals), the names up its hierarchy and, with an accuracy, the
 # streets the disc reaches with their areas (a single street reached takes the whole disc, so
-# the intersection is only computed when the disc crosses a boundary). Callers may add
+# the intersection is only computed when the disc crosses a boundary) and, only for a point
+# outside every area, the nearest district and its distance. Callers may add
 # columns that use ``g.gen``, ``pt.p`` and ``deepest`` (see ``api.routing.service``).
 # The point and disc tests run on the subdivided ``area_parts`` only: an area is the union of
 # its parts, so the distance to the area is the smallest distance to a part, and small parts
@@ -94,7 +95,12 @@ SELECT g.gen,
    AND a.generation_low + 0 <= g.gen AND a.generation_high + 0 >= g.gen) AS areas,
   (SELECT json_agg(json_build_array(h.code, h.name, CASE WHEN (SELECT count(*) FROM hit) = 1
      THEN 1.0 ELSE ST_Area(ST_Transform(ST_Intersection(h.geom, disc.d), 4548)) END)
-     ORDER BY h.code) FROM hit h, disc) AS shares
+     ORDER BY h.code) FROM hit h, disc) AS shares,
+  (SELECT json_build_array(n.code, n.name, n.d) FROM (
+     SELECT a.code, a.name, ST_Distance(ST_Transform(a.geom, 4548), ST_Transform(pt.p, 4548)) AS d
+     FROM areas a WHERE NOT EXISTS (SELECT 1 FROM deepest) AND a.level = 'district'
+     AND a.generation_low <= g.gen AND a.generation_high >= g.gen
+     ORDER BY d, a.code LIMIT 1) n) AS nearest
   {{extra}}
 FROM g, pt
 """
@@ -114,13 +120,14 @@ def point_params(
     return {"lon": lon, "lat": lat, "gen": generation, "eps": EDGE_TOLERANCE_DEG, "r": radius}
 
 
-def point_location(session: Session, row: Any, lon: float, lat: float) -> PointLocation:
+def point_location(row: Any, lon: float, lat: float) -> PointLocation:
     """The location a ``point_statement`` row describes (a row with ``gen``, ``code``,
-    ``areas`` and ``shares`` attributes; raises when outside every area)."""
+    ``areas``, ``shares`` and ``nearest`` attributes; raises when outside every area)."""
     if row.gen is None:
         raise LookupError("no boundaries are loaded")
     if row.code is None:
-        raise _outside(session, lon, lat, row.gen)
+        code, name, distance = row.nearest
+        raise OutsideJurisdiction(nearest_code=code, nearest_name=name, distance_m=distance)
     refs: dict[str, AreaRef] = {level: AreaRef(code, name) for level, code, name in row.areas}
     candidates: tuple[StreetShare, ...] = ()
     if row.shares:
@@ -152,7 +159,7 @@ def locate_point(
 ) -> PointLocation:
     """One point: an area per level and, with an accuracy, the candidate streets."""
     row = session.execute(point_statement(), point_params(lon, lat, accuracy_m, generation)).one()
-    return point_location(session, row, lon, lat)
+    return point_location(row, lon, lat)
 
 
 def _shares(session: Session, ewkb_hex: str, measure: str, gen: int) -> tuple[StreetShare, ...]:

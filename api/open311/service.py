@@ -462,7 +462,7 @@ def create(
         )
     done = submit(
         session=session,
-        actor=actor,
+        who=actor,
         geometry=shapely.Point(checked.lon, checked.lat),
         crs=CoordinateSystem.WGS84,
         category=checked.service_code,

@@ -12,17 +12,16 @@ from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Action, Actor, CaseScope, allowed
 from api.cases.models import Case
 from api.db import driver
-from api.errors import Conflict, Forbidden, InvalidInput
+from api.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from api.reports import store
 from api.reports.models import Report
 from api.reports.store import CaseRow, NewReport
-from api.routing.service import route_case
+from api.routing.service import point_query, route_case, route_point_row
 from geo.coords import CoordinateSystem, geometry_to_wgs84
 from geo.locate import PointLocation
 from geo.route import Routing
@@ -99,23 +98,9 @@ def request_hash(payload: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-_GENERIC_PLANS = text(f"SELECT {store.GENERIC_PLANS}")
-_LOCK = text(
-    "SELECT pg_advisory_xact_lock("
-    + store.LOCK_KEY.format(reporter="CAST(:reporter AS bigint)", key="CAST(:key AS text)")
-    + f"), {store.GENERIC_PLANS}"
-)
-
-
-_REPLAY = text(
-    "SELECT r.id, r.request_hash, r.routing, r.attached, c.id AS case_id, c.status, "
-    "c.report_count FROM reports r JOIN cases c ON c.id = r.case_id "
-    "WHERE r.reporter_id = :reporter AND r.idempotency_key = :key"
-)
-
-
-def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Submitted | None:
-    rows = driver.execute(session, _REPLAY, {"reporter": actor.id, "key": key})
+def _replay(rows: list[Any], fingerprint: str) -> Submitted | None:
+    """What a retry is told (the report sent before under its key), from ``store.opening``'s
+    replay rows; a different request under the same key is a conflict."""
     if not rows:
         return None
     row = rows[0]
@@ -184,10 +169,160 @@ def routing_json(routing: Routing, located: PointLocation | None) -> dict[str, A
     }
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A submission between its round trips: the statement that stores it."""
+
+    write: driver.Query
+    routing: dict[str, Any]
+
+    def done(self, rows: list[Any]) -> Submitted:
+        """What the reporter is told, from the rows of ``write``."""
+        case, report_id, attached = store.written(rows)
+        return Submitted(
+            report_id=report_id,
+            case=case,
+            routing=self.routing,
+            replayed=False,
+            attached=attached,
+        )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A report being submitted by ``who`` (an actor, or a bearer token still to check).
+
+    A point takes two round trips, whichever connection runs them (see ``submit``): the
+    ``opening`` statements lock the Idempotency-Key (retries of one key wait for each other),
+    find the report a retry already stored and read everything the router needs about the
+    point; they also switch the transaction to generic plans, because the statements have the
+    same shape every time and planning the locate-and-route statement costs more than running
+    it. ``settle`` then answers a retry, refuses, or returns the one statement that stores it.
+    A footprint is routed by ``settle`` with the session (a few more statements).
+    """
+
+    who: Actor | str
+    geometry: BaseGeometry
+    crs: CoordinateSystem
+    category: str
+    description: str
+    source: str
+    reporter_name: str
+    accuracy_m: float | None
+    photos: list[dict[str, str]]
+    idempotency_key: str | None
+    rules: RuleSet
+    limits: Limits
+    at: datetime
+
+    @property
+    def wgs(self) -> BaseGeometry:
+        """The geometry in WGS-84."""
+        return geometry_to_wgs84(self.geometry, self.crs)
+
+    def fingerprint(self) -> str:
+        """What tells a retry from a different request under the same key."""
+        return request_hash(
+            {
+                "geometry": shapely.geometry.mapping(self.geometry),
+                "crs": str(self.crs),
+                "category": self.category,
+                "description": self.description,
+                "source": self.source,
+                "accuracy_m": self.accuracy_m,
+                "photos": [
+                    hashlib.sha256(p.get("data", "").encode()).hexdigest() for p in self.photos
+                ],
+            }
+        )
+
+    def opening(self, wgs: BaseGeometry) -> list[driver.Query]:
+        """The statements of the first round trip."""
+        queries = store.opening(who=self.who, key=self.idempotency_key)
+        if isinstance(wgs, shapely.Point):
+            queries.append(
+                point_query(
+                    lon=wgs.x,
+                    lat=wgs.y,
+                    accuracy_m=self.accuracy_m,
+                    generation=None,
+                    chief_radius_m=self.limits.chief_radius_m,
+                )
+            )
+        return queries
+
+    def settle(
+        self, wgs: BaseGeometry, results: list[list[Any]], session: Session | None
+    ) -> Submitted | Pending:
+        """After the first round trip: the answer to a retry, or the write (``session`` is
+        only used to route a footprint)."""
+        actor = store.reporter_of(self.who, results[0])
+        if actor is None:
+            raise Unauthorized("unknown or revoked token", field="authorization")
+        fingerprint = self.fingerprint()
+        if self.idempotency_key:
+            replay = _replay(results[1], fingerprint)
+            if replay is not None:
+                return replay
+        checked = decode_photos(self.photos, self.limits)
+        routing, located = self._route(wgs, results, session)
+        scope = CaseScope(community=None, streets=tuple(s.code for s in routing.streets))
+        if not allowed(actor, Action.REPORT, scope):
+            raise Forbidden(
+                f"{actor.role} {actor.jurisdiction} may not report outside its jurisdiction "
+                f"(the location is in {', '.join(scope.streets)})",
+                field="geometry",
+            )
+        new = NewReport(
+            reporter=actor,
+            reporter_name=self.reporter_name or actor.name,
+            source=self.source,
+            category=self.category,
+            description=self.description,
+            crs=str(self.crs),
+            accuracy_m=self.accuracy_m,
+            geom=wgs,
+            generation=routing.generation,
+            routing=routing_json(routing, located),
+            idempotency_key=self.idempotency_key,
+            request_hash=fingerprint,
+            at=self.at,
+        )
+        write = store.write(
+            report=new,
+            position=wgs if isinstance(wgs, shapely.Point) else wgs.representative_point(),
+            streets=[(s.code, s.district_code, s.share) for s in routing.streets],
+            joint=routing.joint,
+            photos=[(p.content_type, p.data, hashlib.sha256(p.data).hexdigest()) for p in checked],
+            since=self.at - self.limits.duplicate_window,
+            radius_m=self.limits.duplicate_radius_m,
+        )
+        return Pending(write=write, routing=new.routing)
+
+    def _route(
+        self, wgs: BaseGeometry, results: list[list[Any]], session: Session | None
+    ) -> tuple[Routing, PointLocation | None]:
+        if isinstance(wgs, shapely.Point):
+            return route_point_row(
+                row=results[-1][0], wgs=wgs, crs=self.crs, category=self.category, rules=self.rules
+            )
+        if session is None:
+            raise TypeError("a footprint is routed with a session")
+        return route_case(
+            session=session,
+            geom=self.geometry,
+            crs=self.crs,
+            category=self.category,
+            rules=self.rules,
+            accuracy_m=self.accuracy_m,
+            chief_radius_m=self.limits.chief_radius_m,
+        )
+
+
 def submit(
     *,
     session: Session,
-    actor: Actor,
+    who: Actor | str,
     geometry: BaseGeometry,
     crs: CoordinateSystem,
     category: str,
@@ -200,86 +335,30 @@ def submit(
     rules: RuleSet,
     limits: Limits,
     at: datetime,
-    key_locked: bool = False,
+    commit: bool = False,
 ) -> Submitted:
-    """Locate, route and store a report; attach it to a duplicate case or open a new one."""
-    payload = {
-        "geometry": shapely.geometry.mapping(geometry),
-        "crs": str(crs),
-        "category": category,
-        "description": description,
-        "source": source,
-        "accuracy_m": accuracy_m,
-        "photos": [hashlib.sha256(p.get("data", "").encode()).hexdigest() for p in photos],
-    }
-    fingerprint = request_hash(payload)
-    # Retries of one key wait for each other (a transaction-scoped advisory lock); and the
-    # statements below have the same shape every time, so PostgreSQL plans each once per
-    # connection (generic plans) rather than per call, which for the locate-and-route
-    # statement costs more than running it. ``key_locked``: the caller did both already
-    # (``store.authenticate_and_lock``).
-    if idempotency_key:
-        if not key_locked:
-            driver.execute(session, _LOCK, {"reporter": actor.id, "key": idempotency_key})
-        replay = _replay(session, actor, idempotency_key, fingerprint)
-        if replay is not None:
-            return replay
-    elif not key_locked:
-        driver.execute(session, _GENERIC_PLANS, {})
-    checked = decode_photos(photos, limits)
-    routing, located = route_case(
-        session=session,
-        geom=geometry,
+    """Locate, route and store a report by ``who`` (an actor, or a bearer token to check) on
+    the session's connection; attach it to a duplicate case or open a new one. ``commit``:
+    commit in the last round trip (see ``Submission``)."""
+    submission = Submission(
+        who=who,
+        geometry=geometry,
         crs=crs,
         category=category,
-        rules=rules,
-        accuracy_m=accuracy_m,
-        chief_radius_m=limits.chief_radius_m,
-    )
-    scope = CaseScope(community=None, streets=tuple(s.code for s in routing.streets))
-    if not allowed(actor, Action.REPORT, scope):
-        raise Forbidden(
-            f"{actor.role} {actor.jurisdiction} may not report outside its jurisdiction "
-            f"(the location is in {', '.join(scope.streets)})",
-            field="geometry",
-        )
-    wgs = geometry_to_wgs84(geometry, crs)
-    new = NewReport(
-        reporter=actor,
-        reporter_name=reporter_name or actor.name,
-        source=source,
-        category=category,
         description=description,
-        crs=str(crs),
+        source=source,
+        reporter_name=reporter_name,
         accuracy_m=accuracy_m,
-        geom=wgs,
-        generation=routing.generation,
-        routing=routing_json(routing, located),
+        photos=photos,
         idempotency_key=idempotency_key,
-        request_hash=fingerprint,
+        rules=rules,
+        limits=limits,
         at=at,
     )
-    photos_in = [(p.content_type, p.data, hashlib.sha256(p.data).hexdigest()) for p in checked]
-    stored = store.insert_case_unless_duplicate(
-        session=session,
-        report=new,
-        position=wgs if isinstance(wgs, shapely.Point) else wgs.representative_point(),
-        streets=[(s.code, s.district_code, s.share) for s in routing.streets],
-        joint=routing.joint,
-        photos=photos_in,
-        since=at - limits.duplicate_window,
-        radius_m=limits.duplicate_radius_m,
-    )
-    attached = isinstance(stored, store.Duplicate)
-    if isinstance(stored, store.Duplicate):
-        case = store.attach(session=session, case_id=stored.case_id)
-        report_id = store.insert_report(session=session, report=new, case=case, photos=photos_in)
-    else:
-        case, report_id = stored
-    return Submitted(
-        report_id=report_id,
-        case=case,
-        routing=new.routing,
-        replayed=False,
-        attached=attached,
-    )
+    wgs = submission.wgs
+    results = driver.pipeline(session, submission.opening(wgs))
+    outcome = submission.settle(wgs, results, session)
+    if isinstance(outcome, Submitted):
+        return outcome
+    (rows,) = driver.pipeline(session, [outcome.write], commit=commit)
+    return outcome.done(rows)

@@ -1,9 +1,9 @@
-"""The writes of a report submission as few statements as possible (Core SQL, no ORM flush).
+"""The statements of a report submission, as few as possible (Core SQL, no ORM flush).
 
-A new report takes one statement that either finds (and locks) the open case it duplicates
-or inserts the new case, its streets, the report and both events; a duplicate then takes one
-statement that bumps the case's reporter count and one that inserts the report and its event.
-Events of a case get ascending ids in the order they happened.
+``opening``: the Idempotency-Key's lock (with the reporter of a bearer token) and the report
+already sent under the key. ``write``: one statement that attaches the report to the open
+case it duplicates or opens a new case with its streets, and stores the report, its photos
+and the events. Events of a case get ascending ids in the order they happened.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import insert, text
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
 from api.auth.roles import Actor
 from api.auth.service import ACTOR_SQL, actor_of_row, token_hash
 from api.cases.workflow import OPEN_CASE_STATUSES, CaseStatus
-from api.db import driver
+from api.db.driver import Query
 from api.db.geometry import to_ewkb_hex
-from api.reports.models import ReportPhoto
 
 GEOM = "ST_GeomFromEWKB(decode(CAST(:{} AS text), 'hex'))"
 
@@ -33,10 +31,13 @@ LOCK_KEY = (
     "'UTF8')), 'hex'), 16))::bit(64)::bigint"
 )
 GENERIC_PLANS = "set_config('plan_cache_mode', 'force_generic_plan', true)"
+_OPEN = [str(s) for s in OPEN_CASE_STATUSES]
+_NEW = str(CaseStatus.NEW)
 
-# The reporter of a bearer token, with the key's lock taken (when there is a key) and generic
-# plans for the rest of the transaction: the first statement of a submission.
-_ACTOR_AND_LOCK = text(
+# The first statement of a submission: the reporter's Idempotency-Key locked (when there is a
+# key) and generic plans for the rest of the transaction. For a bearer token it also finds
+# the reporter (no row: unknown or revoked).
+_LOCK_BY_TOKEN = text(
     ACTOR_SQL.format(
         extra=", CASE WHEN CAST(:key AS text) IS NULL THEN NULL ELSE (SELECT 1 FROM (SELECT "
         "pg_advisory_xact_lock("
@@ -44,11 +45,32 @@ _ACTOR_AND_LOCK = text(
         + f")) l) END AS locked, {GENERIC_PLANS}"
     )
 )
+_LOCK_BY_ID = text(
+    "SELECT CASE WHEN CAST(:key AS text) IS NULL THEN NULL ELSE (SELECT 1 FROM (SELECT "
+    "pg_advisory_xact_lock("
+    + LOCK_KEY.format(reporter="CAST(:reporter AS bigint)", key="CAST(:key AS text)")
+    + f")) l) END AS locked, {GENERIC_PLANS}"
+)
+
+# The report a reporter already sent under a key (a statement after the lock, so it sees a
+# retry that committed while this one waited).
+_REPLAY = (
+    "SELECT r.id, r.request_hash, r.routing, r.attached, c.id AS case_id, c.status, "
+    "c.report_count FROM reports r JOIN cases c ON c.id = r.case_id "
+    "WHERE r.reporter_id = {reporter} AND r.idempotency_key = :key"
+)
+_REPLAY_BY_ID = text(_REPLAY.format(reporter=":reporter"))
+_REPLAY_BY_TOKEN = text(
+    _REPLAY.format(
+        reporter="(SELECT t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id "
+        "WHERE t.token_hash = :h AND u.active)"
+    )
+)
 
 _EVENT_COLUMNS = "case_id, at, actor_id, actor_role, actor_name, kind, from_status, to_status, data"
 
-# The oldest open case of the category near the report, locked; a new case is only inserted
-# when there is none (then nothing is locked: two simultaneous first reports of one problem
+# The oldest open case of the category near the report, locked. Only when there is none is a
+# new case inserted (then nothing is locked: two simultaneous first reports of one problem
 # may open two cases, which triage merges).
 _DUPLICATE = (
     "SELECT id FROM cases WHERE category = :category AND status = ANY(:statuses) "
@@ -59,55 +81,46 @@ _DUPLICATE = (
     "ORDER BY created_at LIMIT 1 FOR UPDATE"
 )
 
-# A fresh statement after the lock above, so its snapshot sees every committed report.
-_ATTACH = text(
-    "UPDATE cases SET report_count = "
-    "(SELECT count(*) FROM reports WHERE case_id = :id) + 1 "
-    "WHERE id = :id RETURNING status, report_count"
-)
-
-_REPORT_INSERT = (
-    "INSERT INTO reports (case_id, reporter_id, reporter_name, source, category, description, "
-    "crs, accuracy_m, geom, generation, routing, idempotency_key, request_hash, attached, "
-    "created_at) {values} RETURNING id"
-)
-_REPORT_VALUES = (
-    ":reporter_id, :reporter_name, :source, :category, :description, :crs, :accuracy_m, "
-    f"{GEOM.format('geom')}, :generation, CAST(:routing AS jsonb), :key, :hash, :attached, :at"
-)
-
-# Unless there is a duplicate: a new case, its streets, the report and both events in one
-# statement. The two events are inserted by one INSERT … SELECT … ORDER BY, so ``case:new``
-# gets the smaller id.
-_NEW_CASE = text(
+# All the writes of a submission in one statement. Either the duplicate ``d`` counts one more
+# reporter (``u``: an UPDATE re-reads a row another transaction changed meanwhile, so the
+# count is never lost) or a new case ``c`` is inserted with its streets; then the report,
+# its photos and the events: ``case:new`` + ``report:received`` or ``report:attached``,
+# inserted by one INSERT … SELECT … ORDER BY so they get ascending ids in that order.
+_WRITE = text(
     f"WITH d AS ({_DUPLICATE}), "
+    "u AS (UPDATE cases SET report_count = report_count + 1 "
+    "WHERE id = (SELECT id FROM d) RETURNING id, status, report_count), "
     "c AS ("
     "INSERT INTO cases (status, category, description, geom, position, generation, grid_code, "
     "community_code, lead_street_code, district_code, routing, report_count, created_by, "
     "created_at) SELECT :status, :category, :description, "
     f"{GEOM.format('geom')}, {GEOM.format('position')}, :generation, :grid_code, "
     ":community_code, :lead_street_code, :district_code, CAST(:routing AS jsonb), 1, "
-    ":created_by, :at WHERE NOT EXISTS (SELECT 1 FROM d) RETURNING id), "
+    ":created_by, :at WHERE NOT EXISTS (SELECT 1 FROM d) RETURNING id, status, report_count), "
+    "k AS (SELECT id, status, report_count, false AS attached FROM c "
+    "UNION ALL SELECT id, status, report_count, true FROM u), "
     "s AS (INSERT INTO case_streets (case_id, street_code, district_code, share, role) "
     "SELECT c.id, s.code, s.district, s.share, s.role FROM c, "
     "unnest(CAST(:s_codes AS text[]), CAST(:s_districts AS text[]), "
     "CAST(:s_shares AS float8[]), CAST(:s_roles AS text[])) AS s(code, district, share, role)), "
-    "r AS (" + _REPORT_INSERT.format(values=f"SELECT c.id, {_REPORT_VALUES} FROM c") + "), "
+    "r AS (INSERT INTO reports (case_id, reporter_id, reporter_name, source, category, "
+    "description, crs, accuracy_m, geom, generation, routing, idempotency_key, request_hash, "
+    "attached, created_at) SELECT k.id, :reporter_id, :reporter_name, :source, :category, "
+    f":description, :crs, :accuracy_m, {GEOM.format('geom')}, :generation, "
+    "CAST(:routing AS jsonb), :key, :hash, k.attached, :at FROM k RETURNING id), "
+    "p AS (INSERT INTO report_photos (report_id, content_type, size, sha256, data) "
+    "SELECT r.id, p.kind, length(p.data), p.sha256, p.data FROM r, "
+    "unnest(CAST(:p_kinds AS text[]), CAST(:p_shas AS text[]), CAST(:p_data AS bytea[])) "
+    "AS p(kind, sha256, data)), "
     f"e AS (INSERT INTO case_events ({_EVENT_COLUMNS}) "
-    "SELECT c.id, :at, :actor_id, :actor_role, :actor_name, v.kind, NULL, v.to_status, "
-    "CASE v.ord WHEN 1 THEN CAST(:event AS jsonb) ELSE jsonb_build_object('report_id', r.id) END "
-    "FROM c, r, (VALUES (1, 'case:new', :status), (2, 'report:received', NULL)) "
-    "AS v(ord, kind, to_status) ORDER BY v.ord) "
-    "SELECT (SELECT id FROM d) AS duplicate, (SELECT id FROM c) AS case_id, "
-    "(SELECT id FROM r) AS report_id"
-)
-
-_REPORT = text(
-    "WITH r AS (" + _REPORT_INSERT.format(values=f"VALUES (:case_id, {_REPORT_VALUES})") + "), "
-    f"e AS (INSERT INTO case_events ({_EVENT_COLUMNS}) "
-    "SELECT :case_id, :at, :actor_id, :actor_role, :actor_name, :kind, NULL, NULL, "
-    "jsonb_build_object('report_id', r.id) || CAST(:event AS jsonb) FROM r) "
-    "SELECT id FROM r"
+    "SELECT k.id, :at, :actor_id, :actor_role, :actor_name, v.kind, NULL, v.to_status, "
+    "CASE v.kind WHEN 'case:new' THEN CAST(:event AS jsonb) "
+    "WHEN 'report:received' THEN jsonb_build_object('report_id', r.id) "
+    "ELSE jsonb_build_object('report_id', r.id, 'reporters', k.report_count) END "
+    "FROM k, r, (VALUES (1, 'case:new', :status, false), (2, 'report:received', NULL, false), "
+    "(3, 'report:attached', NULL, true)) AS v(ord, kind, to_status, attached) "
+    "WHERE v.attached = k.attached ORDER BY v.ord) "
+    "SELECT k.id AS case_id, k.status, k.report_count, k.attached, r.id AS report_id FROM k, r"
 )
 
 
@@ -139,52 +152,27 @@ class NewReport:
     at: datetime
 
 
-def authenticate_and_lock(*, session: Session, token: str, key: str | None) -> Actor | None:
-    """The active user of a bearer token, with its Idempotency-Key locked (one statement)."""
-    rows = driver.execute(session, _ACTOR_AND_LOCK, {"h": token_hash(token), "key": key})
+def opening(*, who: Actor | str, key: str | None) -> list[Query]:
+    """The first statements of a submission by ``who`` (an actor, or a bearer token still to
+    check): the key's lock and, with a key, the report already sent under it."""
+    if isinstance(who, Actor):
+        lock = Query(_LOCK_BY_ID, {"reporter": who.id, "key": key})
+        replay = Query(_REPLAY_BY_ID, {"reporter": who.id, "key": key})
+    else:
+        lock = Query(_LOCK_BY_TOKEN, {"h": token_hash(who), "key": key})
+        replay = Query(_REPLAY_BY_TOKEN, {"h": token_hash(who), "key": key})
+    return [lock, replay] if key else [lock]
+
+
+def reporter_of(who: Actor | str, rows: list[Any]) -> Actor | None:
+    """The reporter, from the rows of the first ``opening`` statement."""
+    if isinstance(who, Actor):
+        return who
     return actor_of_row(rows[0]) if rows else None
 
 
-def _actor(actor: Actor) -> dict[str, Any]:
-    return {"actor_id": actor.id or None, "actor_role": str(actor.role), "actor_name": actor.name}
-
-
-def attach(*, session: Session, case_id: int) -> CaseRow:
-    """Count one more reporter on a (locked) case."""
-    ((status, count),) = driver.execute(session, _ATTACH, {"id": case_id})
-    return CaseRow(case_id, status, count)
-
-
-def _report_params(report: NewReport, attached: bool) -> dict[str, Any]:
-    return {
-        "reporter_id": report.reporter.id,
-        "reporter_name": report.reporter_name,
-        "source": report.source,
-        "category": report.category,
-        "description": report.description,
-        "crs": report.crs,
-        "accuracy_m": report.accuracy_m,
-        "geom": to_ewkb_hex(report.geom),
-        "generation": report.generation,
-        "routing": json.dumps(report.routing, ensure_ascii=False),
-        "key": report.idempotency_key,
-        "hash": report.request_hash,
-        "attached": attached,
-        "at": report.at,
-        **_actor(report.reporter),
-    }
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    """The open case a report duplicates (locked until the transaction ends)."""
-
-    case_id: int
-
-
-def insert_case_unless_duplicate(
+def write(
     *,
-    session: Session,
     report: NewReport,
     position: BaseGeometry,
     streets: list[tuple[str, str, float]],
@@ -192,77 +180,54 @@ def insert_case_unless_duplicate(
     photos: list[tuple[str, bytes, str]],
     since: datetime,
     radius_m: float,
-) -> tuple[CaseRow, int] | Duplicate:
-    """The oldest open case of the category within ``radius_m`` created since ``since``, locked;
-    or, when there is none, a new case with its streets (lead first), the report and their
-    events: (case, report id)."""
+) -> Query:
+    """The statement that stores a report: attached to the oldest open case of its category
+    within ``radius_m`` created since ``since``, or under a new case with its streets (lead
+    first); with its photos (type, bytes, sha256) and events. Read it with ``written``."""
     routing = report.routing
-    status = str(CaseStatus.NEW)
-    ((duplicate, case_id, report_id),) = driver.execute(
-        session,
-        _NEW_CASE,
+    reporter = report.reporter
+    return Query(
+        _WRITE,
         {
-            **_report_params(report, attached=False),
-            "statuses": [str(s) for s in OPEN_CASE_STATUSES],
+            "reporter_id": reporter.id,
+            "reporter_name": report.reporter_name,
+            "source": report.source,
+            "category": report.category,
+            "description": report.description,
+            "crs": report.crs,
+            "accuracy_m": report.accuracy_m,
+            "geom": to_ewkb_hex(report.geom),
+            "generation": report.generation,
+            "routing": json.dumps(routing, ensure_ascii=False),
+            "key": report.idempotency_key,
+            "hash": report.request_hash,
+            "at": report.at,
+            "actor_id": reporter.id or None,
+            "actor_role": str(reporter.role),
+            "actor_name": reporter.name,
+            "statuses": _OPEN,
             "since": since,
             "r": radius_m,
-            "status": status,
+            "status": _NEW,
             "position": to_ewkb_hex(position),
             "grid_code": routing["grid_code"],
             "community_code": routing["community_code"],
             "lead_street_code": streets[0][0],
             "district_code": streets[0][1],
-            "created_by": report.reporter.id or None,
+            "created_by": reporter.id or None,
             "s_codes": [s[0] for s in streets],
             "s_districts": [s[1] for s in streets],
             "s_shares": [s[2] for s in streets],
             "s_roles": ["lead" if i == 0 else "partner" for i in range(len(streets))],
+            "p_kinds": [p[0] for p in photos],
+            "p_shas": [p[2] for p in photos],
+            "p_data": [p[1] for p in photos],
             "event": json.dumps({"streets": [s[0] for s in streets], "joint": joint}),
         },
     )
-    if duplicate is not None:
-        return Duplicate(int(duplicate))
-    _insert_photos(session, int(report_id), photos)
-    return CaseRow(int(case_id), status, 1), int(report_id)
 
 
-def insert_report(
-    *,
-    session: Session,
-    report: NewReport,
-    case: CaseRow,
-    photos: list[tuple[str, bytes, str]],
-) -> int:
-    """A report attached to an open case, its photos and its event on the case; its id."""
-    report_id = int(
-        driver.execute(
-            session,
-            _REPORT,
-            {
-                **_report_params(report, attached=True),
-                "case_id": case.id,
-                "kind": "report:attached",
-                "event": json.dumps({"reporters": case.report_count}),
-            },
-        )[0][0]
-    )
-    _insert_photos(session, report_id, photos)
-    return report_id
-
-
-def _insert_photos(session: Session, report_id: int, photos: list[tuple[str, bytes, str]]) -> None:
-    """Photos as (type, bytes, sha256)."""
-    if photos:
-        session.execute(
-            insert(ReportPhoto),
-            [
-                {
-                    "report_id": report_id,
-                    "content_type": kind,
-                    "size": len(data),
-                    "sha256": digest,
-                    "data": data,
-                }
-                for kind, data, digest in photos
-            ],
-        )
+def written(rows: list[Any]) -> tuple[CaseRow, int, bool]:
+    """The case, the report id and whether it was attached to an open case, from ``write``."""
+    ((case_id, status, count, attached, report_id),) = rows
+    return CaseRow(case_id, status, count), report_id, attached

@@ -14,8 +14,7 @@ from api.auth.roles import Action
 from api.cases.service import get_case, require, utcnow
 from api.config import Settings
 from api.deps import SessionDep, SettingsDep
-from api.errors import NotFound, Unauthorized
-from api.reports import store
+from api.errors import NotFound
 from api.reports.models import Report
 from api.reports.schemas import ReportCreate, ReportPublic
 from api.reports.service import Limits, Submitted, submit, submitted
@@ -61,12 +60,9 @@ def _submit_in_session(
     settings: Settings,
 ) -> tuple[ReportPublic, bool]:
     """Authenticate, submit and commit (runs in one worker thread)."""
-    actor = store.authenticate_and_lock(session=session, token=token, key=idempotency_key)
-    if actor is None:
-        raise Unauthorized("unknown or revoked token", field="authorization")
     done = submit(
         session=session,
-        actor=actor,
+        who=token,
         geometry=parse_geometry(body.geometry),
         crs=body.crs,
         category=body.category,
@@ -79,7 +75,7 @@ def _submit_in_session(
         rules=rules_from(settings.data_dir),
         limits=limits_of(settings),
         at=utcnow(),
-        key_locked=True,
+        commit=True,
     )
     public = _public(done)
     session.commit()

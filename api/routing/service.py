@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -132,19 +133,23 @@ class PointFacts:
     catalogue: list[Department]  # the point's district and the city's departments
 
 
-def point_facts(
+def point_query(
     *,
-    session: Session,
     lon: float,
     lat: float,
     accuracy_m: float | None,
     generation: int | None,
     chief_radius_m: float,
-) -> PointFacts:
-    """Locate a point (lon/lat) with its zones, nearest chief and candidate departments."""
+) -> driver.Query:
+    """The one statement that reads all the router needs about a point (lon/lat); its row
+    becomes ``PointFacts`` with ``facts_of_row``. Callers may run it in their own pipeline."""
     params = {**pg.point_params(lon, lat, accuracy_m, generation), "radius": chief_radius_m}
-    (row,) = driver.execute(session, pg.point_statement(_POINT_EXTRAS), params)
-    located = pg.point_location(session, row, lon, lat)
+    return driver.Query(pg.point_statement(_POINT_EXTRAS), params)
+
+
+def facts_of_row(row: Any, lon: float, lat: float) -> PointFacts:
+    """The facts of a ``point_query`` row (raises ``OutsideJurisdiction`` off the map)."""
+    located = pg.point_location(row, lon, lat)
     chief = None
     if row.chief is not None:
         road, kind, name, title, distance = row.chief
@@ -157,6 +162,27 @@ def point_facts(
         chief=chief,
         catalogue=[Department(c, n, k, d) for c, n, k, d in row.departments or ()],
     )
+
+
+def point_facts(
+    *,
+    session: Session,
+    lon: float,
+    lat: float,
+    accuracy_m: float | None,
+    generation: int | None,
+    chief_radius_m: float,
+) -> PointFacts:
+    """Locate a point (lon/lat) with its zones, nearest chief and candidate departments."""
+    query = point_query(
+        lon=lon,
+        lat=lat,
+        accuracy_m=accuracy_m,
+        generation=generation,
+        chief_radius_m=chief_radius_m,
+    )
+    (row,) = driver.execute(session, query.statement, query.params)
+    return facts_of_row(row, lon, lat)
 
 
 def _point_facts_text(geom: shapely.Point, located: PointLocation) -> list[str]:
@@ -173,26 +199,36 @@ def _point_facts_text(geom: shapely.Point, located: PointLocation) -> list[str]:
     return facts
 
 
-def _route_point(
+def _checked(rules: RuleSet, category: str, level: str) -> None:
+    """Refuse a category without a duty rule before anything is located."""
+    try:
+        rules.match(category=category, zones=(), level=level)
+    except (UnknownCategory, NoDutyRule) as exc:
+        raise InvalidInput(str(exc), field="category") from exc
+
+
+def _input_facts(crs: CoordinateSystem) -> list[str]:
+    return [] if crs is CoordinateSystem.WGS84 else [f"输入坐标系 {crs.value}，已转换为 WGS-84"]
+
+
+def route_point_row(
     *,
-    session: Session,
+    row: Any,
     wgs: shapely.Point,
+    crs: CoordinateSystem,
     category: str,
     rules: RuleSet,
-    accuracy_m: float | None,
-    level: str,
-    generation: int | None,
-    chief_radius_m: float,
-    facts: list[str],
+    level: str = "district",
 ) -> tuple[Routing, PointLocation]:
-    found = point_facts(
-        session=session,
-        lon=wgs.x,
-        lat=wgs.y,
-        accuracy_m=accuracy_m,
-        generation=generation,
-        chief_radius_m=chief_radius_m,
-    )
+    """Route a point (``wgs``, given in ``crs``) from the row of its ``point_query``, which the
+    caller ran (in its own round trip); no database work."""
+    _checked(rules, category, level)
+    try:
+        found = facts_of_row(row, wgs.x, wgs.y)
+    except OutsideJurisdiction as exc:
+        raise outside_error(exc, "geometry") from exc
+    except LookupError as exc:
+        raise Conflict(str(exc)) from exc
     located = found.located
     if located.street is None:
         raise Conflict("no streets are loaded for this position")
@@ -205,7 +241,7 @@ def _route_point(
         catalogue=found.catalogue,
         chief=found.chief,
         generation=located.generation,
-        facts=facts + _point_facts_text(wgs, located),
+        facts=_input_facts(crs) + _point_facts_text(wgs, located),
         level=level,
     )
     return routing, located
@@ -225,24 +261,21 @@ def route_case(
 ) -> tuple[Routing, PointLocation | None]:
     """Locate ``geom`` (given in ``crs``) and route it by the duty rules."""
     wgs = geometry_to_wgs84(geom, crs)
+    _checked(rules, category, level)
+    if isinstance(wgs, shapely.Point):
+        query = point_query(
+            lon=wgs.x,
+            lat=wgs.y,
+            accuracy_m=accuracy_m,
+            generation=generation,
+            chief_radius_m=chief_radius_m,
+        )
+        (row,) = driver.execute(session, query.statement, query.params)
+        return route_point_row(
+            row=row, wgs=wgs, crs=crs, category=category, rules=rules, level=level
+        )
+    facts = _input_facts(crs)
     try:
-        match = rules.match(category=category, zones=(), level=level)
-    except (UnknownCategory, NoDutyRule) as exc:
-        raise InvalidInput(str(exc), field="category") from exc
-    facts = [] if crs is CoordinateSystem.WGS84 else [f"输入坐标系 {crs.value}，已转换为 WGS-84"]
-    try:
-        if isinstance(wgs, shapely.Point):
-            return _route_point(
-                session=session,
-                wgs=wgs,
-                category=category,
-                rules=rules,
-                accuracy_m=accuracy_m,
-                level=level,
-                generation=generation,
-                chief_radius_m=chief_radius_m,
-                facts=facts,
-            )
         footprint = pg.locate_footprint(session=session, geom=wgs, generation=generation)
     except OutsideJurisdiction as exc:
         raise outside_error(exc, "geometry") from exc

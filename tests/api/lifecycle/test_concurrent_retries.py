@@ -89,3 +89,57 @@ def test_simultaneous_retries_with_one_key_store_one_report(
             {"u": user_id, "k": key},
         ).all()
     assert [row.id for row in stored] == [answers[0][1]]
+
+
+def test_simultaneous_reports_of_one_problem_count_every_reporter(
+    demo_db_url: str, worker_token: tuple[str, int]
+) -> None:
+    """Reports of one problem arriving together attach to the open case; none is lost from its
+    count, and each attached event says how many had reported by then."""
+    token, _ = worker_token
+    app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
+    body = {"geometry": {"type": "Point", "coordinates": list(CENTRE)}, "category": "E0101"}
+    auth = {"Authorization": f"Bearer {token}"}
+    start = threading.Barrier(RACERS)
+    answers: list[dict[str, object]] = []
+    failures: list[str] = []
+
+    def race(base: str, n: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            start.wait()
+            headers = {**auth, "Idempotency-Key": f"attach-{n}-{uuid.uuid4().hex}"}
+            response = client.post("/api/reports", json=body, headers=headers)
+            if response.status_code == 201:
+                answers.append(response.json())
+            else:
+                failures.append(f"{response.status_code} {response.text[:200]}")
+
+    with serve(app) as base:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            first = client.post(
+                "/api/reports", json=body, headers={**auth, "Idempotency-Key": "a0"}
+            )
+        assert first.status_code == 201, first.text
+        case_id = first.json()["case_id"]
+        threads = [threading.Thread(target=race, args=(base, n)) for n in range(RACERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert failures == []
+    assert {a["case_id"] for a in answers} == {case_id}
+    assert all(a["attached"] for a in answers)
+    with Session(engine_for(demo_db_url)) as session:
+        count = session.scalar(text("SELECT report_count FROM cases WHERE id = :c"), {"c": case_id})
+        reports = session.scalar(
+            text("SELECT count(*) FROM reports WHERE case_id = :c"), {"c": case_id}
+        )
+        told = session.scalars(
+            text(
+                "SELECT (data->>'reporters')::int FROM case_events "
+                "WHERE case_id = :c AND kind = 'report:attached' ORDER BY id"
+            ),
+            {"c": case_id},
+        ).all()
+    assert count == reports == RACERS + 1
+    assert told == list(range(2, RACERS + 2))
