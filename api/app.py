@@ -16,6 +16,7 @@ from api.assessment.views import router as assessment_router
 from api.auth.views import router as auth_router
 from api.cases.views import router as cases_router
 from api.config import Settings, get_settings
+from api.db.aio import pool_for
 from api.db.session import get_engine, session_factory
 from api.errors import install_handlers
 from api.geography.views import router as geography_router
@@ -37,22 +38,32 @@ def create_app(
 ) -> FastAPI:
     """Build the service bound to ``engine``; ``jobs`` runs the overdue job in the background."""
     settings = settings or get_settings()
-    factory = session_factory(engine or get_engine())
+    bound = engine or get_engine()
+    factory = session_factory(bound)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = None
         if jobs:
             task = asyncio.create_task(run_periodically(factory, settings.overdue_job_interval_s))
-        yield
-        if task is not None:
-            task.cancel()
+        # report submissions on this event loop (without a lifespan they use sessions)
+        pool = pool_for(bound, size=settings.report_connections)
+        await pool.open(wait=False)
+        app.state.reports_pool = pool
+        try:
+            yield
+        finally:
+            app.state.reports_pool = None
+            await pool.close()
+            if task is not None:
+                task.cancel()
 
     app = FastAPI(
         title="gridwhistle", version="0.1.0", summary="街乡吹哨、部门报到", lifespan=lifespan
     )
     app.state.settings = settings
     app.state.sessionmaker = factory
+    app.state.reports_pool = None
     install_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(geography_router)

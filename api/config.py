@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     on_site_max_distance_m: float = 500.0
     overdue_job_interval_s: float = 60.0
     workers: int = Field(default=1, ge=1, le=64)  # gridwhistle serve's worker processes
+    # connections per process for report submissions on the event loop (api.db.aio)
+    report_connections: int = Field(default=4, ge=1, le=64)
     tile_url: str | None = None
     tile_attribution: str | None = None
     tile_crs: Literal["wgs84", "gcj02"] = "wgs84"

@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import shapely
+from psycopg import AsyncConnection
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Action, Actor, CaseScope, allowed
 from api.cases.models import Case
-from api.db import driver
+from api.db import aio, driver
 from api.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from api.reports import store
 from api.reports.models import Report
@@ -192,7 +193,8 @@ class Pending:
 class Submission:
     """A report being submitted by ``who`` (an actor, or a bearer token still to check).
 
-    A point takes two round trips, whichever connection runs them (see ``submit``): the
+    A point takes two round trips, on a session's connection (``run``) or on an asynchronous
+    connection on the event loop (``run_async``, what the served app does): the
     ``opening`` statements lock the Idempotency-Key (retries of one key wait for each other),
     find the report a retry already stored and read everything the router needs about the
     point; they also switch the transaction to generic plans, because the statements have the
@@ -299,6 +301,28 @@ class Submission:
         )
         return Pending(write=write, routing=new.routing)
 
+    def run(self, session: Session, *, commit: bool = False) -> Submitted:
+        """Submit on the session's connection (``commit``: in the last round trip)."""
+        wgs = self.wgs
+        outcome = self.settle(wgs, driver.pipeline(session, self.opening(wgs)), session)
+        if isinstance(outcome, Submitted):
+            return outcome
+        (rows,) = driver.pipeline(session, [outcome.write], commit=commit)
+        return outcome.done(rows)
+
+    async def run_async(self, conn: AsyncConnection[Any]) -> Submitted:
+        """Submit a point on an asynchronous connection and commit (the caller rolls back
+        on an error)."""
+        wgs = self.wgs
+        if not isinstance(wgs, shapely.Point):
+            raise TypeError("only a point is submitted asynchronously")
+        outcome = self.settle(wgs, await aio.pipeline(conn, self.opening(wgs)), None)
+        if isinstance(outcome, Submitted):
+            await conn.commit()
+            return outcome
+        (rows,) = await aio.pipeline(conn, [outcome.write], commit=True)
+        return outcome.done(rows)
+
     def _route(
         self, wgs: BaseGeometry, results: list[list[Any]], session: Session | None
     ) -> tuple[Routing, PointLocation | None]:
@@ -355,10 +379,4 @@ def submit(
         limits=limits,
         at=at,
     )
-    wgs = submission.wgs
-    results = driver.pipeline(session, submission.opening(wgs))
-    outcome = submission.settle(wgs, results, session)
-    if isinstance(outcome, Submitted):
-        return outcome
-    (rows,) = driver.pipeline(session, [outcome.write], commit=commit)
-    return outcome.done(rows)
+    return submission.run(session, commit=commit)

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+import shapely
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.orm import Session
 
 from api.auth.deps import ActorDep, TokenDep
 from api.auth.roles import Action
 from api.cases.service import get_case, require, utcnow
 from api.config import Settings
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, get_session
 from api.errors import NotFound
 from api.reports.models import Report
 from api.reports.schemas import ReportCreate, ReportPublic
-from api.reports.service import Limits, Submitted, submit, submitted
+from api.reports.service import Limits, Submission, Submitted, submitted
 from api.routing.schemas import parse_geometry
 from api.routing.service import rules_from
 
@@ -52,16 +55,38 @@ def _public(done: Submitted) -> ReportPublic:
     )
 
 
-def _submit_in_session(
-    session: Session,
-    token: str,
+def _submit_in_session(session: Session, submission: Submission) -> Submitted:
+    """Submit and commit on the request's session (in a worker thread)."""
+    done = submission.run(session, commit=True)
+    session.commit()
+    return done
+
+
+def _loop_pool(request: Request) -> AsyncConnectionPool[AsyncConnection[Any]] | None:
+    """The app's event-loop pool, unless the app has none (no lifespan ran) or its sessions
+    are overridden (tests that join an outer transaction must see the report there)."""
+    pool: AsyncConnectionPool[AsyncConnection[Any]] | None = request.app.state.reports_pool
+    if pool is None or get_session in request.app.dependency_overrides:
+        return None
+    return pool
+
+
+@router.post("", response_model=ReportPublic, status_code=201)
+async def create_report(
+    request: Request,
     body: ReportCreate,
-    idempotency_key: str | None,
-    settings: Settings,
-) -> tuple[ReportPublic, bool]:
-    """Authenticate, submit and commit (runs in one worker thread)."""
-    done = submit(
-        session=session,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: TokenDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> Response:
+    """Submit a report; a retry with the same Idempotency-Key returns the same report.
+
+    The hot path of the service. A point is submitted on the event loop (two round trips on
+    an asynchronous connection, no worker thread); a footprint, or an app without its
+    event-loop pool, takes one worker-thread hop with the request's session.
+    """
+    submission = Submission(
         who=token,
         geometry=parse_geometry(body.geometry),
         crs=body.crs,
@@ -75,40 +100,18 @@ def _submit_in_session(
         rules=rules_from(settings.data_dir),
         limits=limits_of(settings),
         at=utcnow(),
-        commit=True,
     )
-    public = _public(done)
-    session.commit()
-    return public, done.replayed
-
-
-@router.post("", response_model=ReportPublic, status_code=201)
-async def create_report(
-    body: ReportCreate,
-    session: SessionDep,
-    settings: SettingsDep,
-    token: TokenDep,
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
-) -> Response:
-    """Submit a report; a retry with the same Idempotency-Key returns the same report.
-
-    The hot path of the service: the database work (token, replay, locate and route,
-    duplicate, writes, commit) runs in a single worker-thread hop rather than one per
-    dependency.
-    """
-    public, replayed = await run_in_threadpool(
-        _submit_in_session,
-        session,
-        token,
-        body,
-        idempotency_key,
-        settings,
-    )
-    # already a validated ReportPublic: serialise it once (response_model stays for the docs)
+    pool = _loop_pool(request)
+    if pool is not None and isinstance(submission.geometry, shapely.Point):
+        async with pool.connection() as conn:
+            done = await submission.run_async(conn)
+    else:
+        done = await run_in_threadpool(_submit_in_session, session, submission)
+    # serialise once (response_model stays for the docs)
     return Response(
-        content=public.model_dump_json(),
+        content=_public(done).model_dump_json(),
         media_type="application/json",
-        status_code=200 if replayed else 201,
+        status_code=200 if done.replayed else 201,
     )
 
 

@@ -1,0 +1,162 @@
+"""Reports submitted on the event loop (the served app's path): the same answers, refusals
+that write nothing, retries and photos, over real HTTP with committed users."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from api.auth.roles import Role
+from api.auth.service import create_user, issue_token
+from api.config import Settings
+from api.db.session import engine_for
+from geo.coords import CoordinateSystem, from_wgs84
+from tests.api.lifecycle.conftest import CENTRE
+from tests.api.lifecycle.test_refusals import BAD_REPORTS, PIN, PNG, _problem
+from tests.browser import serve
+
+CENTRE_LON, CENTRE_LAT = CENTRE
+TABLES = ("cases", "case_streets", "case_events", "reports", "report_photos")
+USERS = {
+    "worker-gw": (Role.GRID_WORKER, "110102020"),
+    "worker-far": (Role.GRID_WORKER, "110101001"),
+}
+
+
+@dataclass
+class Served:
+    """The app served on a loopback port, with committed users' tokens."""
+
+    app: FastAPI
+    client: httpx.Client
+    tokens: dict[str, str]
+    engine: Engine
+
+    def post(self, user: str | None, body: dict[str, Any], key: str | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return self.client.post("/api/reports", json=body, headers=headers)
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {t: int(conn.scalar(text(f"SELECT count(*) FROM {t}")) or 0) for t in TABLES}
+
+    def pool_requests(self) -> int:
+        """Connections handed out by the event-loop pool so far."""
+        return int(self.app.state.reports_pool.get_stats().get("requests_num", 0))
+
+
+def _remove(engine: Engine, user_ids: list[int]) -> None:
+    cases = "SELECT case_id FROM reports WHERE reporter_id = ANY(:u)"
+    with engine.begin() as conn:
+        doomed = [r[0] for r in conn.execute(text(cases), {"u": user_ids})]
+        conn.execute(
+            text(
+                "DELETE FROM report_photos WHERE report_id IN (SELECT id FROM reports "
+                "WHERE reporter_id = ANY(:u))"
+            ),
+            {"u": user_ids},
+        )
+        for table in ("case_events", "case_streets"):
+            conn.execute(text(f"DELETE FROM {table} WHERE case_id = ANY(:c)"), {"c": doomed})
+        conn.execute(text("DELETE FROM reports WHERE reporter_id = ANY(:u)"), {"u": user_ids})
+        conn.execute(text("DELETE FROM cases WHERE id = ANY(:c)"), {"c": doomed})
+        conn.execute(text("DELETE FROM api_tokens WHERE user_id = ANY(:u)"), {"u": user_ids})
+        conn.execute(text("DELETE FROM users WHERE id = ANY(:u)"), {"u": user_ids})
+
+
+@pytest.fixture
+def served(demo_db_url: str) -> Iterator[Served]:
+    engine = engine_for(demo_db_url)
+    tokens: dict[str, str] = {}
+    ids: list[int] = []
+    with Session(engine) as session:
+        for name, (role, jurisdiction) in USERS.items():
+            user = create_user(
+                session=session,
+                username=f"loop-{name}-{uuid.uuid4().hex[:6]}",
+                role=role,
+                jurisdiction=jurisdiction,
+            )
+            tokens[name] = issue_token(session=session, user=user)
+            ids.append(user.id)
+        session.commit()
+    app = create_app(engine=engine, settings=Settings(environment="test"))
+    try:
+        with serve(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+            yield Served(app=app, client=client, tokens=tokens, engine=engine)
+    finally:
+        _remove(engine, ids)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_REPORTS))
+def test_bad_reports_write_nothing_on_the_event_loop(served: Served, case: str) -> None:
+    user, body, status, field = BAD_REPORTS[case]
+    before = served.counts()
+    _problem(served.post(user, body, key=f"bad-{uuid.uuid4().hex}"), status, field)
+    assert served.counts() == before
+
+
+def test_a_revoked_token_is_401_and_writes_nothing(served: Served) -> None:
+    served.tokens["nobody"] = "not-a-token"
+    before = served.counts()
+    _problem(served.post("nobody", PIN, key="k1"), 401, "authorization")
+    assert served.counts() == before
+
+
+def test_a_point_is_stored_located_and_replayed_on_the_event_loop(served: Served) -> None:
+    used = served.pool_requests()
+    key = f"loop-{uuid.uuid4().hex}"
+    body = {**PIN, "photos": [{"content_type": "image/png", "data": PNG}]}
+    first = served.post("worker-gw", body, key=key)
+    assert first.status_code == 201, first.text
+    report = first.json()
+    assert report["routing"]["streets"][0]["code"] == "110102020"
+    assert report["replayed"] is False
+    # the event-loop path answered (its pool handed out a connection)
+    assert served.pool_requests() > used
+    after = served.counts()
+    again = served.post("worker-gw", body, key=key)
+    assert again.status_code == 200
+    assert again.json()["id"] == report["id"] and again.json()["replayed"] is True
+    assert served.counts() == after
+    other = served.post("worker-gw", {**PIN, "description": "another"}, key=key)
+    _problem(other, 409, "idempotency_key")
+    assert served.counts() == after
+    with served.engine.connect() as conn:
+        photo = conn.execute(
+            text("SELECT content_type, size, data FROM report_photos WHERE report_id = :r"),
+            {"r": report["id"]},
+        ).one()
+        events = conn.execute(
+            text("SELECT kind, to_status FROM case_events WHERE case_id = :c ORDER BY id"),
+            {"c": report["case_id"]},
+        ).all()
+    assert photo.content_type == "image/png"
+    assert bytes(photo.data) == base64.b64decode(PNG) and photo.size == len(photo.data)
+    assert [tuple(e) for e in events] == [("case:new", "new"), ("report:received", None)]
+
+
+def test_a_gcj02_pin_is_stored_in_wgs84(served: Served) -> None:
+    lon, lat = from_wgs84(CENTRE_LON, CENTRE_LAT, CoordinateSystem.GCJ02)
+    body = {**PIN, "geometry": {"type": "Point", "coordinates": [lon, lat]}, "crs": "gcj02"}
+    answer = served.post("worker-gw", body, key=f"gcj-{uuid.uuid4().hex}")
+    assert answer.status_code == 201, answer.text
+    with served.engine.connect() as conn:
+        x, y, crs = conn.execute(
+            text("SELECT ST_X(geom), ST_Y(geom), crs FROM reports WHERE id = :r"),
+            {"r": answer.json()["id"]},
+        ).one()
+    assert crs == "gcj02"
+    assert abs(x - CENTRE_LON) < 1e-5 and abs(y - CENTRE_LAT) < 1e-5
