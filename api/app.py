@@ -25,6 +25,7 @@ from api.maps.hotspots import router as hotspot_maps_router
 from api.maps.views import router as maps_router
 from api.open311.views import router as open311_router
 from api.pages.views import router as pages_router
+from api.reports.store import PLAN_CACHE_MODE
 from api.reports.views import router as reports_router
 from api.routing.views import router as routing_router
 from api.whistles.jobs import run_periodically
@@ -47,7 +48,7 @@ def create_app(
         if jobs:
             task = asyncio.create_task(run_periodically(factory, settings.overdue_job_interval_s))
         # report submissions on this event loop (without a lifespan they use sessions)
-        pool = pool_for(bound, size=settings.report_connections)
+        pool = pool_for(bound, size=settings.report_connections, plan_cache_mode=PLAN_CACHE_MODE)
         await pool.open(wait=False)
         app.state.reports_pool = pool
         try:

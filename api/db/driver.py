@@ -4,7 +4,7 @@ SQLAlchemy's statement machinery costs ≈ 0.2 ms of CPU per execution on top of
 (measured on the locate-and-route statement), and on this kind of machine every wait for the
 server costs the client ≈ 0.1–0.2 ms of CPU as well (going to sleep and waking up). The
 report submission therefore runs its statements here, and several at a time: ``pipeline``
-sends a batch in one round trip (psycopg's pipeline mode), optionally with the COMMIT.
+sends a batch in one round trip (psycopg's pipeline mode).
 
 The statements join the session's transaction (the same connection), the SQL keeps
 SQLAlchemy's ``:name`` parameters, rows are named tuples.
@@ -20,7 +20,7 @@ from typing import Any
 
 from psycopg import Connection
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Engine, TextClause
+from sqlalchemy import TextClause
 from sqlalchemy.orm import Session
 
 # ``:name`` but not the ``::`` of a cast nor a colon inside a word
@@ -58,14 +58,10 @@ def execute(session: Session, statement: TextClause, params: dict[str, Any]) -> 
 def pipeline(
     session: Session, queries: Sequence[Query], *, commit: bool = False
 ) -> list[list[Any]]:
-    """The rows of each query, all sent in one round trip; with ``commit`` the transaction is
-    committed in the same round trip (the session's own commit is then a no-op) — when the
-    session owns its connection: a session joined to an outer transaction (bound to a
-    ``Connection``, as in tests) leaves committing to its own ``commit``.
+    """The rows of each query, all sent in one round trip.
 
     The server still runs the statements one after the other, each with its own snapshot
-    (READ COMMITTED), so a statement sees what an earlier one waited for (a lock). When one
-    fails, the later ones and the COMMIT are skipped and the error is raised.
+    (READ COMMITTED). When one fails, the later ones are skipped and the error is raised.
     """
     raw = connection(session)
     with raw.pipeline() as batch:
@@ -74,8 +70,5 @@ def pipeline(
             cursor = raw.cursor(row_factory=namedtuple_row)
             cursor.execute(driver_sql(query.statement.text), query.params)
             cursors.append(cursor)
-        if commit and isinstance(session.get_bind(), Engine):
-            raw.commit()  # queued after the statements, and waits for every result
-        else:
-            batch.sync()
+        batch.sync()
         return [c.fetchall() if c.description is not None else [] for c in cursors]

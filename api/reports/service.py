@@ -12,6 +12,7 @@ from typing import Any
 
 import shapely
 from psycopg import AsyncConnection
+from psycopg.errors import UniqueViolation
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
@@ -99,22 +100,22 @@ def request_hash(payload: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-def _replay(rows: list[Any], fingerprint: str) -> Submitted | None:
-    """What a retry is told (the report sent before under its key), from ``store.opening``'s
-    replay rows; a different request under the same key is a conflict."""
-    if not rows:
+def _replay(row: Any, fingerprint: str) -> Submitted | None:
+    """What a retry is told (the report stored before under its key), from the first
+    statement's row; a different request under the same key is a conflict."""
+    replay = store.replay_of(row)
+    if replay is None:
         return None
-    row = rows[0]
-    if row.request_hash != fingerprint:
+    if replay.request_hash != fingerprint:
         raise Conflict(
             "this Idempotency-Key was already used for a different report", field="idempotency_key"
         )
     return Submitted(
-        report_id=row.id,
-        case=CaseRow(row.case_id, row.status, row.report_count),
-        routing=row.routing,
+        report_id=replay.report_id,
+        case=replay.case,
+        routing=replay.routing,
         replayed=True,
-        attached=row.attached,
+        attached=replay.attached,
     )
 
 
@@ -170,6 +171,11 @@ def routing_json(routing: Routing, located: PointLocation | None) -> dict[str, A
     }
 
 
+# a submission that loses a race to store its key starts again (then a replay); more than
+# one loss in a row would take a third retry arriving at the same moment
+_ATTEMPTS = 3
+
+
 @dataclass(frozen=True)
 class Pending:
     """A submission between its round trips: the statement that stores it."""
@@ -193,14 +199,13 @@ class Pending:
 class Submission:
     """A report being submitted by ``who`` (an actor, or a bearer token still to check).
 
-    A point takes two round trips, on a session's connection (``run``) or on an asynchronous
-    connection on the event loop (``run_async``, what the served app does): the
-    ``opening`` statements lock the Idempotency-Key (retries of one key wait for each other),
-    find the report a retry already stored and read everything the router needs about the
-    point; they also switch the transaction to generic plans, because the statements have the
-    same shape every time and planning the locate-and-route statement costs more than running
-    it. ``settle`` then answers a retry, refuses, or returns the one statement that stores it.
-    A footprint is routed by ``settle`` with the session (a few more statements).
+    Two statements, on a session's connection (``run``) or on an event-loop connection
+    (``run_async``, what the served app does). The ``opening`` statement finds the reporter
+    of a bearer token, the report a retry already stored under the Idempotency-Key and, for a
+    point, everything the router needs about it; ``settle`` then answers a retry, refuses, or
+    returns the one statement that stores the report (see ``api.reports.store``). A retry
+    that loses a race to store the same key starts again and is answered as a replay. A
+    footprint is routed by ``settle`` with the session (a few more statements).
     """
 
     who: Actor | str
@@ -238,36 +243,34 @@ class Submission:
             }
         )
 
-    def opening(self, wgs: BaseGeometry) -> list[driver.Query]:
-        """The statements of the first round trip."""
-        queries = store.opening(who=self.who, key=self.idempotency_key)
-        if isinstance(wgs, shapely.Point):
-            queries.append(
-                point_query(
-                    lon=wgs.x,
-                    lat=wgs.y,
-                    accuracy_m=self.accuracy_m,
-                    generation=None,
-                    chief_radius_m=self.limits.chief_radius_m,
-                )
-            )
-        return queries
+    def opening(self, wgs: BaseGeometry) -> driver.Query:
+        """The first statement."""
+        if not isinstance(wgs, shapely.Point):
+            return store.opening_alone(self.who, self.idempotency_key)
+        columns, params = store.opening(self.who, self.idempotency_key)
+        return point_query(
+            lon=wgs.x,
+            lat=wgs.y,
+            accuracy_m=self.accuracy_m,
+            generation=None,
+            chief_radius_m=self.limits.chief_radius_m,
+            extra=columns,
+            params=params,
+        )
 
-    def settle(
-        self, wgs: BaseGeometry, results: list[list[Any]], session: Session | None
-    ) -> Submitted | Pending:
-        """After the first round trip: the answer to a retry, or the write (``session`` is
-        only used to route a footprint)."""
-        actor = store.reporter_of(self.who, results[0])
+    def settle(self, wgs: BaseGeometry, row: Any, session: Session | None) -> Submitted | Pending:
+        """After the first statement (its ``row``): the answer to a retry, or the write
+        (``session`` is only used to route a footprint)."""
+        actor = store.reporter_of(self.who, row)
         if actor is None:
             raise Unauthorized("unknown or revoked token", field="authorization")
         fingerprint = self.fingerprint()
         if self.idempotency_key:
-            replay = _replay(results[1], fingerprint)
+            replay = _replay(row, fingerprint)
             if replay is not None:
                 return replay
         checked = decode_photos(self.photos, self.limits)
-        routing, located = self._route(wgs, results, session)
+        routing, located = self._route(wgs, row, session)
         scope = CaseScope(community=None, streets=tuple(s.code for s in routing.streets))
         if not allowed(actor, Action.REPORT, scope):
             raise Forbidden(
@@ -301,34 +304,54 @@ class Submission:
         )
         return Pending(write=write, routing=new.routing)
 
-    def run(self, session: Session, *, commit: bool = False) -> Submitted:
-        """Submit on the session's connection (``commit``: in the last round trip)."""
+    def run(self, session: Session) -> Submitted:
+        """Submit in the session's transaction (the caller commits). The write runs in a
+        savepoint, so a lost race (see ``Submission``) undoes only the write."""
         wgs = self.wgs
-        outcome = self.settle(wgs, driver.pipeline(session, self.opening(wgs)), session)
-        if isinstance(outcome, Submitted):
-            return outcome
-        (rows,) = driver.pipeline(session, [outcome.write], commit=commit)
-        return outcome.done(rows)
+        for attempt in range(_ATTEMPTS):
+            # generic plans for the rest of the transaction, then the opening statement
+            _, rows = driver.pipeline(
+                session, [driver.Query(store.GENERIC_PLANS), self.opening(wgs)]
+            )
+            outcome = self.settle(wgs, rows[0], session)
+            if isinstance(outcome, Submitted):
+                return outcome
+            try:
+                with session.begin_nested():
+                    written = driver.execute(session, outcome.write.statement, outcome.write.params)
+            except UniqueViolation as exc:
+                if not store.lost_race(exc) or attempt == _ATTEMPTS - 1:
+                    raise
+                continue
+            return outcome.done(written)
+        raise AssertionError("unreachable")
 
     async def run_async(self, conn: AsyncConnection[Any]) -> Submitted:
-        """Submit a point on an asynchronous connection and commit (the caller rolls back
-        on an error)."""
+        """Submit a point on an autocommit connection of ``api.db.aio``'s pool: each of the
+        two statements is its own transaction (the write is one statement, so atomic)."""
         wgs = self.wgs
         if not isinstance(wgs, shapely.Point):
             raise TypeError("only a point is submitted asynchronously")
-        outcome = self.settle(wgs, await aio.pipeline(conn, self.opening(wgs)), None)
-        if isinstance(outcome, Submitted):
-            await conn.commit()
-            return outcome
-        (rows,) = await aio.pipeline(conn, [outcome.write], commit=True)
-        return outcome.done(rows)
+        for attempt in range(_ATTEMPTS):
+            (row,) = await aio.execute(conn, self.opening(wgs))
+            outcome = self.settle(wgs, row, None)
+            if isinstance(outcome, Submitted):
+                return outcome
+            try:
+                written = await aio.execute(conn, outcome.write)
+            except UniqueViolation as exc:
+                if not store.lost_race(exc) or attempt == _ATTEMPTS - 1:
+                    raise
+                continue
+            return outcome.done(written)
+        raise AssertionError("unreachable")
 
     def _route(
-        self, wgs: BaseGeometry, results: list[list[Any]], session: Session | None
+        self, wgs: BaseGeometry, row: Any, session: Session | None
     ) -> tuple[Routing, PointLocation | None]:
         if isinstance(wgs, shapely.Point):
             return route_point_row(
-                row=results[-1][0], wgs=wgs, crs=self.crs, category=self.category, rules=self.rules
+                row=row, wgs=wgs, crs=self.crs, category=self.category, rules=self.rules
             )
         if session is None:
             raise TypeError("a footprint is routed with a session")
@@ -359,11 +382,10 @@ def submit(
     rules: RuleSet,
     limits: Limits,
     at: datetime,
-    commit: bool = False,
 ) -> Submitted:
     """Locate, route and store a report by ``who`` (an actor, or a bearer token to check) on
-    the session's connection; attach it to a duplicate case or open a new one. ``commit``:
-    commit in the last round trip (see ``Submission``)."""
+    the session's connection, in its transaction; attach it to a duplicate case or open a new
+    one (see ``Submission``)."""
     submission = Submission(
         who=who,
         geometry=geometry,
@@ -379,4 +401,4 @@ def submit(
         limits=limits,
         at=at,
     )
-    return submission.run(session, commit=commit)
+    return submission.run(session)

@@ -1,9 +1,14 @@
-"""The statements of a report submission, as few as possible (Core SQL, no ORM flush).
+"""The statements of a report submission: two (Core SQL, no ORM flush, no locks of our own).
 
-``opening``: the Idempotency-Key's lock (with the reporter of a bearer token) and the report
-already sent under the key. ``write``: one statement that attaches the report to the open
-case it duplicates or opens a new case with its streets, and stores the report, its photos
-and the events. Events of a case get ascending ids in the order they happened.
+``opening``: columns for the first statement (the point lookup, see ``api.routing.service``)
+with the reporter of a bearer token and the report already stored under the Idempotency-Key.
+``write``: one statement that attaches the report to the open case it duplicates or opens a
+new case with its streets, and stores the report, its photos and the events. Events of a
+case get ascending ids in the order they happened.
+
+Retries racing each other: both may find no stored report and both write; the unique index
+on (reporter, key) makes the second write wait for the first and fail if it committed
+(``lost_race``), and the caller starts again, which then finds the report (a replay).
 """
 
 from __future__ import annotations
@@ -13,59 +18,48 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from psycopg.errors import UniqueViolation
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 
-from api.auth.roles import Actor
-from api.auth.service import ACTOR_SQL, actor_of_row, token_hash
+from api.auth.roles import Actor, Role
+from api.auth.service import token_hash
 from api.cases.workflow import OPEN_CASE_STATUSES, CaseStatus
 from api.db.driver import Query
 from api.db.geometry import to_ewkb_hex
 
 GEOM = "ST_GeomFromEWKB(decode(CAST(:{} AS text), 'hex'))"
 
-# The advisory-lock key of a reporter's Idempotency-Key: the first 8 bytes of
-# sha256("<reporter id>:<key>") as a signed bigint.
-LOCK_KEY = (
-    "('x' || left(encode(sha256(convert_to(CAST({reporter} AS text) || ':' || {key}, "
-    "'UTF8')), 'hex'), 16))::bit(64)::bigint"
-)
-GENERIC_PLANS = "set_config('plan_cache_mode', 'force_generic_plan', true)"
+# Generic plans: the submission's statements have the same shape every time, and planning the
+# locate-and-route statement costs more than running it. The event-loop pool sets this on its
+# connections; a session sets it for its transaction with ``GENERIC_PLANS``.
+PLAN_CACHE_MODE = "force_generic_plan"
+GENERIC_PLANS = text(f"SELECT set_config('plan_cache_mode', '{PLAN_CACHE_MODE}', true)")
+# The unique index that makes a reporter's Idempotency-Key store one report, whatever races.
+KEY_INDEX = "uq_reports_reporter_key"
 _OPEN = [str(s) for s in OPEN_CASE_STATUSES]
 _NEW = str(CaseStatus.NEW)
 
-# The first statement of a submission: the reporter's Idempotency-Key locked (when there is a
-# key) and generic plans for the rest of the transaction. For a bearer token it also finds
-# the reporter (no row: unknown or revoked).
-_LOCK_BY_TOKEN = text(
-    ACTOR_SQL.format(
-        extra=", CASE WHEN CAST(:key AS text) IS NULL THEN NULL ELSE (SELECT 1 FROM (SELECT "
-        "pg_advisory_xact_lock("
-        + LOCK_KEY.format(reporter="u.id", key="CAST(:key AS text)")
-        + f")) l) END AS locked, {GENERIC_PLANS}"
-    )
+# Columns the first statement of a submission adds (to the point lookup, or alone): the
+# reporter of a bearer token (NULL: unknown or revoked) and the report already stored under
+# the Idempotency-Key (NULL: none).
+_TOKEN_USER = (
+    "SELECT {columns} FROM api_tokens t JOIN users u ON u.id = t.user_id "
+    "WHERE t.token_hash = :h AND u.active"
 )
-_LOCK_BY_ID = text(
-    "SELECT CASE WHEN CAST(:key AS text) IS NULL THEN NULL ELSE (SELECT 1 FROM (SELECT "
-    "pg_advisory_xact_lock("
-    + LOCK_KEY.format(reporter="CAST(:reporter AS bigint)", key="CAST(:key AS text)")
-    + f")) l) END AS locked, {GENERIC_PLANS}"
-)
-
-# The report a reporter already sent under a key (a statement after the lock, so it sees a
-# retry that committed while this one waited).
 _REPLAY = (
-    "SELECT r.id, r.request_hash, r.routing, r.attached, c.id AS case_id, c.status, "
-    "c.report_count FROM reports r JOIN cases c ON c.id = r.case_id "
-    "WHERE r.reporter_id = {reporter} AND r.idempotency_key = :key"
+    "(SELECT json_build_array(r.id, r.request_hash, r.routing, r.attached, c.id, c.status, "
+    "c.report_count) FROM reports r JOIN cases c ON c.id = r.case_id "
+    "WHERE r.reporter_id = {reporter} AND r.idempotency_key = CAST(:key AS text)) AS replay"
 )
-_REPLAY_BY_ID = text(_REPLAY.format(reporter=":reporter"))
-_REPLAY_BY_TOKEN = text(
-    _REPLAY.format(
-        reporter="(SELECT t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id "
-        "WHERE t.token_hash = :h AND u.active)"
-    )
+_BY_TOKEN = (
+    "("
+    + _TOKEN_USER.format(columns="json_build_array(u.id, u.role, u.jurisdiction, u.display_name)")
+    + ") AS reporter",
+    _REPLAY.format(reporter="(" + _TOKEN_USER.format(columns="u.id") + ")"),
 )
+_BY_ID = ("NULL AS reporter", _REPLAY.format(reporter="CAST(:reporter AS bigint)"))
+
 
 _EVENT_COLUMNS = "case_id, at, actor_id, actor_role, actor_name, kind, from_status, to_status, data"
 
@@ -134,6 +128,17 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class Replay:
+    """The report stored before under a reporter's Idempotency-Key."""
+
+    report_id: int
+    request_hash: str
+    routing: dict[str, Any]
+    attached: bool
+    case: CaseRow
+
+
+@dataclass(frozen=True)
 class NewReport:
     """A located, routed, checked report ready to store."""
 
@@ -152,23 +157,42 @@ class NewReport:
     at: datetime
 
 
-def opening(*, who: Actor | str, key: str | None) -> list[Query]:
-    """The first statements of a submission by ``who`` (an actor, or a bearer token still to
-    check): the key's lock and, with a key, the report already sent under it."""
+def opening(who: Actor | str, key: str | None) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The columns (``reporter`` and ``replay``) and parameters the first statement of a
+    submission by ``who`` (an actor, or a bearer token still to check) adds."""
     if isinstance(who, Actor):
-        lock = Query(_LOCK_BY_ID, {"reporter": who.id, "key": key})
-        replay = Query(_REPLAY_BY_ID, {"reporter": who.id, "key": key})
-    else:
-        lock = Query(_LOCK_BY_TOKEN, {"h": token_hash(who), "key": key})
-        replay = Query(_REPLAY_BY_TOKEN, {"h": token_hash(who), "key": key})
-    return [lock, replay] if key else [lock]
+        return _BY_ID, {"reporter": who.id, "key": key}
+    return _BY_TOKEN, {"h": token_hash(who), "key": key}
 
 
-def reporter_of(who: Actor | str, rows: list[Any]) -> Actor | None:
-    """The reporter, from the rows of the first ``opening`` statement."""
+def opening_alone(who: Actor | str, key: str | None) -> Query:
+    """The first statement of a submission without a point lookup (a footprint)."""
+    columns, params = opening(who, key)
+    return Query(text("SELECT " + ", ".join(columns)), params)
+
+
+def reporter_of(who: Actor | str, row: Any) -> Actor | None:
+    """The reporter, from the first statement's row (None: unknown or revoked token)."""
     if isinstance(who, Actor):
         return who
-    return actor_of_row(rows[0]) if rows else None
+    if row.reporter is None:
+        return None
+    user_id, role, jurisdiction, name = row.reporter
+    return Actor(id=user_id, role=Role(role), jurisdiction=jurisdiction, name=name)
+
+
+def replay_of(row: Any) -> Replay | None:
+    """The report already stored under the key, from the first statement's row."""
+    if row.replay is None:
+        return None
+    report_id, request_hash, routing, attached, case_id, status, count = row.replay
+    return Replay(report_id, request_hash, routing, attached, CaseRow(case_id, status, count))
+
+
+def lost_race(exc: Exception) -> bool:
+    """Whether a write failed because a retry with the same key stored its report first."""
+    diag = getattr(exc, "diag", None)
+    return isinstance(exc, UniqueViolation) and getattr(diag, "constraint_name", "") == KEY_INDEX
 
 
 def write(

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import shapely
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.orm import Session
 
 from api.auth.deps import ActorDep, TokenDep
 from api.auth.roles import Action
 from api.cases.service import get_case, require, utcnow
 from api.config import Settings
+from api.db.aio import Pool
 from api.deps import SessionDep, SettingsDep, get_session
 from api.errors import NotFound
 from api.reports.models import Report
@@ -57,15 +56,15 @@ def _public(done: Submitted) -> ReportPublic:
 
 def _submit_in_session(session: Session, submission: Submission) -> Submitted:
     """Submit and commit on the request's session (in a worker thread)."""
-    done = submission.run(session, commit=True)
+    done = submission.run(session)
     session.commit()
     return done
 
 
-def _loop_pool(request: Request) -> AsyncConnectionPool[AsyncConnection[Any]] | None:
+def _loop_pool(request: Request) -> Pool | None:
     """The app's event-loop pool, unless the app has none (no lifespan ran) or its sessions
     are overridden (tests that join an outer transaction must see the report there)."""
-    pool: AsyncConnectionPool[AsyncConnection[Any]] | None = request.app.state.reports_pool
+    pool: Pool | None = request.app.state.reports_pool
     if pool is None or get_session in request.app.dependency_overrides:
         return None
     return pool

@@ -140,11 +140,18 @@ def point_query(
     accuracy_m: float | None,
     generation: int | None,
     chief_radius_m: float,
+    extra: tuple[str, ...] = (),
+    params: dict[str, Any] | None = None,
 ) -> driver.Query:
     """The one statement that reads all the router needs about a point (lon/lat); its row
-    becomes ``PointFacts`` with ``facts_of_row``. Callers may run it in their own pipeline."""
-    params = {**pg.point_params(lon, lat, accuracy_m, generation), "radius": chief_radius_m}
-    return driver.Query(pg.point_statement(_POINT_EXTRAS), params)
+    becomes ``PointFacts`` with ``facts_of_row``. ``extra`` columns (with their ``params``)
+    let a caller read more in the same round trip."""
+    values = {
+        **pg.point_params(lon, lat, accuracy_m, generation),
+        "radius": chief_radius_m,
+        **(params or {}),
+    }
+    return driver.Query(pg.point_statement(_POINT_EXTRAS + extra), values)
 
 
 def facts_of_row(row: Any, lon: float, lat: float) -> PointFacts:

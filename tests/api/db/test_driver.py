@@ -9,7 +9,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.db.driver import Query, driver_sql, execute, pipeline
-from api.db.session import engine_for
 
 
 def test_parameters_become_psycopg_ones_and_casts_and_literals_stay() -> None:
@@ -49,53 +48,17 @@ def test_a_pipeline_answers_each_statement_in_order(db_session: Session) -> None
     assert db_session.scalar(text("SELECT count(*) FROM pipe_probe")) == 2
 
 
-def test_a_failing_statement_skips_the_rest_and_the_commit(demo_db_url: str) -> None:
-    engine = engine_for(demo_db_url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE IF NOT EXISTS pipe_fail (v int PRIMARY KEY)"))
-        conn.execute(text("TRUNCATE pipe_fail"))
-    try:
-        with Session(engine) as session:
-            with pytest.raises(psycopg.errors.UniqueViolation):
-                pipeline(
-                    session,
-                    [
-                        Query(text("INSERT INTO pipe_fail VALUES (1)")),
-                        Query(text("INSERT INTO pipe_fail VALUES (1)")),
-                        Query(text("INSERT INTO pipe_fail VALUES (2)")),
-                    ],
-                    commit=True,
-                )
-            session.rollback()
-        with engine.connect() as conn:
-            assert conn.scalar(text("SELECT count(*) FROM pipe_fail")) == 0
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE pipe_fail"))
-
-
-def test_commit_in_the_pipeline_only_when_the_session_owns_its_connection(
-    demo_db_url: str,
-) -> None:
-    engine = engine_for(demo_db_url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE IF NOT EXISTS pipe_commit (v int)"))
-        conn.execute(text("TRUNCATE pipe_commit"))
-    insert = Query(text("INSERT INTO pipe_commit VALUES (:v)"), {"v": 1})
-    try:
-        with Session(engine) as session:
-            pipeline(session, [insert], commit=True)
-            # no session.commit(): the pipeline's COMMIT made it durable
-        with engine.connect() as conn:
-            assert conn.scalar(text("SELECT count(*) FROM pipe_commit")) == 1
-        with engine.connect() as conn:
-            outer = conn.begin()
-            joined = Session(bind=conn, join_transaction_mode="create_savepoint")
-            pipeline(joined, [insert], commit=True)
-            joined.close()
-            outer.rollback()  # the outer transaction decides, not the pipeline
-        with engine.connect() as conn:
-            assert conn.scalar(text("SELECT count(*) FROM pipe_commit")) == 1
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE pipe_commit"))
+def test_a_failing_statement_skips_the_rest(db_session: Session) -> None:
+    db_session.execute(text("CREATE TEMP TABLE pipe_fail (v int PRIMARY KEY)"))
+    db_session.commit()
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        pipeline(
+            db_session,
+            [
+                Query(text("INSERT INTO pipe_fail VALUES (1)")),
+                Query(text("INSERT INTO pipe_fail VALUES (1)")),
+                Query(text("INSERT INTO pipe_fail VALUES (2)")),
+            ],
+        )
+    db_session.rollback()
+    assert db_session.scalar(text("SELECT count(*) FROM pipe_fail")) == 0

@@ -8,14 +8,20 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.auth.roles import Role
 from api.auth.service import create_user, issue_token
+from api.cases.service import utcnow
 from api.config import Settings
 from api.db.session import engine_for
+from api.reports.service import submit
+from api.reports.views import limits_of
+from api.routing.service import rules_from
+from geo.coords import CoordinateSystem
 from tests.api.lifecycle.conftest import CENTRE
 from tests.browser import serve
 
@@ -143,3 +149,57 @@ def test_simultaneous_reports_of_one_problem_count_every_reporter(
         ).all()
     assert count == reports == RACERS + 1
     assert told == list(range(2, RACERS + 2))
+
+
+def test_simultaneous_retries_on_sessions_store_one_report(
+    demo_db_url: str, worker_token: tuple[str, int]
+) -> None:
+    """The session path (footprints, tests, Open311) resolves the same race the same way."""
+    token, user_id = worker_token
+    engine = engine_for(demo_db_url)
+    settings = Settings(environment="test")
+    key = f"session-race-{uuid.uuid4().hex}"
+    start = threading.Barrier(RACERS)
+    answers: list[tuple[int, bool]] = []
+    failures: list[str] = []
+
+    def race() -> None:
+        with Session(engine) as session:
+            start.wait()
+            try:
+                done = submit(
+                    session=session,
+                    who=token,
+                    geometry=shapely.Point(*CENTRE),
+                    crs=CoordinateSystem.WGS84,
+                    category="E0401",
+                    description="",
+                    source="patrol",
+                    reporter_name="",
+                    accuracy_m=None,
+                    photos=[],
+                    idempotency_key=key,
+                    rules=rules_from(settings.data_dir),
+                    limits=limits_of(settings),
+                    at=utcnow(),
+                )
+                session.commit()
+            except Exception as exc:
+                failures.append(repr(exc))
+                return
+            answers.append((done.report_id, done.replayed))
+
+    threads = [threading.Thread(target=race) for _ in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert len({report_id for report_id, _ in answers}) == 1
+    assert sorted(replayed for _, replayed in answers) == [False] + [True] * (RACERS - 1)
+    with Session(engine) as session:
+        stored = session.scalar(
+            text("SELECT count(*) FROM reports WHERE reporter_id = :u AND idempotency_key = :k"),
+            {"u": user_id, "k": key},
+        )
+    assert stored == 1
