@@ -67,13 +67,13 @@ def create_app(
     app.state.reports_pool = None
     install_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(reports_router)  # first: the busiest route is matched first
     app.include_router(geography_router)
     app.include_router(maps_router)
     app.include_router(hotspot_maps_router)
     app.include_router(routing_router)
     for router in (
         auth_router,
-        reports_router,
         cases_router,
         whistles_router,
         open311_router,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -34,6 +35,18 @@ async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with (async: no thread hop for a lookup)."""
     settings: Settings = request.app.state.settings
     return settings
+
+
+@asynccontextmanager
+async def session_of(request: Request) -> AsyncIterator[Session]:
+    """The session ``get_session`` would give this request (or its override, as in tests),
+    for a handler that needs one only on some paths (a dependency costs on every request)."""
+    override = request.app.dependency_overrides.get(get_session)
+    if override is not None:
+        yield override()
+        return
+    async with asynccontextmanager(get_session)(request) as session:
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

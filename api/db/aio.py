@@ -41,7 +41,7 @@ def pool_for(engine: Engine, *, size: int, plan_cache_mode: str = "auto") -> Poo
 
 
 async def execute(conn: AsyncConnection[Any], query: Query) -> list[Any]:
-    """The rows of ``query`` (named tuples)."""
+    """The rows of ``query`` (a statement that returns rows), as named tuples."""
     async with conn.cursor(row_factory=namedtuple_row) as cursor:
         await cursor.execute(driver_sql(query.statement.text), query.params)
-        return await cursor.fetchall() if cursor.description is not None else []
+        return await cursor.fetchall()
