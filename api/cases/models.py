@@ -19,7 +19,6 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_geom", "geom", postgresql_using="gist"),
-        Index("ix_cases_position", "position", postgresql_using="gist"),
         Index("ix_cases_status_category", "status", "category"),
     )
 

@@ -22,7 +22,14 @@ def _geometry_columns(url: str) -> set[tuple[str, str]]:
     return cols
 
 
-def test_every_geometry_column_has_a_gist_index(make_database: Callable[[str], str]) -> None:
+# Geometry columns that are only read, never searched (migration 0004 dropped their indexes:
+# each new report paid for two GiST inserts that no query used).
+NOT_SEARCHED = {("cases", "position"), ("reports", "geom")}
+
+
+def test_every_searched_geometry_column_has_a_gist_index(
+    make_database: Callable[[str], str],
+) -> None:
     url = make_database("gist")
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -32,9 +39,11 @@ def test_every_geometry_column_has_a_gist_index(make_database: Callable[[str], s
     engine.dispose()
     geometry = _geometry_columns(url)
     assert {"areas", "area_parts", "roads", "land_use_zones"} <= {t for t, _ in geometry}
+    assert geometry >= NOT_SEARCHED
     for table, column in geometry:
         names = (f"({column})", f'("{column}")')  # keywords such as position are quoted
-        assert any(t == table and any(n in d for n in names) for t, d in indexes), (table, column)
+        indexed = any(t == table and any(n in d for n in names) for t, d in indexes)
+        assert indexed == ((table, column) not in NOT_SEARCHED), (table, column)
 
 
 def test_downgrade_and_upgrade_again(make_database: Callable[[str], str]) -> None:
