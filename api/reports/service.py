@@ -176,6 +176,13 @@ def routing_json(routing: Routing, located: PointLocation | None) -> dict[str, A
 _ATTEMPTS = 3
 
 
+def _start_again_or_raise(exc: UniqueViolation, attempt: int) -> None:
+    """After a failed write: return when the submission lost the race for its key and may
+    start again (it will then be a replay), raise otherwise."""
+    if not store.lost_race(exc) or attempt == _ATTEMPTS - 1:
+        raise exc
+
+
 @dataclass(frozen=True)
 class Pending:
     """A submission between its round trips: the statement that stores it."""
@@ -320,15 +327,15 @@ class Submission:
                 with session.begin_nested():
                     written = driver.execute(session, outcome.write.statement, outcome.write.params)
             except UniqueViolation as exc:
-                if not store.lost_race(exc) or attempt == _ATTEMPTS - 1:
-                    raise
+                _start_again_or_raise(exc, attempt)
                 continue
             return outcome.done(written)
         raise AssertionError("unreachable")
 
     async def run_async(self, conn: AsyncConnection[Any]) -> Submitted:
         """Submit a point on an autocommit connection of ``api.db.aio``'s pool: each of the
-        two statements is its own transaction (the write is one statement, so atomic)."""
+        two statements is its own transaction (the write is one statement, so atomic). The
+        same steps as ``run``; only the way each statement runs differs."""
         wgs = self.wgs
         if not isinstance(wgs, shapely.Point):
             raise TypeError("only a point is submitted asynchronously")
@@ -340,8 +347,7 @@ class Submission:
             try:
                 written = await aio.execute(conn, outcome.write)
             except UniqueViolation as exc:
-                if not store.lost_race(exc) or attempt == _ATTEMPTS - 1:
-                    raise
+                _start_again_or_raise(exc, attempt)
                 continue
             return outcome.done(written)
         raise AssertionError("unreachable")
