@@ -48,16 +48,14 @@ def connection(session: Session) -> Connection[Any]:
     return raw
 
 
-def execute(session: Session, statement: TextClause, params: dict[str, Any]) -> list[Any]:
-    """The rows of ``statement`` run on the session's connection, in its transaction."""
+def execute(session: Session, query: Query) -> list[Any]:
+    """The rows of ``query`` run on the session's connection, in its transaction."""
     with connection(session).cursor(row_factory=namedtuple_row) as cursor:
-        cursor.execute(driver_sql(statement.text), params)
+        cursor.execute(driver_sql(query.statement.text), query.params)
         return cursor.fetchall() if cursor.description is not None else []
 
 
-def pipeline(
-    session: Session, queries: Sequence[Query], *, commit: bool = False
-) -> list[list[Any]]:
+def pipeline(session: Session, queries: Sequence[Query]) -> list[list[Any]]:
     """The rows of each query, all sent in one round trip.
 
     The server still runs the statements one after the other, each with its own snapshot

@@ -325,7 +325,7 @@ class Submission:
                 return outcome
             try:
                 with session.begin_nested():
-                    written = driver.execute(session, outcome.write.statement, outcome.write.params)
+                    written = driver.execute(session, outcome.write)
             except UniqueViolation as exc:
                 _start_again_or_raise(exc, attempt)
                 continue

@@ -188,7 +188,7 @@ def point_facts(
         generation=generation,
         chief_radius_m=chief_radius_m,
     )
-    (row,) = driver.execute(session, query.statement, query.params)
+    (row,) = driver.execute(session, query)
     return facts_of_row(row, lon, lat)
 
 
@@ -277,7 +277,7 @@ def route_case(
             generation=generation,
             chief_radius_m=chief_radius_m,
         )
-        (row,) = driver.execute(session, query.statement, query.params)
+        (row,) = driver.execute(session, query)
         return route_point_row(
             row=row, wgs=wgs, crs=crs, category=category, rules=rules, level=level
         )

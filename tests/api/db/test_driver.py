@@ -21,8 +21,8 @@ def test_parameters_become_psycopg_ones_and_casts_and_literals_stay() -> None:
 
 def test_runs_in_the_sessions_transaction(db_session: Session) -> None:
     db_session.execute(text("CREATE TEMP TABLE driver_probe (v int)"))
-    execute(db_session, text("INSERT INTO driver_probe VALUES (:v)"), {"v": 41})
-    rows = execute(db_session, text("SELECT v + :d AS w FROM driver_probe"), {"d": 1})
+    execute(db_session, Query(text("INSERT INTO driver_probe VALUES (:v)"), {"v": 41}))
+    rows = execute(db_session, Query(text("SELECT v + :d AS w FROM driver_probe"), {"d": 1}))
     assert [r.w for r in rows] == [42]
     assert db_session.scalar(text("SELECT count(*) FROM driver_probe")) == 1
     db_session.rollback()
