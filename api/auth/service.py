@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, text
@@ -100,20 +101,19 @@ def user_by_token(*, session: Session, token: str) -> User | None:
     return row
 
 
-# The active user of a bearer token (``:h``, its hash) as the policy's actor; ``{extra}``
-# columns let a caller do more in the same statement (the report submission takes its lock).
-ACTOR_SQL = (
-    "SELECT u.id, u.role, u.jurisdiction, u.display_name{extra} FROM api_tokens t "
-    "JOIN users u ON u.id = t.user_id WHERE t.token_hash = :h AND u.active"
+# The active user of a bearer token (``:h``, its hash): ``SELECT <columns> {TOKEN_USER}``.
+# The report submission selects them inside its own first statement.
+TOKEN_USER = (
+    "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = :h AND u.active"
 )
-_ACTOR = text(ACTOR_SQL.format(extra=""))
+ACTOR_COLUMNS = "u.id, u.role, u.jurisdiction, u.display_name"
+_ACTOR = text(f"SELECT {ACTOR_COLUMNS} {TOKEN_USER}")
 
 
-def actor_of_row(row: Any) -> Actor:
-    """The actor of an ``ACTOR_SQL`` row."""
-    return Actor(
-        id=row.id, role=Role(row.role), jurisdiction=row.jurisdiction, name=row.display_name
-    )
+def actor_of_row(row: Sequence[Any]) -> Actor:
+    """The actor of the values of ``ACTOR_COLUMNS``, in that order (a row or a JSON array)."""
+    user_id, role, jurisdiction, name = row
+    return Actor(id=user_id, role=Role(role), jurisdiction=jurisdiction, name=name)
 
 
 def actor_by_token(*, session: Session, token: str) -> Actor | None:

@@ -22,8 +22,8 @@ from psycopg.errors import UniqueViolation
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 
-from api.auth.roles import Actor, Role
-from api.auth.service import token_hash
+from api.auth.roles import Actor
+from api.auth.service import ACTOR_COLUMNS, TOKEN_USER, actor_of_row, token_hash
 from api.cases.workflow import OPEN_CASE_STATUSES, CaseStatus
 from api.db.driver import Query
 from api.db.geometry import to_ewkb_hex
@@ -43,20 +43,14 @@ _NEW = str(CaseStatus.NEW)
 # Columns the first statement of a submission adds (to the point lookup, or alone): the
 # reporter of a bearer token (NULL: unknown or revoked) and the report already stored under
 # the Idempotency-Key (NULL: none).
-_TOKEN_USER = (
-    "SELECT {columns} FROM api_tokens t JOIN users u ON u.id = t.user_id "
-    "WHERE t.token_hash = :h AND u.active"
-)
 _REPLAY = (
     "(SELECT json_build_array(r.id, r.request_hash, r.routing, r.attached, c.id, c.status, "
     "c.report_count) FROM reports r JOIN cases c ON c.id = r.case_id "
     "WHERE r.reporter_id = {reporter} AND r.idempotency_key = CAST(:key AS text)) AS replay"
 )
 _BY_TOKEN = (
-    "("
-    + _TOKEN_USER.format(columns="json_build_array(u.id, u.role, u.jurisdiction, u.display_name)")
-    + ") AS reporter",
-    _REPLAY.format(reporter="(" + _TOKEN_USER.format(columns="u.id") + ")"),
+    f"(SELECT json_build_array({ACTOR_COLUMNS}) {TOKEN_USER}) AS reporter",
+    _REPLAY.format(reporter=f"(SELECT u.id {TOKEN_USER})"),
 )
 _BY_ID = ("NULL AS reporter", _REPLAY.format(reporter="CAST(:reporter AS bigint)"))
 
@@ -175,10 +169,7 @@ def reporter_of(who: Actor | str, row: Any) -> Actor | None:
     """The reporter, from the first statement's row (None: unknown or revoked token)."""
     if isinstance(who, Actor):
         return who
-    if row.reporter is None:
-        return None
-    user_id, role, jurisdiction, name = row.reporter
-    return Actor(id=user_id, role=Role(role), jurisdiction=jurisdiction, name=name)
+    return None if row.reporter is None else actor_of_row(row.reporter)
 
 
 def replay_of(row: Any) -> Replay | None:
