@@ -31,11 +31,14 @@ IN_GENERATION = "a.generation_low <= :gen AND a.generation_high >= :gen"
 
 POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
 
-_NEAREST_DISTRICT = text(
-    "SELECT a.code, a.name, ST_Distance(ST_Transform(a.geom, 4548), "
-    "ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 4548)) AS d "
-    f"FROM areas a WHERE a.level = 'district' AND {IN_GENERATION} ORDER BY d, a.code LIMIT 1"
+# The nearest district of a point {p} in generation {gen} (for a position outside them all),
+# when {also} holds; alone for footprints and inside the point lookup.
+_NEAREST_SQL = (
+    "SELECT a.code, a.name, ST_Distance(ST_Transform(a.geom, 4548), ST_Transform({p}, 4548)) "
+    "AS d FROM areas a WHERE {also} a.level = 'district' AND a.generation_low <= {gen} "
+    "AND a.generation_high >= {gen} ORDER BY d, a.code LIMIT 1"
 )
+_NEAREST_DISTRICT = text(_NEAREST_SQL.format(p=POINT, gen=":gen", also=""))
 
 _SHARES = text(
     "WITH ll AS (SELECT ST_GeomFromEWKB(decode(:geom, 'hex')) AS g) "
@@ -96,11 +99,9 @@ SELECT g.gen,
   (SELECT json_agg(json_build_array(h.code, h.name, CASE WHEN (SELECT count(*) FROM hit) = 1
      THEN 1.0 ELSE ST_Area(ST_Transform(ST_Intersection(h.geom, disc.d), 4548)) END)
      ORDER BY h.code) FROM hit h, disc) AS shares,
-  (SELECT json_build_array(n.code, n.name, n.d) FROM (
-     SELECT a.code, a.name, ST_Distance(ST_Transform(a.geom, 4548), ST_Transform(pt.p, 4548)) AS d
-     FROM areas a WHERE NOT EXISTS (SELECT 1 FROM deepest) AND a.level = 'district'
-     AND a.generation_low <= g.gen AND a.generation_high >= g.gen
-     ORDER BY d, a.code LIMIT 1) n) AS nearest
+  (SELECT json_build_array(n.code, n.name, n.d) FROM ({
+    _NEAREST_SQL.format(p="pt.p", gen="g.gen", also="NOT EXISTS (SELECT 1 FROM deepest) AND")
+}) n) AS nearest
   {{extra}}
 FROM g, pt
 """
