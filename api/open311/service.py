@@ -27,7 +27,8 @@ from api.departments.models import Category, Department
 from api.errors import Forbidden, InvalidInput, NotFound
 from api.geography.models import Area
 from api.reports.models import Report
-from api.reports.service import Limits, Submitted, submit
+from api.reports.service import Limits, Submitted
+from api.reports.service import Submission as ReportSubmission
 from api.whistles.models import Assignment
 from geo.coords import CoordinateSystem
 from geo.rules import RuleSet
@@ -460,8 +461,7 @@ def create(
         raise InvalidInput(
             f"Idempotency-Key must be 1 to {MAX_KEY} characters", field="idempotency_key"
         )
-    done = submit(
-        session=session,
+    done = ReportSubmission(
         who=actor,
         geometry=shapely.Point(checked.lon, checked.lat),
         crs=CoordinateSystem.WGS84,
@@ -475,7 +475,7 @@ def create(
         rules=rules,
         limits=limits,
         at=at,
-    )
+    ).run(session)
     case = session.get(Case, done.case.id)
     assert case is not None
     received = (

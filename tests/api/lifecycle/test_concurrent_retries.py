@@ -18,7 +18,7 @@ from api.auth.service import create_user, issue_token
 from api.cases.service import utcnow
 from api.config import Settings
 from api.db.session import engine_for
-from api.reports.service import submit
+from api.reports.service import Submission
 from api.reports.views import limits_of
 from api.routing.service import rules_from
 from geo.coords import CoordinateSystem
@@ -167,8 +167,7 @@ def test_simultaneous_retries_on_sessions_store_one_report(
         with Session(engine) as session:
             start.wait()
             try:
-                done = submit(
-                    session=session,
+                done = Submission(
                     who=token,
                     geometry=shapely.Point(*CENTRE),
                     crs=CoordinateSystem.WGS84,
@@ -182,7 +181,7 @@ def test_simultaneous_retries_on_sessions_store_one_report(
                     rules=rules_from(settings.data_dir),
                     limits=limits_of(settings),
                     at=utcnow(),
-                )
+                ).run(session)
                 session.commit()
             except Exception as exc:
                 failures.append(repr(exc))
