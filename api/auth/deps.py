@@ -14,7 +14,8 @@ from api.deps import SessionDep
 from api.errors import Unauthorized
 
 
-def _bearer(authorization: str | None) -> str:
+def bearer(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header value; 401 otherwise."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("send Authorization: Bearer <token>", field="authorization")
     return authorization[7:].strip()
@@ -24,7 +25,7 @@ def current_user(
     session: SessionDep, authorization: Annotated[str | None, Header()] = None
 ) -> User:
     """The user of ``Authorization: Bearer <token>``; 401 otherwise."""
-    user = user_by_token(session=session, token=_bearer(authorization))
+    user = user_by_token(session=session, token=bearer(authorization))
     if user is None:
         raise Unauthorized("unknown or revoked token", field="authorization")
     return user
@@ -38,18 +39,12 @@ def authenticate(session: Session, token: str) -> Actor:
     return actor
 
 
-async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
-    """The bearer token of the request (401 without one), checked before the body."""
-    return _bearer(authorization)
-
-
 def current_actor(
     session: SessionDep, authorization: Annotated[str | None, Header()] = None
 ) -> Actor:
     """The current user as the policy sees them (read without loading the ORM user)."""
-    return authenticate(session, _bearer(authorization))
+    return authenticate(session, bearer(authorization))
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
 UserDep = Annotated[User, Depends(current_user)]
-TokenDep = Annotated[str, Depends(bearer_token)]

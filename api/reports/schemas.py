@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
+from shapely.geometry.base import BaseGeometry
 
 from api.routing.schemas import parse_geometry
 from geo.coords import CoordinateSystem
+
+IDEMPOTENCY_KEY_MAX = 128
 
 
 class PhotoCreate(BaseModel):
@@ -18,7 +22,8 @@ class PhotoCreate(BaseModel):
 
 
 class ReportCreate(BaseModel):
-    """A pin or footprint from a grid worker, the hotline or a resident."""
+    """A pin or footprint from a grid worker, the hotline or a resident (its geometry is
+    checked by ``read_report``, which parses it once)."""
 
     geometry: dict[str, Any]
     crs: CoordinateSystem = CoordinateSystem.WGS84
@@ -29,11 +34,29 @@ class ReportCreate(BaseModel):
     reporter_name: str = Field(default="", max_length=64)
     photos: list[PhotoCreate] = Field(default_factory=list)
 
-    @field_validator("geometry")
-    @classmethod
-    def _geometry(cls, value: dict[str, Any]) -> dict[str, Any]:
-        parse_geometry(value)
-        return value
+
+def read_report(raw: bytes) -> tuple[ReportCreate, BaseGeometry]:
+    """The JSON body of ``POST /api/reports`` and its geometry as shapely (in the body's CRS).
+    Anything wrong is a ``RequestValidationError`` (422 problem+json naming the field), as if
+    FastAPI had validated the body."""
+    try:
+        body = ReportCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+    try:
+        return body, parse_geometry(body.geometry)
+    except ValueError as exc:
+        error = {"type": "value_error", "loc": ("body", "geometry"), "msg": f"Value error, {exc}"}
+        raise RequestValidationError([error]) from None
+
+
+def idempotency_key_of(value: str | None) -> str | None:
+    """The ``Idempotency-Key`` header (at most ``IDEMPOTENCY_KEY_MAX`` characters)."""
+    if value is not None and len(value) > IDEMPOTENCY_KEY_MAX:
+        reason = f"String should have at most {IDEMPOTENCY_KEY_MAX} characters"
+        raise RequestValidationError([{"loc": ("header", "idempotency-key"), "msg": reason}])
+    return value
 
 
 class ReportPublic(BaseModel):

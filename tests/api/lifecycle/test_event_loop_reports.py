@@ -4,6 +4,7 @@ that write nothing, retries and photos, over real HTTP with committed users."""
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -112,6 +113,63 @@ def test_a_revoked_token_is_401_and_writes_nothing(served: Served) -> None:
     served.tokens["nobody"] = "not-a-token"
     before = served.counts()
     _problem(served.post("nobody", PIN, key="k1"), 401, "authorization")
+    assert served.counts() == before
+
+
+# The endpoint reads its body and headers itself: malformed requests, each refused with the
+# field to fix (user, raw body, headers, status, field).
+MALFORMED: dict[str, tuple[str | None, bytes, dict[str, str], int, str]] = {
+    "body is not JSON": ("worker-gw", b"{not json", {}, 422, "request"),
+    "body is not an object": ("worker-gw", b"[1, 2]", {}, 422, "request"),
+    "no body": ("worker-gw", b"", {}, 422, "request"),
+    "no geometry": ("worker-gw", b'{"category": "E0401"}', {}, 422, "geometry"),
+    "geometry of an unknown type": (
+        "worker-gw",
+        b'{"geometry": {"type": "Circle", "coordinates": [116.3, 39.9]}, "category": "E0401"}',
+        {},
+        422,
+        "geometry",
+    ),
+    "accuracy out of range": (
+        "worker-gw",
+        json.dumps({**PIN, "accuracy_m": -1}).encode(),
+        {},
+        422,
+        "accuracy_m",
+    ),
+    "idempotency key too long": (
+        "worker-gw",
+        json.dumps(PIN).encode(),
+        {"Idempotency-Key": "k" * 129},
+        422,
+        "idempotency-key",
+    ),
+    "no token and a bad body: the token is checked first": (
+        None,
+        b"{not json",
+        {},
+        401,
+        "authorization",
+    ),
+    "not a bearer token": (
+        "worker-gw",
+        json.dumps(PIN).encode(),
+        {"Authorization": "Basic eDp5"},
+        401,
+        "authorization",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_requests_are_refused_naming_the_field(served: Served, case: str) -> None:
+    user, raw, extra, status, field = MALFORMED[case]
+    headers = {"Content-Type": "application/json"}
+    if user:
+        headers["Authorization"] = f"Bearer {served.tokens[user]}"
+    headers.update(extra)
+    before = served.counts()
+    _problem(served.client.post("/api/reports", content=raw, headers=headers), status, field)
     assert served.counts() == before
 
 
