@@ -1,47 +1,94 @@
-"""The report submission's event-loop connections: psycopg's async driver, no threads.
+"""The report submission's event-loop connections: asyncpg, no threads.
 
 Under load, a worker thread that waits for PostgreSQL has to win the GIL back from the event
 loop and the other workers after every answer. The served app therefore submits a point on
-the event loop, with an ``AsyncConnectionPool`` of its own (``psycopg_pool``) next to the
-engine's pool. Its connections are in autocommit mode (each of the submission's statements
-is its own transaction: no BEGIN or COMMIT round trips) and use generic plans.
+the event loop, with a pool of its own (``asyncpg``) next to the engine's. asyncpg's protocol
+is compiled: a submission's two statements cost the event loop about a quarter less CPU than
+with psycopg's asynchronous driver, and the server less as well (binary results). Its
+connections run each statement as its own transaction (no BEGIN or COMMIT round trips),
+prepare every statement once per connection and use generic plans.
+
+The statements are the same ``text()`` SQL as everywhere else: ``:name`` parameters become
+asyncpg's ``$n``, rows are named tuples, ``json`` columns arrive decoded and ``json``/``jsonb``
+parameters are passed as JSON text (as with psycopg).
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections import namedtuple
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from psycopg import AsyncConnection
-from psycopg.rows import namedtuple_row
-from psycopg_pool import AsyncConnectionPool
+import asyncpg
+from asyncpg import Connection as Connection
+from asyncpg import Pool as Pool
 from sqlalchemy import Engine
 
-from api.db.driver import Query, driver_sql
+from api.db.driver import Query
 
-Pool = AsyncConnectionPool[AsyncConnection[Any]]
+# ``:name`` but not the ``::`` of a cast nor a colon inside a word (as ``driver``)
+_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 
 def pool_for(engine: Engine, *, size: int, plan_cache_mode: str = "auto") -> Pool:
-    """A closed pool of ``size`` autocommit connections to the engine's database (``open``
-    it on the event loop that uses it)."""
+    """A pool of at most ``size`` connections to the engine's database, opened on demand
+    (``await`` it on the event loop that uses it, ``close()`` it there)."""
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-    async def configure(conn: AsyncConnection[Any]) -> None:
-        await conn.execute("SELECT set_config('plan_cache_mode', %s, false)", (plan_cache_mode,))
-
-    return AsyncConnectionPool(
+    return asyncpg.create_pool(
         url,
-        min_size=size,
+        min_size=0,
         max_size=size,
-        open=False,
-        name="reports",
-        kwargs={"autocommit": True},
-        configure=configure,
+        init=_json_codecs,
+        reset=_nothing_to_reset,
+        server_settings={"plan_cache_mode": plan_cache_mode},
     )
 
 
-async def execute(conn: AsyncConnection[Any], query: Query) -> list[Any]:
+async def _nothing_to_reset(conn: Connection) -> None:
+    """Instead of asyncpg's default reset on release (a round trip that unlistens, unlocks,
+    closes cursors and resets settings): the submission's statements leave none of these
+    behind. (An open transaction would still be rolled back: asyncpg does that first.)"""
+
+
+async def _json_codecs(conn: Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(kind, schema="pg_catalog", encoder=_json_text, decoder=json.loads)
+
+
+def _json_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+@lru_cache(maxsize=128)
+def positional_sql(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``:name`` parameters as ``$1``, ``$2`` … and the names in that order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _PARAMETER.sub(number, sql), tuple(names)
+
+
+@lru_cache(maxsize=128)
+def _row_type(columns: tuple[str, ...]) -> Any:
+    return namedtuple("Row", columns, rename=True)
+
+
+def _rows(records: Sequence[Any]) -> list[Any]:
+    if not records:
+        return []
+    row = _row_type(tuple(records[0].keys()))
+    return [row(*record.values()) for record in records]
+
+
+async def execute(conn: Connection, query: Query) -> list[Any]:
     """The rows of ``query`` (a statement that returns rows), as named tuples."""
-    async with conn.cursor(row_factory=namedtuple_row) as cursor:
-        await cursor.execute(driver_sql(query.statement.text), query.params)
-        return await cursor.fetchall()
+    sql, names = positional_sql(query.statement.text)
+    return _rows(await conn.fetch(sql, *(query.params[name] for name in names)))

@@ -11,8 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import shapely
-from psycopg import AsyncConnection
-from psycopg.errors import UniqueViolation
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
@@ -22,7 +20,7 @@ from api.db import aio, driver
 from api.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from api.reports import store
 from api.reports.models import Report
-from api.reports.store import CaseRow, NewReport
+from api.reports.store import UNIQUE_VIOLATIONS, CaseRow, NewReport
 from api.routing.service import point_query, route_case, route_point_row
 from geo.coords import CoordinateSystem, geometry_to_wgs84
 from geo.locate import PointLocation
@@ -176,7 +174,7 @@ def routing_json(routing: Routing, located: PointLocation | None) -> dict[str, A
 _ATTEMPTS = 3
 
 
-def _start_again_or_raise(exc: UniqueViolation, attempt: int) -> None:
+def _start_again_or_raise(exc: Exception, attempt: int) -> None:
     """After a failed write: return when the submission lost the race for its key and may
     start again (it will then be a replay), raise otherwise."""
     if not store.lost_race(exc) or attempt == _ATTEMPTS - 1:
@@ -326,13 +324,13 @@ class Submission:
             try:
                 with session.begin_nested():
                     written = driver.execute(session, outcome.write)
-            except UniqueViolation as exc:
+            except UNIQUE_VIOLATIONS as exc:
                 _start_again_or_raise(exc, attempt)
                 continue
             return outcome.done(written)
         raise AssertionError("unreachable")
 
-    async def run_async(self, conn: AsyncConnection[Any]) -> Submitted:
+    async def run_async(self, conn: aio.Connection) -> Submitted:
         """Submit a point on an autocommit connection of ``api.db.aio``'s pool: each of the
         two statements is its own transaction (the write is one statement, so atomic). The
         same steps as ``run``; only the way each statement runs differs."""
@@ -346,7 +344,7 @@ class Submission:
                 return outcome
             try:
                 written = await aio.execute(conn, outcome.write)
-            except UniqueViolation as exc:
+            except UNIQUE_VIOLATIONS as exc:
                 _start_again_or_raise(exc, attempt)
                 continue
             return outcome.done(written)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from psycopg.errors import UniqueViolation
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
@@ -37,6 +38,8 @@ PLAN_CACHE_MODE = "force_generic_plan"
 GENERIC_PLANS = text(f"SELECT set_config('plan_cache_mode', '{PLAN_CACHE_MODE}', true)")
 # The unique index that makes a reporter's Idempotency-Key store one report, whatever races.
 KEY_INDEX = "uq_reports_reporter_key"
+# A unique index refused a write: psycopg's error on sessions, asyncpg's on the event loop.
+UNIQUE_VIOLATIONS = (UniqueViolation, asyncpg.UniqueViolationError)
 _OPEN = [str(s) for s in OPEN_CASE_STATUSES]
 _NEW = str(CaseStatus.NEW)
 
@@ -182,8 +185,8 @@ def replay_of(row: Any) -> Replay | None:
 
 def lost_race(exc: Exception) -> bool:
     """Whether a write failed because a retry with the same key stored its report first."""
-    diag = getattr(exc, "diag", None)
-    return isinstance(exc, UniqueViolation) and getattr(diag, "constraint_name", "") == KEY_INDEX
+    diag = getattr(exc, "diag", exc)  # psycopg has it in diag, asyncpg on the error
+    return isinstance(exc, UNIQUE_VIOLATIONS) and getattr(diag, "constraint_name", "") == KEY_INDEX
 
 
 def write(

@@ -133,7 +133,7 @@ async def create_report(request: Request) -> Response:
     )
     pool = _loop_pool(request)
     if pool is not None and isinstance(submission.geometry, shapely.Point):
-        async with pool.connection() as conn:
+        async with pool.acquire() as conn:
             done = await submission.run_async(conn)
     else:
         async with session_of(request) as session:

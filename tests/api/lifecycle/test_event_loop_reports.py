@@ -53,9 +53,9 @@ class Served:
         with self.engine.connect() as conn:
             return {t: int(conn.scalar(text(f"SELECT count(*) FROM {t}")) or 0) for t in TABLES}
 
-    def pool_requests(self) -> int:
-        """Connections handed out by the event-loop pool so far."""
-        return int(self.app.state.reports_pool.get_stats().get("requests_num", 0))
+    def pool_connections(self) -> int:
+        """Connections the event-loop pool has opened (it opens them when first needed)."""
+        return int(self.app.state.reports_pool.get_size())
 
 
 def _remove(engine: Engine, user_ids: list[int]) -> None:
@@ -174,7 +174,7 @@ def test_malformed_requests_are_refused_naming_the_field(served: Served, case: s
 
 
 def test_a_point_is_stored_located_and_replayed_on_the_event_loop(served: Served) -> None:
-    used = served.pool_requests()
+    assert served.pool_connections() == 0  # a fresh app: its pool has not been used
     key = f"loop-{uuid.uuid4().hex}"
     body = {**PIN, "photos": [{"content_type": "image/png", "data": PNG}]}
     first = served.post("worker-gw", body, key=key)
@@ -182,8 +182,17 @@ def test_a_point_is_stored_located_and_replayed_on_the_event_loop(served: Served
     report = first.json()
     assert report["routing"]["streets"][0]["code"] == "110102020"
     assert report["replayed"] is False
-    # the event-loop path answered (its pool handed out a connection)
-    assert served.pool_requests() > used
+    # the event-loop path answered (its pool opened a connection)
+    assert served.pool_connections() >= 1
+    # and released it without asyncpg's default reset round trip (unlisten, unlock, reset all)
+    with served.engine.connect() as conn:
+        resets = conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND query LIKE '%pg_advisory_unlock_all%'"
+            )
+        )
+    assert resets == 0
     after = served.counts()
     again = served.post("worker-gw", body, key=key)
     assert again.status_code == 200
@@ -218,3 +227,24 @@ def test_a_gcj02_pin_is_stored_in_wgs84(served: Served) -> None:
         ).one()
     assert crs == "gcj02"
     assert abs(x - CENTRE_LON) < 1e-5 and abs(y - CENTRE_LAT) < 1e-5
+
+
+def test_pins_without_a_key_and_with_accuracy_attach_on_the_event_loop(served: Served) -> None:
+    body = {**PIN, "accuracy_m": 25.5, "description": f"no key {uuid.uuid4().hex}"}
+    first = served.post("worker-gw", body)
+    assert first.status_code == 201, first.text
+    second = served.post("worker-gw", {**body, "accuracy_m": 40})
+    assert second.status_code == 201, second.text
+    one, two = first.json(), second.json()
+    assert one["id"] != two["id"]  # no key: two reports
+    assert two["attached"] is True and two["case_id"] == one["case_id"]
+    with served.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT r.accuracy_m, r.idempotency_key, c.report_count FROM reports r "
+                "JOIN cases c ON c.id = r.case_id WHERE r.id = ANY(:ids) ORDER BY r.id"
+            ),
+            {"ids": [one["id"], two["id"]]},
+        ).all()
+    assert [(r.accuracy_m, r.idempotency_key) for r in rows] == [(25.5, None), (40.0, None)]
+    assert {r.report_count for r in rows} == {2}
