@@ -59,7 +59,7 @@ def create_app(
             task = asyncio.create_task(run_periodically(factory, settings.overdue_job_interval_s))
         # report submissions on this event loop (without a lifespan they use sessions)
         pool = pool_for(bound, size=settings.report_connections, plan_cache_mode=PLAN_CACHE_MODE)
-        await pool  # connections are opened when first needed
+        await pool  # opens its connections
         app.state.reports_pool = pool
         if freeze_heap:
             gc.collect()

@@ -33,17 +33,21 @@ from api.db.driver import Query
 _PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 
+APPLICATION_NAME = "gridwhistle reports"  # what pg_stat_activity shows for these connections
+
+
 def pool_for(engine: Engine, *, size: int, plan_cache_mode: str = "auto") -> Pool:
-    """A pool of at most ``size`` connections to the engine's database, opened on demand
-    (``await`` it on the event loop that uses it, ``close()`` it there)."""
+    """A pool of ``size`` connections to the engine's database. ``await`` it on the event loop
+    that uses it (which opens them all: no request waits for a new connection), ``close()``
+    it there."""
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     return asyncpg.create_pool(
         url,
-        min_size=0,
+        min_size=size,
         max_size=size,
         init=_json_codecs,
         reset=_nothing_to_reset,
-        server_settings={"plan_cache_mode": plan_cache_mode},
+        server_settings={"plan_cache_mode": plan_cache_mode, "application_name": APPLICATION_NAME},
     )
 
 
