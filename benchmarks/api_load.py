@@ -36,9 +36,9 @@ What it does:
    else on the machine), against the targets: 200 reports/s with p99 ≤ 30 ms, 0 errors,
    0 duplicates, 0 losses — PASS or MISS.
 
-Only 127.0.0.1 is contacted. The load generator (aiohttp on one uvloop loop) runs on the same
-machine as the server and the database, so it competes with them for the cores; its share
-is printed.
+Only 127.0.0.1 is contacted. The load generator (one uvloop loop, a lean keep-alive client per
+worker: ``benchmarks.http_client``) runs on the same machine as the server and the database,
+so it competes with them for the cores; its share is printed.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import json
 import os
 import random
 import signal
@@ -60,8 +59,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import uvloop
+
+from benchmarks.http_client import Answer, Client
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -269,13 +271,14 @@ def backends_cpu(database: str) -> dict[int, float]:
     return out
 
 
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot."""
+def machine_busy() -> tuple[float, float, float]:
+    """(busy, total, stolen) CPU seconds of the whole machine since boot; busy includes the
+    time the hypervisor gave to other virtual machines while this one wanted to run (steal)."""
     first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     ticks = [int(v) for v in first]
     idle = ticks[3] + ticks[4]  # idle + iowait
     total = sum(ticks[:8])
-    return (total - idle) / CLK_TCK, total / CLK_TCK
+    return (total - idle) / CLK_TCK, total / CLK_TCK, ticks[7] / CLK_TCK
 
 
 def _delta(after: dict[int, float], before: dict[int, float]) -> float:
@@ -335,16 +338,18 @@ class CpuSample:
     server: dict[int, float]
     busy: float
     total: float
+    stolen: float
 
     @classmethod
     def take(cls, server_pid: int) -> CpuSample:
-        busy, total = machine_busy()
+        busy, total, stolen = machine_busy()
         return cls(
             wall=time.perf_counter(),
             own=time.process_time(),
             server=tree_cpu(server_pid),
             busy=busy,
             total=total,
+            stolen=stolen,
         )
 
 
@@ -358,6 +363,7 @@ class CpuSplit:
     postgres: float
     machine_busy: float
     machine_total: float
+    stolen: float
     connections_opened: int
 
     @classmethod
@@ -371,6 +377,7 @@ class CpuSplit:
             postgres=postgres,
             machine_busy=after.busy - before.busy,
             machine_total=after.total - before.total,
+            stolen=after.stolen - before.stolen,
             connections_opened=connections_opened,
         )
 
@@ -480,21 +487,6 @@ class PhaseResult:
             self.error_samples.append(message)
 
 
-@dataclass(frozen=True)
-class Answer:
-    """A response as the load generator keeps it."""
-
-    status_code: int
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode(errors="replace")
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
 def _pick_category(rng: random.Random) -> str:
     codes = list(CATEGORIES)
     return rng.choices(codes, weights=[CATEGORIES[c][1] for c in codes])[0]
@@ -513,11 +505,9 @@ async def drive(
 ) -> None:
     """Submit reports from every worker until ``reports`` are sent or ``seconds`` pass.
 
-    The client is aiohttp with one keep-alive connection per worker: it costs about a fifth
-    of httpx's CPU per request, which matters when it shares 2 cores with the service.
+    Each worker has its own keep-alive connection (``benchmarks.http_client``: a lean client,
+    because the load generator shares the 2 cores with the service).
     """
-    import aiohttp
-
     prefix = f"{result.name}-{result.processes}p-{uuid.uuid4().hex[:6]}"
     issued = 0
     start = time.perf_counter()
@@ -532,20 +522,19 @@ async def drive(
         return issued
 
     async def post(
-        client: aiohttp.ClientSession, headers: dict[str, str], body: dict[str, Any]
+        client: Client, headers: dict[str, str], body: dict[str, Any]
     ) -> tuple[Answer | None, float]:
         t0 = time.perf_counter()
         try:
-            async with client.post(f"{base}/api/reports", json=body, headers=headers) as response:
-                answer = Answer(response.status, await response.read())
-        except (aiohttp.ClientError, TimeoutError) as exc:
+            answer = await client.post_json("/api/reports", body, headers)
+        except (OSError, TimeoutError) as exc:
             result.requests += 1
             result.error(f"{type(exc).__name__}: {exc}")
             return None, (time.perf_counter() - t0) * 1000
         result.requests += 1
         return answer, (time.perf_counter() - t0) * 1000
 
-    async def run(n: int, worker: Worker, client: aiohttp.ClientSession) -> None:
+    async def run(n: int, worker: Worker, client: Client) -> None:
         rng = random.Random(seed * 1_000 + n)
         auth = f"Bearer {worker.token}"
         slot = start + interval * n / len(workers)
@@ -597,10 +586,13 @@ async def drive(
             if response.json()["id"] != data["id"]:
                 result.retry_id_changed += 1
 
-    connector = aiohttp.TCPConnector(limit=len(workers))
-    timeout = aiohttp.ClientTimeout(total=30.0)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
-        await asyncio.gather(*(run(n, w, client) for n, w in enumerate(workers)))
+    address = urlsplit(base)
+    clients = [Client(address.hostname or "127.0.0.1", address.port or 80) for _ in workers]
+    try:
+        await asyncio.gather(*(run(n, w, clients[n]) for n, w in enumerate(workers)))
+    finally:
+        for client in clients:
+            client.close()
     result.elapsed = time.perf_counter() - start
 
 
@@ -731,13 +723,14 @@ def print_phase(r: PhaseResult, workers: int) -> None:
     if r.cpu is not None and r.cpu.wall > 0:
         c = r.cpu
         per = 1000 / max(1, r.requests)
-        other = c.machine_busy - c.load_generator - c.server - c.postgres
+        other = c.machine_busy - c.stolen - c.load_generator - c.server - c.postgres
         cores = c.machine_total / c.wall
         print(
             f"  CPU (cores busy on average, of {cores:.0f}): "
             f"load generator {c.load_generator / c.wall:4.2f}, "
             f"uvicorn {c.server / c.wall:4.2f}, postgres (this db) {c.postgres / c.wall:4.2f}, "
-            f"other {other / c.wall:4.2f}; machine {c.machine_busy / c.machine_total:4.0%} busy"
+            f"other {other / c.wall:4.2f}, stolen by the hypervisor {c.stolen / c.wall:4.2f}; "
+            f"machine {c.machine_busy / c.machine_total:4.0%} busy"
         )
         print(
             f"  CPU ms per request: uvicorn {c.server * per:5.2f}, "
@@ -745,6 +738,13 @@ def print_phase(r: PhaseResult, workers: int) -> None:
             f"new database connections {c.connections_opened} "
             f"({c.connections_opened / max(1, r.requests):.2f} per request)"
         )
+
+
+def _steal_note(r: PhaseResult) -> str:
+    if r.cpu is None or not r.cpu.wall:
+        return ""
+    stolen = r.cpu.stolen / r.cpu.wall
+    return f"  (the hypervisor stole {stolen:.2f} cores)" if stolen >= 0.02 else ""
 
 
 def verdict(results: list[PhaseResult]) -> bool:
@@ -767,7 +767,7 @@ def verdict(results: list[PhaseResult]) -> bool:
         print(
             f"  p99 ≤ {TARGET_P99_MS:.0f} ms at {r.target_rate:.0f} reports/s "
             f"({r.processes} process(es)): achieved {achieved:.1f} reports/s, p99 {p99:.1f} ms  "
-            f"{_mark(ok)}"
+            f"{_mark(ok)}{_steal_note(r)}"
         )
     if not paced:
         print("  p99 at the target rate: not measured (--rate 0)")
