@@ -27,11 +27,7 @@ from asyncpg import Connection as Connection
 from asyncpg import Pool as Pool
 from sqlalchemy import Engine
 
-from api.db.driver import Query
-
-# ``:name`` but not the ``::`` of a cast nor a colon inside a word (as ``driver``)
-_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
-
+from api.db.driver import PARAMETER, Query
 
 APPLICATION_NAME = "gridwhistle reports"  # what pg_stat_activity shows for these connections
 
@@ -77,7 +73,7 @@ def positional_sql(sql: str) -> tuple[str, tuple[str, ...]]:
             names.append(name)
         return f"${names.index(name) + 1}"
 
-    return _PARAMETER.sub(number, sql), tuple(names)
+    return PARAMETER.sub(number, sql), tuple(names)
 
 
 @lru_cache(maxsize=128)

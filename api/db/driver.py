@@ -23,8 +23,8 @@ from psycopg.rows import namedtuple_row
 from sqlalchemy import TextClause
 from sqlalchemy.orm import Session
 
-# ``:name`` but not the ``::`` of a cast nor a colon inside a word
-_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+# ``:name`` but not the ``::`` of a cast nor a colon inside a word (also used by ``aio``)
+PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Query:
 @lru_cache(maxsize=128)
 def driver_sql(sql: str) -> str:
     """``:name`` parameters as psycopg's ``%(name)s`` (literal ``%`` doubled)."""
-    return _PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
+    return PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
 def connection(session: Session) -> Connection[Any]:
