@@ -770,7 +770,8 @@ def _steal_note(r: PhaseResult) -> str:
 
 
 def verdict(results: list[PhaseResult]) -> bool:
-    """The targets against the best configuration; True when all pass."""
+    """The targets: throughput in the best configuration, p99 in every configuration paced;
+    True when all pass."""
     print("\n== targets ==")
     sat = [r for r in results if r.target_rate is None and r.elapsed]
     paced = [r for r in results if r.target_rate is not None and r.elapsed]

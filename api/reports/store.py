@@ -204,6 +204,7 @@ def write(
     first); with its photos (type, bytes, sha256) and events. Read it with ``written``."""
     routing = report.routing
     reporter = report.reporter
+    geom = to_ewkb_hex(report.geom)
     return Query(
         _WRITE,
         {
@@ -214,7 +215,7 @@ def write(
             "description": report.description,
             "crs": report.crs,
             "accuracy_m": report.accuracy_m,
-            "geom": to_ewkb_hex(report.geom),
+            "geom": geom,
             "generation": report.generation,
             "routing": json.dumps(routing, ensure_ascii=False),
             "key": report.idempotency_key,
@@ -227,7 +228,7 @@ def write(
             "since": since,
             "r": radius_m,
             "status": _NEW,
-            "position": to_ewkb_hex(position),
+            "position": geom if position is report.geom else to_ewkb_hex(position),
             "grid_code": routing["grid_code"],
             "community_code": routing["community_code"],
             "lead_street_code": streets[0][0],
