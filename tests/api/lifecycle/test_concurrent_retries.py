@@ -22,7 +22,7 @@ from api.reports.service import Submission
 from api.reports.views import limits_of
 from api.routing.service import rules_from
 from geo.coords import CoordinateSystem
-from tests.api.lifecycle.conftest import CENTRE
+from tests.api.lifecycle.conftest import CENTRE, remove_committed_users
 from tests.browser import serve
 
 RACERS = 8
@@ -43,19 +43,7 @@ def worker_token(demo_db_url: str) -> Iterator[tuple[str, int]]:
         session.commit()
         user_id = user.id
     yield token, user_id
-    with engine.begin() as conn:
-        cases = text("SELECT case_id FROM reports WHERE reporter_id = :u")
-        conn.execute(
-            text(f"DELETE FROM case_events WHERE case_id IN ({cases.text})"), {"u": user_id}
-        )
-        conn.execute(
-            text(f"DELETE FROM case_streets WHERE case_id IN ({cases.text})"), {"u": user_id}
-        )
-        doomed = [r[0] for r in conn.execute(cases, {"u": user_id})]
-        conn.execute(text("DELETE FROM reports WHERE reporter_id = :u"), {"u": user_id})
-        conn.execute(text("DELETE FROM cases WHERE id = ANY(:ids)"), {"ids": doomed})
-        conn.execute(text("DELETE FROM api_tokens WHERE user_id = :u"), {"u": user_id})
-        conn.execute(text("DELETE FROM users WHERE id = :u"), {"u": user_id})
+    remove_committed_users(engine, [user_id])
 
 
 def test_simultaneous_retries_with_one_key_store_one_report(

@@ -23,7 +23,7 @@ from api.config import Settings
 from api.db.aio import APPLICATION_NAME
 from api.db.session import engine_for
 from geo.coords import CoordinateSystem, from_wgs84
-from tests.api.lifecycle.conftest import CENTRE
+from tests.api.lifecycle.conftest import CENTRE, remove_committed_users
 from tests.api.lifecycle.test_refusals import BAD_REPORTS, PIN, PNG, _problem
 from tests.browser import serve
 
@@ -68,25 +68,6 @@ class Served:
             )
 
 
-def _remove(engine: Engine, user_ids: list[int]) -> None:
-    cases = "SELECT case_id FROM reports WHERE reporter_id = ANY(:u)"
-    with engine.begin() as conn:
-        doomed = [r[0] for r in conn.execute(text(cases), {"u": user_ids})]
-        conn.execute(
-            text(
-                "DELETE FROM report_photos WHERE report_id IN (SELECT id FROM reports "
-                "WHERE reporter_id = ANY(:u))"
-            ),
-            {"u": user_ids},
-        )
-        for table in ("case_events", "case_streets"):
-            conn.execute(text(f"DELETE FROM {table} WHERE case_id = ANY(:c)"), {"c": doomed})
-        conn.execute(text("DELETE FROM reports WHERE reporter_id = ANY(:u)"), {"u": user_ids})
-        conn.execute(text("DELETE FROM cases WHERE id = ANY(:c)"), {"c": doomed})
-        conn.execute(text("DELETE FROM api_tokens WHERE user_id = ANY(:u)"), {"u": user_ids})
-        conn.execute(text("DELETE FROM users WHERE id = ANY(:u)"), {"u": user_ids})
-
-
 @pytest.fixture
 def served(demo_db_url: str) -> Iterator[Served]:
     engine = engine_for(demo_db_url)
@@ -108,7 +89,7 @@ def served(demo_db_url: str) -> Iterator[Served]:
         with serve(app) as base, httpx.Client(base_url=base, timeout=30) as client:
             yield Served(app=app, client=client, tokens=tokens, engine=engine)
     finally:
-        _remove(engine, ids)
+        remove_committed_users(engine, ids)
 
 
 @pytest.mark.parametrize("case", sorted(BAD_REPORTS))
