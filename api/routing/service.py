@@ -181,6 +181,19 @@ def point_facts(
     chief_radius_m: float,
 ) -> PointFacts:
     """Locate a point (lon/lat) with its zones, nearest chief and candidate departments."""
+    row = _point_row(session, lon, lat, accuracy_m, generation, chief_radius_m)
+    return facts_of_row(row, lon, lat)
+
+
+def _point_row(
+    session: Session,
+    lon: float,
+    lat: float,
+    accuracy_m: float | None,
+    generation: int | None,
+    chief_radius_m: float,
+) -> Any:
+    """The row of a ``point_query`` run on the session."""
     query = point_query(
         lon=lon,
         lat=lat,
@@ -189,7 +202,7 @@ def point_facts(
         chief_radius_m=chief_radius_m,
     )
     (row,) = driver.execute(session, query)
-    return facts_of_row(row, lon, lat)
+    return row
 
 
 def _point_facts_text(geom: shapely.Point, located: PointLocation) -> list[str]:
@@ -270,14 +283,7 @@ def route_case(
     wgs = geometry_to_wgs84(geom, crs)
     _checked(rules, category, level)
     if isinstance(wgs, shapely.Point):
-        query = point_query(
-            lon=wgs.x,
-            lat=wgs.y,
-            accuracy_m=accuracy_m,
-            generation=generation,
-            chief_radius_m=chief_radius_m,
-        )
-        (row,) = driver.execute(session, query)
+        row = _point_row(session, wgs.x, wgs.y, accuracy_m, generation, chief_radius_m)
         return route_point_row(
             row=row, wgs=wgs, crs=crs, category=category, rules=rules, level=level
         )
