@@ -209,8 +209,13 @@ class Locator:
     def disc_shares(self, lon: float, lat: float, radius_m: float) -> tuple[StreetShare, ...]:
         """Streets reached by the accuracy disc, with their share of its covered area."""
         centre = to_metric(shapely.Point(lon, lat))
-        disc_m = shapely.buffer(centre, radius_m, quad_segs=DISC_QUAD_SEGS)
-        return self._shares(to_storage(disc_m), measure=shapely.area)
+        disc = to_storage(shapely.buffer(centre, radius_m, quad_segs=DISC_QUAD_SEGS))
+        streets = self.index[Level.STREET]
+        reached = streets.tree.query(disc, predicate="intersects")
+        if len(reached) == 1:  # the whole disc, without intersecting (as PostGIS does)
+            code = str(streets.codes[reached[0]])
+            return (StreetShare(code, str(streets.names[reached[0]]), code[:6], 1.0),)
+        return self._shares(disc, measure=shapely.area)
 
     def locate_footprint(self, geom: BaseGeometry) -> FootprintLocation:
         """Streets a line or polygon (lon/lat) overlaps, with length or area shares."""

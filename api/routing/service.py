@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from api.departments.models import Department as DepartmentRow
 from api.errors import Conflict, InvalidInput
 from api.geography import locate as pg
 from geo.coords import CoordinateSystem, geometry_to_wgs84, to_wgs84
+from geo.facts import PointFacts
 from geo.locate import OutsideJurisdiction, PointLocation, StreetShare
 from geo.route import CITY_CODE, ChiefRef, Department, Routing, ZoneHit, route
 from geo.rules import NoDutyRule, RuleSet, UnknownCategory, load_shipped_rules
@@ -121,16 +121,6 @@ def catalogue(*, session: Session) -> list[Department]:
     """The department catalogue as router input."""
     rows = session.scalars(select(DepartmentRow).order_by(DepartmentRow.code))
     return [Department(r.code, r.name, r.kind, r.district_code) for r in rows]
-
-
-@dataclass(frozen=True)
-class PointFacts:
-    """What the router needs about a point, read in one statement."""
-
-    located: PointLocation
-    zones: list[ZoneHit]
-    chief: ChiefRef | None
-    catalogue: list[Department]  # the point's district and the city's departments
 
 
 def point_query(

@@ -1,0 +1,80 @@
+"""Load a generation's ``geo.facts.CityFacts`` from PostGIS, and keep the served app's copy.
+
+The served app locates and routes a submitted point in process: the areas, zones, chiefs and
+departments change only when an operator loads them (a new boundary generation), so reading
+them once per generation saves PostgreSQL the point lookup on every report. The report's
+write statement checks that the generation it was routed in is still the active one
+(``api.reports.store``); when it is not, the app loads the new one and routes again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import shapely
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.geography.service import active_generation, load_locator
+from api.routing.service import catalogue
+from geo.facts import ChiefRoad, CityFacts, Zone
+
+_IN = "{t}.generation_low <= :gen AND {t}.generation_high >= :gen"
+_ZONES = text(
+    f"SELECT z.code, z.kind, z.name, ST_AsBinary(z.geom) AS wkb FROM land_use_zones z "
+    f"WHERE {_IN.format(t='z')}"
+)
+_ROADS = text(
+    "SELECT r.ref, r.name AS road, r.kind, c.name, c.title, ST_AsBinary(r.geom) AS wkb "
+    f"FROM roads r JOIN chiefs c ON c.ref = r.chief_ref AND {_IN.format(t='c')} "
+    f"WHERE {_IN.format(t='r')}"
+)
+
+
+def load_city_facts(*, session: Session, generation: int | None = None) -> CityFacts:
+    """The facts of ``generation`` (default: the active one)."""
+    gen = generation if generation is not None else active_generation(session=session)
+    if gen is None:
+        raise LookupError("no boundaries are loaded")
+    zones = [
+        Zone(r.code, r.kind, r.name, shapely.from_wkb(bytes(r.wkb)))
+        for r in session.execute(_ZONES, {"gen": gen})
+    ]
+    roads = [
+        ChiefRoad(r.ref, r.road, r.kind, r.name, r.title, shapely.from_wkb(bytes(r.wkb)))
+        for r in session.execute(_ROADS, {"gen": gen})
+    ]
+    return CityFacts(
+        load_locator(session=session, generation=gen),
+        zones=zones,
+        roads=roads,
+        catalogue=catalogue(session=session),
+    )
+
+
+class FactsHolder:
+    """The served app's facts of the active generation, loaded on first use and again when
+    a write finds the generation changed (one load at a time, in a worker thread)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._facts: CityFacts | None = None
+        self._lock = asyncio.Lock()
+
+    async def current(self) -> CityFacts:
+        """The facts loaded last (loading them the first time)."""
+        facts = self._facts
+        return facts if facts is not None else await self.reload(stale=None)
+
+    async def reload(self, *, stale: int | None) -> CityFacts:
+        """Load the active generation unless another request already replaced ``stale``."""
+        async with self._lock:
+            facts = self._facts
+            if facts is None or facts.generation == stale:
+                facts = await asyncio.to_thread(self._load)
+                self._facts = facts
+            return facts
+
+    def _load(self) -> CityFacts:
+        with self._sessions() as session:
+            return load_city_facts(session=session)
