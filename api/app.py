@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -26,8 +26,10 @@ from api.maps.hotspots import router as hotspot_maps_router
 from api.maps.views import router as maps_router
 from api.open311.views import router as open311_router
 from api.pages.views import router as pages_router
+from api.reports.loop import Reporters
 from api.reports.store import PLAN_CACHE_MODE
 from api.reports.views import router as reports_router
+from api.routing.snapshot import FactsHolder
 from api.routing.views import router as routing_router
 from api.whistles.jobs import run_periodically
 from api.whistles.views import router as whistles_router
@@ -62,6 +64,10 @@ def create_app(
         await pool  # opens its connections
         app.state.reports_pool = pool
         if freeze_heap:
+            # the served app: the facts of the active generation first (if any), so that
+            # no request waits for them and they are frozen with the rest
+            with suppress(LookupError):
+                await app.state.city_facts.current()
             gc.collect()
             gc.freeze()
         try:
@@ -78,6 +84,8 @@ def create_app(
     app.state.settings = settings
     app.state.sessionmaker = factory
     app.state.reports_pool = None
+    app.state.city_facts = FactsHolder(factory)
+    app.state.reporters = Reporters()
     install_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(reports_router)  # first: the busiest route is matched first

@@ -3,7 +3,7 @@
 Under load, a worker thread that waits for PostgreSQL has to win the GIL back from the event
 loop and the other workers after every answer. The served app therefore submits a point on
 the event loop, with a pool of its own (``asyncpg``) next to the engine's. asyncpg's protocol
-is compiled: a submission's two statements cost the event loop about a quarter less CPU than
+is compiled: a submission's statements cost the event loop about a quarter less CPU than
 with psycopg's asynchronous driver, and the server less as well (binary results). Its
 connections run each statement as its own transaction (no BEGIN or COMMIT round trips),
 prepare every statement once per connection and use generic plans.

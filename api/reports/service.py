@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from api.auth.roles import Action, Actor, CaseScope, allowed
 from api.cases.models import Case
-from api.db import aio, driver
+from api.db import driver
 from api.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from api.reports import store
 from api.reports.models import Report
-from api.reports.store import UNIQUE_VIOLATIONS, CaseRow, NewReport
+from api.reports.store import UNIQUE_VIOLATIONS, CaseRow, NewReport, Replay
 from api.routing.service import point_query, route_case, route_point_row
 from geo.coords import CoordinateSystem, geometry_to_wgs84
 from geo.locate import PointLocation
@@ -98,10 +99,9 @@ def request_hash(payload: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-def _replay(row: Any, fingerprint: str) -> Submitted | None:
-    """What a retry is told (the report stored before under its key), from the first
-    statement's row; a different request under the same key is a conflict."""
-    replay = store.replay_of(row)
+def answer_replay(replay: Replay | None, fingerprint: str) -> Submitted | None:
+    """What a retry is told (the report stored before under its key); a different request
+    under the same key is a conflict."""
     if replay is None:
         return None
     if replay.request_hash != fingerprint:
@@ -174,23 +174,23 @@ def routing_json(routing: Routing, located: PointLocation | None) -> dict[str, A
 _ATTEMPTS = 3
 
 
-def _start_again_or_raise(exc: Exception, attempt: int) -> None:
+def start_again_or_raise(exc: Exception, attempt: int, attempts: int = _ATTEMPTS) -> None:
     """After a failed write: return when the submission lost the race for its key and may
     start again (it will then be a replay), raise otherwise."""
-    if not store.lost_race(exc) or attempt == _ATTEMPTS - 1:
+    if not store.lost_race(exc) or attempt == attempts - 1:
         raise exc
 
 
 @dataclass(frozen=True)
 class Pending:
-    """A submission between its round trips: the statement that stores it."""
+    """A submission ready to store: the statement that stores it."""
 
     write: driver.Query
     routing: dict[str, Any]
 
-    def done(self, rows: list[Any]) -> Submitted:
-        """What the reporter is told, from the rows of ``write``."""
-        case, report_id, attached = store.written(rows)
+    def done(self, written: tuple[CaseRow, int, bool]) -> Submitted:
+        """What the reporter is told, from what ``write`` wrote (``store.written``)."""
+        case, report_id, attached = written
         return Submitted(
             report_id=report_id,
             case=case,
@@ -204,13 +204,14 @@ class Pending:
 class Submission:
     """A report being submitted by ``who`` (an actor, or a bearer token still to check).
 
-    Two statements, on a session's connection (``run``) or on an event-loop connection
-    (``run_async``, what the served app does). The ``opening`` statement finds the reporter
+    On a session (``run``), in two statements. The ``opening`` statement finds the reporter
     of a bearer token, the report a retry already stored under the Idempotency-Key and, for a
     point, everything the router needs about it; ``settle`` then answers a retry, refuses, or
     returns the one statement that stores the report (see ``api.reports.store``). A retry
     that loses a race to store the same key starts again and is answered as a replay. A
-    footprint is routed by ``settle`` with the session (a few more statements).
+    footprint is routed by ``settle`` with the session (a few more statements). The served
+    app submits a point on the event loop instead (``api.reports.loop``), with the same
+    checks and the same write.
     """
 
     who: Actor | str
@@ -271,11 +272,30 @@ class Submission:
             raise Unauthorized("unknown or revoked token", field="authorization")
         fingerprint = self.fingerprint()
         if self.idempotency_key:
-            replay = _replay(row, fingerprint)
+            replay = answer_replay(store.replay_of(row), fingerprint)
             if replay is not None:
                 return replay
+        return self.pending(
+            actor=actor,
+            fingerprint=fingerprint,
+            wgs=wgs,
+            route=lambda: self._route(wgs, row, session),
+        )
+
+    def pending(
+        self,
+        *,
+        actor: Actor,
+        fingerprint: str,
+        wgs: BaseGeometry,
+        route: Callable[[], tuple[Routing, PointLocation | None]],
+        token: str | None = None,
+    ) -> Pending:
+        """The write of a report by ``actor``, routed by ``route``, after the checks (photos,
+        then the route's, then the actor's jurisdiction); guarded with the ``token`` it was
+        found by, if given (``store.write``)."""
         checked = decode_photos(self.photos, self.limits)
-        routing, located = self._route(wgs, row, session)
+        routing, located = route()
         scope = CaseScope(community=None, streets=tuple(s.code for s in routing.streets))
         if not allowed(actor, Action.REPORT, scope):
             raise Forbidden(
@@ -306,6 +326,7 @@ class Submission:
             photos=[(p.content_type, p.data, hashlib.sha256(p.data).hexdigest()) for p in checked],
             since=self.at - self.limits.duplicate_window,
             radius_m=self.limits.duplicate_radius_m,
+            token=token,
         )
         return Pending(write=write, routing=new.routing)
 
@@ -325,29 +346,9 @@ class Submission:
                 with session.begin_nested():
                     written = driver.execute(session, outcome.write)
             except UNIQUE_VIOLATIONS as exc:
-                _start_again_or_raise(exc, attempt)
+                start_again_or_raise(exc, attempt)
                 continue
-            return outcome.done(written)
-        raise AssertionError("unreachable")
-
-    async def run_async(self, conn: aio.Connection) -> Submitted:
-        """Submit a point on an autocommit connection of ``api.db.aio``'s pool: each of the
-        two statements is its own transaction (the write is one statement, so atomic). The
-        same steps as ``run``; only the way each statement runs differs."""
-        wgs = self.wgs
-        if not isinstance(wgs, shapely.Point):
-            raise TypeError("only a point is submitted asynchronously")
-        for attempt in range(_ATTEMPTS):
-            (row,) = await aio.execute(conn, self.opening(wgs))
-            outcome = self.settle(wgs, row, None)
-            if isinstance(outcome, Submitted):
-                return outcome
-            try:
-                written = await aio.execute(conn, outcome.write)
-            except UNIQUE_VIOLATIONS as exc:
-                _start_again_or_raise(exc, attempt)
-                continue
-            return outcome.done(written)
+            return outcome.done(store.written(written))
         raise AssertionError("unreachable")
 
     def _route(

@@ -1,10 +1,12 @@
-"""The statements of a report submission: two (Core SQL, no ORM flush, no locks of our own).
+"""The statements of a report submission (Core SQL, no ORM flush, no locks of our own).
 
 ``opening``: columns for the first statement (the point lookup, see ``api.routing.service``)
 with the reporter of a bearer token and the report already stored under the Idempotency-Key.
 ``write``: one statement that attaches the report to the open case it duplicates or opens a
 new case with its streets, and stores the report, its photos and the events. Events of a
-case get ascending ids in the order they happened.
+case get ascending ids in the order they happened. On a session, a submission runs both; on
+the event loop (``api.reports.loop``), usually the write alone, guarded: it re-checks the
+token, the key and the generation itself.
 
 Retries racing each other: both may find no stored report and both write; the unique index
 on (reporter, key) makes the second write wait for the first and fail if it committed
@@ -77,8 +79,11 @@ _DUPLICATE = (
 # count is never lost) or a new case ``c`` is inserted with its streets; then the report,
 # its photos and the events: ``case:new`` + ``report:received`` or ``report:attached``,
 # inserted by one INSERT … SELECT … ORDER BY so they get ascending ids in that order.
-_WRITE = text(
-    f"WITH d AS ({_DUPLICATE}), "
+# ``{guard}`` (CTEs before ``d``) and ``{gate}`` (a condition on ``d`` and ``c``) make the
+# whole write conditional; nothing else depends on them.
+_WRITE_SQL = (
+    "WITH {guard}"
+    f"d AS ({_DUPLICATE.replace('WHERE ', 'WHERE {gate}', 1)}), "
     "u AS (UPDATE cases SET report_count = report_count + 1 "
     "WHERE id = (SELECT id FROM d) RETURNING id, status, report_count), "
     "c AS ("
@@ -87,7 +92,8 @@ _WRITE = text(
     "created_at) SELECT :status, :category, :description, "
     f"{GEOM.format('geom')}, {GEOM.format('position')}, :generation, :grid_code, "
     ":community_code, :lead_street_code, :district_code, CAST(:routing AS jsonb), 1, "
-    ":created_by, :at WHERE NOT EXISTS (SELECT 1 FROM d) RETURNING id, status, report_count), "
+    ":created_by, :at WHERE {gate}NOT EXISTS (SELECT 1 FROM d) "
+    "RETURNING id, status, report_count), "
     "k AS (SELECT id, status, report_count, false AS attached FROM c "
     "UNION ALL SELECT id, status, report_count, true FROM u), "
     "s AS (INSERT INTO case_streets (case_id, street_code, district_code, share, role) "
@@ -111,7 +117,35 @@ _WRITE = text(
     "FROM k, r, (VALUES (1, 'case:new', :status, false), (2, 'report:received', NULL, false), "
     "(3, 'report:attached', NULL, true)) AS v(ord, kind, to_status, attached) "
     "WHERE v.attached = k.attached ORDER BY v.ord) "
+)
+_WRITTEN = (
     "SELECT k.id AS case_id, k.status, k.report_count, k.attached, r.id AS report_id FROM k, r"
+)
+_WRITE = text(_WRITE_SQL.format(guard="", gate="") + _WRITTEN)
+
+# The write on the event loop, in the submission's only round trip: it writes only if the
+# bearer token (``:h``) still belongs to the actor the app remembered for it, no report is
+# stored under the key yet and the generation the report was routed in is still the active
+# one; and it always answers with the token's actor, the stored report and the active
+# generation, so the app can tell which of these failed.
+_GUARD = (
+    f"who AS (SELECT {ACTOR_COLUMNS} {TOKEN_USER}), "
+    "old AS (SELECT json_build_array(r.id, r.request_hash, r.routing, r.attached, c.id, "
+    "c.status, c.report_count) AS replay FROM reports r JOIN cases c ON c.id = r.case_id "
+    "WHERE r.reporter_id = :reporter_id AND r.idempotency_key = CAST(:key AS text)), "
+    "now AS (SELECT max(id) AS gen FROM generations), "
+    "ok AS (SELECT 1 FROM who u, now WHERE u.id = :reporter_id "
+    "AND u.role = CAST(:actor_role AS text) "
+    "AND u.jurisdiction IS NOT DISTINCT FROM CAST(:jurisdiction AS text) "
+    "AND u.display_name = CAST(:actor_name AS text) AND now.gen = :generation "
+    "AND NOT EXISTS (SELECT 1 FROM old)), "
+)
+_GUARDED_WRITE = text(
+    _WRITE_SQL.format(guard=_GUARD, gate="EXISTS (SELECT 1 FROM ok) AND ")
+    + "SELECT (SELECT json_build_array(u.id, u.role, u.jurisdiction, u.display_name) "
+    "FROM who u) AS reporter, (SELECT replay FROM old) AS replay, "
+    "(SELECT gen FROM now) AS generation, w.* FROM (SELECT 1) AS one "
+    f"LEFT JOIN ({_WRITTEN}) AS w ON true"
 )
 
 
@@ -198,16 +232,22 @@ def write(
     photos: list[tuple[str, bytes, str]],
     since: datetime,
     radius_m: float,
+    token: str | None = None,
 ) -> Query:
     """The statement that stores a report: attached to the oldest open case of its category
     within ``radius_m`` created since ``since``, or under a new case with its streets (lead
-    first); with its photos (type, bytes, sha256) and events. Read it with ``written``."""
+    first); with its photos (type, bytes, sha256) and events. Read it with ``written``.
+
+    With the bearer ``token`` the reporter was found by, the write is guarded (see
+    ``_GUARDED_WRITE``): read it with ``checked``."""
     routing = report.routing
     reporter = report.reporter
     geom = to_ewkb_hex(report.geom)
+    guard = {} if token is None else {"h": token_hash(token), "jurisdiction": reporter.jurisdiction}
     return Query(
-        _WRITE,
+        _WRITE if token is None else _GUARDED_WRITE,
         {
+            **guard,
             "reporter_id": reporter.id,
             "reporter_name": report.reporter_name,
             "source": report.source,
@@ -250,3 +290,26 @@ def written(rows: list[Any]) -> tuple[CaseRow, int, bool]:
     """The case, the report id and whether it was attached to an open case, from ``write``."""
     ((case_id, status, count, attached, report_id),) = rows
     return CaseRow(case_id, status, count), report_id, attached
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a guarded write found, and what it wrote (None: the guard held it back)."""
+
+    reporter: Actor | None  # the token's actor now (None: unknown or revoked)
+    replay: Replay | None  # the report stored under the key before
+    generation: int | None  # the active generation
+    written: tuple[CaseRow, int, bool] | None  # as ``written``
+
+
+def checked(rows: list[Any]) -> Checked:
+    """The answer of a guarded ``write``."""
+    (row,) = rows
+    return Checked(
+        reporter=None if row.reporter is None else actor_of_row(row.reporter),
+        replay=replay_of(row),
+        generation=row.generation,
+        written=None
+        if row.case_id is None
+        else (CaseRow(row.case_id, row.status, row.report_count), row.report_id, row.attached),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -232,9 +233,30 @@ def route_point_row(
 ) -> tuple[Routing, PointLocation]:
     """Route a point (``wgs``, given in ``crs``) from the row of its ``point_query``, which the
     caller ran (in its own round trip); no database work."""
+    return route_point(
+        facts=lambda lon, lat: facts_of_row(row, lon, lat),
+        wgs=wgs,
+        crs=crs,
+        category=category,
+        rules=rules,
+        level=level,
+    )
+
+
+def route_point(
+    *,
+    facts: Callable[[float, float], PointFacts],
+    wgs: shapely.Point,
+    crs: CoordinateSystem,
+    category: str,
+    rules: RuleSet,
+    level: str = "district",
+) -> tuple[Routing, PointLocation]:
+    """Route a point (``wgs``, given in ``crs``) with its ``facts`` (from a ``point_query`` row,
+    or ``geo.facts.CityFacts``); refuses an unknown category before anything is located."""
     _checked(rules, category, level)
     try:
-        found = facts_of_row(row, wgs.x, wgs.y)
+        found = facts(wgs.x, wgs.y)
     except OutsideJurisdiction as exc:
         raise outside_error(exc, "geometry") from exc
     except LookupError as exc:

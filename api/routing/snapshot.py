@@ -61,6 +61,11 @@ class FactsHolder:
         self._facts: CityFacts | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def generation(self) -> int | None:
+        """The generation of the facts loaded last (None: none yet)."""
+        return None if self._facts is None else self._facts.generation
+
     async def current(self) -> CityFacts:
         """The facts loaded last (loading them the first time)."""
         facts = self._facts

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import api.models as models
@@ -107,22 +107,5 @@ def api(demo_session: Session, demo_db_url: str) -> Iterator[Api]:
         yield Api(client=client, tokens=tokens, session=demo_session)
 
 
-def remove_committed_users(engine: Engine, user_ids: list[int]) -> None:
-    """Delete committed users, their tokens, their reports (with photos) and the cases those
-    reports went to, with the cases' streets and events (tests that serve the app for real)."""
-    cases = "SELECT case_id FROM reports WHERE reporter_id = ANY(:u)"
-    with engine.begin() as conn:
-        doomed = [r[0] for r in conn.execute(text(cases), {"u": user_ids})]
-        conn.execute(
-            text(
-                "DELETE FROM report_photos WHERE report_id IN (SELECT id FROM reports "
-                "WHERE reporter_id = ANY(:u))"
-            ),
-            {"u": user_ids},
-        )
-        for table in ("case_events", "case_streets"):
-            conn.execute(text(f"DELETE FROM {table} WHERE case_id = ANY(:c)"), {"c": doomed})
-        conn.execute(text("DELETE FROM reports WHERE reporter_id = ANY(:u)"), {"u": user_ids})
-        conn.execute(text("DELETE FROM cases WHERE id = ANY(:c)"), {"c": doomed})
-        conn.execute(text("DELETE FROM api_tokens WHERE user_id = ANY(:u)"), {"u": user_ids})
-        conn.execute(text("DELETE FROM users WHERE id = ANY(:u)"), {"u": user_ids})
+# the served app's fixture, for every lifecycle test module
+from tests.api.lifecycle.served import remove_committed_users, served  # noqa: E402, F401

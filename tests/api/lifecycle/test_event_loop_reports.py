@@ -6,90 +6,17 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
-from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
-from api.app import create_app
-from api.auth.roles import Role
-from api.auth.service import create_user, issue_token
 from api.config import Settings
-from api.db.aio import APPLICATION_NAME
-from api.db.session import engine_for
 from geo.coords import CoordinateSystem, from_wgs84
-from tests.api.lifecycle.conftest import CENTRE, remove_committed_users
+from tests.api.lifecycle.conftest import CENTRE
+from tests.api.lifecycle.served import Served
 from tests.api.lifecycle.test_refusals import BAD_REPORTS, PIN, PNG, _problem
-from tests.browser import serve
 
 CENTRE_LON, CENTRE_LAT = CENTRE
-TABLES = ("cases", "case_streets", "case_events", "reports", "report_photos")
-USERS = {
-    "worker-gw": (Role.GRID_WORKER, "110102020"),
-    "worker-far": (Role.GRID_WORKER, "110101001"),
-}
-
-
-@dataclass
-class Served:
-    """The app served on a loopback port, with committed users' tokens."""
-
-    app: FastAPI
-    client: httpx.Client
-    tokens: dict[str, str]
-    engine: Engine
-
-    def post(self, user: str | None, body: dict[str, Any], key: str | None = None) -> Any:
-        headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        return self.client.post("/api/reports", json=body, headers=headers)
-
-    def counts(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
-            return {t: int(conn.scalar(text(f"SELECT count(*) FROM {t}")) or 0) for t in TABLES}
-
-    def pool_queries(self) -> list[str]:
-        """The last statement of each of the event-loop pool's connections."""
-        with self.engine.connect() as conn:
-            return list(
-                conn.scalars(
-                    text(
-                        "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND application_name = :name"
-                    ),
-                    {"name": APPLICATION_NAME},
-                )
-            )
-
-
-@pytest.fixture
-def served(demo_db_url: str) -> Iterator[Served]:
-    engine = engine_for(demo_db_url)
-    tokens: dict[str, str] = {}
-    ids: list[int] = []
-    with Session(engine) as session:
-        for name, (role, jurisdiction) in USERS.items():
-            user = create_user(
-                session=session,
-                username=f"loop-{name}-{uuid.uuid4().hex[:6]}",
-                role=role,
-                jurisdiction=jurisdiction,
-            )
-            tokens[name] = issue_token(session=session, user=user)
-            ids.append(user.id)
-        session.commit()
-    app = create_app(engine=engine, settings=Settings(environment="test"))
-    try:
-        with serve(app) as base, httpx.Client(base_url=base, timeout=30) as client:
-            yield Served(app=app, client=client, tokens=tokens, engine=engine)
-    finally:
-        remove_committed_users(engine, ids)
 
 
 @pytest.mark.parametrize("case", sorted(BAD_REPORTS))
@@ -176,7 +103,7 @@ def test_a_point_is_stored_located_and_replayed_on_the_event_loop(served: Served
     # the event-loop path wrote it, and released its connection without asyncpg's default
     # reset round trip (unlisten, unlock, reset all): the write is still its last statement
     queries = served.pool_queries()
-    assert any(q.startswith("WITH d AS") for q in queries), queries
+    assert any(q.startswith("WITH who AS") for q in queries), queries
     assert not any("pg_advisory_unlock_all" in q for q in queries), queries
     after = served.counts()
     again = served.post("worker-gw", body, key=key)

@@ -1,0 +1,156 @@
+"""Submit a point on the event loop: routed in process, stored in one round trip.
+
+The served app keeps the facts of the active generation in memory (``api.routing.snapshot``)
+and remembers the actor of each bearer token it has seen (``Reporters``). A point is then
+located and routed without PostgreSQL, and its write is guarded (``api.reports.store``): it
+only writes if the token still belongs to that actor, no report is stored under the key yet
+and the generation is still the active one. The write answers with what it found, so:
+
+* the token revoked or its user deactivated: 401, and the token is forgotten;
+* the actor changed (role, jurisdiction, name): the submission starts again as that actor;
+* a report stored under the key: the retry is answered with it (or 409 if it differs);
+* a new generation: its facts are loaded and the submission starts again;
+* a lost race for the key (see ``api.reports.store``): it starts again, then a replay.
+
+A token the app has not seen yet, and any refusal of a remembered actor's submission (so
+that the token and a stored report are checked first, as on a session), take one more
+statement first: the reporter of the token and the report under the key.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from functools import partial
+
+import shapely
+
+from api.auth.roles import Actor
+from api.db import aio
+from api.errors import Conflict, DomainError, Unauthorized
+from api.reports import store
+from api.reports.service import Submission, Submitted, answer_replay, start_again_or_raise
+from api.reports.store import UNIQUE_VIOLATIONS
+from api.routing.service import route_point
+from api.routing.snapshot import FactsHolder
+from geo.facts import CityFacts
+from geo.locate import PointLocation
+from geo.route import Routing
+
+# each way to start again takes one attempt, and a lost race one more
+_ATTEMPTS = 5
+
+
+class Reporters:
+    """The actors of the bearer tokens seen last (at most ``size``). Never trusted alone:
+    every write re-checks the token (``store.write`` with a token)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._seen: OrderedDict[str, Actor] = OrderedDict()
+
+    def get(self, token: str) -> Actor | None:
+        """The actor last seen for ``token``."""
+        actor = self._seen.get(token)
+        if actor is not None:
+            self._seen.move_to_end(token)
+        return actor
+
+    def remember(self, token: str, actor: Actor) -> None:
+        """Remember the actor of ``token`` (forgetting the longest unused one when full)."""
+        self._seen[token] = actor
+        self._seen.move_to_end(token)
+        if len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+
+    def forget(self, token: str) -> None:
+        """Forget ``token`` (revoked)."""
+        self._seen.pop(token, None)
+
+
+async def _opening(
+    conn: aio.Connection, submission: Submission, token: str, fingerprint: str
+) -> tuple[Actor, Submitted | None]:
+    """The reporter of the token and the answer to a retry, in one statement."""
+    (row,) = await aio.execute(conn, store.opening_alone(token, submission.idempotency_key))
+    actor = store.reporter_of(token, row)
+    if actor is None:
+        raise Unauthorized("unknown or revoked token", field="authorization")
+    return actor, answer_replay(store.replay_of(row), fingerprint)
+
+
+async def _facts(holder: FactsHolder, stale: int | None = None) -> CityFacts:
+    try:
+        return await (holder.current() if stale is None else holder.reload(stale=stale))
+    except LookupError as exc:
+        raise Conflict(str(exc)) from exc
+
+
+async def submit(
+    submission: Submission, conn: aio.Connection, city: FactsHolder, reporters: Reporters
+) -> Submitted:
+    """Submit a point by a bearer token on an event-loop connection (autocommit: the write
+    is one statement, so atomic)."""
+    token, wgs = submission.who, submission.wgs
+    if not isinstance(token, str) or not isinstance(wgs, shapely.Point):
+        raise TypeError("a point by a bearer token is submitted on the event loop")
+    fingerprint = submission.fingerprint()
+    facts = await _facts(city)
+    actor = reporters.get(token)
+    checked_now = False  # whether ``actor`` was read from the database in this submission
+    for attempt in range(_ATTEMPTS):
+        if actor is None:
+            actor, replay = await _opening(conn, submission, token, fingerprint)
+            reporters.remember(token, actor)
+            checked_now = True
+            if replay is not None:
+                return replay
+        try:
+            pending = submission.pending(
+                actor=actor,
+                fingerprint=fingerprint,
+                wgs=wgs,
+                route=partial(_route, submission, facts, wgs),
+                token=token,
+            )
+        except DomainError:
+            if checked_now:
+                raise
+            actor = None  # check the token and the key first, then refuse
+            continue
+        try:
+            rows = await aio.execute(conn, pending.write)
+        except UNIQUE_VIOLATIONS as exc:
+            start_again_or_raise(exc, attempt, _ATTEMPTS)
+            continue
+        found = store.checked(rows)
+        if found.written is not None:
+            return pending.done(found.written)
+        if found.reporter is None:
+            reporters.forget(token)
+            raise Unauthorized("unknown or revoked token", field="authorization")
+        if found.reporter != actor:
+            actor, checked_now = found.reporter, True
+            reporters.remember(token, actor)
+            continue
+        replay = answer_replay(found.replay, fingerprint)
+        if replay is not None:
+            return replay
+        # routed in a generation that is no longer the active one
+        facts = await _facts(city, stale=facts.generation)
+    raise Conflict("the report could not be stored; please retry with the same key")
+
+
+def _route(
+    submission: Submission, facts: CityFacts, wgs: shapely.Point
+) -> tuple[Routing, PointLocation]:
+    return route_point(
+        facts=partial(
+            facts.at,
+            accuracy_m=submission.accuracy_m,
+            chief_radius_m=submission.limits.chief_radius_m,
+        ),
+        wgs=wgs,
+        crs=submission.crs,
+        category=submission.category,
+        rules=submission.rules,
+    )
