@@ -62,3 +62,13 @@ def area_m2(geoms: BaseGeometry | np.ndarray) -> np.ndarray:
 def length_m(geoms: BaseGeometry | np.ndarray) -> np.ndarray:
     """Length in metres of lon/lat geometries (vectorised)."""
     return np.asarray(shapely.length(_transform(geoms, STORAGE_SRID, METRIC_SRID)), dtype=float)
+
+
+def metric_xy(lon: Any, lat: Any) -> tuple[Any, Any]:
+    """EPSG:4548 metres of lon/lat coordinates (scalars or arrays), without geometries."""
+    return _transformer(STORAGE_SRID, METRIC_SRID).transform(lon, lat)
+
+
+def storage_xy(x: Any, y: Any) -> tuple[Any, Any]:
+    """Lon/lat of EPSG:4548 coordinates (scalars or arrays), without geometries."""
+    return _transformer(METRIC_SRID, STORAGE_SRID).transform(x, y)

@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from pyproj import Geod
 
-from geo.crs import to_metric, to_storage
+from geo.crs import metric_xy, storage_xy, to_metric
 from geo.locate import Locator, PointLocation
 from geo.route import CITY_CODE, ChiefRef, Department, ZoneHit
 
@@ -101,16 +101,14 @@ class CityFacts:
 
     def nearest_chief(self, lon: float, lat: float, radius_m: float) -> ChiefRef | None:
         """The chief of the nearest named road within ``radius_m`` (geodesic metres)."""
-        point_m = to_metric(shapely.Point(lon, lat))
+        point_m = shapely.Point(*metric_xy(lon, lat))
         near = self._road_tree.query(point_m, predicate="dwithin", distance=radius_m * _WIDER)
         if len(near) == 0:
             return None
         # the nearest point of each road, found in metres, measured on the ellipsoid
-        ends = to_storage(shapely.shortest_line(self._roads_m[near], point_m))
-        start = shapely.get_coordinates(shapely.get_point(ends, 0))
-        _, _, distances = _GEOD.inv(
-            start[:, 0], start[:, 1], np.full(len(near), lon), np.full(len(near), lat)
-        )
+        ends = shapely.get_coordinates(shapely.shortest_line(self._roads_m[near], point_m))[::2]
+        lons, lats = storage_xy(ends[:, 0], ends[:, 1])
+        _, _, distances = _GEOD.inv(lons, lats, np.full(len(near), lon), np.full(len(near), lat))
         found = sorted(
             (float(d), self._roads[i].ref, int(i))
             for d, i in zip(np.atleast_1d(distances), near, strict=True)

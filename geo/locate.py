@@ -130,6 +130,11 @@ class _LevelIndex:
         result[inputs[first]] = trees[first]
         return result
 
+    def covering_one(self, point: BaseGeometry) -> int:
+        """``covering`` for one point: the index of its area, or -1."""
+        hits = self.tree.query(point, predicate="dwithin", distance=EDGE_TOLERANCE_DEG)
+        return int(hits.min()) if len(hits) else -1
+
     def ref(self, code: str) -> AreaRef | None:
         i = self.by_code.get(code)
         return None if i is None else AreaRef(code, str(self.names[i]))
@@ -163,11 +168,22 @@ class Locator:
             pending = pending[~hit]
         return codes
 
+    def locate_code(self, lon: float, lat: float) -> str:
+        """One point: the code of the deepest covering area ("" when outside); the same
+        answer as ``locate_codes``, without its arrays."""
+        point = shapely.Point(lon, lat)
+        for level in self._deepest_first:
+            index = self.index[level]
+            found = index.covering_one(point)
+            if found >= 0:
+                return str(index.codes[found])
+        return ""
+
     def locate_point(
         self, lon: float, lat: float, *, accuracy_m: float | None = None
     ) -> PointLocation:
         """One point: an area per level, and the candidate streets of its accuracy disc."""
-        code = str(self.locate_codes(np.array([lon]), np.array([lat]))[0])
+        code = self.locate_code(lon, lat)
         if not code:
             raise self._outside(lon, lat)
         refs = {lvl: self._ancestor(code, lvl) for lvl in LEVELS_TOP_DOWN}

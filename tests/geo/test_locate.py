@@ -107,6 +107,10 @@ def test_batch_agrees_with_single_points(locator: Locator) -> None:
     rng = np.random.default_rng(3)
     lons = X0 + rng.uniform(-0.1, 1.1, 400) * DX
     lats = Y0 + rng.uniform(-0.1, 1.1, 400) * DY
+    # and points on shared edges and vertices, where the smallest code must win either way
+    edges = X0 + np.array([0.25, 0.5, 0.75, 0.0, 1.0]) * DX
+    lons = np.concatenate([lons, np.repeat(edges, 5)])
+    lats = np.concatenate([lats, np.tile(Y0 + np.array([0.0, 0.3, 0.5, 0.9, 1.0]) * DY, 5)])
     batch = locator.locate_codes(lons, lats)
     for lon, lat, code in zip(lons, lats, batch, strict=True):
         try:
@@ -115,3 +119,4 @@ def test_batch_agrees_with_single_points(locator: Locator) -> None:
             assert code == ""
             continue
         assert single.street is not None and single.street.code == code
+        assert locator.locate_code(float(lon), float(lat)) == code
