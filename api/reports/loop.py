@@ -78,7 +78,7 @@ async def _opening(
     return actor, answer_replay(store.replay_of(row), fingerprint)
 
 
-async def _facts(holder: FactsHolder, stale: int | None = None) -> CityFacts:
+async def _facts(holder: FactsHolder, stale: CityFacts | None = None) -> CityFacts:
     try:
         return await (holder.current() if stale is None else holder.reload(stale=stale))
     except LookupError as exc:
@@ -136,7 +136,7 @@ async def submit(
         if replay is not None:
             return replay
         # routed in a generation that is no longer the active one
-        facts = await _facts(city, stale=facts.generation)
+        facts = await _facts(city, stale=facts)
     raise Conflict("the report could not be stored; please retry with the same key")
 
 

@@ -69,16 +69,19 @@ class FactsHolder:
     async def current(self) -> CityFacts:
         """The facts loaded last (loading them the first time)."""
         facts = self._facts
-        return facts if facts is not None else await self.reload(stale=None)
+        return facts if facts is not None else await self._replace(None)
 
-    async def reload(self, *, stale: int | None) -> CityFacts:
-        """Load the active generation unless another request already replaced ``stale``."""
+    async def reload(self, *, stale: CityFacts) -> CityFacts:
+        """Load the active generation instead of ``stale``, unless another request already
+        replaced it."""
+        return await self._replace(stale)
+
+    async def _replace(self, stale: CityFacts | None) -> CityFacts:
         async with self._lock:
-            facts = self._facts
-            if facts is None or facts.generation == stale:
-                facts = await asyncio.to_thread(self._load)
-                self._facts = facts
-            return facts
+            if self._facts is stale:
+                self._facts = await asyncio.to_thread(self._load)
+            assert self._facts is not None
+            return self._facts
 
     def _load(self) -> CityFacts:
         with self._sessions() as session:
