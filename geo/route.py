@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from geo.locate import StreetShare
-from geo.rules import RuleMatch
+from geo.rules import KIND_NAMES, RuleMatch
 
 CITY_CODE = "110000"
 
@@ -124,11 +124,12 @@ def summon(
     for position, district in enumerate(targets):
         for kind, role in kinds:
             dept, fell_back = _pick(catalogue, kind, district)
+            what = f"{KIND_NAMES.get(kind, kind)}({kind})"
             if dept is None:
-                notes.append(f"目录中没有 {kind} 类部门，未能派出")
+                notes.append(f"部门目录中没有{what}类部门，未能派出")
                 continue
             if fell_back:
-                notes.append(f"{district} 区没有 {kind} 类部门，由市级 {dept.name} 承担")
+                notes.append(f"{district} 区没有{what}类部门，由市级 {dept.name} 承担")
             if any(s.code == dept.code for s in summoned):
                 continue
             summoned.append(

@@ -246,23 +246,24 @@ class RuleSet:
             code = self._categories[code].parent_code or None
 
     def _reason(self, rule: DutyRule, category: str, *, zones: Sequence[str]) -> str:
-        """E.g. ``rule line 12: 非法采矿 (E0601) in river zone (河道) → 水务局(swj) leads``."""
-        what = f"{self._categories[category].name} ({category})"
+        """E.g. ``职责清单第 12 行：非法采矿(E0601)，位于河道区域(river)，区级(district) →
+        水务局(swj) 主责，公安(ga)、规划自然资源(ghzy) 配合`` (read by command-centre staff)."""
+        what = f"{self._categories[category].name}({category})"
         if rule.category != category:
-            what += f" via {self._categories[rule.category].name} ({rule.category})"
+            what += f"，按上级类别 {self._categories[rule.category].name}({rule.category})"
         if rule.zone is not None:
-            where = f" in {rule.zone} zone ({ZONE_NAMES[rule.zone]})"
+            where = f"，位于{ZONE_NAMES[rule.zone]}区域({rule.zone})"
         elif zones:
-            where = f" in any zone (no rule for {', '.join(zones)})"
+            where = f"，不限区域（{'、'.join(zones)} 区域无专门规则）"
         else:
-            where = " in any zone"
+            where = "，不限区域"
         text = (
-            f"rule line {rule.line}: {what}{where}, {rule.level} level ({LEVEL_NAMES[rule.level]})"
-            f" → {self.kind_name(rule.lead)}({rule.lead}) leads"
+            f"职责清单第 {rule.line} 行：{what}{where}，{LEVEL_NAMES[rule.level]}({rule.level})"
+            f" → {self.kind_name(rule.lead)}({rule.lead}) 主责"
         )
         if rule.support:
             helpers = "、".join(f"{self.kind_name(k)}({k})" for k in rule.support)
-            text += f", {helpers} cooperating"
+            text += f"，{helpers} 配合"
         return text
 
     def _check(self, rule: DutyRule, *, sla_policies: Collection[str] | None, source: str) -> None:

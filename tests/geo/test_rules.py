@@ -154,7 +154,7 @@ def test_sub_category_with_only_zone_rules_falls_back_to_its_parent(ordered: Rul
     assert ordered.match(category="E0602", zones=["river"]).rule.line == 7
     got = ordered.match(category="E0602", zones=["farmland"])
     assert (got.rule.category, got.rule.line) == ("E06", 2)
-    assert "via 资源环境 (E06)" in got.reason
+    assert "按上级类别 资源环境(E06)" in got.reason
 
 
 @pytest.mark.parametrize(
@@ -198,11 +198,12 @@ def test_unknown_category_zone_or_level_in_match(ordered: RuleSet) -> None:
 
 def test_reason_names_line_category_zone_and_lead(shipped: RuleSet) -> None:
     got = shipped.match(category="E0601", zones=["river"])
-    assert got.reason.startswith(f"rule line {got.rule.line}: ")
-    for part in ("非法采矿 (E0601)", "river", "河道", "水务局(swj) leads", "公安(ga)"):
+    assert got.reason.startswith(f"职责清单第 {got.rule.line} 行：")
+    for part in ("非法采矿(E0601)", "位于河道区域(river)", "水务局(swj) 主责", "公安(ga)", "配合"):
         assert part in got.reason
     zoneless = shipped.match(category="E0601", zones=[])
-    assert "river" not in zoneless.reason and "规划自然资源(ghzy) leads" in zoneless.reason
+    assert "river" not in zoneless.reason and "规划自然资源(ghzy) 主责" in zoneless.reason
+    assert "不限区域" in zoneless.reason
 
 
 def test_reason_line_numbers_count_comments_and_blank_lines(tmp_path: Path) -> None:
@@ -213,7 +214,7 @@ def test_reason_line_numbers_count_comments_and_blank_lines(tmp_path: Path) -> N
         "E0601,river,district,swj,ga ghzy,综合执法哨,huangpu,河道",  # line 4
     )
     got = load_tmp(path).match(category="E0601", zones=["river"])
-    assert got.rule.line == 4 and got.reason.startswith("rule line 4:")
+    assert got.rule.line == 4 and got.reason.startswith("职责清单第 4 行：")
     assert got.rule.note == "河道"
 
 
@@ -238,7 +239,8 @@ def test_ruleset_can_be_built_without_files() -> None:
         categories={"A": Cat("甲", None), "A1": Cat("甲一", "A")},
         department_names={"x": "X"},
     )
-    assert rules.match(category="A1").reason.endswith("X(x) leads")
+    reason = rules.match(category="A1").reason
+    assert reason.endswith("X(x) 主责") and "甲一(A1)，不限区域" in reason
     with pytest.raises(RuleFileError, match="unknown department kind 'y'"):
         RuleSet(
             [rule, replace(rule, line=2, category="A", lead="y")],
