@@ -136,7 +136,7 @@ def blow(
             case_id=case.id,
             actor=actor,
             at=at,
-            reason="escalated to the city",
+            reason="上报市级，区级任务撤销",
             include_disputed=False,
         )
     whistle = Whistle(
@@ -187,7 +187,15 @@ def blow(
         "provisional": any(d.provisional for d in deadlines.values()),
     }
     if old is CaseStatus.WHISTLED:
-        record(session=session, case=case, actor=actor, kind="whistle:escalated", at=at, data=data)
+        record(
+            session=session,
+            case=case,
+            actor=actor,
+            kind="whistle:escalated",
+            at=at,
+            reason=note or None,
+            data=data,
+        )
     else:
         transition(
             session=session,

@@ -535,3 +535,50 @@ def test_the_street_reroutes_a_disputed_case_and_approves_an_extension(
     decided = site.api(street, "GET", f"/api/extensions?case_id={case_id}")
     assert [(e["id"], e["status"]) for e in decided] == [(asked["id"], "approved")]
     desk.assert_clean()
+
+
+@pytest.mark.browser
+def test_the_district_escalates_a_whistled_case_to_the_city(
+    site: Site, open_tab: Callable[..., Tab], artifacts: Path
+) -> None:
+    worker = site.person(Role.GRID_WORKER, GUANGWAI)
+    street = site.person(Role.STREET, GUANGWAI)
+    district = site.person(Role.DISTRICT, "110102")
+    lon, lat = site.inside("110102020007")
+    case_id = report_via_api(site, worker, {"type": "Point", "coordinates": [lon, lat]}, "E0303")[
+        "case_id"
+    ]
+    site.api(street, "POST", f"/api/cases/{case_id}/whistle", json={})
+
+    street_tab = open_tab()
+    page = log_in(street_tab, site, street, "/app/triage")
+    page.select_option("#status-filter", "whistled")
+    page.locator(f"#queue li[data-case-id='{case_id}']").click()
+    expect(page.locator("#detail-body .badge.status-whistled")).to_be_visible()
+    expect(page.get_by_role("button", name="上报市级")).to_have_count(0)  # the district's step
+    street_tab.assert_clean()
+
+    desk = open_tab()
+    page = log_in(desk, site, district, "/app/triage")
+    page.select_option("#status-filter", "whistled")
+    page.locator(f"#queue li[data-case-id='{case_id}']").click()
+    detail = page.locator("#detail-body")
+    detail.get_by_role("button", name="上报市级").click()
+    detail.locator("textarea[name=note]").fill("涉及多个委办局，区级难以协调")
+    page.screenshot(path=str(artifacts / "pages_triage_escalate.png"))
+    detail.get_by_role("button", name="确认上报市级").click()
+    expect(page.locator("#detail-message")).to_contain_text("已上报市级")
+
+    case = site.api(district, "GET", f"/api/cases/{case_id}")
+    live = {
+        a["department_code"]: a["role"] for a in case["assignments"] if a["status"] == "dispatched"
+    }
+    assert live == {"110000-ghzy": "lead", "110000-cgzf": "support", "110000-zjw": "support"}
+    assert all(
+        a["status"] == "cancelled" for a in case["assignments"] if a["department_code"] not in live
+    )
+    events = site.api(district, "GET", f"/api/cases/{case_id}/events")
+    escalated = [e for e in events if e["kind"] == "whistle:escalated"]
+    assert [e["data"]["level"] for e in escalated] == ["city"]
+    assert escalated[0]["reason"] == "涉及多个委办局，区级难以协调"
+    desk.assert_clean()
