@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from api.db.base import Base
 
 ROLE_VALUES = "('grid_worker', 'community', 'street', 'district', 'department', 'analyst', 'admin')"
+SCOPE_VALUES = "('api', 'open311')"
 
 
 class User(Base):
@@ -29,12 +30,16 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """A bearer token of a user (stored hashed; one per device or login)."""
+    """A bearer token of a user (stored hashed; one per device or login), or an Open311
+    api_key (``scope``)."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint(f"scope IN {SCOPE_VALUES}", name="scope"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(Text, default="")
+    # "api": a bearer token for the whole API; "open311": an Open311 api_key, nothing else
+    scope: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -39,10 +39,24 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(*, session: Session, user: User, label: str = "", token: str | None = None) -> str:
-    """Create a bearer token for ``user`` (random unless given) and store its hash."""
+# What a token opens: the whole API as a bearer token, or only Open311's "create a request"
+# as its api_key (a key that sits in a third-party app's configuration)
+API_SCOPE = "api"
+OPEN311_SCOPE = "open311"
+
+
+def issue_token(
+    *,
+    session: Session,
+    user: User,
+    label: str = "",
+    token: str | None = None,
+    scope: str = API_SCOPE,
+) -> str:
+    """Create a bearer token (or, with ``scope="open311"``, an Open311 api_key) for ``user``
+    (random unless given) and store its hash."""
     token = token or secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label=label))
+    session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label=label, scope=scope))
     session.flush()
     return token
 
@@ -91,12 +105,18 @@ def create_user(
     return user
 
 
-def user_by_token(*, session: Session, token: str) -> User | None:
-    """The active user a bearer token belongs to."""
+def user_by_token(
+    *, session: Session, token: str, scopes: tuple[str, ...] = (API_SCOPE,)
+) -> User | None:
+    """The active user a token of one of ``scopes`` belongs to (by default a bearer token)."""
     row = session.scalar(
         select(User)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == token_hash(token), User.active.is_(True))
+        .where(
+            ApiToken.token_hash == token_hash(token),
+            ApiToken.scope.in_(scopes),
+            User.active.is_(True),
+        )
     )
     return row
 
@@ -104,7 +124,8 @@ def user_by_token(*, session: Session, token: str) -> User | None:
 # The active user of a bearer token (``:h``, its hash): ``SELECT <columns> {TOKEN_USER}``.
 # The report submission selects them inside its own first statement.
 TOKEN_USER = (
-    "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = :h AND u.active"
+    "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = :h "
+    f"AND t.scope = '{API_SCOPE}' AND u.active"
 )
 ACTOR_COLUMNS = "u.id, u.role, u.jurisdiction, u.display_name"
 _ACTOR = text(f"SELECT {ACTOR_COLUMNS} {TOKEN_USER}")

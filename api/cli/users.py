@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.auth.models import User
 from api.auth.roles import Role
-from api.auth.service import create_user, issue_token
+from api.auth.service import API_SCOPE, OPEN311_SCOPE, create_user, issue_token
 from api.cli.common import console, db_session, fail
 from api.errors import DomainError
 
@@ -47,13 +47,28 @@ def add(
 
 
 @app.command("token")
-def token(username: str) -> None:
-    """Issue a new bearer token for an existing user."""
+def token(
+    username: str,
+    open311: Annotated[
+        bool,
+        typer.Option(
+            "--open311",
+            help="An Open311 api_key instead: it creates Open311 requests as this user and "
+            "opens nothing else (for a resident app or the hotline's system).",
+        ),
+    ] = False,
+) -> None:
+    """Issue a new bearer token (or Open311 api_key) for an existing user."""
     with db_session() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             raise fail(f"no user {username!r}")
-        value = issue_token(session=session, user=user, label="cli")
+        value = issue_token(
+            session=session,
+            user=user,
+            label="cli-open311" if open311 else "cli",
+            scope=OPEN311_SCOPE if open311 else API_SCOPE,
+        )
         session.commit()
     typer.echo(value)
 

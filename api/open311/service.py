@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from api.auth.roles import Actor, Role
-from api.auth.service import actor_of, user_by_token
+from api.auth.service import API_SCOPE, OPEN311_SCOPE, actor_of, user_by_token
 from api.cases.models import Case, CaseEvent
 from api.cases.service import TIMESTAMP
 from api.cases.workflow import OPEN_CASE_STATUSES, CaseStatus
@@ -74,8 +74,8 @@ def discovery(*, settings: Settings, url: str) -> dict[str, Any]:
     return {
         "changeset": changed,
         "contact": "gridwhistle 接诉即办平台：请联系本平台管理员",
-        "key_service": "api_key 是 gridwhistle 的 bearer token：由管理员为可上报的用户签发 "
-        "(gridwhistle users token NAME)",
+        "key_service": "api_key 由管理员为可上报的用户签发，仅可用于 Open311 上报 "
+        "(gridwhistle users token NAME --open311)",
         "endpoints": [
             {
                 "specification": SPECIFICATION,
@@ -371,10 +371,11 @@ def token(*, session: Session, token: str) -> list[dict[str, Any]]:
 
 
 def authenticate(*, session: Session, api_key: str | None) -> Actor:
-    """The reporting user an api_key (a bearer token) belongs to; 403 otherwise."""
+    """The reporting user an api_key (an Open311 key, or a bearer token) belongs to; 403
+    otherwise."""
     if not api_key:
         raise Forbidden("api_key was not provided", field="api_key")
-    user = user_by_token(session=session, token=api_key)
+    user = user_by_token(session=session, token=api_key, scopes=(OPEN311_SCOPE, API_SCOPE))
     if user is None:
         raise Forbidden("invalid api_key", field="api_key")
     actor = actor_of(user)

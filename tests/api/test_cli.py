@@ -103,3 +103,18 @@ def test_db_url_prints_database_url(cli_db: str) -> None:
     result = _invoke("db", "url")
     assert result.exit_code == 0
     assert result.output.strip() == cli_db
+
+
+def test_users_token_issues_a_bearer_token_or_an_open311_key(cli_db: str) -> None:
+    added = _invoke("users", "add", "hotline", "--role", "admin")
+    assert added.exit_code == 0, added.output
+    bearer = _invoke("users", "token", "hotline")
+    key = _invoke("users", "token", "hotline", "--open311")
+    assert bearer.exit_code == 0 and key.exit_code == 0, (bearer.output, key.output)
+    assert bearer.output.strip() != key.output.strip()
+    scopes = "SELECT string_agg(scope || ':' || label, ',' ORDER BY id) FROM api_tokens"
+    engine = create_engine(cli_db)
+    with engine.connect() as conn:
+        assert conn.execute(text(scopes)).scalar_one() == "api:cli,api:cli,open311:cli-open311"
+    engine.dispose()
+    assert _invoke("users", "token", "nobody").exit_code != 0

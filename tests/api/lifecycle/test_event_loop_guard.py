@@ -181,3 +181,18 @@ def test_a_new_generation_is_routed_in_at_once(fresh_city: str) -> None:
         assert stored == new_id
     finally:
         remove_committed_users(engine, [user_id])
+
+
+def test_an_open311_key_is_refused_on_the_event_loop(served: Served) -> None:
+    from api.auth.models import User
+    from api.auth.service import OPEN311_SCOPE, issue_token
+
+    with Session(served.engine) as session:
+        user = session.get(User, _user_of(served, "worker-gw"))
+        assert user is not None
+        served.tokens["key"] = issue_token(session=session, user=user, scope=OPEN311_SCOPE)
+        session.commit()
+    assert served.post("worker-gw", PIN, key=_key()).status_code == 201  # its bearer token
+    before = served.counts()
+    _problem(served.post("key", PIN, key=_key()), 401, "authorization")
+    assert served.counts() == before
