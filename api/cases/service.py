@@ -248,11 +248,19 @@ def _side_effects(
     match (old, new):
         case (CaseStatus.WHISTLED | CaseStatus.DISPUTED, CaseStatus.REJECTED):
             cancel_assignments(
-                session=session, case_id=case.id, actor=actor, at=at, reason="case rejected"
+                session=session,
+                case_id=case.id,
+                actor=actor,
+                at=at,
+                reason="案件不予受理，任务撤销",
             )
         case (CaseStatus.DISPUTED, CaseStatus.RESOLVED):
             cancel_assignments(
-                session=session, case_id=case.id, actor=actor, at=at, reason="resolved locally"
+                session=session,
+                case_id=case.id,
+                actor=actor,
+                at=at,
+                reason="街道就地解决，任务撤销",
             )
             case.resolution_level = "local"
         case (CaseStatus.NEW, CaseStatus.RESOLVED):
@@ -357,7 +365,7 @@ def verify(
                 new=AssignmentStatus.ON_SITE,
                 actor=actor,
                 at=at,
-                reason=f"reopened: {reason}",
+                reason=f"退回重办：{reason}",
             )
 
 

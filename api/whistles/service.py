@@ -474,7 +474,7 @@ def reroute(
         case_id=case.id,
         actor=actor,
         at=at,
-        reason="re-routed",
+        reason="派单异议后改派，任务撤销",
         include_disputed=False,
     )
     return blow(
