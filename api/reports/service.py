@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import shapely
@@ -22,7 +23,7 @@ from api.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from api.reports import store
 from api.reports.models import Report
 from api.reports.store import UNIQUE_VIOLATIONS, CaseRow, NewReport, Replay
-from api.routing.service import point_query, route_case, route_point_row
+from api.routing.service import facts_of_row, point_query, route_case, route_point
 from geo.coords import CoordinateSystem, geometry_to_wgs84
 from geo.locate import PointLocation
 from geo.route import Routing
@@ -355,8 +356,12 @@ class Submission:
         self, wgs: BaseGeometry, row: Any, session: Session | None
     ) -> tuple[Routing, PointLocation | None]:
         if isinstance(wgs, shapely.Point):
-            return route_point_row(
-                row=row, wgs=wgs, crs=self.crs, category=self.category, rules=self.rules
+            return route_point(
+                facts=partial(facts_of_row, row),
+                wgs=wgs,
+                crs=self.crs,
+                category=self.category,
+                rules=self.rules,
             )
         if session is None:
             raise TypeError("a footprint is routed with a session")

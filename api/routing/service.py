@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -222,27 +222,6 @@ def _input_facts(crs: CoordinateSystem) -> list[str]:
     return [] if crs is CoordinateSystem.WGS84 else [f"输入坐标系 {crs.value}，已转换为 WGS-84"]
 
 
-def route_point_row(
-    *,
-    row: Any,
-    wgs: shapely.Point,
-    crs: CoordinateSystem,
-    category: str,
-    rules: RuleSet,
-    level: str = "district",
-) -> tuple[Routing, PointLocation]:
-    """Route a point (``wgs``, given in ``crs``) from the row of its ``point_query``, which the
-    caller ran (in its own round trip); no database work."""
-    return route_point(
-        facts=lambda lon, lat: facts_of_row(row, lon, lat),
-        wgs=wgs,
-        crs=crs,
-        category=category,
-        rules=rules,
-        level=level,
-    )
-
-
 def route_point(
     *,
     facts: Callable[[float, float], PointFacts],
@@ -296,8 +275,13 @@ def route_case(
     _checked(rules, category, level)
     if isinstance(wgs, shapely.Point):
         row = _point_row(session, wgs.x, wgs.y, accuracy_m, generation, chief_radius_m)
-        return route_point_row(
-            row=row, wgs=wgs, crs=crs, category=category, rules=rules, level=level
+        return route_point(
+            facts=partial(facts_of_row, row),
+            wgs=wgs,
+            crs=crs,
+            category=category,
+            rules=rules,
+            level=level,
         )
     facts = _input_facts(crs)
     try:

@@ -24,6 +24,19 @@ def city(demo_db_url: str) -> CityFacts:
         return load_city_facts(session=session)
 
 
+def _postgis(
+    session: Session, lon: float, lat: float, accuracy: float | None, radius: float = RADIUS
+) -> PointFacts:
+    return point_facts(
+        session=session,
+        lon=lon,
+        lat=lat,
+        accuracy_m=accuracy,
+        generation=None,
+        chief_radius_m=radius,
+    )
+
+
 def _same(got: PointFacts, expected: PointFacts) -> None:
     a, b = got.located, expected.located
     assert (a.district, a.street, a.community, a.grid, a.generation, a.ambiguous) == (
@@ -58,14 +71,7 @@ def test_in_process_facts_match_postgis(demo_session: Session, city: CityFacts) 
     for lon, lat in _points(demo_session, 240, seed=23):
         accuracy = random.Random(lon).choice([None, 15.0, 80.0, 400.0])
         try:
-            expected = point_facts(
-                session=demo_session,
-                lon=lon,
-                lat=lat,
-                accuracy_m=accuracy,
-                generation=None,
-                chief_radius_m=RADIUS,
-            )
+            expected = _postgis(demo_session, lon, lat, accuracy)
         except pg.OutsideJurisdiction as exc:
             with pytest.raises(pg.OutsideJurisdiction) as got:
                 city.at(lon, lat, accuracy_m=accuracy, chief_radius_m=RADIUS)
@@ -87,27 +93,13 @@ def test_a_chief_just_inside_or_outside_the_radius(demo_session: Session, city: 
     checked = 0
     for lon, lat in _points(demo_session, 60, seed=3)[:15]:  # the points near roads
         try:
-            near = point_facts(
-                session=demo_session,
-                lon=lon,
-                lat=lat,
-                accuracy_m=None,
-                generation=None,
-                chief_radius_m=RADIUS,
-            )
+            near = _postgis(demo_session, lon, lat, None)
         except pg.OutsideJurisdiction:
             continue
         if near.chief is None:
             continue
         for radius in (near.chief.distance_m - 0.05, near.chief.distance_m + 0.05):
-            expected = point_facts(
-                session=demo_session,
-                lon=lon,
-                lat=lat,
-                accuracy_m=None,
-                generation=None,
-                chief_radius_m=radius,
-            )
+            expected = _postgis(demo_session, lon, lat, None, radius)
             _same(city.at(lon, lat, accuracy_m=None, chief_radius_m=radius), expected)
         checked += 1
     assert checked > 5
