@@ -61,6 +61,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +70,9 @@ from urllib.parse import urlsplit
 
 import uvloop
 
+from api.db.aio import APPLICATION_NAME
 from benchmarks.http_client import Answer, Client
+from benchmarks.pg_waits import WaitSampler, summary
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -332,6 +335,13 @@ class BackendSampler:
         return _delta(self.last, self.first)
 
 
+def _dsn(url: str) -> str:
+    """A libpq URL of an SQLAlchemy one."""
+    from sqlalchemy import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def sessions_opened(url: str) -> int:
     """Connections ever opened to the database (``pg_stat_database.sessions``, PG 14+)."""
     from sqlalchemy import text
@@ -497,6 +507,7 @@ class PhaseResult:
     db_id_mismatch: int = 0
     lost: int = 0
     unacked_rows: int = 0
+    waits: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def error(self, message: str) -> None:
         self.errors += 1
@@ -651,6 +662,7 @@ def run_phase(
     result = PhaseResult(name=name, processes=processes, target_rate=rate)
     sessions = sessions_opened(url)
     sampler = BackendSampler(database)
+    waits = WaitSampler(_dsn(url), APPLICATION_NAME)
     before = CpuSample.take(server.pid)
     uvloop.run(
         drive(
@@ -667,6 +679,7 @@ def run_phase(
     )
     after = CpuSample.take(server.pid)
     postgres = sampler.stop()
+    result.waits = waits.stop()
     time.sleep(1.1)  # backends report their statistics at most once a second
     opened = sessions_opened(url) - sessions
     result.cpu = CpuSplit.between(before, after, postgres, opened)
@@ -760,6 +773,8 @@ def print_phase(r: PhaseResult, workers: int) -> None:
             f"new database connections {c.connections_opened} "
             f"({c.connections_opened / max(1, r.requests):.2f} per request)"
         )
+    if r.waits:
+        print(f"  the service's PostgreSQL backends, when running a statement: {summary(r.waits)}")
 
 
 def _steal_note(r: PhaseResult) -> str:
