@@ -71,6 +71,7 @@ from urllib.parse import urlsplit
 import uvloop
 
 from api.db.aio import APPLICATION_NAME
+from api.db.session import libpq_url
 from benchmarks.http_client import Answer, Client
 from benchmarks.pg_waits import WaitSampler, summary
 
@@ -333,13 +334,6 @@ class BackendSampler:
         self._thread.join()
         self.last.update(backends_cpu(self.database))
         return _delta(self.last, self.first)
-
-
-def _dsn(url: str) -> str:
-    """A libpq URL of an SQLAlchemy one."""
-    from sqlalchemy import make_url
-
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def sessions_opened(url: str) -> int:
@@ -662,7 +656,7 @@ def run_phase(
     result = PhaseResult(name=name, processes=processes, target_rate=rate)
     sessions = sessions_opened(url)
     sampler = BackendSampler(database)
-    waits = WaitSampler(_dsn(url), APPLICATION_NAME)
+    waits = WaitSampler(libpq_url(url), APPLICATION_NAME)
     before = CpuSample.take(server.pid)
     uvloop.run(
         drive(

@@ -28,6 +28,7 @@ from asyncpg import Pool as Pool
 from sqlalchemy import Engine
 
 from api.db.driver import PARAMETER, Query
+from api.db.session import libpq_url
 
 APPLICATION_NAME = "gridwhistle reports"  # what pg_stat_activity shows for these connections
 
@@ -36,9 +37,8 @@ def pool_for(engine: Engine, *, size: int, plan_cache_mode: str = "auto") -> Poo
     """A pool of ``size`` connections to the engine's database. ``await`` it on the event loop
     that uses it (which opens them all: no request waits for a new connection), ``close()``
     it there."""
-    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     return asyncpg.create_pool(
-        url,
+        libpq_url(engine.url),
         min_size=size,
         max_size=size,
         init=_json_codecs,

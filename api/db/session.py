@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import URL, Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings, get_settings
@@ -18,6 +18,11 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def libpq_url(url: str | URL) -> str:
+    """An SQLAlchemy URL as the plain ``postgresql://`` URL libpq and asyncpg take."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def embedded_cluster(settings: Settings | None = None) -> EmbeddedCluster:

@@ -6,17 +6,13 @@ import threading
 from collections import Counter
 
 import psycopg
-from sqlalchemy import make_url
 
+from api.db.session import libpq_url
 from benchmarks.pg_waits import CPU, WaitSampler, summary
 
 
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def test_a_sleeping_and_a_busy_backend_are_told_apart(empty_db_url: str) -> None:
-    dsn = _dsn(empty_db_url)
+    dsn = libpq_url(empty_db_url)
     sampler = WaitSampler(dsn, "waits-under-test", interval=0.02)
 
     def run(sql: str) -> None:
