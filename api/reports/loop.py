@@ -72,10 +72,7 @@ async def _opening(
 ) -> tuple[Actor, Submitted | None]:
     """The reporter of the token and the answer to a retry, in one statement."""
     (row,) = await aio.execute(conn, store.opening_alone(token, submission.idempotency_key))
-    actor = store.reporter_of(token, row)
-    if actor is None:
-        raise Unauthorized("unknown or revoked token", field="authorization")
-    return actor, answer_replay(store.replay_of(row), fingerprint)
+    return submission.opened(row, fingerprint)
 
 
 async def _facts(holder: FactsHolder, stale: CityFacts | None = None) -> CityFacts:

@@ -268,20 +268,24 @@ class Submission:
     def settle(self, wgs: BaseGeometry, row: Any, session: Session | None) -> Submitted | Pending:
         """After the first statement (its ``row``): the answer to a retry, or the write
         (``session`` is only used to route a footprint)."""
-        actor = store.reporter_of(self.who, row)
-        if actor is None:
-            raise Unauthorized("unknown or revoked token", field="authorization")
         fingerprint = self.fingerprint()
-        if self.idempotency_key:
-            replay = answer_replay(store.replay_of(row), fingerprint)
-            if replay is not None:
-                return replay
+        actor, replay = self.opened(row, fingerprint)
+        if replay is not None:
+            return replay
         return self.pending(
             actor=actor,
             fingerprint=fingerprint,
             wgs=wgs,
             route=lambda: self._route(wgs, row, session),
         )
+
+    def opened(self, row: Any, fingerprint: str) -> tuple[Actor, Submitted | None]:
+        """The reporter and the answer to a retry (None: not a retry), from the opening
+        statement's row; 401 for an unknown or revoked token."""
+        actor = store.reporter_of(self.who, row)
+        if actor is None:
+            raise Unauthorized("unknown or revoked token", field="authorization")
+        return actor, answer_replay(store.replay_of(row), fingerprint)
 
     def pending(
         self,
