@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -172,19 +172,6 @@ def point_facts(
     chief_radius_m: float,
 ) -> PointFacts:
     """Locate a point (lon/lat) with its zones, nearest chief and candidate departments."""
-    row = _point_row(session, lon, lat, accuracy_m, generation, chief_radius_m)
-    return facts_of_row(row, lon, lat)
-
-
-def _point_row(
-    session: Session,
-    lon: float,
-    lat: float,
-    accuracy_m: float | None,
-    generation: int | None,
-    chief_radius_m: float,
-) -> Any:
-    """The row of a ``point_query`` run on the session."""
     query = point_query(
         lon=lon,
         lat=lat,
@@ -193,7 +180,7 @@ def _point_row(
         chief_radius_m=chief_radius_m,
     )
     (row,) = driver.execute(session, query)
-    return row
+    return facts_of_row(row, lon, lat)
 
 
 def _point_facts_text(geom: shapely.Point, located: PointLocation) -> list[str]:
@@ -272,17 +259,23 @@ def route_case(
 ) -> tuple[Routing, PointLocation | None]:
     """Locate ``geom`` (given in ``crs``) and route it by the duty rules."""
     wgs = geometry_to_wgs84(geom, crs)
-    _checked(rules, category, level)
     if isinstance(wgs, shapely.Point):
-        row = _point_row(session, wgs.x, wgs.y, accuracy_m, generation, chief_radius_m)
-        return route_point(
-            facts=partial(facts_of_row, row),
+        return route_point(  # checks the category before the point lookup runs
+            facts=lambda lon, lat: point_facts(
+                session=session,
+                lon=lon,
+                lat=lat,
+                accuracy_m=accuracy_m,
+                generation=generation,
+                chief_radius_m=chief_radius_m,
+            ),
             wgs=wgs,
             crs=crs,
             category=category,
             rules=rules,
             level=level,
         )
+    _checked(rules, category, level)
     facts = _input_facts(crs)
     try:
         footprint = pg.locate_footprint(session=session, geom=wgs, generation=generation)
