@@ -39,8 +39,15 @@ What it does:
    integrity checks (rows in ``reports`` against distinct keys sent, ids that changed on a
    retry or differ from the database, keys lost) and where the CPU time went (load
    generator, server processes, PostgreSQL backends of the benchmark database, everything
-   else on the machine), against the targets: 200 reports/s with p99 ≤ 30 ms, 0 errors,
-   0 duplicates, 0 losses — PASS or MISS.
+   else on the machine), what the service's PostgreSQL backends waited on (sampled), the WAL
+   written and flushed per report (``pg_stat_wal``; flush times where the role may turn on
+   ``track_wal_io_timing``), against the targets: 200 reports/s with p99 ≤ 30 ms, 0 errors,
+   0 duplicates, 0 losses — PASS or MISS;
+5. before each paced phase, sends bare one-row INSERTs (each a durably committed
+   transaction) at the same rate for ``--floor-seconds`` (default 5) and prints their
+   latencies: the floor any durable write has on this machine and disk at that moment. On a
+   virtual machine this floor moves a lot from minute to minute, and the service's p99
+   follows it.
 
 Only 127.0.0.1 is contacted. The load generator (one uvloop loop, a lean keep-alive client per
 worker: ``benchmarks.http_client``) runs on the same machine as the server and the database,
@@ -73,7 +80,7 @@ import uvloop
 from api.db.aio import APPLICATION_NAME
 from api.db.session import libpq_url
 from benchmarks.http_client import Answer, Client
-from benchmarks.pg_waits import WaitSampler, summary
+from benchmarks.pg_waits import WaitSampler, WalUsage, commit_floor, summary, wal_summary
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -150,6 +157,7 @@ def throwaway_database() -> Iterator[str]:
     url = admin.rsplit("/", 1)[0] + f"/{name}"
     try:
         create_database(admin, name)
+        time_wal_flushes(admin, name)
         upgrade(url)
         yield url
     finally:
@@ -157,6 +165,21 @@ def throwaway_database() -> Iterator[str]:
         engine_for.cache_clear()
         drop_database(admin, name)
         print(f"dropped database {name}")
+
+
+def time_wal_flushes(admin: str, name: str) -> None:
+    """Have the database's backends time their WAL flushes (for ``pg_stat_wal``); a role
+    that may not (not a superuser) leaves the flush time unmeasured."""
+    import psycopg
+    from psycopg import sql
+
+    with (
+        contextlib.suppress(psycopg.errors.InsufficientPrivilege),
+        psycopg.connect(libpq_url(admin), autocommit=True) as conn,
+    ):
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET track_wal_io_timing = on").format(sql.Identifier(name))
+        )
 
 
 def street_points(geom: Any, count: int, rng: random.Random) -> list[tuple[float, float]]:
@@ -502,6 +525,8 @@ class PhaseResult:
     lost: int = 0
     unacked_rows: int = 0
     waits: Counter[tuple[str, str]] = field(default_factory=Counter)
+    wal: WalUsage | None = None
+    floor_ms: list[float] = field(default_factory=list)  # bare commits just before the phase
 
     def error(self, message: str) -> None:
         self.errors += 1
@@ -654,9 +679,12 @@ def run_phase(
     empty_cases(url)
     database = url.rsplit("/", 1)[1]
     result = PhaseResult(name=name, processes=processes, target_rate=rate)
+    if rate and args.floor_seconds > 0:
+        result.floor_ms = commit_floor(libpq_url(url), rate=rate, seconds=args.floor_seconds)
     sessions = sessions_opened(url)
     sampler = BackendSampler(database)
     waits = WaitSampler(libpq_url(url), APPLICATION_NAME)
+    wal = WalUsage.take(libpq_url(url))
     before = CpuSample.take(server.pid)
     uvloop.run(
         drive(
@@ -675,6 +703,7 @@ def run_phase(
     postgres = sampler.stop()
     result.waits = waits.stop()
     time.sleep(1.1)  # backends report their statistics at most once a second
+    result.wal = WalUsage.take(libpq_url(url)).delta(wal)
     opened = sessions_opened(url) - sessions
     result.cpu = CpuSplit.between(before, after, postgres, opened)
     check_integrity(url, result)
@@ -736,6 +765,8 @@ def print_phase(r: PhaseResult, workers: int) -> None:
     print(f"  first attempts  {_lat(r.first_ms)}")
     print(f"    incl. warm-up {_lat(r.warmup_ms + r.first_ms)}")
     print(f"  retries         {_lat(r.retry_ms)}")
+    if r.floor_ms:
+        print(f"  bare commits    {_lat(r.floor_ms)}  (one-row INSERTs, the seconds before)")
     print(f"  errors (non-2xx or transport) {r.errors}")
     for sample in r.error_samples:
         print(f"    e.g. {sample}")
@@ -769,6 +800,8 @@ def print_phase(r: PhaseResult, workers: int) -> None:
         )
     if r.waits:
         print(f"  the service's PostgreSQL backends, when running a statement: {summary(r.waits)}")
+    if r.wal is not None:
+        print(f"  WAL (whole cluster): {wal_summary(r.wal, len(r.acked))}")
 
 
 def _steal_note(r: PhaseResult) -> str:
@@ -776,6 +809,12 @@ def _steal_note(r: PhaseResult) -> str:
         return ""
     stolen = r.cpu.stolen / r.cpu.wall
     return f"  (the hypervisor stole {stolen:.2f} cores)" if stolen >= 0.02 else ""
+
+
+def _floor_note(r: PhaseResult) -> str:
+    if not r.floor_ms:
+        return ""
+    return f"  (a bare commit's p99 just before: {percentile(r.floor_ms, 99):.1f} ms)"
 
 
 def verdict(results: list[PhaseResult]) -> bool:
@@ -799,7 +838,7 @@ def verdict(results: list[PhaseResult]) -> bool:
         print(
             f"  p99 ≤ {TARGET_P99_MS:.0f} ms at {r.target_rate:.0f} reports/s "
             f"({r.processes} process(es)): achieved {achieved:.1f} reports/s, p99 {p99:.1f} ms  "
-            f"{_mark(ok)}{_steal_note(r)}"
+            f"{_mark(ok)}{_steal_note(r)}{_floor_note(r)}"
         )
     if not paced:
         print("  p99 at the target rate: not measured (--rate 0)")
@@ -836,6 +875,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--streets", type=int, default=10, help="streets the workers cover")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--floor-seconds",
+        type=float,
+        default=5.0,
+        help="seconds of bare one-row commits at the paced rate before each paced phase, "
+        "to read the service's latency against (0 skips them)",
+    )
     parser.add_argument(
         "--warmup",
         type=float,

@@ -8,7 +8,7 @@ from collections import Counter
 import psycopg
 
 from api.db.session import libpq_url
-from benchmarks.pg_waits import CPU, WaitSampler, summary
+from benchmarks.pg_waits import CPU, WaitSampler, WalUsage, commit_floor, summary, wal_summary
 
 
 def test_a_sleeping_and_a_busy_backend_are_told_apart(empty_db_url: str) -> None:
@@ -64,3 +64,49 @@ def test_the_summary_names_the_common_waits_and_lumps_the_rest() -> None:
         "on CPU 50%, flushing WAL 30%, waiting for another's WAL flush 15%, other 5%"
     )
     assert summary(Counter()) == "no statement was running when sampled"
+
+
+def test_wal_usage_counts_what_a_commit_wrote_and_flushed(empty_db_url: str) -> None:
+    dsn = libpq_url(empty_db_url)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE wal_probe_under_test (id int PRIMARY KEY, v text)")
+        try:
+            before = WalUsage.take(dsn)
+            for i in range(20):
+                conn.execute(
+                    "INSERT INTO wal_probe_under_test VALUES (%s, repeat('x', 1000))", (i,)
+                )
+            # a backend reports its statistics at most once a second unless told to
+            conn.execute("SELECT pg_stat_force_next_flush()")
+            conn.execute("SELECT 1")
+            used = WalUsage.take(dsn).delta(before)
+        finally:
+            conn.execute("DROP TABLE wal_probe_under_test")
+    # 20 rows of ~1 kB, each with its index entry and commit record, each commit flushed
+    assert used.bytes >= 20 * 1000
+    assert used.records >= 3 * 20
+    assert used.syncs >= 20 * (1 if _fsync_on(dsn) else 0)
+    text = wal_summary(used, 20)
+    assert text.startswith(f"{used.bytes / 20 / 1000:.1f} kB in ")
+    assert "flushes per report" in text
+
+
+def _fsync_on(dsn: str) -> bool:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SHOW fsync").fetchone()
+    return row is not None and row[0] == "on"
+
+
+def test_the_commit_floor_commits_each_insert_durably_and_cleans_up(empty_db_url: str) -> None:
+    dsn = libpq_url(empty_db_url)
+    before = WalUsage.take(dsn)
+    latencies = commit_floor(dsn, rate=100, seconds=0.3)
+    used = WalUsage.take(dsn).delta(before)
+    assert len(latencies) == 30
+    assert all(ms > 0 for ms in latencies)
+    # each INSERT is its own transaction that waits for the flush (a temporary or unlogged
+    # table would not: its commits flush nothing)
+    assert used.syncs >= 30
+    with psycopg.connect(dsn) as conn:
+        left = conn.execute("SELECT to_regclass('commit_floor_probe')").fetchone()
+    assert left == (None,)
