@@ -60,6 +60,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import math
 import os
 import random
 import signal
@@ -507,6 +508,7 @@ class PhaseResult:
     processes: int
     target_rate: float | None
     first_ms: list[float] = field(default_factory=list)  # sent after the warm-up
+    first_at: list[float] = field(default_factory=list)  # their send times (s into the phase)
     retry_ms: list[float] = field(default_factory=list)
     warmup_ms: list[float] = field(default_factory=list)  # first attempts during the warm-up
     acked: dict[str, int] = field(default_factory=dict)  # key -> report id of the first answer
@@ -617,8 +619,12 @@ async def drive(
                 result.error(f"first attempt {response.status_code}: {response.text[:300]}")
                 continue
             else:
-                warm = time.perf_counter() - ms / 1000 >= start + warmup
-                (result.first_ms if warm else result.warmup_ms).append(ms)
+                sent = time.perf_counter() - ms / 1000 - start
+                if sent >= warmup:
+                    result.first_ms.append(ms)
+                    result.first_at.append(sent)
+                else:
+                    result.warmup_ms.append(ms)
             data = response.json()
             result.acked[key] = data["id"]
             result.attached += bool(data["attached"])
@@ -718,7 +724,7 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
@@ -729,6 +735,21 @@ def _lat(values: list[float]) -> str:
     return (
         f"n={len(values):>5}  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  "
         f"max {max(values):6.1f} ms"
+    )
+
+
+def slow_seconds(at: list[float], ms: list[float], *, above: float, worst: int = 3) -> str:
+    """How the latencies over ``above`` ms spread over the phase's seconds (by send time):
+    a few bad seconds (the machine stalled) or everywhere (the service is too slow)."""
+    slow = Counter(int(t) for t, m in zip(at, ms, strict=True) if m > above)
+    total = sum(slow.values())
+    if not total:
+        return f"none over {above:.0f} ms"
+    top = sum(n for _, n in slow.most_common(worst))
+    seconds = len({int(t) for t in at})
+    return (
+        f"{total} over {above:.0f} ms, in {len(slow)} of {seconds} seconds; "
+        f"the worst {min(worst, len(slow))} seconds hold {top / total:.0%} of them"
     )
 
 
@@ -765,6 +786,7 @@ def print_phase(r: PhaseResult, workers: int) -> None:
     print(f"  first attempts  {_lat(r.first_ms)}")
     print(f"    incl. warm-up {_lat(r.warmup_ms + r.first_ms)}")
     print(f"  retries         {_lat(r.retry_ms)}")
+    print(f"  slow first attempts: {slow_seconds(r.first_at, r.first_ms, above=TARGET_P99_MS)}")
     if r.floor_ms:
         print(f"  bare commits    {_lat(r.floor_ms)}  (one-row INSERTs, the seconds before)")
     print(f"  errors (non-2xx or transport) {r.errors}")
