@@ -283,7 +283,7 @@ def _run_postgis(workdir: Path, n: int) -> dict[str, Any]:
             points_s = time.perf_counter() - start
             gc.collect()
             base = _max_rss_mb()
-            pid = int(cur.execute("SELECT pg_backend_pid()").fetchone()[0])
+            (pid,) = cur.execute("SELECT pg_backend_pid()").fetchall()[0]
             start = time.perf_counter()
             cur.execute("SELECT p.id, c.code FROM pts p JOIN cells c ON ST_Covers(c.geom, p.geom)")
             found = cur.fetchall()
@@ -425,11 +425,11 @@ def report(results: dict[str, dict[str, Any]], workdir: Path, city: str, n: int)
             lines.append(f"{label:<34}  {r['error']}")
             continue
         rate = _rate(r)
-        speed = f"{rate / base_rate:.1f}×" if base_rate else "-"
+        times = f"{rate / base_rate:.1f}×" if base_rate else "-"
         mem = f"{r['peak_mb'] / base_mem:.3f}" if base_mem and key != "postgis" else "-"
         lines.append(
             f"{label:<34}{r['points']:>12,}{r['seconds']:>10.2f}{rate:>14,.0f}"
-            f"{r['peak_mb']:>10.0f}{speed:>15}{mem:>13}"
+            f"{r['peak_mb']:>10.0f}{times:>15}{mem:>13}"
         )
     notes = []
     if "build_s" in results.get("batch", {}):

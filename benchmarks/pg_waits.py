@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import psycopg
 
@@ -103,11 +103,14 @@ class WalUsage:
         with psycopg.connect(dsn, autocommit=True) as conn:
             row = conn.execute(_WAL).fetchone()
         assert row is not None
-        return cls(*(row[:5]), float(row[5]))
+        records, full_pages, size, writes, syncs, sync_ms = row
+        return cls(
+            int(records), int(full_pages), float(size), int(writes), int(syncs), float(sync_ms)
+        )
 
     def delta(self, before: WalUsage) -> WalUsage:
-        return WalUsage(
-            *(getattr(self, f.name) - getattr(before, f.name) for f in fields(WalUsage))
+        return replace(
+            self, **{f.name: getattr(self, f.name) - getattr(before, f.name) for f in fields(self)}
         )
 
 
