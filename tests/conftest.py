@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine
@@ -20,6 +21,9 @@ from api.config import Settings
 from api.db.embedded import create_database, drop_database
 from api.db.migrate import upgrade
 from api.db.session import embedded_cluster, engine_for, normalise_url
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_BEIJING = REPO.parent / "shared" / "data" / "beijing"
@@ -97,7 +101,7 @@ def demo_session(demo_db_url: str) -> Iterator[Session]:
 
 
 @pytest.fixture
-def demo_client(demo_db_url: str):  # type: ignore[no-untyped-def]
+def demo_client(demo_db_url: str) -> Iterator[TestClient]:
     """A TestClient of the service bound to the demo database."""
     from fastapi.testclient import TestClient
 
@@ -123,7 +127,7 @@ def real_districts_or_skip() -> Path:
 
 
 @pytest.fixture
-def client(db_session: Session, empty_db_url: str):  # type: ignore[no-untyped-def]
+def client(db_session: Session, empty_db_url: str) -> Iterator[TestClient]:
     """A TestClient whose requests share ``db_session`` (rolled back after the test)."""
     from fastapi.testclient import TestClient
 

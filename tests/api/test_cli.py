@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from api.cli import app
 from api.config import get_settings
@@ -37,7 +37,7 @@ def _scalar(url: str, sql: str) -> int:
     return int(value)
 
 
-def _invoke(*args: str):  # type: ignore[no-untyped-def]
+def _invoke(*args: str) -> Result:
     return runner.invoke(app, list(args))
 
 

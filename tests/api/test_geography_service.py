@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import geopandas as gpd
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -17,8 +20,15 @@ from grids.codes import Level
 from tests.factories import box, four_streets, frame, two_districts
 
 
-def _load(session: Session, level: Level, gdf, description: str = "test") -> int:  # type: ignore[no-untyped-def]
+def _load(session: Session, level: Level, gdf: gpd.GeoDataFrame, description: str = "test") -> int:
     return load_levels(session=session, frames={level: gdf}, description=description).id
+
+
+def _features(collection: dict[str, object]) -> list[dict[str, Any]]:
+    """The features of a FeatureCollection built by ``areas_geojson``."""
+    features = collection["features"]
+    assert isinstance(features, list)
+    return features
 
 
 def test_each_import_makes_a_new_generation_and_carries_other_levels(db_session: Session) -> None:
@@ -90,8 +100,8 @@ def test_geojson_filters_by_bbox(db_session: Session) -> None:
     _load(db_session, Level.STREET, four_streets())
     east = (116.30 + 0.0234 * 0.8, 39.881, 116.30 + 0.0234 * 0.9, 39.882)
     got = areas_geojson(session=db_session, level=Level.STREET, bbox=east)
-    assert [f["properties"]["code"] for f in got["features"]] == ["110102021"]
+    assert [f["properties"]["code"] for f in _features(got)] == ["110102021"]
     everything = areas_geojson(session=db_session, level=Level.STREET)
-    assert len(everything["features"]) == 4 and not everything["truncated"]
+    assert len(_features(everything)) == 4 and not everything["truncated"]
     limited = areas_geojson(session=db_session, level=Level.STREET, limit=3)
-    assert len(limited["features"]) == 3 and limited["truncated"]
+    assert len(_features(limited)) == 3 and limited["truncated"]

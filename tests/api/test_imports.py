@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import geopandas as gpd
 import pytest
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,7 @@ def _counts(session: Session) -> tuple[int, int, int]:
     )
 
 
-def _districts(*features) -> gpd.GeoDataFrame:  # type: ignore[no-untyped-def]
+def _districts(*features: tuple[str, BaseGeometry | None]) -> gpd.GeoDataFrame:
     return boundary_frame(*features)
 
 

@@ -247,9 +247,11 @@ def odd_cells() -> gpd.GeoDataFrame:
     """A donut with an island, an exclave, T-junctions and a sliver-thin cell."""
     outer = shapely.box(X0, Y0, X0 + 3 * D, Y0 + 3 * D)
     hole = shapely.box(X0 + D, Y0 + D, X0 + 2 * D, Y0 + 2 * D)
+    donut = outer.difference(hole)
+    assert isinstance(donut, Polygon)  # the hole lies strictly inside: one polygon with a ring
     return cells_frame(
         [
-            ("110102020001001", outer.difference(hole)),
+            ("110102020001001", donut),
             ("110102020001002", hole),
             (
                 "110102020001003",

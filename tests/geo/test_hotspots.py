@@ -19,7 +19,7 @@ import scipy.sparse as sp
 import shapely
 from libpysal.weights import W
 from scipy import stats
-from shapely.geometry import LineString
+from shapely.geometry import LineString, Point
 
 from geo.crs import area_m2, to_metric, to_storage
 from geo.emerging import (
@@ -44,7 +44,15 @@ from geo.hotspots import (
 )
 from tests.geo.test_simulate import coarse_city, coarse_year, uniform_year
 
-CENTRE_M = to_metric(shapely.Point(116.36, 39.87))
+
+def metric_point(lon: float, lat: float) -> Point:
+    """A lon/lat position in EPSG:4548 metres (projecting a point gives a point)."""
+    point = to_metric(shapely.Point(lon, lat))
+    assert isinstance(point, Point)
+    return point
+
+
+CENTRE_M = metric_point(116.36, 39.87)
 WEEKLY = {
     "persistent": "persistent hot spot",
     "intensifying": "intensifying hot spot",
@@ -328,6 +336,7 @@ def assert_patterns_found(step_days: int, steps: int, expected: dict[str, str], 
         mine = year.events[year.events["pattern"] == truth.name]
         top = mine["grid_code"].value_counts().idxmax()
         assert (got == want).mean() >= 0.6, (truth.name, got.to_dict())
+        assert isinstance(top, str)
         assert result.loc[top, "category"] == want, (truth.name, top)
 
 

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry.base import BaseGeometry
 
 from grids.cells import CELL_COLUMNS, generate_cells, tiling_problems
 from grids.codes import MAX_GRID_SEQUENCE
@@ -288,6 +289,7 @@ def random_community(draw) -> Polygon | MultiPolygon:
     cy = Y0 + draw(st.floats(-5_000, 5_000))
     kind = draw(st.sampled_from(["disc", "hull", "blobs"]))
     offsets = st.tuples(st.floats(-800, 800), st.floats(-800, 800))
+    shape: BaseGeometry
     if kind == "disc":
         shape = shapely.Point(cx, cy).buffer(draw(st.floats(150, 1_000)), quad_segs=4)
     elif kind == "hull":

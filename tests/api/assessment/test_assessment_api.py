@@ -66,7 +66,7 @@ def test_a_fresh_whistle_is_full_marks_until_a_due_time_passes(api: Api) -> None
         assert "not yet done" in ack["deductions"][0]["reason"]
 
 
-def _board(api: Api, user: str, **params: Any) -> Any:
+def _board(api: Api, user: str | None, **params: Any) -> Any:
     return api.call("GET", "/api/assessment/scoreboard", user, params=params)
 
 

@@ -11,8 +11,11 @@ from sqlalchemy.orm import Session
 
 from api.geography import locate as pg
 from api.geography.service import load_locator
-from geo.locate import Locator, OutsideJurisdiction
+from geo.locate import Locator, OutsideJurisdiction, PointLocation
 from grids.codes import Level
+
+# A located point, or ("outside", nearest district code, distance in metres).
+Answer = PointLocation | tuple[str, str, float]
 
 EXAMPLES = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -45,21 +48,21 @@ def boundary_points(locator: Locator) -> np.ndarray:
     return np.vstack([picked, shapely.get_coordinates(along)])
 
 
-def _in_process(locator: Locator, lon: float, lat: float, accuracy: float | None):  # type: ignore[no-untyped-def]
+def _in_process(locator: Locator, lon: float, lat: float, accuracy: float | None) -> Answer:
     try:
         return locator.locate_point(lon, lat, accuracy_m=accuracy)
     except OutsideJurisdiction as exc:
         return ("outside", exc.nearest_code, round(exc.distance_m, 3))
 
 
-def _postgis(session: Session, lon: float, lat: float, accuracy: float | None):  # type: ignore[no-untyped-def]
+def _postgis(session: Session, lon: float, lat: float, accuracy: float | None) -> Answer:
     try:
         return pg.locate_point(session=session, lon=lon, lat=lat, accuracy_m=accuracy)
     except OutsideJurisdiction as exc:
         return ("outside", exc.nearest_code, round(exc.distance_m, 3))
 
 
-def _same(a, b) -> None:  # type: ignore[no-untyped-def]
+def _same(a: Answer, b: Answer) -> None:
     if isinstance(a, tuple) or isinstance(b, tuple):
         assert a == b
         return
@@ -81,7 +84,9 @@ def _same(a, b) -> None:  # type: ignore[no-untyped-def]
     lat=st.floats(39.76, 39.98),
     accuracy=st.one_of(st.none(), st.floats(1, 400)),
 )
-def test_random_points_agree(demo_session: Session, locator: Locator, lon, lat, accuracy) -> None:  # type: ignore[no-untyped-def]
+def test_random_points_agree(
+    demo_session: Session, locator: Locator, lon: float, lat: float, accuracy: float | None
+) -> None:
     _same(_in_process(locator, lon, lat, accuracy), _postgis(demo_session, lon, lat, accuracy))
 
 
@@ -103,8 +108,14 @@ def test_points_on_vertices_and_edges_agree(
     line=st.booleans(),
 )
 def test_random_footprints_agree(
-    demo_session: Session, locator: Locator, lon, lat, w, h, line
-) -> None:  # type: ignore[no-untyped-def]
+    demo_session: Session,
+    locator: Locator,
+    lon: float,
+    lat: float,
+    w: float,
+    h: float,
+    line: bool,
+) -> None:
     geom = (
         shapely.LineString([(lon, lat), (lon + w, lat + h)])
         if line

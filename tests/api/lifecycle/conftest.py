@@ -20,7 +20,7 @@ from api.db.session import engine_for
 from api.deps import get_session
 
 # a building astride the 西城/丰台 line at (116.3200, 39.8900): about 70 % in 广外, 30 % in 太平桥
-BUILDING = {
+BUILDING: dict[str, Any] = {
     "type": "Polygon",
     "coordinates": [
         [

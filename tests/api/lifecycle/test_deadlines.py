@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from api.auth.models import User
+from api.auth.roles import Actor
 from api.auth.service import actor_of
-from api.cases.models import CaseEvent
+from api.cases.models import Case, CaseEvent
 from api.cases.service import get_case, utcnow
 from api.config import get_settings
 from api.deadlines.calendar import read_year_file
@@ -24,7 +25,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 FIXTURE_2027 = Path(__file__).resolve().parents[1] / "deadlines" / "fixtures" / "2027.csv"
 
 
-def _case_and_actor(api: Api):  # type: ignore[no-untyped-def]
+def _case_and_actor(api: Api) -> tuple[Case, Actor]:
     case_id = api.call(
         "POST", "/api/reports", "worker-gw", json={"geometry": BUILDING, "category": "E0303"}
     ).json()["case_id"]
@@ -33,7 +34,7 @@ def _case_and_actor(api: Api):  # type: ignore[no-untyped-def]
     return get_case(session=api.session, case_id=case_id), actor_of(user)
 
 
-def _blow(api: Api, policy: str, at: datetime):  # type: ignore[no-untyped-def]
+def _blow(api: Api, policy: str, at: datetime) -> tuple[Case, list[Assignment]]:
     case, actor = _case_and_actor(api)
     whistle = blow(
         session=api.session,

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -137,8 +137,8 @@ class Tab:
         assert self.log.foreign_hosts() == set()
 
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1366, "height": 900}
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def open_tab(browser: Browser) -> Iterator[Callable[..., Tab]]:
     """Factory: a new context (viewport, geolocation …) with one logged page."""
     contexts: list[BrowserContext] = []
 
-    def open_(viewport: dict[str, int] = DESKTOP, **options: Any) -> Tab:
+    def open_(viewport: ViewportSize = DESKTOP, **options: Any) -> Tab:
         context = browser.new_context(
             viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", **options
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from api.auth.roles import Role
 from api.errors import install_handlers
@@ -332,13 +332,11 @@ def test_offline_report_survives_a_reload_and_is_sent_once(
     page.fill("#category", "E0401 占道经营")
     page.fill("#description", "早市占道")
     photo = tiny_png()
-    page.set_input_files(
-        "#photo-pick",
-        files=[
-            {"name": "not-a-photo.jpg", "mimeType": "image/jpeg", "buffer": b"just text"},
-            {"name": "stall.png", "mimeType": "image/png", "buffer": photo},
-        ],
-    )
+    picked: list[FilePayload] = [
+        {"name": "not-a-photo.jpg", "mimeType": "image/jpeg", "buffer": b"just text"},
+        {"name": "stall.png", "mimeType": "image/png", "buffer": photo},
+    ]
+    page.set_input_files("#photo-pick", files=picked)
     expect(page.locator("#form-message")).to_contain_text("不是可识别的图片")
     expect(page.locator("#photo-list img")).to_have_count(1)
     page.screenshot(path=str(artifacts / "pages_report_photo.png"), full_page=True)

@@ -14,7 +14,7 @@ from tests.api.pages.conftest import Person, Site, Tab
 GUANGWAI = "110102020"
 XC_CGZF, XC_CSGLW = "110102-cgzf", "110102-csglw"
 SCOREBOARD = "/api/assessment/scoreboard"
-RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "closure_rate")
+RATES: tuple[str, ...] = ("response_rate", "resolution_rate", "satisfaction_rate", "closure_rate")
 RATES += ("on_time_closure_rate",)
 
 

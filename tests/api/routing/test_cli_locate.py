@@ -46,6 +46,12 @@ def test_locate_outside_fails_with_the_nearest_district(demo_env: str) -> None:
     assert "nearest" in result.output
 
 
+def _coordinate(value: object) -> float:
+    """A lon or lat cell of locate-batch's output: text read from CSV, a float from Parquet."""
+    assert isinstance(value, str | float)
+    return float(value)
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_locate_batch_adds_codes_matching_postgis(
     demo_env: str, demo_session: Session, tmp_path: Path, suffix: str
@@ -71,7 +77,9 @@ def test_locate_batch_adds_codes_matching_postgis(
     assert len(out) == 60
     for row in out.itertuples():
         try:
-            expected = pg.locate_point(session=demo_session, lon=float(row.x), lat=float(row.y))
+            expected = pg.locate_point(
+                session=demo_session, lon=_coordinate(row.x), lat=_coordinate(row.y)
+            )
         except OutsideJurisdiction:
             assert row.district_code == ""
             continue

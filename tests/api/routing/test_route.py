@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -19,8 +20,8 @@ def _route(client: Any, geometry: dict[str, Any], category: str, **extra: Any) -
     return client.post("/api/route", json={"geometry": geometry, "category": category, **extra})
 
 
-def _geojson(geom: shapely.Geometry) -> dict[str, Any]:
-    return shapely.geometry.mapping(geom)  # type: ignore[no-any-return]
+def _geojson(geom: BaseGeometry) -> dict[str, Any]:
+    return shapely.geometry.mapping(geom)
 
 
 def _locate(client: Any, lon: float, lat: float, **extra: Any) -> Any:
