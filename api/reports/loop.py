@@ -25,6 +25,7 @@ from functools import partial
 import shapely
 
 from api.auth.roles import Actor
+from api.auth.service import token_hash
 from api.db import aio
 from api.errors import Conflict, DomainError, Unauthorized
 from api.reports import store
@@ -42,7 +43,8 @@ _ATTEMPTS = 5
 
 class Reporters:
     """The actors of the bearer tokens seen last (at most ``size``). Never trusted alone:
-    every write re-checks the token (``store.write`` with a token)."""
+    every write re-checks the token (``store.write`` with a token). Tokens are kept in their
+    stored form (``token_hash``), not as the secrets themselves."""
 
     def __init__(self, size: int = 10_000) -> None:
         self._size = size
@@ -50,21 +52,23 @@ class Reporters:
 
     def get(self, token: str) -> Actor | None:
         """The actor last seen for ``token``."""
-        actor = self._seen.get(token)
+        key = token_hash(token)
+        actor = self._seen.get(key)
         if actor is not None:
-            self._seen.move_to_end(token)
+            self._seen.move_to_end(key)
         return actor
 
     def remember(self, token: str, actor: Actor) -> None:
         """Remember the actor of ``token`` (forgetting the longest unused one when full)."""
-        self._seen[token] = actor
-        self._seen.move_to_end(token)
+        key = token_hash(token)
+        self._seen[key] = actor
+        self._seen.move_to_end(key)
         if len(self._seen) > self._size:
             self._seen.popitem(last=False)
 
     def forget(self, token: str) -> None:
         """Forget ``token`` (revoked)."""
-        self._seen.pop(token, None)
+        self._seen.pop(token_hash(token), None)
 
 
 async def _opening(

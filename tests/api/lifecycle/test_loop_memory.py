@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth.roles import Actor, Role
+from api.auth.service import token_hash
 from api.db.session import engine_for
 from api.reports.loop import Reporters
 from api.routing import snapshot
@@ -31,6 +32,15 @@ def test_reporters_forget_the_longest_unused_token_when_full() -> None:
     seen.forget("t2")
     assert seen.get("t2") is None
     seen.forget("never seen")  # no error
+
+
+def test_reporters_keep_no_bearer_token_in_memory() -> None:
+    seen = Reporters()
+    token = "gw_" + "s3cr3t-bearer-token-0123456789abcdef"
+    seen.remember(token, _actor(1))
+    assert seen.get(token) == _actor(1)
+    assert token not in repr(vars(seen))  # only its stored form (sha256)
+    assert token_hash(token) in repr(vars(seen))
 
 
 def test_the_facts_are_loaded_once_and_again_only_when_stale(
