@@ -9,11 +9,12 @@ import uuid
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import FilePayload, Page, expect
+from playwright.sync_api import FilePayload, Page, Route, expect
 
 from api.auth.roles import Role
 from api.errors import install_handlers
@@ -388,6 +389,71 @@ def test_offline_report_survives_a_reload_and_is_sent_once(
     case = site.api(worker, "GET", f"/api/cases/{existing['case_id']}")
     assert case["report_count"] == 2
     phone.assert_clean()
+
+
+@pytest.mark.browser
+def test_a_report_whose_answer_is_lost_is_sent_again_and_stored_once(
+    site: Site, open_tab: Callable[..., Tab]
+) -> None:
+    worker = site.person(Role.GRID_WORKER, GUANGWAI)
+    lon, lat = site.inside("110102020008")
+    count = "SELECT count(*) FROM reports WHERE idempotency_key = :key"
+    phone = open_tab(PHONE)
+    page = log_in(phone, site, worker, "/app/report")
+    expect(page.locator("#category-list option")).not_to_have_count(0)
+
+    # the server gets the report and answers, but the answer never reaches the phone (a
+    # connection dropped on the way back, as on a flaky mobile network)
+    answered: list[dict[str, Any]] = []
+
+    def lose_the_answer(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        response = route.fetch()
+        answered.append({"status": response.status, **response.json()})
+        route.abort("connectionreset")
+
+    phone.context.route("**/api/reports", lose_the_answer)
+    zoom_to(page, lon, lat, 16)
+    tap_map(page, lon, lat)
+    page.fill("#category", "C0101 井盖缺失")
+    page.fill("#description", "井盖缺失，应答在路上丢了")
+    with page.expect_event("requestfailed", lambda r: r.url.endswith("/api/reports")):
+        page.click("#submit")
+    queued = page.locator("#outbox li.item").first
+    expect(queued).to_contain_text("等待发送")  # no answer: it stays in the outbox
+    key = queued.get_attribute("data-key")
+    assert [a["status"] for a in answered] == [201]
+    assert site.scalar(count, key=key) == 1  # … although the server has it
+
+    phone.context.unroute("**/api/reports")
+    page.reload()  # the page sends what waits when it opens (as on "online" and every 30 s)
+    page.wait_for_selector("body[data-ready='1']")
+    item = page.locator(f"#outbox li[data-key='{key}']")
+    expect(item).to_contain_text(re.compile(r"已(发送：|并入)案件"), timeout=15_000)
+    page.wait_for_timeout(500)
+    assert site.scalar(count, key=key) == 1  # the retry was answered with the same report
+    mine = (
+        "SELECT count(*) FROM reports r JOIN users u ON u.id = r.reporter_id WHERE u.username = :u"
+    )
+    assert site.scalar(mine, u=worker.username) == 1
+    kept = page.evaluate(
+        """(key) => new Promise((resolve, reject) => {
+            const open = indexedDB.open("gridwhistle");
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+                const get = open.result.transaction("outbox").objectStore("outbox").get(key);
+                get.onsuccess = () => resolve(get.result);
+            };
+        })""",
+        key,
+    )
+    assert kept["report_id"] == answered[0]["id"]
+    assert kept["case_id"] == answered[0]["case_id"]
+    # the one failed request is the lost answer itself
+    assert all("ERR_CONNECTION_RESET" in e for e in phone.log.console_errors)
+    assert phone.log.failed == [] and phone.log.foreign_hosts() == set()
 
 
 @pytest.mark.browser
