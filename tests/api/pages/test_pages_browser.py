@@ -70,6 +70,22 @@ def report_via_api(site: Site, worker: Person, geometry: dict, category: str) ->
     )
 
 
+def outbox_item(page: Page, key: str | None) -> dict[str, Any]:
+    """The phone's outbox entry of ``key``, as stored in IndexedDB."""
+    item: dict[str, Any] = page.evaluate(
+        """(key) => new Promise((resolve, reject) => {
+            const open = indexedDB.open("gridwhistle");
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+                const get = open.result.transaction("outbox").objectStore("outbox").get(key);
+                get.onsuccess = () => resolve(get.result);
+            };
+        })""",
+        key,
+    )
+    return item
+
+
 def tiny_png(rgb: tuple[int, int, int] = (200, 40, 40), side: int = 8) -> bytes:
     """A real (decodable) PNG of one colour."""
 
@@ -355,17 +371,7 @@ def test_offline_report_survives_a_reload_and_is_sent_once(
     queued = page.locator(f"#outbox li[data-key='{key}']")
     expect(queued).to_contain_text("等待发送")
     expect(queued).to_contain_text("1 张照片")
-    stored = page.evaluate(
-        """(key) => new Promise((resolve, reject) => {
-            const open = indexedDB.open("gridwhistle");
-            open.onerror = () => reject(open.error);
-            open.onsuccess = () => {
-                const get = open.result.transaction("outbox").objectStore("outbox").get(key);
-                get.onsuccess = () => resolve(get.result.body.photos);
-            };
-        })""",
-        key,
-    )
+    stored = outbox_item(page, key)["body"]["photos"]
     assert [p["content_type"] for p in stored] == ["image/png"]
     page.screenshot(path=str(artifacts / "pages_report_offline.png"), full_page=True)
     # Chromium's emulated offline mode does not always hold for a page under a service worker
@@ -438,17 +444,7 @@ def test_a_report_whose_answer_is_lost_is_sent_again_and_stored_once(
         "SELECT count(*) FROM reports r JOIN users u ON u.id = r.reporter_id WHERE u.username = :u"
     )
     assert site.scalar(mine, u=worker.username) == 1
-    kept = page.evaluate(
-        """(key) => new Promise((resolve, reject) => {
-            const open = indexedDB.open("gridwhistle");
-            open.onerror = () => reject(open.error);
-            open.onsuccess = () => {
-                const get = open.result.transaction("outbox").objectStore("outbox").get(key);
-                get.onsuccess = () => resolve(get.result);
-            };
-        })""",
-        key,
-    )
+    kept = outbox_item(page, key)
     assert kept["report_id"] == answered[0]["id"]
     assert kept["case_id"] == answered[0]["case_id"]
     # the one failed request is the lost answer itself
