@@ -5,6 +5,9 @@ waits, and for what: the commit's WAL flush (``IO``/``WALSync``), another backen
 the same WAL (``LWLock``/``WALWrite``), a row lock, the client. Sampled every ``interval``
 seconds on a connection of its own (in a thread: each sample holds the load generator's GIL
 for a moment only), the shares tell a run slowed by the disk's flushes from one slowed by CPU.
+
+Also: the WAL a phase wrote and flushed (``WalUsage``, from ``pg_stat_wal``), and the floor
+(``commit_floor``): what a bare durable commit costs at the same moment.
 """
 
 from __future__ import annotations
@@ -89,7 +92,9 @@ _WAL = (
 class WalUsage:
     """``pg_stat_wal``'s counters at one moment; ``delta`` gives what happened between two.
 
-    ``sync_ms`` is only counted by processes that run with ``track_wal_io_timing`` on."""
+    ``sync_ms`` is only counted by processes that run with ``track_wal_io_timing`` on (the
+    benchmark turns it on for its database's backends, not for the WAL writer, whose flushes
+    ``syncs`` counts too: the mean per flush is then a slight underestimate)."""
 
     records: int
     full_pages: int
