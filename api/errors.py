@@ -5,11 +5,13 @@ Domain code raises these (never HTTPException); one handler renders them.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -82,6 +84,17 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "request"
 
 
+def _error_of(error: Any) -> dict[str, str]:
+    """A validation error as {field, reason}; a body that is not JSON is the request's fault
+    (FastAPI puts the character position in ``loc``, which names no field)."""
+    if error.get("type") == "json_invalid":
+        loc, cause = error.get("loc", ()), (error.get("ctx") or {}).get("error")
+        if cause and len(loc) > 1:
+            return {"field": "request", "reason": f"Invalid JSON: {cause} at character {loc[-1]}"}
+        return {"field": "request", "reason": error["msg"]}
+    return {"field": _field_of(error["loc"]), "reason": error["msg"]}
+
+
 def install_handlers(app: FastAPI) -> None:
     """Render DomainError and request validation errors as problem+json."""
 
@@ -91,7 +104,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field_of(e["loc"]), "reason": e["msg"]} for e in exc.errors()]
+        errors = [_error_of(e) for e in exc.errors()]
         first = errors[0] if errors else {"field": "request", "reason": "invalid"}
         body = {
             "type": "/problems/InvalidInput",
@@ -103,3 +116,20 @@ def install_handlers(app: FastAPI) -> None:
             "instance": str(request.url.path),
         }
         return JSONResponse(body, 422, media_type=PROBLEM_JSON)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        # the framework's own refusals: an unknown path or method, or a body it could not
+        # read (not UTF-8, nested too deep: a 400 about the request as a whole)
+        status = HTTPStatus(exc.status_code)
+        body: dict[str, Any] = {
+            "type": "about:blank",
+            "title": status.phrase,
+            "status": exc.status_code,
+            "detail": exc.detail if isinstance(exc.detail, str) else status.description,
+            "instance": str(request.url.path),
+        }
+        if exc.status_code == 400:
+            body["field"] = "request"
+            body["errors"] = [{"field": "request", "reason": body["detail"]}]
+        return JSONResponse(body, exc.status_code, headers=exc.headers, media_type=PROBLEM_JSON)
