@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
+from api.db.base import INT4_MAX
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -51,3 +52,6 @@ async def session_of(request: Request) -> AsyncIterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+# ids in paths and queries: integers a row id can be (others are a 422 naming the parameter)
+PathId = Annotated[int, Path(ge=1, le=INT4_MAX)]
+QueryId = Annotated[int | None, Query(ge=1, le=INT4_MAX)]

@@ -24,7 +24,7 @@ from api.assessment.service import GroupBy
 from api.auth.deps import ActorDep
 from api.cases.service import utcnow
 from api.deadlines.calendar import TZ
-from api.deps import SessionDep, SettingsDep
+from api.deps import PathId, SessionDep, SettingsDep
 from api.errors import InvalidInput
 
 router = APIRouter(prefix="/api/assessment", tags=["assessment"])
@@ -60,7 +60,7 @@ def _department(item: service.Scored, names: dict[str, str]) -> DepartmentScoreP
 
 @router.get("/whistles/{whistle_id}", response_model=WhistleScoresPublic)
 def whistle(
-    whistle_id: int,
+    whistle_id: PathId,
     session: SessionDep,
     settings: SettingsDep,
     actor: ActorDep,

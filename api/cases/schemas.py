@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.db.base import INT4_MAX
 from geo.coords import CoordinateSystem
 
 
@@ -147,7 +148,7 @@ class Reject(BaseModel):
 class Merge(BaseModel):
     """Merge into another case."""
 
-    into: int
+    into: int = Field(ge=1, le=INT4_MAX)
 
 
 class DepartmentChoice(BaseModel):

@@ -26,8 +26,9 @@ from api.cases.schemas import (
     Verify,
     WhistlePublic,
 )
+from api.db.base import INT4_MAX
 from api.deadlines.service import calendar, policies_from
-from api.deps import SessionDep, SettingsDep
+from api.deps import PathId, SessionDep, SettingsDep
 from api.errors import InvalidInput
 from api.geography.views import parse_bbox
 from api.routing.service import catalogue, rules_from
@@ -56,7 +57,7 @@ def list_cases(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT4_MAX)] = 0,
 ) -> dict[str, Any]:
     """Cases the caller may see, as GeoJSON, filtered and paginated (newest first)."""
     return cases_geojson(
@@ -74,7 +75,7 @@ def list_cases(
 
 
 @router.get("/{case_id}", response_model=CasePublic)
-def get_case(case_id: int, session: SessionDep, actor: ActorDep) -> CasePublic:
+def get_case(case_id: PathId, session: SessionDep, actor: ActorDep) -> CasePublic:
     """One case with its streets, whistles and department assignments."""
     case = service.get_case(session=session, case_id=case_id)
     service.require(session=session, actor=actor, action=Action.VIEW, case=case)
@@ -83,7 +84,7 @@ def get_case(case_id: int, session: SessionDep, actor: ActorDep) -> CasePublic:
 
 @router.get("/{case_id}/duplicates", response_model=DuplicatesPublic)
 def suggested_duplicates(
-    case_id: int,
+    case_id: PathId,
     session: SessionDep,
     settings: SettingsDep,
     actor: ActorDep,
@@ -106,7 +107,7 @@ def suggested_duplicates(
 
 
 @router.get("/{case_id}/events", response_model=list[EventPublic])
-def events(case_id: int, session: SessionDep, actor: ActorDep) -> list[Any]:
+def events(case_id: PathId, session: SessionDep, actor: ActorDep) -> list[Any]:
     """The case's history: every event with actor, time, from → to and reason."""
     case = service.get_case(session=session, case_id=case_id)
     service.require(session=session, actor=actor, action=Action.VIEW, case=case)
@@ -115,7 +116,7 @@ def events(case_id: int, session: SessionDep, actor: ActorDep) -> list[Any]:
 
 @router.post("/{case_id}/resolve", response_model=CasePublic)
 def resolve_locally(
-    case_id: int, body: ResolveLocal, session: SessionDep, actor: ActorDep
+    case_id: PathId, body: ResolveLocal, session: SessionDep, actor: ActorDep
 ) -> CasePublic:
     """The community or street resolves the matter itself."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
@@ -127,7 +128,7 @@ def resolve_locally(
 
 
 @router.post("/{case_id}/reject", response_model=CasePublic)
-def reject(case_id: int, body: Reject, session: SessionDep, actor: ActorDep) -> CasePublic:
+def reject(case_id: PathId, body: Reject, session: SessionDep, actor: ActorDep) -> CasePublic:
     """Reject with a reason."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
     service.reject(session=session, case=case, actor=actor, reason=body.reason, at=service.utcnow())
@@ -136,7 +137,7 @@ def reject(case_id: int, body: Reject, session: SessionDep, actor: ActorDep) -> 
 
 
 @router.post("/{case_id}/merge", response_model=CasePublic)
-def merge(case_id: int, body: Merge, session: SessionDep, actor: ActorDep) -> CasePublic:
+def merge(case_id: PathId, body: Merge, session: SessionDep, actor: ActorDep) -> CasePublic:
     """Merge a duplicate into another open case (its reports move there)."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
     into = service.get_case(session=session, case_id=body.into, lock=True)
@@ -147,7 +148,7 @@ def merge(case_id: int, body: Merge, session: SessionDep, actor: ActorDep) -> Ca
 
 @router.post("/{case_id}/whistle", response_model=WhistlePublic)
 def blow(
-    case_id: int, body: BlowWhistle, session: SessionDep, settings: SettingsDep, actor: ActorDep
+    case_id: PathId, body: BlowWhistle, session: SessionDep, settings: SettingsDep, actor: ActorDep
 ) -> Any:
     """Blow a whistle: departments (default: the router's proposal) report for duty."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
@@ -172,7 +173,7 @@ def blow(
 
 @router.post("/{case_id}/escalate", response_model=WhistlePublic)
 def escalate(
-    case_id: int, body: Escalate, session: SessionDep, settings: SettingsDep, actor: ActorDep
+    case_id: PathId, body: Escalate, session: SessionDep, settings: SettingsDep, actor: ActorDep
 ) -> Any:
     """The district escalates to city departments (the city-level duty rule by default)."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
@@ -214,7 +215,7 @@ def escalate(
 
 @router.post("/{case_id}/reroute", response_model=WhistlePublic)
 def reroute(
-    case_id: int, body: Reroute, session: SessionDep, settings: SettingsDep, actor: ActorDep
+    case_id: PathId, body: Reroute, session: SessionDep, settings: SettingsDep, actor: ActorDep
 ) -> Any:
     """After a dispute, send the case to other departments."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
@@ -233,7 +234,7 @@ def reroute(
 
 
 @router.post("/{case_id}/verify", response_model=CasePublic)
-def verify(case_id: int, body: Verify, session: SessionDep, actor: ActorDep) -> CasePublic:
+def verify(case_id: PathId, body: Verify, session: SessionDep, actor: ActorDep) -> CasePublic:
     """Confirm the result, or reopen it with a reason."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
     service.verify(
@@ -249,7 +250,7 @@ def verify(case_id: int, body: Verify, session: SessionDep, actor: ActorDep) -> 
 
 
 @router.post("/{case_id}/evaluate", response_model=CasePublic)
-def evaluate(case_id: int, body: Evaluate, session: SessionDep, actor: ActorDep) -> CasePublic:
+def evaluate(case_id: PathId, body: Evaluate, session: SessionDep, actor: ActorDep) -> CasePublic:
     """Rate the result 1–5 stars; closes the case."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
     service.evaluate(
@@ -265,7 +266,7 @@ def evaluate(case_id: int, body: Evaluate, session: SessionDep, actor: ActorDep)
 
 
 @router.post("/{case_id}/comments", response_model=list[EventPublic])
-def add_comment(case_id: int, body: Comment, session: SessionDep, actor: ActorDep) -> list[Any]:
+def add_comment(case_id: PathId, body: Comment, session: SessionDep, actor: ActorDep) -> list[Any]:
     """Add a note to the case's history."""
     case = service.get_case(session=session, case_id=case_id)
     service.comment(session=session, case=case, actor=actor, text=body.text, at=service.utcnow())

@@ -5,6 +5,10 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+INT4_MAX = 2**31 - 1
+"""The largest id (ids and generations are PostgreSQL integers): input above it is refused
+before a query fails on it."""
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

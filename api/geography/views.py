@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.departments import service as departments
-from api.deps import SessionDep, SettingsDep
+from api.deps import QueryId, SessionDep, SettingsDep
 from api.errors import InvalidInput, NotFound
 from api.geography import service
 from api.geography.models import Area
@@ -104,7 +104,7 @@ def areas(
     settings: SettingsDep,
     level: Level,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
-    generation: int | None = None,
+    generation: QueryId = None,
     simplify_m: Annotated[float, Query(ge=0, le=500)] = 0.0,
     code: Annotated[str | None, Query(description="CODE[,CODE…]: only these areas")] = None,
 ) -> dict[str, Any]:

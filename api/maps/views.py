@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import QueryId, SessionDep, SettingsDep
 from api.geography import service
 from geo.maps import Basemap, city_map, render, titled
 from grids.codes import Level
@@ -16,7 +16,7 @@ ASSETS_URL = "/static/vendor"
 
 
 @router.get("/city", response_class=HTMLResponse)
-def city(session: SessionDep, settings: SettingsDep, generation: int | None = None) -> HTMLResponse:
+def city(session: SessionDep, settings: SettingsDep, generation: QueryId = None) -> HTMLResponse:
     """Districts, streets and communities of the active generation; grid cells by bbox."""
     gen = generation if generation is not None else service.active_generation(session=session)
     layers = {

@@ -15,7 +15,7 @@ from api.auth.roles import Action
 from api.cases.service import get_case, require, utcnow
 from api.config import Settings
 from api.db.aio import Pool
-from api.deps import SessionDep, get_session, session_of
+from api.deps import PathId, SessionDep, get_session, session_of
 from api.errors import NotFound
 from api.reports.loop import submit
 from api.reports.models import Report
@@ -150,7 +150,7 @@ async def create_report(request: Request) -> Response:
 
 
 @router.get("/{report_id}", response_model=ReportPublic)
-def get_report(report_id: int, session: SessionDep, actor: ActorDep) -> ReportPublic:
+def get_report(report_id: PathId, session: SessionDep, actor: ActorDep) -> ReportPublic:
     """One report (visible to whoever may view its case)."""
     report = session.get(Report, report_id)
     if report is None:

@@ -10,6 +10,7 @@ import shapely.geometry
 from pydantic import BaseModel, Field, field_validator
 from shapely.geometry.base import BaseGeometry
 
+from api.db.base import INT4_MAX
 from geo.coords import CoordinateSystem
 
 GEOMETRY_TYPES = ("Point", "LineString", "Polygon")
@@ -88,7 +89,7 @@ class RouteRequest(BaseModel):
     accuracy_m: float | None = Field(default=None, ge=0, le=5_000)
     category: str = Field(min_length=1, max_length=16)
     level: Literal["district", "city"] = "district"
-    generation: int | None = None
+    generation: int | None = Field(default=None, ge=1, le=INT4_MAX)
 
     @field_validator("geometry")
     @classmethod

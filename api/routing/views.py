@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import QueryId, SessionDep, SettingsDep
 from api.routing import service
 from api.routing.schemas import (
     CandidatePublic,
@@ -41,7 +41,7 @@ def locate(
     lat: Annotated[float, Query(ge=-90, le=90, description="latitude in `crs`")],
     crs: CoordinateSystem = CoordinateSystem.WGS84,
     accuracy_m: Annotated[float | None, Query(ge=0, le=5_000)] = None,
-    generation: int | None = None,
+    generation: QueryId = None,
 ) -> LocationPublic:
     """The grid cell, community, street and district of a position (any Chinese CRS)."""
     found = service.locate(

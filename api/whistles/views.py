@@ -20,7 +20,7 @@ from api.cases.schemas import (
 )
 from api.cases.service import utcnow
 from api.deadlines.service import calendar
-from api.deps import SessionDep, SettingsDep
+from api.deps import PathId, QueryId, SessionDep, SettingsDep
 from api.errors import Forbidden, NotFound
 from api.whistles import queries, service
 from api.whistles.models import Assignment, Extension
@@ -42,7 +42,7 @@ def board(
     overdue: bool | None = None,
     status: str | None = None,
     department: str | None = None,
-    case_id: int | None = None,
+    case_id: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[BoardAssignment]:
     """Department assignments of whistles the caller may see, with their cases; ``overdue=true``."""
@@ -63,7 +63,7 @@ def list_extensions(
     session: SessionDep,
     actor: ActorDep,
     status: Literal["requested", "approved", "denied"] | None = None,
-    case_id: int | None = None,
+    case_id: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ExtensionListed]:
     """Extension requests on the caller's cases (``status=requested``: waiting for a decision)."""
@@ -79,7 +79,7 @@ def _assignment(session: SessionDep, assignment_id: int) -> Assignment:
 
 
 @router.post("/assignments/{assignment_id}/acknowledge", response_model=AssignmentPublic)
-def acknowledge(assignment_id: int, session: SessionDep, actor: ActorDep) -> AssignmentPublic:
+def acknowledge(assignment_id: PathId, session: SessionDep, actor: ActorDep) -> AssignmentPublic:
     """Sign for the task (签收)."""
     assignment = _assignment(session, assignment_id)
     service.acknowledge(session=session, assignment=assignment, actor=actor, at=utcnow())
@@ -89,7 +89,7 @@ def acknowledge(assignment_id: int, session: SessionDep, actor: ActorDep) -> Ass
 
 @router.post("/assignments/{assignment_id}/on-site", response_model=AssignmentPublic)
 def on_site(
-    assignment_id: int, body: OnSite, session: SessionDep, settings: SettingsDep, actor: ActorDep
+    assignment_id: PathId, body: OnSite, session: SessionDep, settings: SettingsDep, actor: ActorDep
 ) -> AssignmentPublic:
     """Report on site (报到) with the current position (checked against the case)."""
     assignment = _assignment(session, assignment_id)
@@ -109,7 +109,7 @@ def on_site(
 
 @router.post("/assignments/{assignment_id}/resolve", response_model=AssignmentPublic)
 def resolve(
-    assignment_id: int, body: ResolveDuty, session: SessionDep, actor: ActorDep
+    assignment_id: PathId, body: ResolveDuty, session: SessionDep, actor: ActorDep
 ) -> AssignmentPublic:
     """Report the department's part resolved (the overall lead's resolves the case)."""
     assignment = _assignment(session, assignment_id)
@@ -124,7 +124,7 @@ def resolve(
     "/assignments/{assignment_id}/extensions", response_model=ExtensionPublic, status_code=201
 )
 def request_extension(
-    assignment_id: int, body: ExtensionRequest, session: SessionDep, actor: ActorDep
+    assignment_id: PathId, body: ExtensionRequest, session: SessionDep, actor: ActorDep
 ) -> Any:
     """Ask the whistling street for more time to resolve."""
     assignment = _assignment(session, assignment_id)
@@ -143,7 +143,7 @@ def request_extension(
 
 @router.post("/assignments/{assignment_id}/dispute", response_model=AssignmentPublic)
 def dispute(
-    assignment_id: int, body: Dispute, session: SessionDep, actor: ActorDep
+    assignment_id: PathId, body: Dispute, session: SessionDep, actor: ActorDep
 ) -> AssignmentPublic:
     """Answer "not ours" with a reason (派单异议)."""
     assignment = _assignment(session, assignment_id)
@@ -155,7 +155,9 @@ def dispute(
 
 
 @router.post("/extensions/{extension_id}/decision", response_model=ExtensionPublic)
-def decide(extension_id: int, body: ExtensionDecision, session: SessionDep, actor: ActorDep) -> Any:
+def decide(
+    extension_id: PathId, body: ExtensionDecision, session: SessionDep, actor: ActorDep
+) -> Any:
     """The whistling street approves or denies an extension."""
     ext = session.scalar(select(Extension).where(Extension.id == extension_id).with_for_update())
     if ext is None:
