@@ -9,11 +9,12 @@ from api.auth.deps import UserDep
 from api.auth.service import login
 from api.deps import SessionDep
 from api.errors import Unauthorized
+from api.inputs import Input
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-class Login(BaseModel):
+class Login(Input):
     """Username and password."""
 
     username: str = Field(min_length=1, max_length=64)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.db.base import INT4_MAX
+from api.inputs import Input
 from geo.coords import CoordinateSystem
 
 
@@ -133,25 +134,25 @@ class EventPublic(BaseModel):
     data: dict[str, Any]
 
 
-class ResolveLocal(BaseModel):
+class ResolveLocal(Input):
     """Resolve locally with a note."""
 
     note: str = Field(min_length=1, max_length=2_000)
 
 
-class Reject(BaseModel):
+class Reject(Input):
     """Reject with a reason."""
 
     reason: str = Field(min_length=1, max_length=2_000)
 
 
-class Merge(BaseModel):
+class Merge(Input):
     """Merge into another case."""
 
     into: int = Field(ge=1, le=INT4_MAX)
 
 
-class DepartmentChoice(BaseModel):
+class DepartmentChoice(Input):
     """A department to summon and its role."""
 
     code: str
@@ -159,7 +160,7 @@ class DepartmentChoice(BaseModel):
     overall_lead: bool = False
 
 
-class BlowWhistle(BaseModel):
+class BlowWhistle(Input):
     """Blow a whistle (defaults come from the router's proposal)."""
 
     whistle_type: Literal["综合执法哨", "重点工作哨", "应急处置哨"] | None = None
@@ -169,41 +170,41 @@ class BlowWhistle(BaseModel):
     note: str = ""
 
 
-class Escalate(BaseModel):
+class Escalate(Input):
     """Escalate to city departments (defaults from the city-level duty rule)."""
 
     departments: list[DepartmentChoice] | None = None
     note: str = ""
 
 
-class Reroute(BaseModel):
+class Reroute(Input):
     """Re-route after a dispute."""
 
     departments: list[DepartmentChoice] = Field(min_length=1)
     note: str = ""
 
 
-class Verify(BaseModel):
+class Verify(Input):
     """Confirm the result or reopen with a reason."""
 
     confirmed: bool
     reason: str = ""
 
 
-class Evaluate(BaseModel):
+class Evaluate(Input):
     """Satisfaction, 1–5 stars."""
 
     stars: int = Field(ge=1, le=5)
     comment: str = ""
 
 
-class Comment(BaseModel):
+class Comment(Input):
     """A note on the case."""
 
     text: str = Field(min_length=1, max_length=2_000)
 
 
-class OnSite(BaseModel):
+class OnSite(Input):
     """The department's position on arrival."""
 
     lon: float = Field(ge=-180, le=180)
@@ -211,27 +212,27 @@ class OnSite(BaseModel):
     crs: CoordinateSystem = CoordinateSystem.WGS84
 
 
-class ResolveDuty(BaseModel):
+class ResolveDuty(Input):
     """The department's resolution note."""
 
     note: str = Field(min_length=1, max_length=2_000)
 
 
-class ExtensionRequest(BaseModel):
+class ExtensionRequest(Input):
     """More time: a duration like 3wd, 5d or 12h, and why."""
 
     amount: str = Field(pattern=r"^\d+(\.\d+)?(wd|d|h)$")
     reason: str = Field(min_length=1, max_length=2_000)
 
 
-class ExtensionDecision(BaseModel):
+class ExtensionDecision(Input):
     """The street's decision on an extension."""
 
     approve: bool
     note: str = ""
 
 
-class Dispute(BaseModel):
+class Dispute(Input):
     """Not ours (派单异议), with a reason."""
 
     reason: str = Field(min_length=1, max_length=2_000)

@@ -54,6 +54,8 @@ def parse_form(body: bytes, content_type: str) -> dict[str, str]:
         raise InvalidInput("the form is not valid UTF-8", field="body") from exc
     form: dict[str, str] = {}
     for key, value in pairs:
+        if "\x00" in key + value:
+            raise InvalidInput(f"{key} must not contain NUL (%00) characters", field=key)
         form.setdefault(key, value)
     return form
 

@@ -8,20 +8,21 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 from shapely.geometry.base import BaseGeometry
 
+from api.inputs import Input
 from api.routing.schemas import parse_geometry
 from geo.coords import CoordinateSystem
 
 IDEMPOTENCY_KEY_MAX = 128
 
 
-class PhotoCreate(BaseModel):
+class PhotoCreate(Input):
     """A photo as base64 with its declared type (checked against the content)."""
 
     content_type: str
     data: str
 
 
-class ReportCreate(BaseModel):
+class ReportCreate(Input):
     """A pin or footprint from a grid worker, the hotline or a resident (its geometry is
     checked by ``read_report``, which parses it once)."""
 

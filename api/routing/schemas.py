@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from shapely.geometry.base import BaseGeometry
 
 from api.db.base import INT4_MAX
+from api.inputs import Input
 from geo.coords import CoordinateSystem
 
 GEOMETRY_TYPES = ("Point", "LineString", "Polygon")
@@ -81,7 +82,7 @@ def parse_geometry(value: dict[str, Any]) -> BaseGeometry:
     return geom
 
 
-class RouteRequest(BaseModel):
+class RouteRequest(Input):
     """The body of POST /api/route."""
 
     geometry: dict[str, Any]
