@@ -8,6 +8,7 @@ from typing import Any, Literal
 import shapely
 import shapely.geometry
 from pydantic import BaseModel, Field, field_validator
+from shapely.errors import ShapelyError
 from shapely.geometry.base import BaseGeometry
 
 from api.db.base import INT4_MAX
@@ -58,14 +59,45 @@ class LocationPublic(BaseModel):
     candidates: list[CandidatePublic]
 
 
+def _position(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) in (2, 3)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    )
+
+
+def _line(value: Any, least: int) -> bool:
+    return isinstance(value, list) and len(value) >= least and all(map(_position, value))
+
+
+def _ring(value: Any) -> bool:
+    return _line(value, 4) and value[0] == value[-1]
+
+
+# RFC 7946: what each type's coordinates must be (shapely would take more: a Point of
+# [[x, y]], a ring it closes itself, a one-point line it fails on with a GEOS error)
+COORDINATES = {
+    "Point": ("a position [lon, lat]", _position),
+    "LineString": ("a list of two or more positions", lambda c: _line(c, 2)),
+    "Polygon": (
+        "a list of closed rings, each of four or more positions, the last equal to the first",
+        lambda c: isinstance(c, list) and len(c) >= 1 and all(map(_ring, c)),
+    ),
+}
+
+
 def parse_geometry(value: dict[str, Any]) -> BaseGeometry:
     """GeoJSON Point/LineString/Polygon -> shapely; ValueError says what is wrong."""
     kind = value.get("type")
     if kind not in GEOMETRY_TYPES:
         raise ValueError(f"type must be one of {', '.join(GEOMETRY_TYPES)}, not {kind!r}")
+    shape, fits = COORDINATES[kind]
+    if not fits(value.get("coordinates")):
+        raise ValueError(f"{kind} coordinates must be {shape}")
     try:
         geom = shapely.geometry.shape(value)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except (ShapelyError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ValueError(f"invalid {kind} coordinates: {exc}") from exc
     coords = shapely.get_coordinates(geom)
     if len(coords) == 0 or not all(math.isfinite(v) for v in coords.ravel()):
