@@ -167,35 +167,35 @@ class BlowWhistle(Input):
     departments: list[DepartmentChoice] | None = None
     partner_streets: list[str] = Field(default_factory=list)
     sla_policy: str | None = None
-    note: str = ""
+    note: str = Field(default="", max_length=2_000)
 
 
 class Escalate(Input):
     """Escalate to city departments (defaults from the city-level duty rule)."""
 
     departments: list[DepartmentChoice] | None = None
-    note: str = ""
+    note: str = Field(default="", max_length=2_000)
 
 
 class Reroute(Input):
     """Re-route after a dispute."""
 
     departments: list[DepartmentChoice] = Field(min_length=1)
-    note: str = ""
+    note: str = Field(default="", max_length=2_000)
 
 
 class Verify(Input):
     """Confirm the result or reopen with a reason."""
 
     confirmed: bool
-    reason: str = ""
+    reason: str = Field(default="", max_length=2_000)
 
 
 class Evaluate(Input):
     """Satisfaction, 1–5 stars."""
 
     stars: int = Field(ge=1, le=5)
-    comment: str = ""
+    comment: str = Field(default="", max_length=2_000)
 
 
 class Comment(Input):
@@ -229,7 +229,7 @@ class ExtensionDecision(Input):
     """The street's decision on an extension."""
 
     approve: bool
-    note: str = ""
+    note: str = Field(default="", max_length=2_000)
 
 
 class Dispute(Input):
