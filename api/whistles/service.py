@@ -93,6 +93,15 @@ def default_departments(case: Case) -> list[dict[str, Any]]:
     ]
 
 
+def _chosen(session: Session, chosen: list[dict[str, Any]]) -> dict[str, Department]:
+    """The catalogue entries of a choice of departments; InvalidInput unless one leads."""
+    if not chosen:
+        raise InvalidInput("a whistle needs at least one department", field="departments")
+    if not any(d.get("role") == "lead" for d in chosen):
+        raise InvalidInput("one department must lead (一门主责)", field="departments")
+    return _departments(session, [d["code"] for d in chosen])
+
+
 def blow(
     *,
     session: Session,
@@ -123,12 +132,8 @@ def blow(
     if policy_name not in policies:
         raise InvalidInput(f"unknown SLA policy {policy_name!r}", field="sla_policy")
     chosen = departments if departments is not None else default_departments(case)
-    if not chosen:
-        raise InvalidInput("a whistle needs at least one department", field="departments")
+    catalogue = _chosen(session, chosen)
     leads = [d for d in chosen if d.get("role") == "lead"]
-    if not leads:
-        raise InvalidInput("one department must lead (一门主责)", field="departments")
-    catalogue = _departments(session, [d["code"] for d in chosen])
     added = _add_partners(session, case, partner_streets or [])
     if level == "city":
         cancel_assignments(
@@ -469,6 +474,7 @@ def reroute(
     require(session=session, actor=actor, action=Action.TRIAGE, case=case)
     if CaseStatus(case.status) is not CaseStatus.DISPUTED:
         check_case(CaseStatus(case.status), CaseStatus.DISPUTED)
+    _chosen(session, departments)  # a bad choice is refused before anything is cancelled
     cancel_assignments(
         session=session,
         case_id=case.id,
