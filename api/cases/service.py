@@ -45,14 +45,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def get_case(*, session: Session, case_id: int, lock: bool = False) -> Case:
-    """A case by id (row-locked for writes when asked); NotFound otherwise."""
+def get_case(*, session: Session, case_id: int, lock: bool = False, field: str = "case_id") -> Case:
+    """A case by id (row-locked for writes when asked); NotFound naming ``field`` otherwise."""
     stmt = select(Case).where(Case.id == case_id)
     if lock:
         stmt = stmt.with_for_update()
     case = session.scalar(stmt)
     if case is None:
-        raise NotFound(f"case {case_id} does not exist", field="case_id")
+        raise NotFound(f"case {case_id} does not exist", field=field)
     return case
 
 

@@ -140,7 +140,7 @@ def reject(case_id: PathId, body: Reject, session: SessionDep, actor: ActorDep) 
 def merge(case_id: PathId, body: Merge, session: SessionDep, actor: ActorDep) -> CasePublic:
     """Merge a duplicate into another open case (its reports move there)."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
-    into = service.get_case(session=session, case_id=body.into, lock=True)
+    into = service.get_case(session=session, case_id=body.into, lock=True, field="into")
     service.merge(session=session, case=case, into=into, actor=actor, at=service.utcnow())
     session.commit()
     return _detail(session, body.into)
