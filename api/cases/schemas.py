@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.db.base import INT4_MAX
 from api.inputs import Input
 from geo.coords import CoordinateSystem
+
+# codes in bodies (departments, streets, SLA policies): longer ones are refused before a
+# lookup would echo them back as unknown
+CODE_MAX = 64
 
 
 class CaseStreetPublic(BaseModel):
@@ -155,7 +159,7 @@ class Merge(Input):
 class DepartmentChoice(Input):
     """A department to summon and its role."""
 
-    code: str
+    code: str = Field(min_length=1, max_length=CODE_MAX)
     role: Literal["lead", "support"] = "support"
     overall_lead: bool = False
 
@@ -165,8 +169,8 @@ class BlowWhistle(Input):
 
     whistle_type: Literal["综合执法哨", "重点工作哨", "应急处置哨"] | None = None
     departments: list[DepartmentChoice] | None = None
-    partner_streets: list[str] = Field(default_factory=list)
-    sla_policy: str | None = None
+    partner_streets: list[Annotated[str, Field(max_length=CODE_MAX)]] = Field(default_factory=list)
+    sla_policy: str | None = Field(default=None, max_length=CODE_MAX)
     note: str = Field(default="", max_length=2_000)
 
 

@@ -262,5 +262,24 @@ def test_malformed_bodies_name_the_field(
     assert api.counts() == before
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"departments": [{"code": "x" * 100_000, "role": "lead"}]}, "departments.0.code"),
+        ({"partner_streets": ["1" * 100_000]}, "partner_streets.0"),
+        ({"sla_policy": "p" * 100_000}, "sla_policy"),
+    ],
+)
+def test_a_huge_code_is_refused_without_echoing_it(
+    api: Api, whistled: dict[str, Any], body: dict, field: str
+) -> None:
+    before = api.counts()
+    r = api.call("POST", f"/api/cases/{whistled['case']}/whistle", "gw", json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == field
+    assert len(r.content) < 2_000  # the answer names the field, it does not repeat the value
+    assert api.counts() == before
+
+
 def test_unknown_case_is_404(api: Api) -> None:
     _problem(api.call("GET", "/api/cases/999999", "gw"), 404, "case_id")
