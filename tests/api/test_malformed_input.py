@@ -35,6 +35,7 @@ from api.auth.service import create_user, issue_token
 from api.config import Settings
 from api.db.session import engine_for
 from api.deps import get_session
+from tests.api.lifecycle.conftest import BUILDING
 
 MUTATING = {"post", "put", "patch", "delete"}
 TABLES = (
@@ -59,20 +60,8 @@ USERS = {
     "xc-cgzf": (Role.DEPARTMENT, "110102-cgzf"),
     "ft-cgzf": (Role.DEPARTMENT, "110106-cgzf"),
 }
-# a building astride the 西城/丰台 line (a joint case), and pins in 广外 far enough apart not to
-# attach to each other's cases
-BUILDING: dict[str, Any] = {
-    "type": "Polygon",
-    "coordinates": [
-        [
-            [116.3196, 39.8898],
-            [116.3210, 39.8898],
-            [116.3210, 39.8902],
-            [116.3196, 39.8902],
-            [116.3196, 39.8898],
-        ]
-    ],
-}
+# pins in 广外 far enough apart not to attach to each other's cases (BUILDING, astride the
+# 西城/丰台 line, makes the joint case)
 PINS = {name: (116.3235, 39.8905 + 0.0012 * i) for i, name in enumerate("ABCDEFG")}
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
 LONG = "長" * 35_000  # 105 kB of UTF-8
