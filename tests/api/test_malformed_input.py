@@ -35,18 +35,11 @@ from api.auth.service import create_user, issue_token
 from api.config import Settings
 from api.db.session import engine_for
 from api.deps import get_session
-from tests.api.lifecycle.conftest import BUILDING
+from tests.api.lifecycle.conftest import BUILDING, LIFECYCLE_TABLES
 
 MUTATING = {"post", "put", "patch", "delete"}
 TABLES = (
-    models.Case,
-    models.CaseStreet,
-    models.CaseEvent,
-    models.Report,
-    models.ReportPhoto,
-    models.Whistle,
-    models.Assignment,
-    models.Extension,
+    *LIFECYCLE_TABLES,
     models.ApiToken,
     models.User,
     models.Event,
