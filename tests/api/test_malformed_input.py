@@ -35,7 +35,7 @@ from api.auth.service import create_user, issue_token
 from api.config import Settings
 from api.db.session import engine_for
 from api.deps import get_session
-from tests.api.lifecycle.conftest import BUILDING, LIFECYCLE_TABLES
+from tests.api.lifecycle.conftest import BOWTIE, BUILDING, LIFECYCLE_TABLES
 
 MUTATING = {"post", "put", "patch", "delete"}
 TABLES = (
@@ -246,18 +246,7 @@ GEOMETRIES: dict[str, Any] = {
         "type": "Polygon",
         "coordinates": [[[116.3196, 39.8898], [116.3210, 39.8898], [116.3210, 39.8902]]],
     },
-    "self-intersecting polygon": {
-        "type": "Polygon",
-        "coordinates": [
-            [
-                [116.3196, 39.8898],
-                [116.3210, 39.8902],
-                [116.3210, 39.8898],
-                [116.3196, 39.8902],
-                [116.3196, 39.8898],
-            ]
-        ],
-    },
+    "self-intersecting polygon": BOWTIE,
     "outside every district": {"type": "Point", "coordinates": [117.6, 40.6]},
 }
 

@@ -33,6 +33,19 @@ BUILDING: dict[str, Any] = {
     ],
 }
 CENTRE = (116.3203, 39.8900)
+# the same corners joined crosswise: a self-intersecting footprint (a bow tie)
+BOWTIE: dict[str, Any] = {
+    "type": "Polygon",
+    "coordinates": [
+        [
+            [116.3196, 39.8898],
+            [116.3210, 39.8902],
+            [116.3210, 39.8898],
+            [116.3196, 39.8902],
+            [116.3196, 39.8898],
+        ]
+    ],
+}
 
 LIFECYCLE_TABLES = (
     models.Case,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.lifecycle.conftest import BUILDING, CENTRE, Api
+from tests.api.lifecycle.conftest import BOWTIE, BUILDING, CENTRE, Api
 
 PIN = {"geometry": {"type": "Point", "coordinates": list(CENTRE)}, "category": "E0303"}
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
@@ -37,18 +37,7 @@ BAD_REPORTS: dict[str, tuple[str | None, dict[str, Any], int, str]] = {
         "worker-gw",
         {
             **PIN,
-            "geometry": {
-                "type": "Polygon",
-                "coordinates": [
-                    [
-                        [116.3196, 39.8898],
-                        [116.3210, 39.8902],
-                        [116.3210, 39.8898],
-                        [116.3196, 39.8902],
-                        [116.3196, 39.8898],
-                    ]
-                ],
-            },
+            "geometry": BOWTIE,
         },
         422,
         "geometry",
