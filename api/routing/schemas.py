@@ -93,14 +93,14 @@ def parse_geometry(value: dict[str, Any]) -> BaseGeometry:
     if kind not in GEOMETRY_TYPES:
         raise ValueError(f"type must be one of {', '.join(GEOMETRY_TYPES)}, not {kind!r}")
     shape, fits = COORDINATES[kind]
-    if not fits(value.get("coordinates")):
+    if not fits(value.get("coordinates")):  # so the geometry below is never empty
         raise ValueError(f"{kind} coordinates must be {shape}")
     try:
         geom = shapely.geometry.shape(value)
     except (ShapelyError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ValueError(f"invalid {kind} coordinates: {exc}") from exc
     coords = shapely.get_coordinates(geom)
-    if len(coords) == 0 or not all(math.isfinite(v) for v in coords.ravel()):
+    if not all(math.isfinite(v) for v in coords.ravel()):
         raise ValueError("coordinates must be finite numbers")
     if not ((coords[:, 0] >= -180).all() and (coords[:, 0] <= 180).all()):
         raise ValueError("longitude out of range -180..180")
@@ -109,7 +109,7 @@ def parse_geometry(value: dict[str, Any]) -> BaseGeometry:
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
         raise ValueError(f"invalid {kind}: {reason} (e.g. a self-intersecting ring)")
-    if geom.is_empty or (kind != "Point" and (geom.length == 0)):
+    if kind != "Point" and geom.length == 0:
         raise ValueError(f"{kind} is degenerate (no length or area)")
     return geom
 
