@@ -91,6 +91,11 @@ URL_ENV = "GW_BENCH_URL"
 CELL_AREA_M2 = 40_000
 TARGET_RPS = 200.0
 TARGET_P99_MS = 30.0
+# How long after a phase its backends' statistics (pg_stat_wal) are all reported: a backend
+# reports at most once a second, and one that went idle within that second holds them until
+# an idle timeout of 10 s (PostgreSQL's PGSTAT_IDLE_INTERVAL). Read sooner, the last second
+# of a phase is missing from it and turns up in the next phase's figures.
+STATS_SETTLE_S = 10.5
 EDGE_MARGIN_DEG = 0.0003  # ~33 m north-south, ~26 m east-west at Beijing's latitude
 POINTS_PER_STREET = 4_000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -685,12 +690,13 @@ def run_phase(
     empty_cases(url)
     database = url.rsplit("/", 1)[1]
     result = PhaseResult(name=name, processes=processes, target_rate=rate)
+    dsn = libpq_url(url)
     if rate and args.floor_seconds > 0:
-        result.floor_ms = commit_floor(libpq_url(url), rate=rate, seconds=args.floor_seconds)
+        result.floor_ms = commit_floor(dsn, rate=rate, seconds=args.floor_seconds)
     sessions = sessions_opened(url)
     sampler = BackendSampler(database)
-    waits = WaitSampler(libpq_url(url), APPLICATION_NAME)
-    wal = WalUsage.take(libpq_url(url))
+    waits = WaitSampler(dsn, APPLICATION_NAME)
+    wal = WalUsage.take(dsn)
     before = CpuSample.take(server.pid)
     uvloop.run(
         drive(
@@ -708,8 +714,8 @@ def run_phase(
     after = CpuSample.take(server.pid)
     postgres = sampler.stop()
     result.waits = waits.stop()
-    time.sleep(1.1)  # backends report their statistics at most once a second
-    result.wal = WalUsage.take(libpq_url(url)).delta(wal)
+    time.sleep(STATS_SETTLE_S)
+    result.wal = WalUsage.take(dsn).delta(wal)
     opened = sessions_opened(url) - sessions
     result.cpu = CpuSplit.between(before, after, postgres, opened)
     check_integrity(url, result)
