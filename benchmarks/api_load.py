@@ -47,7 +47,10 @@ What it does:
    transaction) at the same rate for ``--floor-seconds`` (default 5) and prints their
    latencies: the floor any durable write has on this machine and disk at that moment. On a
    virtual machine this floor moves a lot from minute to minute, and the service's p99
-   follows it.
+   follows it;
+6. with ``--contend CORES``, keeps about that much competing CPU load running while the
+   phases run (``benchmarks.contend``: burner processes busy in random bursts of ~10 ms), to
+   show on demand what the service does when a neighbour takes the cores.
 
 Only 127.0.0.1 is contacted. The load generator (one uvloop loop, a lean keep-alive client per
 worker: ``benchmarks.http_client``) runs on the same machine as the server and the database,
@@ -80,6 +83,7 @@ import uvloop
 
 from api.db.aio import APPLICATION_NAME
 from api.db.session import libpq_url
+from benchmarks.contend import contention
 from benchmarks.http_client import Answer, Client
 from benchmarks.pg_waits import WaitSampler, WalUsage, commit_floor, summary, wal_summary
 
@@ -845,10 +849,12 @@ def _floor_note(r: PhaseResult) -> str:
     return f"  (a bare commit's p99 just before: {percentile(r.floor_ms, 99):.1f} ms)"
 
 
-def verdict(results: list[PhaseResult]) -> bool:
+def verdict(results: list[PhaseResult], *, contend: float = 0.0) -> bool:
     """The targets: throughput in the best configuration, p99 in every configuration paced;
-    True when all pass."""
+    True when all pass (``contend``: the competing load the run added on purpose)."""
     print("\n== targets ==")
+    if contend:
+        print(f"  (with {contend:.2f} cores of competing CPU load throughout: --contend)")
     sat = [r for r in results if r.target_rate is None and r.elapsed]
     paced = [r for r in results if r.target_rate is not None and r.elapsed]
     best_rate = max((len(r.acked) / r.elapsed for r in sat), default=0.0)
@@ -911,6 +917,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "to read the service's latency against (0 skips them)",
     )
     parser.add_argument(
+        "--contend",
+        type=float,
+        default=0.0,
+        help="cores of competing CPU load while the phases run (a noisy neighbour on "
+        "purpose, benchmarks.contend; 0: none)",
+    )
+    parser.add_argument(
         "--warmup",
         type=float,
         default=1.0,
@@ -923,6 +936,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--warmup must be within 0..--seconds")
     if not 0 <= args.retry_rate <= 1:
         parser.error("--retry-rate must be within 0..1")
+    if not 0 <= args.contend < (os.cpu_count() or 1):
+        parser.error("--contend must be within 0..the number of cores")
     args.processes = [int(p) for p in str(args.server_workers).split(",") if p.strip()]
     return args
 
@@ -934,6 +949,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.seconds:.0f} s per phase, retry rate {args.retry_rate:.0%}, paced rate "
         f"{args.rate:.0f}/s, server processes {args.processes}, "
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start"
+        + (f", competing load {args.contend:.2f} cores (--contend)" if args.contend else "")
     )
     results: list[PhaseResult] = []
     with throwaway_database() as url:
@@ -943,18 +959,26 @@ def main(argv: list[str] | None = None) -> int:
         # the generator and show up as the service's latency
         gc.collect()
         gc.freeze()
-        for processes in args.processes:
-            with serve(url, processes) as (base, server):
-                phases: list[tuple[str, float | None]] = [("saturation", None)]
-                if args.rate > 0:
-                    phases.append(("paced", args.rate))
-                for name, rate in phases:
-                    result = run_phase(
-                        url, base, server, workers, args, name=name, processes=processes, rate=rate
-                    )
-                    print_phase(result, len(workers))
-                    results.append(result)
-    ok = verdict(results)
+        with contention(args.contend):
+            for processes in args.processes:
+                with serve(url, processes) as (base, server):
+                    phases: list[tuple[str, float | None]] = [("saturation", None)]
+                    if args.rate > 0:
+                        phases.append(("paced", args.rate))
+                    for name, rate in phases:
+                        result = run_phase(
+                            url,
+                            base,
+                            server,
+                            workers,
+                            args,
+                            name=name,
+                            processes=processes,
+                            rate=rate,
+                        )
+                        print_phase(result, len(workers))
+                        results.append(result)
+    ok = verdict(results, contend=args.contend)
     print(f"\noverall: {_mark(ok)}")
     return 0 if ok else 1
 
