@@ -20,6 +20,7 @@ Rules (the PostGIS implementation in ``api/geography/locate.py`` follows the sam
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -34,6 +35,21 @@ from grids.codes import CODE_LENGTH, LEVELS_TOP_DOWN, Level
 EDGE_TOLERANCE_DEG = 1e-9
 MIN_SHARE = 1e-9
 DISC_QUAD_SEGS = 32
+# The fewest metres in a degree of longitude at the equator (the ellipsoid's prime-vertical
+# radius N is never below its semi-major axis) and in a degree of latitude (the meridian
+# radius M is never below a(1 - e²)): a radius in metres is at most these many degrees.
+M_PER_DEG_LON_EQUATOR = 111_319.0
+M_PER_DEG_LAT_MIN = 110_574.0
+MIN_DISC_FAST_M = 0.001
+
+
+def degrees_holding(lat: float, radius_m: float) -> float:
+    """A radius in degrees (as ``dwithin`` measures lon/lat) whose circle around a point at
+    ``lat`` holds every point within ``radius_m`` metres of it, in EPSG:4548 or on the
+    ellipsoid: a degree of longitude is the shortest there, and Gauss-Krüger only stretches
+    distances (scale ≥ 1); 1 % to spare."""
+    widest = min(89.0, abs(lat) + radius_m / M_PER_DEG_LAT_MIN)
+    return 1.01 * radius_m / (M_PER_DEG_LON_EQUATOR * math.cos(math.radians(widest)))
 
 
 class OutsideJurisdiction(ValueError):
@@ -191,7 +207,10 @@ class Locator:
         assert district is not None
         candidates: tuple[StreetShare, ...] = ()
         if accuracy_m and accuracy_m > 0 and Level.STREET in self.index:
-            candidates = self.disc_shares(lon, lat, accuracy_m)
+            street = refs[Level.STREET]
+            candidates = self.disc_shares(
+                lon, lat, accuracy_m, street=None if street is None else street.code
+            )
         return PointLocation(
             lon=lon,
             lat=lat,
@@ -222,16 +241,35 @@ class Locator:
         )
 
     # -- discs and footprints ------------------------------------------------------------
-    def disc_shares(self, lon: float, lat: float, radius_m: float) -> tuple[StreetShare, ...]:
-        """Streets reached by the accuracy disc, with their share of its covered area."""
-        centre = to_metric(shapely.Point(lon, lat))
-        disc = to_storage(shapely.buffer(centre, radius_m, quad_segs=DISC_QUAD_SEGS))
+    def disc_shares(
+        self, lon: float, lat: float, radius_m: float, *, street: str | None = None
+    ) -> tuple[StreetShare, ...]:
+        """Streets reached by the accuracy disc, with their share of its covered area
+        (``street``: the code of the street the point was located in, if known)."""
         streets = self.index[Level.STREET]
+        point = shapely.Point(lon, lat)
+        # Most discs lie inside the point's street: when a circle that holds the disc
+        # reaches no other street, the disc is that street's alone, and the disc itself is
+        # not needed. (The point is within 1e-9° of its street, so a disc of a millimetre
+        # or more reaches it.)
+        if street is not None and radius_m >= MIN_DISC_FAST_M:
+            near = streets.tree.query(
+                point, predicate="dwithin", distance=degrees_holding(lat, radius_m)
+            )
+            if len(near) == 1 and streets.codes[near[0]] == street:
+                return (self._whole(int(near[0])),)
+        centre = to_metric(point)
+        disc = to_storage(shapely.buffer(centre, radius_m, quad_segs=DISC_QUAD_SEGS))
         reached = streets.tree.query(disc, predicate="intersects")
         if len(reached) == 1:  # the whole disc, without intersecting (as PostGIS does)
-            code = str(streets.codes[reached[0]])
-            return (StreetShare(code, str(streets.names[reached[0]]), code[:6], 1.0),)
+            return (self._whole(int(reached[0])),)
         return self._shares(disc, measure=shapely.area)
+
+    def _whole(self, i: int) -> StreetShare:
+        """Street ``i`` of the index with the whole disc."""
+        streets = self.index[Level.STREET]
+        code = str(streets.codes[i])
+        return StreetShare(code, str(streets.names[i]), code[:6], 1.0)
 
     def locate_footprint(self, geom: BaseGeometry) -> FootprintLocation:
         """Streets a line or polygon (lon/lat) overlaps, with length or area shares."""

@@ -7,8 +7,10 @@ import math
 import numpy as np
 import pytest
 import shapely
+from pyproj import Geod
 
-from geo.locate import Locator, OutsideJurisdiction
+from geo.crs import to_metric, to_storage
+from geo.locate import DISC_QUAD_SEGS, Locator, OutsideJurisdiction, degrees_holding
 from grids.codes import Level
 from tests.factories import DX, DY, X0, Y0, four_streets, two_districts
 
@@ -56,6 +58,43 @@ def test_accuracy_disc_across_the_line_gives_both_streets_with_shares(locator: L
     # the disc well inside one street is not ambiguous
     inside = locator.locate_point(X0 + 0.62 * DX, MID_LAT, accuracy_m=50)
     assert not inside.ambiguous and [c.code for c in inside.candidates] == ["110102020"]
+
+
+@pytest.mark.parametrize(
+    ("d", "streets"),
+    [(0.98, {"110102020", "110106002"}), (1.02, {"110102020"}), (0.5, {"110102020", "110106002"})],
+)
+def test_a_disc_just_reaching_the_line_or_just_short_of_it(
+    locator: Locator, d: float, streets: set[str]
+) -> None:
+    """Near the cut of the one-street shortcut: a disc whose edge passes the line by 2 % of
+    its radius has both streets, one that stops 2 % short has its own street alone."""
+    r = 200.0
+    lon = LINE_LON + d * r / M_PER_DEG_LON
+    got = locator.locate_point(lon, MID_LAT, accuracy_m=r)
+    assert {c.code for c in got.candidates} == streets
+    assert got.ambiguous == (len(streets) > 1)
+    # the same as without the located street (no shortcut)
+    assert locator.disc_shares(lon, MID_LAT, r) == got.candidates
+
+
+@pytest.mark.parametrize("lat", [-60.0, 0.0, 39.9, 41.0, 75.0])
+@pytest.mark.parametrize("radius", [0.5, 30.0, 5_000.0])
+def test_the_circle_in_degrees_holds_the_disc(lat: float, radius: float) -> None:
+    """Every vertex of the disc the locator builds lies within ``degrees_holding`` of its
+    centre, and so does every point at that geodesic distance."""
+    lon = 116.4
+    centre = shapely.Point(lon, lat)
+    disc = to_storage(shapely.buffer(to_metric(centre), radius, quad_segs=DISC_QUAD_SEGS))
+    bound = degrees_holding(lat, radius)
+    assert shapely.hausdorff_distance(shapely.boundary(disc), centre) <= bound
+    azimuths = np.linspace(0, 360, 73)
+    lons, lats, _ = Geod(ellps="WGS84").fwd(
+        np.full(73, lon), np.full(73, lat), azimuths, np.full(73, radius)
+    )
+    assert np.hypot(lons - lon, lats - lat).max() <= bound
+    # and not needlessly wide: within 5 % of the widest offset (a degree of longitude)
+    assert bound <= 1.05 * np.hypot(lons - lon, lats - lat).max()
 
 
 def test_footprint_across_the_line_is_joint_with_area_shares(locator: Locator) -> None:
