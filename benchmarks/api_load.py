@@ -30,11 +30,12 @@ What it does:
    throughput and the integrity checks count every report.
 
    Each report goes to a random point inside the worker's street (at least ~30 m from its
-   edge, so it is located in that street), with a random category from a realistic mix and a
-   unique ``Idempotency-Key``; with probability ``--retry-rate`` the same request is sent
-   again at once with the same key (a flaky network), which must answer 200 with the same
-   report id. Reports of the same category within 50 m of an open case attach to it — that
-   is expected and not a duplicate;
+   edge, so it is located in that street), with a random category from a realistic mix, a
+   GPS accuracy of 5–30 m for 80 % of them (as the report page sends a phone's fix; the
+   rest are pins placed by hand) and a unique ``Idempotency-Key``; with probability
+   ``--retry-rate`` the same request is sent again at once with the same key (a flaky
+   network), which must answer 200 with the same report id. Reports of the same category
+   within 50 m of an open case attach to it — that is expected and not a duplicate;
 4. prints throughput, latency percentiles of first attempts and of retries, errors, the
    integrity checks (rows in ``reports`` against distinct keys sent, ids that changed on a
    retry or differ from the database, keys lost) and where the CPU time went (load
@@ -100,6 +101,10 @@ TARGET_P99_MS = 30.0
 # an idle timeout of 10 s (PostgreSQL's PGSTAT_IDLE_INTERVAL). Read sooner, the last second
 # of a phase is missing from it and turns up in the next phase's figures.
 STATS_SETTLE_S = 10.5
+# As the phone's report page sends them: a GPS fix's accuracy, rounded to metres, unless
+# the pin was placed by hand on the map
+GPS_SHARE = 0.8
+GPS_ACCURACY_M = (5, 30)
 EDGE_MARGIN_DEG = 0.0003  # ~33 m north-south, ~26 m east-west at Beijing's latitude
 POINTS_PER_STREET = 4_000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -614,6 +619,8 @@ async def drive(
                 "description": f"{CATEGORIES[category][0]}（压测 {index}）",
                 "source": "patrol",
             }
+            if rng.random() < GPS_SHARE:
+                body["accuracy_m"] = rng.randint(*GPS_ACCURACY_M)
             headers = {"Authorization": auth, "Idempotency-Key": key}
             result.sent_keys.add(key)
             response, ms = await post(client, headers, body)
