@@ -69,8 +69,8 @@ _DUPLICATE = (
     "SELECT id FROM cases WHERE category = :category AND status = ANY(:statuses) "
     "AND created_at >= :since "
     # the bbox test (1 degree >= 80 km here) lets the GiST index narrow the search
-    f"AND geom && ST_Expand({GEOM.format('geom')}, :r / 80000.0) "
-    f"AND ST_DWithin(geom::geography, {GEOM.format('geom')}::geography, :r) "
+    f"AND geom && ST_Expand({GEOM.format('geom')}, CAST(:r AS float8) / 80000) "
+    f"AND ST_DWithin(geom::geography, {GEOM.format('geom')}::geography, CAST(:r AS float8)) "
     "ORDER BY created_at LIMIT 1 FOR UPDATE"
 )
 
