@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -19,6 +19,7 @@ from api.cases.views import router as cases_router
 from api.config import Settings, get_settings
 from api.db.aio import pool_for
 from api.db.session import get_engine, session_factory
+from api.deps import single_query_values
 from api.errors import install_handlers
 from api.geography.views import router as geography_router
 from api.hotspots.views import router as hotspots_router
@@ -79,7 +80,11 @@ def create_app(
                 task.cancel()
 
     app = FastAPI(
-        title="gridwhistle", version="0.1.0", summary="街乡吹哨、部门报到", lifespan=lifespan
+        title="gridwhistle",
+        version="0.1.0",
+        summary="街乡吹哨、部门报到",
+        lifespan=lifespan,
+        dependencies=[Depends(single_query_values)],
     )
     app.state.settings = settings
     app.state.sessionmaker = factory

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import is_scalar_field
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
 from api.db.base import INT4_MAX
+from api.errors import InvalidInput
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -55,3 +60,30 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 # ids in paths and queries: integers a row id can be (others are a 422 naming the parameter)
 PathId = Annotated[int, Path(ge=1, le=INT4_MAX)]
 QueryId = Annotated[int | None, Query(ge=1, le=INT4_MAX)]
+
+
+def _scalar_query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route (and its dependencies) takes one value of."""
+    names = {f.alias for f in dependant.query_params if is_scalar_field(f)}
+    for sub in dependant.dependencies:
+        names |= _scalar_query_names(sub)
+    return names
+
+
+async def single_query_values(request: Request) -> None:
+    """A query parameter that takes one value is given once: of ``?level=street&level=grid``
+    FastAPI would use the last and silently drop the others (a 422 naming it instead).
+
+    Routes that read the query themselves (Open311 takes a repeated filter as a list) declare
+    no query parameters, so nothing is refused for them."""
+    if b"&" not in request.scope["query_string"]:
+        return
+    counted = Counter(key for key, _ in request.query_params.multi_items())
+    repeated = {name: times for name, times in counted.items() if times > 1}
+    route = request.scope.get("route")
+    if not repeated or not isinstance(route, APIRoute):
+        return
+    scalar = _scalar_query_names(route.dependant)
+    for name, times in repeated.items():
+        if name in scalar:
+            raise InvalidInput(f"give {name} once, not {times} times", field=name)
