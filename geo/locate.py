@@ -40,6 +40,8 @@ DISC_QUAD_SEGS = 32
 # radius M is never below a(1 - e²)): a radius in metres is at most these many degrees.
 M_PER_DEG_LON_EQUATOR = 111_319.0
 M_PER_DEG_LAT_MIN = 110_574.0
+# the shortcut below needs the disc to reach the point's street, which holds the point to
+# within 1e-9° (0.1 mm): a disc of a millimetre or more does
 MIN_DISC_FAST_M = 0.001
 
 
@@ -250,8 +252,7 @@ class Locator:
         point = shapely.Point(lon, lat)
         # Most discs lie inside the point's street: when a circle that holds the disc
         # reaches no other street, the disc is that street's alone, and the disc itself is
-        # not needed. (The point is within 1e-9° of its street, so a disc of a millimetre
-        # or more reaches it.)
+        # not needed.
         if street is not None and radius_m >= MIN_DISC_FAST_M:
             near = streets.tree.query(
                 point, predicate="dwithin", distance=degrees_holding(lat, radius_m)
