@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -12,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import is_scalar_field
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
@@ -60,6 +62,22 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 # ids in paths and queries: integers a row id can be (others are a 422 naming the parameter)
 PathId = Annotated[int, Path(ge=1, le=INT4_MAX)]
 QueryId = Annotated[int | None, Query(ge=1, le=INT4_MAX)]
+
+
+def _not_a_number(value: object) -> object:
+    """A date-time in a query is ISO 8601 text: pydantic would read a number as Unix seconds
+    (``since=20250101``, meant as a date, would be 1970-08-23)."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
+        raise ValueError("expected an ISO 8601 date-time such as 2025-01-01T08:00:00+08:00")
+    return value
+
+
+# instants in queries (since, until, as_of): ISO 8601, never a number of seconds
+QueryInstant = Annotated[datetime | None, BeforeValidator(_not_a_number)]
 
 
 def _scalar_query_names(dependant: Dependant) -> set[str]:

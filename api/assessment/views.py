@@ -24,13 +24,13 @@ from api.assessment.service import GroupBy
 from api.auth.deps import ActorDep
 from api.cases.service import utcnow
 from api.deadlines.calendar import TZ
-from api.deps import PathId, SessionDep, SettingsDep
+from api.deps import PathId, QueryInstant, SessionDep, SettingsDep
 from api.errors import InvalidInput
 
 router = APIRouter(prefix="/api/assessment", tags=["assessment"])
 
 AsOf = Annotated[
-    datetime | None,
+    QueryInstant,
     Query(description="the clock for unmet obligations and what is due (default: now)"),
 ]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -28,7 +28,7 @@ from api.cases.schemas import (
 )
 from api.db.base import INT4_MAX
 from api.deadlines.service import calendar, policies_from
-from api.deps import PathId, SessionDep, SettingsDep
+from api.deps import PathId, QueryInstant, SessionDep, SettingsDep
 from api.errors import InvalidInput
 from api.geography.views import parse_bbox
 from api.routing.service import catalogue, rules_from
@@ -54,8 +54,8 @@ def list_cases(
     category: str | None = None,
     street: str | None = None,
     bbox: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: QueryInstant = None,
+    until: QueryInstant = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=INT4_MAX)] = 0,
 ) -> dict[str, Any]:

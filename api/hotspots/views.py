@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -11,7 +10,7 @@ import shapely
 from fastapi import APIRouter, Query
 
 from api.auth.deps import ActorDep
-from api.deps import SessionDep
+from api.deps import QueryInstant, SessionDep
 from api.errors import InvalidInput
 from api.geography.service import active_generation, read_level
 from api.hotspots.service import events_frame
@@ -47,8 +46,8 @@ def hotspots(
     session: SessionDep,
     _actor: ActorDep,
     level: Literal["grid", "community", "street"] = "community",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: QueryInstant = None,
+    until: QueryInstant = None,
     window: str | None = None,
     category: str | None = None,
     street: Annotated[str | None, Query(pattern=r"^\d{6,9}$")] = None,

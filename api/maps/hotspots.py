@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep
+from api.deps import QueryInstant, SessionDep
 from api.hotspots.window import time_window
 from api.maps import data
 from api.maps.analysis import Filters, Scope, chief_data, scope_data
@@ -48,8 +48,8 @@ def _scope_page(session: Session, scope: Scope, filters: Filters) -> HTMLRespons
 def hotspots_map(
     session: SessionDep,
     street: Annotated[str | None, Query(pattern=r"^\d{9}$")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: QueryInstant = None,
+    until: QueryInstant = None,
     category: str | None = None,
     window: str | None = None,
 ) -> HTMLResponse:
@@ -64,8 +64,8 @@ def hotspots_map(
 def district_map(
     session: SessionDep,
     code: DistrictCode,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: QueryInstant = None,
+    until: QueryInstant = None,
     category: str | None = None,
     window: str | None = None,
 ) -> HTMLResponse:
@@ -80,8 +80,8 @@ def district_map(
 def street_map(
     session: SessionDep,
     code: StreetCode,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: QueryInstant = None,
+    until: QueryInstant = None,
     category: str | None = None,
     window: str | None = None,
 ) -> HTMLResponse:
