@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
 from api.db.base import INT4_MAX
+from api.deadlines.calendar import TZ
 from api.errors import InvalidInput
 
 
@@ -78,6 +79,16 @@ def _not_a_number(value: object) -> object:
 
 # instants in queries (since, until, as_of): ISO 8601, never a number of seconds
 QueryInstant = Annotated[datetime | None, BeforeValidator(_not_a_number)]
+
+
+def check_range(since: datetime | None, until: datetime | None) -> None:
+    """A query's ``until`` is not before its ``since`` (a 422 naming until, as Open311's
+    end_date); without an offset, either is Beijing time."""
+    if since is None or until is None:
+        return
+    start, end = (t if t.tzinfo else t.replace(tzinfo=TZ) for t in (since, until))
+    if end < start:
+        raise InvalidInput(f"until ({until.isoformat()}) is before since", field="until")
 
 
 def _scalar_query_names(dependant: Dependant) -> set[str]:

@@ -28,7 +28,7 @@ from api.cases.schemas import (
 )
 from api.db.base import INT4_MAX
 from api.deadlines.service import calendar, policies_from
-from api.deps import PathId, QueryInstant, SessionDep, SettingsDep
+from api.deps import PathId, QueryInstant, SessionDep, SettingsDep, check_range
 from api.errors import InvalidInput
 from api.geography.views import parse_bbox
 from api.routing.service import catalogue, rules_from
@@ -60,6 +60,7 @@ def list_cases(
     offset: Annotated[int, Query(ge=0, le=INT4_MAX)] = 0,
 ) -> dict[str, Any]:
     """Cases the caller may see, as GeoJSON, filtered and paginated (newest first)."""
+    check_range(since, until)
     return cases_geojson(
         session=session,
         actor=actor,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from api.deps import check_range
 from api.errors import InvalidInput
 
 _WINDOW = re.compile(r"^(\d{1,4})([dwmy])$")
@@ -22,6 +23,7 @@ def time_window(
     ends at ``until`` (default: now, floored to the hour so that map caches hold within the
     hour); without a window, ``since``/``until`` as given."""
     if window is None:
+        check_range(since, until)
         return since, until
     if since is not None:
         raise InvalidInput("give window= or since=, not both", field="window")
