@@ -36,4 +36,9 @@ def time_window(
         )
     end = until or (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
     days = int(match.group(1)) * _UNIT_DAYS[match.group(2)]
-    return end - timedelta(days=days), until
+    try:
+        return end - timedelta(days=days), until
+    except OverflowError as exc:
+        raise InvalidInput(
+            f"window {window!r} reaches back before the year 1", field="window"
+        ) from exc
