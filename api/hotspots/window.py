@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from api.deps import check_range
 from api.errors import InvalidInput
 
-_WINDOW = re.compile(r"^(\d{1,4})([dwmy])$")
+_WINDOW = re.compile(r"([0-9]{1,4})([dwmy])")
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 
 
@@ -27,7 +27,7 @@ def time_window(
         return since, until
     if since is not None:
         raise InvalidInput("give window= or since=, not both", field="window")
-    match = _WINDOW.match(window)
+    match = _WINDOW.fullmatch(window)
     if match is None or int(match.group(1)) == 0:
         raise InvalidInput(
             f"window must be a positive number of days, weeks, months or years such as 30d, "
