@@ -26,6 +26,7 @@ from api.cases.schemas import (
     Verify,
     WhistlePublic,
 )
+from api.cases.workflow import CaseStatus
 from api.db.base import INT4_MAX
 from api.deadlines.service import calendar, policies_from
 from api.deps import PathId, QueryInstant, SessionDep, SettingsDep, check_range
@@ -50,7 +51,7 @@ def _detail(session: SessionDep, case_id: int) -> CasePublic:
 def list_cases(
     session: SessionDep,
     actor: ActorDep,
-    status: str | None = None,
+    status: CaseStatus | None = None,
     category: str | None = None,
     street: str | None = None,
     bbox: str | None = None,

@@ -19,6 +19,7 @@ from api.cases.schemas import (
     ResolveDuty,
 )
 from api.cases.service import utcnow
+from api.cases.workflow import AssignmentStatus
 from api.deadlines.service import calendar
 from api.deps import PathId, QueryId, SessionDep, SettingsDep
 from api.errors import Forbidden, NotFound
@@ -40,7 +41,7 @@ def board(
     session: SessionDep,
     actor: ActorDep,
     overdue: bool | None = None,
-    status: str | None = None,
+    status: AssignmentStatus | None = None,
     department: str | None = None,
     case_id: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
