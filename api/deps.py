@@ -64,6 +64,18 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 PathId = Annotated[int, Path(ge=1, le=INT4_MAX)]
 QueryId = Annotated[int | None, Query(ge=1, le=INT4_MAX)]
 
+# codes in queries have their shape (a 422 naming the parameter otherwise: an empty, NUL,
+# 100 kB or LIKE-wildcard value); a well-formed code that names nothing matches nothing
+CategoryFilter = Annotated[
+    str | None,
+    Query(pattern=r"^[A-Z][0-9]{2}([0-9]{2})?$", description="a category (E0401) or group (E04)"),
+]
+StreetFilter = Annotated[str | None, Query(pattern=r"^[0-9]{9}$", description="9-digit code")]
+DistrictFilter = Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="6-digit code")]
+DepartmentFilter = Annotated[
+    str | None, Query(pattern=r"^[0-9]{6}-[a-z]{1,32}$", description="e.g. 110102-cgzf")
+]
+
 
 def _not_a_number(value: object) -> object:
     """A date-time in a query is ISO 8601 text: pydantic would read a number as Unix seconds

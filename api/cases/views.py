@@ -29,7 +29,15 @@ from api.cases.schemas import (
 from api.cases.workflow import CaseStatus
 from api.db.base import INT4_MAX
 from api.deadlines.service import calendar, policies_from
-from api.deps import PathId, QueryInstant, SessionDep, SettingsDep, check_range
+from api.deps import (
+    CategoryFilter,
+    PathId,
+    QueryInstant,
+    SessionDep,
+    SettingsDep,
+    StreetFilter,
+    check_range,
+)
 from api.errors import InvalidInput
 from api.geography.views import parse_bbox
 from api.routing.service import catalogue, rules_from
@@ -52,8 +60,8 @@ def list_cases(
     session: SessionDep,
     actor: ActorDep,
     status: CaseStatus | None = None,
-    category: str | None = None,
-    street: str | None = None,
+    category: CategoryFilter = None,
+    street: StreetFilter = None,
     bbox: str | None = None,
     since: QueryInstant = None,
     until: QueryInstant = None,

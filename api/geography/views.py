@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.departments import service as departments
-from api.deps import QueryId, SessionDep, SettingsDep
+from api.deps import DistrictFilter, QueryId, SessionDep, SettingsDep
 from api.errors import InvalidInput, NotFound
 from api.geography import service
 from api.geography.models import Area
@@ -149,7 +149,7 @@ def areas(
 
 
 @router.get("/departments", response_model=list[DepartmentPublic])
-def list_departments(session: SessionDep, district_code: str | None = None) -> list[Any]:
+def list_departments(session: SessionDep, district_code: DistrictFilter = None) -> list[Any]:
     """Departments, optionally those of one district."""
     return departments.list_departments(session=session, district_code=district_code)
 

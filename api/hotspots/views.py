@@ -10,7 +10,7 @@ import shapely
 from fastapi import APIRouter, Query
 
 from api.auth.deps import ActorDep
-from api.deps import QueryInstant, SessionDep
+from api.deps import CategoryFilter, QueryInstant, SessionDep
 from api.errors import InvalidInput
 from api.geography.service import active_generation, read_level
 from api.hotspots.service import events_frame
@@ -49,7 +49,7 @@ def hotspots(
     since: QueryInstant = None,
     until: QueryInstant = None,
     window: str | None = None,
-    category: str | None = None,
+    category: CategoryFilter = None,
     street: Annotated[str | None, Query(pattern=r"^\d{6,9}$")] = None,
     significant_only: bool = False,
 ) -> dict[str, Any]:

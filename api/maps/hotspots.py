@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from api.deps import QueryInstant, SessionDep
+from api.deps import CategoryFilter, QueryInstant, SessionDep
 from api.hotspots.window import time_window
 from api.maps import data
 from api.maps.analysis import Filters, Scope, chief_data, scope_data
@@ -50,7 +50,7 @@ def hotspots_map(
     street: Annotated[str | None, Query(pattern=r"^\d{9}$")] = None,
     since: QueryInstant = None,
     until: QueryInstant = None,
-    category: str | None = None,
+    category: CategoryFilter = None,
     window: str | None = None,
 ) -> HTMLResponse:
     """The city view (communities, aggregates only); with ``street`` the street's view."""
@@ -66,7 +66,7 @@ def district_map(
     code: DistrictCode,
     since: QueryInstant = None,
     until: QueryInstant = None,
-    category: str | None = None,
+    category: CategoryFilter = None,
     window: str | None = None,
 ) -> HTMLResponse:
     """One district: its communities' counts, Gi* and emerging categories (aggregates only),
@@ -82,7 +82,7 @@ def street_map(
     code: StreetCode,
     since: QueryInstant = None,
     until: QueryInstant = None,
-    category: str | None = None,
+    category: CategoryFilter = None,
     window: str | None = None,
 ) -> HTMLResponse:
     """One street: its grid cells' counts, Gi* and emerging categories, density, roads by

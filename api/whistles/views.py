@@ -21,7 +21,7 @@ from api.cases.schemas import (
 from api.cases.service import utcnow
 from api.cases.workflow import AssignmentStatus
 from api.deadlines.service import calendar
-from api.deps import PathId, QueryId, SessionDep, SettingsDep
+from api.deps import DepartmentFilter, PathId, QueryId, SessionDep, SettingsDep
 from api.errors import Forbidden, NotFound
 from api.whistles import queries, service
 from api.whistles.models import Assignment, Extension
@@ -42,7 +42,7 @@ def board(
     actor: ActorDep,
     overdue: bool | None = None,
     status: AssignmentStatus | None = None,
-    department: str | None = None,
+    department: DepartmentFilter = None,
     case_id: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[BoardAssignment]:
