@@ -95,6 +95,16 @@ def _error_of(error: Any) -> dict[str, str]:
     return {"field": _field_of(error["loc"]), "reason": error["msg"]}
 
 
+def _unreadable(cause: BaseException | None) -> str | None:
+    """Why the framework could not read a body (it only says "There was an error parsing
+    the body"), when the cause tells."""
+    if isinstance(cause, UnicodeDecodeError):
+        return f"the body is not UTF-8 (byte {cause.object[cause.start]:#04x} at {cause.start})"
+    if isinstance(cause, RecursionError):
+        return "the body's JSON is nested too deeply"
+    return None
+
+
 def install_handlers(app: FastAPI) -> None:
     """Render DomainError and request validation errors as problem+json."""
 
@@ -126,7 +136,8 @@ def install_handlers(app: FastAPI) -> None:
             "type": "about:blank",
             "title": status.phrase,
             "status": exc.status_code,
-            "detail": exc.detail if isinstance(exc.detail, str) else status.description,
+            "detail": _unreadable(exc.__cause__)
+            or (exc.detail if isinstance(exc.detail, str) else status.description),
             "instance": str(request.url.path),
         }
         if exc.status_code == 400:
