@@ -41,6 +41,15 @@ def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     return x0, y0, x1, y1
 
 
+def check_generation(session: Session, generation: int | None) -> None:
+    """NotFound naming the field when a generation is asked for that does not exist."""
+    if (
+        generation is not None
+        and service.get_generation(session=session, generation_id=generation) is None
+    ):
+        raise NotFound(f"generation {generation} does not exist", field="generation")
+
+
 MAX_CODES = 100
 
 
@@ -115,11 +124,7 @@ def areas(
         raise InvalidInput(
             "grid cells are served per bbox; give bbox=minlon,minlat,maxlon,maxlat", field="bbox"
         )
-    if (
-        generation is not None
-        and service.get_generation(session=session, generation_id=generation) is None
-    ):
-        raise NotFound(f"generation {generation} does not exist", field="generation")
+    check_generation(session, generation)
     if codes is not None:
         # narrow the query to the bbox of the requested areas, then keep exactly those
         extent = _extent_of(session, level, codes, generation)

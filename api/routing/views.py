@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import QueryId, SessionDep, SettingsDep
+from api.geography.views import check_generation
 from api.routing import service
 from api.routing.schemas import (
     CandidatePublic,
@@ -44,6 +45,7 @@ def locate(
     generation: QueryId = None,
 ) -> LocationPublic:
     """The grid cell, community, street and district of a position (any Chinese CRS)."""
+    check_generation(session, generation)
     found = service.locate(
         session=session, lon=lon, lat=lat, crs=crs, accuracy_m=accuracy_m, generation=generation
     )
