@@ -39,8 +39,12 @@ def _respond(fmt: str, root: str, produce: Callable[[], tuple[Any, int]]) -> Res
 
 
 def _params(request: Request) -> dict[str, str]:
-    """Query parameters; a repeated one is the comma-joined list of its values."""
+    """Query parameters; a repeated one is the comma-joined list of its values; NUL is
+    refused, as in the form (PostgreSQL text cannot hold it)."""
     query = request.query_params
+    for key, value in query.multi_items():
+        if "\x00" in key + value:
+            raise InvalidInput(f"{key} must not contain NUL (%00) characters", field=key)
     return {key: ",".join(v for v in query.getlist(key) if v) for key in query}
 
 
