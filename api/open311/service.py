@@ -149,7 +149,10 @@ def _instant(value: str, name: str) -> datetime:
 
 
 def _as_id(value: str) -> int | None:
-    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+    """A request id (a report's) as an integer; None for one no report can have."""
+    if not (value.isascii() and value.isdigit() and len(value) <= 10):
+        return None  # int() refuses "²" (a digit to isdigit) and more than 4,300 digits
+    return int(value) if 0 < int(value) < 2**31 else None
 
 
 def parse_query(params: Mapping[str, str], *, now: datetime) -> RequestQuery:
