@@ -118,7 +118,7 @@ def scoreboard(
     """Monthly or yearly scores and rates per department, street or district in your scope."""
     at = _as_of(as_of)
     try:
-        chosen = Period.parse(period or at.astimezone(TZ).strftime("%Y-%m"))
+        chosen = Period.parse(period if period is not None else at.astimezone(TZ).strftime("%Y-%m"))
     except ValueError as exc:
         raise InvalidInput(str(exc), field="period") from exc
     rows, total = service.scoreboard(
