@@ -97,6 +97,8 @@ def parse_geometry(value: dict[str, Any]) -> BaseGeometry:
         raise ValueError(f"{kind} coordinates must be {shape}")
     try:
         geom = shapely.geometry.shape(value)
+    except OverflowError as exc:  # an integer beyond any float
+        raise ValueError("coordinates must be finite numbers") from exc
     except (ShapelyError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ValueError(f"invalid {kind} coordinates: {exc}") from exc
     coords = shapely.get_coordinates(geom)

@@ -240,6 +240,13 @@ GEOMETRIES: dict[str, Any] = {
     "coordinates nested wrongly": {"type": "Point", "coordinates": [[116.32, 39.89]]},
     "latitude out of range": {"type": "Point", "coordinates": [116.32, 95.0]},
     "longitude out of range": {"type": "Point", "coordinates": [181.0, 39.89]},
+    "an integer beyond any float": {"type": "Point", "coordinates": [10**400, 39.89]},
+    "an integer beyond any float in a ring": {
+        "type": "Polygon",
+        "coordinates": [
+            [[116.3196, 39.8898], [10**400, 39.8898], [116.321, 39.89], [116.3196, 39.8898]]
+        ],
+    },
     "one-point line": {"type": "LineString", "coordinates": [[116.32, 39.89]]},
     "zero-length line": {"type": "LineString", "coordinates": [[116.32, 39.89], [116.32, 39.89]]},
     "unclosed ring": {
