@@ -151,12 +151,18 @@ def should_have_whistled(
 ) -> ShouldHaveWhistledPublic:
     """Grid cells where one category was closed locally at least ``min_local`` times (该吹未吹)."""
     at = _as_of(as_of)
+    try:
+        since = at - timedelta(days=window_days)
+    except OverflowError as exc:
+        raise InvalidInput(
+            f"as_of less window_days ({window_days}) is before the year 1", field="as_of"
+        ) from exc
     cells = service.should_have_whistled(
         session=session, actor=actor, as_of=at, window_days=window_days, min_local=min_local
     )
     return ShouldHaveWhistledPublic(
         as_of=at,
-        since=at - timedelta(days=window_days),
+        since=since,
         window_days=window_days,
         min_local=min_local,
         cells=[LocalCellPublic.model_validate(c) for c in cells],
