@@ -41,8 +41,9 @@ def outlines(
     return {"type": "FeatureCollection", "features": chosen}
 
 
-def area_name(*, session: Session, level: Level, code: str) -> str:
-    """The name of the area ``code`` at ``level`` in the active generation, else a 404."""
+def area_name(*, session: Session, level: Level, code: str, field: str = "code") -> str:
+    """The name of the area ``code`` at ``level`` in the active generation, else a 404
+    naming ``field`` (the parameter that gave the code)."""
     gen = service.active_generation(session=session)
     name = None
     if gen is not None:
@@ -56,7 +57,7 @@ def area_name(*, session: Session, level: Level, code: str) -> str:
         )
     if name is None:
         label = {Level.DISTRICT: "district", Level.STREET: "street"}.get(level, str(level))
-        raise NotFound(f"no {label} {code} in the active generation", field="code")
+        raise NotFound(f"no {label} {code} in the active generation", field=field)
     return str(name)
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from api.deps import CategoryFilter, QueryInstant, SessionDep
+from api.deps import CategoryFilter, QueryInstant, SessionDep, StreetFilter
 from api.hotspots.window import time_window
 from api.maps import data
 from api.maps.analysis import Filters, Scope, chief_data, scope_data
@@ -47,7 +47,7 @@ def _scope_page(session: Session, scope: Scope, filters: Filters) -> HTMLRespons
 @router.get("/hotspots", response_class=HTMLResponse)
 def hotspots_map(
     session: SessionDep,
-    street: Annotated[str | None, Query(pattern=r"^\d{9}$")] = None,
+    street: StreetFilter = None,
     since: QueryInstant = None,
     until: QueryInstant = None,
     category: CategoryFilter = None,
@@ -56,7 +56,8 @@ def hotspots_map(
     """The city view (communities, aggregates only); with ``street`` the street's view."""
     since, until = time_window(window, since, until)
     if street:
-        return street_map(session, street, since, until, category)
+        name = data.area_name(session=session, level=Level.STREET, code=street, field="street")
+        return _scope_page(session, Scope("street", street, name), Filters(since, until, category))
     return _scope_page(session, Scope("city"), Filters(since, until, category))
 
 
