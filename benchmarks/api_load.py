@@ -613,7 +613,7 @@ async def drive(
             key = f"{prefix}-{index:06d}"
             lon, lat = rng.choice(worker.points)
             category = _pick_category(rng)
-            body = {
+            body: dict[str, Any] = {
                 "geometry": {"type": "Point", "coordinates": [lon, lat]},
                 "category": category,
                 "description": f"{CATEGORIES[category][0]}（压测 {index}）",
