@@ -64,6 +64,7 @@ def locate(
 @router.post("/route", response_model=RoutingPublic)
 def route(body: RouteRequest, session: SessionDep, settings: SettingsDep) -> RoutingPublic:
     """Streets, departments, whistle type, SLA policy and chief for a pin or footprint."""
+    check_generation(session, body.generation)
     routing, located = service.route_case(
         session=session,
         geom=body.shape(),

@@ -424,6 +424,8 @@ def _semantic_cases() -> Iterator[Bad]:
     yield Bad(on_site, "position: 10 km away", "position", ("lon",), 116.42)
     extension = ("POST", "/api/assignments/{assignment_id}/extensions")
     yield Bad(extension, "amount: no unit", "amount", ("amount",), "3")
+    route = ("POST", "/api/route")
+    yield Bad(route, "generation: does not exist", "generation", ("generation",), 987654)
 
 
 @cache
