@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import is_scalar_field
 from fastapi.routing import APIRoute
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
@@ -89,17 +89,24 @@ def _not_a_number(value: object) -> object:
     return value
 
 
-# instants in queries (since, until, as_of): ISO 8601, never a number of seconds
-QueryInstant = Annotated[datetime | None, BeforeValidator(_not_a_number)]
+def _beijing_if_naive(value: datetime | None) -> datetime | None:
+    """A date-time without an offset is Beijing time (not the database session's zone)."""
+    return value if value is None or value.tzinfo else value.replace(tzinfo=TZ)
+
+
+# instants in queries (since, until, as_of): ISO 8601, never a number of seconds; without an
+# offset, Beijing time
+QueryInstant = Annotated[
+    datetime | None, BeforeValidator(_not_a_number), AfterValidator(_beijing_if_naive)
+]
 
 
 def check_range(since: datetime | None, until: datetime | None) -> None:
     """A query's ``until`` is not before its ``since`` (a 422 naming until, as Open311's
-    end_date); without an offset, either is Beijing time."""
+    end_date)."""
     if since is None or until is None:
         return
-    start, end = (t if t.tzinfo else t.replace(tzinfo=TZ) for t in (since, until))
-    if end < start:
+    if until < since:
         raise InvalidInput(f"until ({until.isoformat()}) is before since", field="until")
 
 

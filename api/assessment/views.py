@@ -36,9 +36,7 @@ AsOf = Annotated[
 
 
 def _as_of(value: datetime | None) -> datetime:
-    if value is None:
-        return utcnow()
-    return value if value.tzinfo else value.replace(tzinfo=TZ)  # naive: Beijing time
+    return utcnow() if value is None else value  # without an offset, Beijing (QueryInstant)
 
 
 def _department(item: service.Scored, names: dict[str, str]) -> DepartmentScorePublic:

@@ -3,10 +3,12 @@ cases on the whistle board, the extension listing, areas by code — and their r
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from api.deadlines.calendar import TZ
 from tests.api.lifecycle.conftest import BUILDING, Api
 
 P1 = (116.3230, 39.8906)  # in 广安门外街道, away from the 西城/丰台 line
@@ -179,3 +181,24 @@ def test_areas_by_code(api: Api) -> None:
     for bad in ("abc", "", "1,2,x", ",".join(["110102"] * 101)):
         r = api.call("GET", f"/api/areas?level=district&code={bad}", None)
         assert r.status_code == 422 and r.json()["field"] == "code", bad
+
+
+def test_a_listing_time_without_an_offset_is_beijing_time(api: Api) -> None:
+    """since/until without an offset are Beijing time, as in the assessment routes (not the
+    database session's time zone)."""
+    case_id = _report(api, P1, "E0201")
+    created = datetime.fromisoformat(
+        api.call("GET", f"/api/cases/{case_id}", "gw").json()["created_at"]
+    )
+
+    def listed(**bounds: datetime) -> bool:
+        naive = {k: v.astimezone(TZ).replace(tzinfo=None).isoformat() for k, v in bounds.items()}
+        query = "&".join(f"{k}={v}" for k, v in naive.items())
+        listing = api.call("GET", f"/api/cases?category=E0201&{query}", "gw").json()
+        return case_id in {f["id"] for f in listing["features"]}
+
+    minute = timedelta(minutes=1)
+    assert listed(since=created - minute)
+    assert not listed(since=created + minute)
+    assert listed(since=created - minute, until=created + minute)
+    assert not listed(until=created - minute)
