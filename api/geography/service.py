@@ -13,6 +13,7 @@ from sqlalchemy import CursorResult, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from api.db.geometry import to_db
+from api.errors import NotFound
 from api.geography.models import Area, Chief, Generation, LandUseZone, Road
 from geo.crs import area_m2
 from geo.locate import Locator
@@ -29,6 +30,12 @@ def active_generation(*, session: Session) -> int | None:
 def get_generation(*, session: Session, generation_id: int) -> Generation | None:
     """One generation by id."""
     return session.get(Generation, generation_id)
+
+
+def check_generation(*, session: Session, generation: int | None) -> None:
+    """NotFound naming the field when a generation is asked for that does not exist."""
+    if generation is not None and get_generation(session=session, generation_id=generation) is None:
+        raise NotFound(f"generation {generation} does not exist", field="generation")
 
 
 def list_generations(*, session: Session) -> list[Generation]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.departments import service as departments
 from api.deps import DistrictFilter, QueryId, SessionDep, SettingsDep
-from api.errors import InvalidInput, NotFound
+from api.errors import InvalidInput
 from api.geography import service
 from api.geography.models import Area
 from api.geography.schemas import (
@@ -39,15 +39,6 @@ def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
             "bbox must satisfy -180<=minlon<maxlon<=180, -90<=minlat<maxlat<=90", field="bbox"
         )
     return x0, y0, x1, y1
-
-
-def check_generation(session: Session, generation: int | None) -> None:
-    """NotFound naming the field when a generation is asked for that does not exist."""
-    if (
-        generation is not None
-        and service.get_generation(session=session, generation_id=generation) is None
-    ):
-        raise NotFound(f"generation {generation} does not exist", field="generation")
 
 
 MAX_CODES = 100
@@ -124,7 +115,7 @@ def areas(
         raise InvalidInput(
             "grid cells are served per bbox; give bbox=minlon,minlat,maxlon,maxlat", field="bbox"
         )
-    check_generation(session, generation)
+    service.check_generation(session=session, generation=generation)
     if codes is not None:
         # narrow the query to the bbox of the requested areas, then keep exactly those
         extent = _extent_of(session, level, codes, generation)

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import QueryId, SessionDep, SettingsDep
 from api.geography import service
-from api.geography.views import check_generation
+from api.geography.service import check_generation
 from geo.maps import Basemap, city_map, render, titled
 from grids.codes import Level
 
@@ -19,7 +19,7 @@ ASSETS_URL = "/static/vendor"
 @router.get("/city", response_class=HTMLResponse)
 def city(session: SessionDep, settings: SettingsDep, generation: QueryId = None) -> HTMLResponse:
     """Districts, streets and communities of the active generation; grid cells by bbox."""
-    check_generation(session, generation)
+    check_generation(session=session, generation=generation)
     gen = generation if generation is not None else service.active_generation(session=session)
     layers = {
         str(level): service.areas_geojson(

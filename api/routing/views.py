@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import QueryId, SessionDep, SettingsDep
-from api.geography.views import check_generation
+from api.geography.service import check_generation
 from api.routing import service
 from api.routing.schemas import (
     CandidatePublic,
@@ -45,7 +45,7 @@ def locate(
     generation: QueryId = None,
 ) -> LocationPublic:
     """The grid cell, community, street and district of a position (any Chinese CRS)."""
-    check_generation(session, generation)
+    check_generation(session=session, generation=generation)
     found = service.locate(
         session=session, lon=lon, lat=lat, crs=crs, accuracy_m=accuracy_m, generation=generation
     )
@@ -64,7 +64,7 @@ def locate(
 @router.post("/route", response_model=RoutingPublic)
 def route(body: RouteRequest, session: SessionDep, settings: SettingsDep) -> RoutingPublic:
     """Streets, departments, whistle type, SLA policy and chief for a pin or footprint."""
-    check_generation(session, body.generation)
+    check_generation(session=session, generation=body.generation)
     routing, located = service.route_case(
         session=session,
         geom=body.shape(),
