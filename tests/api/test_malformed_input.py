@@ -31,11 +31,10 @@ from sqlalchemy.orm import Session
 import api.models as models
 from api.app import create_app
 from api.auth.roles import Role
-from api.auth.service import create_user, issue_token
 from api.config import Settings
 from api.db.session import engine_for
 from api.deps import get_session
-from tests.api.lifecycle.conftest import BOWTIE, BUILDING, LIFECYCLE_TABLES
+from tests.api.lifecycle.conftest import BOWTIE, BUILDING, LIFECYCLE_TABLES, issue_tokens
 
 MUTATING = {"post", "put", "patch", "delete"}
 TABLES = (
@@ -555,17 +554,7 @@ def world(demo_db_url: str) -> Iterator[World]:
     with engine.connect() as connection:
         outer = connection.begin()
         session = Session(bind=connection, join_transaction_mode="create_savepoint")
-        tokens = {}
-        for name, (role, jurisdiction) in USERS.items():
-            user = create_user(
-                session=session,
-                username=f"t-{name}",
-                role=role,
-                jurisdiction=jurisdiction,
-                display_name=name,
-                password="secret",
-            )
-            tokens[name] = issue_token(session=session, user=user)
+        tokens = issue_tokens(session, USERS, password="secret")
         current = {"session": session}
         app = create_app(engine=engine, settings=Settings(environment="test"))
         app.dependency_overrides[get_session] = lambda: current["session"]

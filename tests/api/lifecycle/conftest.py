@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,19 +101,34 @@ USERS = {
 }
 
 
+def issue_tokens(
+    session: Session,
+    users: Mapping[str, tuple[Role, str | None]],
+    *,
+    prefix: str = "t-",
+    display_name: Callable[[str], str] = str,
+    password: str | None = None,
+) -> dict[str, str]:
+    """A user per entry of ``users`` (name: role and jurisdiction), named ``prefix + name``,
+    and a bearer token for each, by name."""
+    tokens = {}
+    for name, (role, jurisdiction) in users.items():
+        user = create_user(
+            session=session,
+            username=f"{prefix}{name}",
+            role=role,
+            jurisdiction=jurisdiction,
+            display_name=display_name(name),
+            password=password,
+        )
+        tokens[name] = issue_token(session=session, user=user)
+    return tokens
+
+
 @pytest.fixture
 def api(demo_session: Session, demo_db_url: str) -> Iterator[Api]:
     """The service on the demo city; everything it writes is rolled back after the test."""
-    tokens = {}
-    for name, (role, jurisdiction) in USERS.items():
-        user = create_user(
-            session=demo_session,
-            username=f"t-{name}",
-            role=role,
-            jurisdiction=jurisdiction,
-            display_name=name,
-        )
-        tokens[name] = issue_token(session=demo_session, user=user)
+    tokens = issue_tokens(demo_session, USERS)
     app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
     app.dependency_overrides[get_session] = lambda: demo_session
     with TestClient(app) as client:

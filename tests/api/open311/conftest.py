@@ -13,12 +13,11 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.auth.roles import Role
-from api.auth.service import create_user, issue_token
 from api.config import Settings
 from api.db.session import engine_for
 from api.deps import get_session
 from api.open311.views import router
-from tests.api.lifecycle.conftest import Api
+from tests.api.lifecycle.conftest import Api, issue_tokens
 
 BASE = "/open311/v2"
 # WGS-84 pins in the demo city: 广安门外街道 (西城) east of the 西城/丰台 line, 太平桥街道 (丰台) west of it
@@ -45,17 +44,7 @@ def open311_app(url: str, session: Callable[[], Session]) -> FastAPI:
 
 def make_keys(session: Session) -> dict[str, str]:
     """One bearer token (= Open311 api_key) per user in KEYS."""
-    tokens = {}
-    for name, (role, jurisdiction) in KEYS.items():
-        user = create_user(
-            session=session,
-            username=f"o311-{name}",
-            role=role,
-            jurisdiction=jurisdiction,
-            display_name=f"{name} 的显示名",
-        )
-        tokens[name] = issue_token(session=session, user=user)
-    return tokens
+    return issue_tokens(session, KEYS, prefix="o311-", display_name=lambda name: f"{name} 的显示名")
 
 
 @pytest.fixture(scope="module")
