@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
-import os
 import random
 import signal
 import subprocess
@@ -28,7 +27,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 MEAN_BURST_S = 0.010  # a neighbour's work arrives in slices of about a scheduler tick
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def bursts(
@@ -50,15 +48,6 @@ def burn(duty: float, seed: int | None = None) -> None:
         while time.perf_counter() < end:
             pass
         time.sleep(idle)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds of a running process (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 @contextlib.contextmanager

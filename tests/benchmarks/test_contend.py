@@ -8,7 +8,8 @@ from itertools import islice
 
 import pytest
 
-from benchmarks.contend import bursts, contention, cpu_seconds
+from benchmarks.api_load import tree_cpu
+from benchmarks.contend import bursts, contention
 
 
 @pytest.mark.parametrize("duty", [0.1, 0.3, 0.75])
@@ -30,7 +31,7 @@ def test_contention_burns_cpu_while_it_runs_and_stops_its_processes() -> None:
     with contention(0.8) as procs:
         assert len(procs) == 2
         time.sleep(1.5)
-        used = sum(cpu_seconds(p.pid) for p in procs)
+        used = sum(tree_cpu(p.pid).get(p.pid, 0.0) for p in procs)
         assert all(p.poll() is None for p in procs)
     # the burners start in well under a second; on a busy machine they may get less than
     # asked, but an idle burner would use next to nothing
