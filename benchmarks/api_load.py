@@ -87,6 +87,14 @@ from api.db.session import libpq_url
 from benchmarks.contend import contention
 from benchmarks.http_client import Answer, Client
 from benchmarks.pg_waits import WaitSampler, WalUsage, commit_floor, summary, wal_summary
+from benchmarks.timeline import (
+    CLK_TCK,
+    MachineTimeline,
+    SecondLoad,
+    machine_busy,
+    per_second,
+    slow_vs_stolen,
+)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -107,7 +115,6 @@ GPS_SHARE = 0.8
 GPS_ACCURACY_M = (5, 30)
 EDGE_MARGIN_DEG = 0.0003  # ~33 m north-south, ~26 m east-west at Beijing's latitude
 POINTS_PER_STREET = 4_000
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # A realistic mix of what grid workers report (code: (name, weight)).
 CATEGORIES: dict[str, tuple[str, int]] = {
@@ -317,16 +324,6 @@ def backends_cpu(database: str) -> dict[int, float]:
             if stat is not None:
                 out[pid] = stat[1]
     return out
-
-
-def machine_busy() -> tuple[float, float, float]:
-    """(busy, total, stolen) CPU seconds of the whole machine since boot; busy includes the
-    time the hypervisor gave to other virtual machines while this one wanted to run (steal)."""
-    first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    ticks = [int(v) for v in first]
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    total = sum(ticks[:8])
-    return (total - idle) / CLK_TCK, total / CLK_TCK, ticks[7] / CLK_TCK
 
 
 def _delta(after: dict[int, float], before: dict[int, float]) -> float:
@@ -543,6 +540,8 @@ class PhaseResult:
     waits: Counter[tuple[str, str]] = field(default_factory=Counter)
     wal: WalUsage | None = None
     floor_ms: list[float] = field(default_factory=list)  # bare commits just before the phase
+    started: float = 0.0  # time.perf_counter() when the phase began
+    load: list[SecondLoad] = field(default_factory=list)  # the machine, second by second
 
     def error(self, message: str) -> None:
         self.errors += 1
@@ -665,6 +664,7 @@ async def drive(
     finally:
         for client in clients:
             client.close()
+    result.started = start
     result.elapsed = time.perf_counter() - start
 
 
@@ -709,6 +709,7 @@ def run_phase(
     waits = WaitSampler(dsn, APPLICATION_NAME)
     wal = WalUsage.take(dsn)
     before = CpuSample.take(server.pid)
+    timeline = MachineTimeline()
     uvloop.run(
         drive(
             base,
@@ -723,6 +724,7 @@ def run_phase(
         )
     )
     after = CpuSample.take(server.pid)
+    result.load = per_second(timeline.stop(), result.started, result.elapsed)
     postgres = sampler.stop()
     result.waits = waits.stop()
     time.sleep(STATS_SETTLE_S)
@@ -804,6 +806,9 @@ def print_phase(r: PhaseResult, workers: int) -> None:
     print(f"    incl. warm-up {_lat(r.warmup_ms + r.first_ms)}")
     print(f"  retries         {_lat(r.retry_ms)}")
     print(f"  slow first attempts: {slow_seconds(r.first_at, r.first_ms, above=TARGET_P99_MS)}")
+    machine = slow_vs_stolen(r.first_at, r.first_ms, r.load, above=TARGET_P99_MS)
+    if machine:
+        print(f"    the machine {machine}")
     if r.floor_ms:
         print(f"  bare commits    {_lat(r.floor_ms)}  (one-row INSERTs, the seconds before)")
     print(f"  errors (non-2xx or transport) {r.errors}")
