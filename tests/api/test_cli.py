@@ -81,7 +81,9 @@ def test_missing_crs_needs_a_declared_one(cli_db: str, tmp_path: Path) -> None:
     frame = boundary_frame(("110101", SQUARE), ("110102", EAST_NEIGHBOUR))
     frame = frame.set_crs(None, allow_override=True)
     bare = tmp_path / "bare.shp"
-    frame.to_file(bare)
+    with pytest.warns(UserWarning, match="'crs' was not provided"):  # as intended
+        frame.to_file(bare)
+    assert not bare.with_suffix(".prj").exists()
     refused = _invoke("import", "boundaries", str(bare), "--level", "district")
     assert refused.exit_code == 2, refused.output
     assert "crs" in refused.output.lower()
