@@ -11,25 +11,13 @@ from __future__ import annotations
 
 import bisect
 import math
-import os
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy() -> tuple[float, float, float]:
-    """(busy, total, stolen) CPU seconds of the whole machine since boot; busy includes the
-    time the hypervisor gave to other virtual machines while this one wanted to run (steal)."""
-    first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    ticks = [int(v) for v in first]
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    total = sum(ticks[:8])
-    return (total - idle) / CLK_TCK, total / CLK_TCK, ticks[7] / CLK_TCK
+from benchmarks.cpu import machine_busy
 
 
 @dataclass(frozen=True)

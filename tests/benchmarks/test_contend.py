@@ -8,8 +8,8 @@ from itertools import islice
 
 import pytest
 
-from benchmarks.api_load import tree_cpu
 from benchmarks.contend import bursts, contention
+from benchmarks.cpu import tree_cpu
 
 
 @pytest.mark.parametrize("duty", [0.1, 0.3, 0.75])
