@@ -38,13 +38,18 @@ def _respond(fmt: str, root: str, produce: Callable[[], tuple[Any, int]]) -> Res
     return render(chosen, root, document, status)
 
 
+def _storable(key: str, value: str) -> None:
+    """Refuse a query or form field holding NUL (PostgreSQL text cannot store it)."""
+    if "\x00" in key + value:
+        raise InvalidInput(f"{key} must not contain NUL (%00) characters", field=key)
+
+
 def _params(request: Request) -> dict[str, str]:
     """Query parameters; a repeated one is the comma-joined list of its values; NUL is
-    refused, as in the form (PostgreSQL text cannot hold it)."""
+    refused, as in the form."""
     query = request.query_params
     for key, value in query.multi_items():
-        if "\x00" in key + value:
-            raise InvalidInput(f"{key} must not contain NUL (%00) characters", field=key)
+        _storable(key, value)
     return {key: ",".join(v for v in query.getlist(key) if v) for key in query}
 
 
@@ -58,8 +63,7 @@ def parse_form(body: bytes, content_type: str) -> dict[str, str]:
         raise InvalidInput("the form is not valid UTF-8", field="body") from exc
     form: dict[str, str] = {}
     for key, value in pairs:
-        if "\x00" in key + value:
-            raise InvalidInput(f"{key} must not contain NUL (%00) characters", field=key)
+        _storable(key, value)
         form.setdefault(key, value)
     return form
 
