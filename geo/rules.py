@@ -361,6 +361,48 @@ def read_categories(path: Path) -> dict[str, Category]:
     return out
 
 
+@dataclass(frozen=True)
+class CatalogueDepartment:
+    """One row of ``data/departments.csv``."""
+
+    code: str
+    name: str
+    kind: str
+    level: str
+    district_code: str | None
+
+
+_DISTRICT_CODE = re.compile(r"[0-9]{6}")
+
+
+def read_departments(path: Path) -> list[CatalogueDepartment]:
+    """The department catalogue: unique codes, a name and kind each, a district department
+    with its 6-digit district code and a city one without."""
+    out: list[CatalogueDepartment] = []
+    seen: set[str] = set()
+    columns = ("code", "name", "kind", "level", "district_code")
+    for line, row in _records(path, required=columns):
+
+        def fail(field: str, message: str, line: int = line) -> RuleFileError:
+            return RuleFileError(source=path.name, line=line, field=field, message=message)
+
+        for column in ("code", "name", "kind"):
+            if not row[column]:
+                raise fail(column, f"{column} is empty")
+        code, level, district = row["code"], row["level"], row["district_code"]
+        if code in seen:
+            raise fail("code", f"duplicate department code {code!r}")
+        if level not in ("district", "city"):
+            raise fail("level", f"level must be district or city, not {level!r}")
+        if level == "district" and not _DISTRICT_CODE.fullmatch(district):
+            raise fail("district_code", "a district department needs its 6-digit district code")
+        if level == "city" and district:
+            raise fail("district_code", "a city department has no district code")
+        seen.add(code)
+        out.append(CatalogueDepartment(code, row["name"], row["kind"], level, district or None))
+    return out
+
+
 def read_department_kinds(path: Path) -> dict[str, str]:
     """Department kinds in ``departments.csv`` with their display names."""
     full: dict[str, str] = {}

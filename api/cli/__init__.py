@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import db, deadlines, geography, locate, serve, simulate, system, users
+from api.cli import (
+    catalogues,
+    db,
+    deadlines,
+    geography,
+    locate,
+    serve,
+    simulate,
+    system,
+    users,
+)
 
 app = typer.Typer(
     name="gridwhistle",
@@ -18,6 +28,7 @@ app.add_typer(deadlines.calendar_app, name="calendar")
 app.add_typer(deadlines.jobs_app, name="jobs")
 app.add_typer(geography.import_app, name="import")
 app.add_typer(geography.grids_app, name="grids")
+app.add_typer(catalogues.catalogues_app, name="catalogues")
 app.command("load-demo")(geography.load_demo_command)
 app.command("serve")(serve.serve_command)
 app.command("simulate")(simulate.simulate_command)

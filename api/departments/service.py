@@ -2,62 +2,69 @@
 
 from __future__ import annotations
 
-import csv
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from api.departments.models import Category, Department
 from api.errors import InvalidInput
+from geo import rules
+
+CATEGORY_KINDS = ("event", "component")
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+def _fits(
+    model: type[Department] | type[Category], rows: list[dict[str, Any]], source: str
+) -> None:
+    """Refuse a value longer than its column."""
+    limits = {
+        c.name: c.type.length
+        for c in model.__table__.columns
+        if isinstance(c.type, String) and c.type.length is not None
+    }
+    for row in rows:
+        for column, limit in limits.items():
+            value = row.get(column)
+            if value is not None and len(value) > limit:
+                raise InvalidInput(
+                    f"{source}: {column} of {row['code']!r} is longer than {limit} characters",
+                    field=column,
+                )
 
 
-def read_departments(path: Path) -> list[dict[str, str | None]]:
-    """Read and check data/departments.csv (unique codes, known levels)."""
-    rows: list[dict[str, str | None]] = []
-    seen: set[str] = set()
-    for line, row in enumerate(_read_csv(path), start=2):
-        code = row["code"].strip()
-        if code in seen:
+def read_catalogues(data_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The departments and categories of ``data_dir``, checked row by row and together with
+    the duty rules beside them (a rule naming a kind no department has is refused here, not
+    when a case is routed). InvalidInput names the file, line and field."""
+    try:
+        departments = [asdict(d) for d in rules.read_departments(data_dir / "departments.csv")]
+        categories = rules.read_categories(data_dir / "categories.csv")
+        rules.load_shipped_rules(data_dir)
+    except rules.RuleFileError as exc:
+        raise InvalidInput(str(exc), field=exc.field) from exc
+    except OSError as exc:
+        raise InvalidInput(f"{exc.filename}: {exc.strerror}", field="data_dir") from exc
+    for category in categories.values():
+        if category.kind not in CATEGORY_KINDS:
             raise InvalidInput(
-                f"{path.name} line {line}: duplicate department code {code}", field="code"
+                f"categories.csv: kind of {category.code!r} must be event or component, "
+                f"not {category.kind!r}",
+                field="kind",
             )
-        if row["level"] not in ("district", "city"):
-            raise InvalidInput(
-                f"{path.name} line {line}: level must be district or city", field="level"
-            )
-        seen.add(code)
-        rows.append({**row, "code": code, "district_code": row["district_code"] or None})
-    return rows
-
-
-def read_categories(path: Path) -> list[dict[str, str | None]]:
-    """Read and check data/categories.csv (unique codes, parents exist)."""
-    rows = _read_csv(path)
-    codes = [r["code"] for r in rows]
-    for line, row in enumerate(rows, start=2):
-        if codes.count(row["code"]) > 1:
-            raise InvalidInput(
-                f"{path.name} line {line}: duplicate category code {row['code']}", field="code"
-            )
-        if row["parent_code"] and row["parent_code"] not in codes:
-            raise InvalidInput(
-                f"{path.name} line {line}: unknown parent category {row['parent_code']}",
-                field="parent_code",
-            )
-    return [{**r, "parent_code": r["parent_code"] or None} for r in rows]
+    rows = [asdict(c) for c in categories.values()]
+    _fits(Department, departments, "departments.csv")
+    _fits(Category, rows, "categories.csv")
+    return departments, rows
 
 
 def load_catalogues(*, session: Session, data_dir: Path) -> tuple[int, int]:
-    """Upsert departments and categories from ``data_dir``; return their counts."""
-    departments = read_departments(data_dir / "departments.csv")
-    categories = read_categories(data_dir / "categories.csv")
+    """Upsert departments and categories from ``data_dir`` (checked first: nothing is written
+    when a file is wrong); return their counts."""
+    departments, categories = read_catalogues(data_dir)
     for model, rows in ((Department, departments), (Category, categories)):
         stmt = insert(model).values(rows)
         columns = {c: stmt.excluded[c] for c in rows[0] if c != "code"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -120,3 +121,37 @@ def test_users_token_issues_a_bearer_token_or_an_open311_key(cli_db: str) -> Non
         assert conn.execute(text(scopes)).scalar_one() == "api:cli,api:cli,open311:cli-open311"
     engine.dispose()
     assert _invoke("users", "token", "nobody").exit_code != 0
+
+
+def test_catalogues_load_checks_then_adds_or_updates(
+    cli_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = Path(shutil.copytree(get_settings().data_dir, tmp_path / "data"))
+    monkeypatch.setenv("GRIDWHISTLE_DATA_DIR", str(data))
+    get_settings.cache_clear()
+    departments = data / "departments.csv"
+    total = len(departments.read_text(encoding="utf-8").splitlines()) - 1
+    loaded = _invoke("catalogues", "load")
+    assert loaded.exit_code == 0, loaded.output
+    assert f"loaded {total} department(s)" in loaded.output
+    assert _scalar(cli_db, "SELECT count(*) FROM departments") == total
+    # a department leaves the file: it is kept, and said so
+    lines = departments.read_text(encoding="utf-8").splitlines()
+    departments.write_text(
+        "\n".join(line for line in lines if not line.startswith("110101-cgzf,")) + "\n",
+        encoding="utf-8",
+    )
+    again = _invoke("catalogues", "load")
+    assert again.exit_code == 0, again.output
+    assert "1 department(s) not in the file are kept" in again.output
+    # a wrong file: exit 2, the file and field named, nothing written
+    departments.write_text(
+        departments.read_text(encoding="utf-8").replace(",city,\n", ",county,\n", 1),
+        encoding="utf-8",
+    )
+    refused = _invoke("catalogues", "load")
+    assert refused.exit_code == 2, refused.output
+    assert "departments.csv line" in refused.output
+    assert "nothing was written" in refused.output
+    assert _scalar(cli_db, "SELECT count(*) FROM departments WHERE level = 'county'") == 0
+    assert _scalar(cli_db, "SELECT count(*) FROM departments") == total
