@@ -36,10 +36,10 @@ def _fits(
                 )
 
 
-def read_catalogues(data_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def read_catalogues(*, data_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The departments and categories of ``data_dir``, checked row by row and together with
     the duty rules beside them (a rule naming a kind no department has is refused here, not
-    when a case is routed). InvalidInput names the file, line and field."""
+    when a case is routed). InvalidInput names the file and the field (and line, where one)."""
     try:
         departments = [asdict(d) for d in rules.read_departments(data_dir / "departments.csv")]
         categories = rules.read_categories(data_dir / "categories.csv")
@@ -64,7 +64,7 @@ def read_catalogues(data_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str
 def load_catalogues(*, session: Session, data_dir: Path) -> tuple[int, int]:
     """Upsert departments and categories from ``data_dir`` (checked first: nothing is written
     when a file is wrong); return their counts."""
-    departments, categories = read_catalogues(data_dir)
+    departments, categories = read_catalogues(data_dir=data_dir)
     for model, rows in ((Department, departments), (Category, categories)):
         stmt = insert(model).values(rows)
         columns = {c: stmt.excluded[c] for c in rows[0] if c != "code"}
