@@ -18,7 +18,7 @@ from api.auth.views import router as auth_router
 from api.cases.views import router as cases_router
 from api.config import Settings, get_settings
 from api.db.aio import pool_for
-from api.db.session import get_engine, session_factory
+from api.db.session import get_engine, libpq_url, session_factory
 from api.deps import single_query_values
 from api.errors import install_handlers
 from api.geography.views import router as geography_router
@@ -30,7 +30,8 @@ from api.pages.views import router as pages_router
 from api.reports.loop import Reporters
 from api.reports.store import PLAN_CACHE_MODE
 from api.reports.views import router as reports_router
-from api.routing.snapshot import FactsHolder
+from api.routing.service import rules_from
+from api.routing.snapshot import FactsHolder, listen_for_catalogue
 from api.routing.views import router as routing_router
 from api.whistles.jobs import run_periodically
 from api.whistles.views import router as whistles_router
@@ -64,6 +65,9 @@ def create_app(
         pool = pool_for(bound, size=settings.report_connections, plan_cache_mode=PLAN_CACHE_MODE)
         await pool  # opens its connections
         app.state.reports_pool = pool
+        listener = await listen_for_catalogue(
+            libpq_url(bound.url), holder=app.state.city_facts, forget_rules=rules_from.cache_clear
+        )
         if freeze_heap:
             # the served app: the facts of the active generation first (if any), so that
             # no request waits for them and they are frozen with the rest
@@ -75,6 +79,7 @@ def create_app(
             yield
         finally:
             app.state.reports_pool = None
+            await listener.close()
             await pool.close()
             if task is not None:
                 task.cancel()

@@ -31,4 +31,4 @@ def load() -> None:
     kept = len(codes) - departments
     if kept > 0:
         console.print(f"{kept} department(s) not in the file are kept (cases may refer to them)")
-    console.print("a running service routes with the catalogue it loaded: restart it")
+    console.print("running services load it again now (they heard the commit)")

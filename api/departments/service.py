@@ -6,7 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, select
+from sqlalchemy import String, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from api.errors import InvalidInput
 from geo import rules
 
 CATEGORY_KINDS = ("event", "component")
+CATALOGUE_CHANNEL = "gridwhistle_catalogue"  # notified when the catalogues are loaded
 
 
 def _fits(
@@ -63,12 +64,14 @@ def read_catalogues(*, data_dir: Path) -> tuple[list[dict[str, Any]], list[dict[
 
 def load_catalogues(*, session: Session, data_dir: Path) -> tuple[int, int]:
     """Upsert departments and categories from ``data_dir`` (checked first: nothing is written
-    when a file is wrong); return their counts."""
+    when a file is wrong) and tell the served apps on commit; return their counts."""
     departments, categories = read_catalogues(data_dir=data_dir)
     for model, rows in ((Department, departments), (Category, categories)):
         stmt = insert(model).values(rows)
         columns = {c: stmt.excluded[c] for c in rows[0] if c != "code"}
         session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=columns))
+    # served apps hear it when the transaction commits (api.routing.snapshot)
+    session.execute(select(func.pg_notify(CATALOGUE_CHANNEL, "")))
     return len(departments), len(categories)
 
 

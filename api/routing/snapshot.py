@@ -4,17 +4,22 @@ The served app locates and routes a submitted point in process: the areas, zones
 departments change only when an operator loads them (a new boundary generation), so reading
 them once per generation saves PostgreSQL the point lookup on every report. The report's
 write statement checks that the generation it was routed in is still the active one
-(``api.reports.store``); when it is not, the app loads the new one and routes again.
+(``api.reports.store``); when it is not, the app loads the new one and routes again. The
+department catalogue can change without a new generation (``gridwhistle catalogues load``):
+the app hears it on a connection of its own and loads the facts again on their next use.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
+import asyncpg
 import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.departments.service import CATALOGUE_CHANNEL
 from api.geography.service import active_generation, load_locator
 from api.routing.service import catalogue
 from geo.facts import ChiefRoad, CityFacts, Zone
@@ -59,6 +64,7 @@ class FactsHolder:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
         self._facts: CityFacts | None = None
+        self._stale = False  # the catalogue changed: load again on the next use
         self._lock = asyncio.Lock()
 
     @property
@@ -67,9 +73,14 @@ class FactsHolder:
         return None if self._facts is None else self._facts.generation
 
     async def current(self) -> CityFacts:
-        """The facts loaded last (loading them the first time)."""
+        """The facts loaded last (loading them the first time, and again after ``forget``)."""
         facts = self._facts
-        return facts if facts is not None else await self._replace(None)
+        return facts if facts is not None and not self._stale else await self._replace(facts)
+
+    def forget(self) -> None:
+        """The department catalogue changed: load the facts again on their next use (the
+        requests already routing keep the facts they have)."""
+        self._stale = True
 
     async def reload(self, *, stale: CityFacts) -> CityFacts:
         """Load the active generation instead of ``stale``, unless another request already
@@ -79,6 +90,7 @@ class FactsHolder:
     async def _replace(self, stale: CityFacts | None) -> CityFacts:
         async with self._lock:
             if self._facts is stale:
+                self._stale = False
                 self._facts = await asyncio.to_thread(self._load)
             assert self._facts is not None
             return self._facts
@@ -86,3 +98,19 @@ class FactsHolder:
     def _load(self) -> CityFacts:
         with self._sessions() as session:
             return load_city_facts(session=session)
+
+
+async def listen_for_catalogue(
+    dsn: str, *, holder: FactsHolder, forget_rules: Callable[[], None]
+) -> asyncpg.Connection:
+    """A connection of its own that hears the catalogue being loaded (``gridwhistle
+    catalogues load`` notifies on commit) and makes the app load its facts and duty rules
+    again. Close it when the app stops."""
+
+    def changed(*_: object) -> None:
+        holder.forget()
+        forget_rules()
+
+    conn = await asyncpg.connect(dsn)
+    await conn.add_listener(CATALOGUE_CHANNEL, changed)
+    return conn
