@@ -31,7 +31,7 @@ from api.reports.loop import Reporters
 from api.reports.store import PLAN_CACHE_MODE
 from api.reports.views import router as reports_router
 from api.routing.service import rules_from
-from api.routing.snapshot import FactsHolder, listen_for_catalogue
+from api.routing.snapshot import CatalogueListener, FactsHolder
 from api.routing.views import router as routing_router
 from api.whistles.jobs import run_periodically
 from api.whistles.views import router as whistles_router
@@ -56,6 +56,11 @@ def create_app(
     bound = engine or get_engine()
     factory = session_factory(bound)
 
+    def catalogue_changed() -> None:
+        """The department catalogue was loaded: route with it from the next report on."""
+        app.state.city_facts.forget()
+        rules_from.cache_clear()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = None
@@ -65,9 +70,8 @@ def create_app(
         pool = pool_for(bound, size=settings.report_connections, plan_cache_mode=PLAN_CACHE_MODE)
         await pool  # opens its connections
         app.state.reports_pool = pool
-        listener = await listen_for_catalogue(
-            libpq_url(bound.url), holder=app.state.city_facts, forget_rules=rules_from.cache_clear
-        )
+        listener = CatalogueListener(libpq_url(bound.url), on_change=catalogue_changed)
+        await listener.start()
         if freeze_heap:
             # the served app: the facts of the active generation first (if any), so that
             # no request waits for them and they are frozen with the rest

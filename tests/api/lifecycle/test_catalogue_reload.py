@@ -1,5 +1,6 @@
 """A served app hears the department catalogue being loaded and routes with the new one, with
-no restart (``gridwhistle catalogues load`` notifies on commit)."""
+no restart (``gridwhistle catalogues load`` notifies on commit), also after its listening
+connection was lost."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import time
 import uuid
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.config import get_settings
 from api.departments.service import load_catalogues
+from api.routing.snapshot import LISTENER_NAME
 from tests.api.lifecycle.served import Served
 from tests.api.lifecycle.test_refusals import PIN
 
@@ -58,6 +61,36 @@ def test_a_loaded_catalogue_is_routed_with_at_once(served: Served, tmp_path: Pat
         _load(served, _renamed_copy(tmp_path))
         after = _names_within(served, 5.0, renamed=True)
         assert after == [n + SUFFIX for n in before]
+    finally:
+        _load(served, get_settings().data_dir)
+    assert _names_within(served, 5.0, renamed=False) == before
+
+
+def _listener_pids(served: Served) -> set[int]:
+    with served.engine.connect() as conn:
+        return set(
+            conn.scalars(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name = :name"
+                ),
+                {"name": LISTENER_NAME},
+            )
+        )
+
+
+def test_the_app_listens_again_after_losing_its_connection(served: Served, tmp_path: Path) -> None:
+    before = _department_names(served)
+    (pid,) = _listener_pids(served)
+    with served.engine.connect() as conn:
+        assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    deadline = time.monotonic() + 10
+    while not (_listener_pids(served) - {pid}) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _listener_pids(served) - {pid}, "the listener did not connect again"
+    try:
+        _load(served, _renamed_copy(tmp_path))
+        assert _names_within(served, 5.0, renamed=True) == [n + SUFFIX for n in before]
     finally:
         _load(served, get_settings().data_dir)
     assert _names_within(served, 5.0, renamed=False) == before
