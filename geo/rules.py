@@ -1,7 +1,7 @@
 """Duty rules (职责清单 / 呼应事项清单): which department kind leads a whistle, as data.
 
 File format (``data/duty_rules.csv``, UTF-8, a BOM is tolerated): a header line, then one rule
-per line. Lines whose first character is ``#`` and blank lines are ignored but still counted,
+per line. Lines whose first non-blank character is ``#`` and blank lines are ignored but counted,
 so the line numbers in errors and reasons are the ones an editor shows. Columns:
 
 ``category``
