@@ -1,22 +1,18 @@
 """The in-process locator's shares at their edges: ties, slivers, whole discs, multi-part
-lines, footprints off the map, and the circle in degrees for wide discs far from Beijing."""
+lines and footprints off the map."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
 
-from geo.crs import to_metric, to_storage
 from geo.locate import (
-    DISC_QUAD_SEGS,
     Locator,
     OutsideJurisdiction,
     StreetShare,
-    degrees_holding,
     rank_shares,
 )
 from grids.codes import Level
@@ -88,26 +84,6 @@ def test_a_footprint_outside_every_district_names_the_nearest(locator: Locator) 
         locator.locate_footprint(building)
     assert info.value.nearest_code == "110106"
     assert info.value.distance_m == pytest.approx(1000, rel=0.01)
-
-
-@pytest.mark.parametrize(
-    ("lat", "radius"), [(-60.0, 100_000.0), (75.0, 50_000.0), (85.0, 200_000.0)]
-)
-def test_the_circle_in_degrees_holds_wide_discs_far_north_and_south(
-    lat: float, radius: float
-) -> None:
-    """Beyond the radii of ``test_locate``: here the widening of the disc towards the pole
-    is what keeps it inside the circle (the 1 % to spare no longer covers it)."""
-    lon = 116.4
-    centre = shapely.Point(lon, lat)
-    disc = to_storage(shapely.buffer(to_metric(centre), radius, quad_segs=DISC_QUAD_SEGS))
-    bound = degrees_holding(lat, radius)
-    assert shapely.hausdorff_distance(shapely.boundary(disc), centre) <= bound
-    azimuths = np.linspace(0, 360, 73)
-    lons, lats, _ = Geod(ellps="WGS84").fwd(
-        np.full(73, lon), np.full(73, lat), azimuths, np.full(73, radius)
-    )
-    assert np.hypot(lons - lon, lats - lat).max() <= bound
 
 
 @pytest.mark.parametrize("line", [0.25, 0.5, 0.75], ids=["west", "district-line", "east"])
