@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -11,6 +13,9 @@ from grids.codes import Level
 # A 2 km x 1 km block near 广安门 (lon/lat); tests cut it into districts/streets.
 X0, Y0 = 116.30, 39.88
 DX, DY = 0.0234, 0.009  # ~2 km, ~1 km
+LINE_LON = X0 + 0.5 * DX  # the 西城/丰台 test line (a meridian)
+MID_LAT = Y0 + 0.5 * DY
+M_PER_DEG_LON = 111_320 * math.cos(math.radians(MID_LAT))
 
 
 def box(x0: float, y0: float, x1: float, y1: float) -> BaseGeometry:

@@ -11,9 +11,8 @@ import shapely
 
 from geo.locate import EDGE_TOLERANCE_DEG, Locator
 from grids.codes import Level
-from tests.factories import DX, DY, X0, Y0, four_streets, two_districts
+from tests.factories import DX, MID_LAT, X0, four_streets, two_districts
 
-MID_LAT = Y0 + 0.5 * DY
 BUILDING = shapely.box(X0 + 0.6 * DX, MID_LAT, X0 + 0.6 * DX + 0.0004, MID_LAT + 0.0003)
 
 

@@ -16,11 +16,15 @@ from geo.locate import (
     rank_shares,
 )
 from grids.codes import Level
-from tests.factories import DX, DY, X0, Y0, four_streets, two_districts
-
-LINE_LON = X0 + 0.5 * DX  # the 西城/丰台 test line (a meridian)
-MID_LAT = Y0 + 0.5 * DY
-M_PER_DEG_LON = 111_320 * math.cos(math.radians(MID_LAT))
+from tests.factories import (
+    DX,
+    LINE_LON,
+    M_PER_DEG_LON,
+    MID_LAT,
+    X0,
+    four_streets,
+    two_districts,
+)
 
 
 @pytest.fixture(scope="module")
