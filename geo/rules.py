@@ -404,14 +404,13 @@ def read_departments(path: Path) -> list[CatalogueDepartment]:
 
 
 def read_department_kinds(path: Path) -> dict[str, str]:
-    """Department kinds in ``departments.csv`` with their display names."""
+    """Department kinds in ``departments.csv`` (read and checked by ``read_departments``) with
+    their display names: a short name of ``KIND_NAMES``, else the city department's, else the
+    first department's."""
     full: dict[str, str] = {}
-    for line, row in _records(path, required=("code", "name", "kind", "level")):
-        kind = row["kind"]
-        if not kind:
-            raise RuleFileError(source=path.name, line=line, field="kind", message="empty kind")
-        if kind not in full or row["level"] == "city":
-            full[kind] = row["name"]
+    for department in read_departments(path):
+        if department.kind not in full or department.level == "city":
+            full[department.kind] = department.name
     return {kind: KIND_NAMES.get(kind, name) for kind, name in full.items()}
 
 
