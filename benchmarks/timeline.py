@@ -9,13 +9,14 @@ and ``slow_vs_stolen`` compares the seconds that held the most slow requests wit
 
 from __future__ import annotations
 
-import bisect
 import math
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from benchmarks.cpu import machine_busy
 
@@ -72,36 +73,25 @@ class MachineTimeline:
         return self.readings
 
 
-def _counter_at(readings: Sequence[Reading], t: float, name: str) -> float:
-    """A counter at time ``t``, interpolated between the readings around it (clamped to the
-    first and last reading)."""
-    times = [r.at for r in readings]
-    i = bisect.bisect_right(times, t)
-    if i == 0:
-        return float(getattr(readings[0], name))
-    if i == len(readings):
-        return float(getattr(readings[-1], name))
-    before, after = readings[i - 1], readings[i]
-    share = (t - before.at) / (after.at - before.at) if after.at > before.at else 1.0
-    low, high = getattr(before, name), getattr(after, name)
-    return float(low + share * (high - low))
-
-
 def per_second(readings: Sequence[Reading], start: float, elapsed: float) -> list[SecondLoad]:
     """The cores at work (busy, not stolen) and stolen in each second of a phase that began
     at ``start`` and lasted ``elapsed`` seconds (a last, shorter second is scaled to a
-    second)."""
-    out = []
-    for k in range(math.ceil(elapsed)):
-        t0, t1 = start + k, start + min(k + 1.0, elapsed)
-        if t1 <= t0:
-            break
-        busy, stolen = (
-            (_counter_at(readings, t1, name) - _counter_at(readings, t0, name)) / (t1 - t0)
-            for name in ("busy", "stolen")
+    second). The counters are interpolated between the readings around each second's edges
+    (clamped to the first and last reading)."""
+    edges = start + np.minimum(np.arange(math.ceil(elapsed) + 1), elapsed)
+    times = [r.at for r in readings]
+    busy = np.interp(edges, times, [r.busy for r in readings])
+    stolen = np.interp(edges, times, [r.stolen for r in readings])
+    widths = np.diff(edges)
+    return [
+        SecondLoad(
+            second=k,
+            working=float((busy[k + 1] - busy[k] - stolen[k + 1] + stolen[k]) / width),
+            stolen=float((stolen[k + 1] - stolen[k]) / width),
         )
-        out.append(SecondLoad(second=k, working=busy - stolen, stolen=stolen))
-    return out
+        for k, width in enumerate(widths)
+        if width > 0
+    ]
 
 
 def slow_vs_stolen(
