@@ -9,7 +9,7 @@ every request.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
@@ -44,6 +44,20 @@ def _scope_page(session: Session, scope: Scope, filters: Filters) -> HTMLRespons
     return HTMLResponse(scope_page(scope, computed, overdue=overdue))
 
 
+def _area_page(
+    session: Session,
+    kind: Literal["district", "street"],
+    code: str,
+    filters: Filters,
+    *,
+    field: str = "code",
+) -> HTMLResponse:
+    """The page of one district or street (a 404 naming ``field``, the parameter that gave
+    the code, when the active generation has no such area)."""
+    name = data.area_name(session=session, level=Level(kind), code=code, field=field)
+    return _scope_page(session, Scope(kind, code, name), filters)
+
+
 @router.get("/hotspots", response_class=HTMLResponse)
 def hotspots_map(
     session: SessionDep,
@@ -56,8 +70,9 @@ def hotspots_map(
     """The city view (communities, aggregates only); with ``street`` the street's view."""
     since, until = time_window(window, since, until)
     if street:
-        name = data.area_name(session=session, level=Level.STREET, code=street, field="street")
-        return _scope_page(session, Scope("street", street, name), Filters(since, until, category))
+        return _area_page(
+            session, "street", street, Filters(since, until, category), field="street"
+        )
     return _scope_page(session, Scope("city"), Filters(since, until, category))
 
 
@@ -73,8 +88,7 @@ def district_map(
     """One district: its communities' counts, Gi* and emerging categories (aggregates only),
     density, roads by load, outlines and overdue whistles."""
     since, until = time_window(window, since, until)
-    name = data.area_name(session=session, level=Level.DISTRICT, code=code)
-    return _scope_page(session, Scope("district", code, name), Filters(since, until, category))
+    return _area_page(session, "district", code, Filters(since, until, category))
 
 
 @router.get("/street/{code}", response_class=HTMLResponse)
@@ -89,8 +103,7 @@ def street_map(
     """One street: its grid cells' counts, Gi* and emerging categories, density, roads by
     load, outlines, overdue whistles and the raw events as a marker cluster."""
     since, until = time_window(window, since, until)
-    name = data.area_name(session=session, level=Level.STREET, code=code)
-    return _scope_page(session, Scope("street", code, name), Filters(since, until, category))
+    return _area_page(session, "street", code, Filters(since, until, category))
 
 
 @router.get("/chief/{chief_ref}", response_class=HTMLResponse)
