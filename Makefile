@@ -5,14 +5,23 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
 
-.PHONY: setup demo serve test lint db-start db-stop clean
+.PHONY: setup demo serve test lint lock db-start db-stop clean
 
-$(STAMP): pyproject.toml
+# Installs take the exact versions of the committed lock; pyproject.toml keeps the lower bounds.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	@touch $(STAMP)
+
+# Regenerate the lock from pyproject.toml (newest releases that fit), for Python 3.11 on Linux x86_64.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--python-platform x86_64-unknown-linux-gnu --upgrade -o $(LOCK)
 
 setup: $(STAMP)
 	$(BIN)/gridwhistle setup-system
