@@ -129,6 +129,41 @@ def format_amount(amount: float) -> str:
     return format(Decimal(repr(float(amount))).normalize(), "f")
 
 
+class YearSource(StrEnum):
+    """Where a year's days off and make-up workdays come from."""
+
+    LOADED = "loaded"  # an operator-loaded year file
+    PACKAGE = "package"  # chinese_calendar
+    UNKNOWN = "unknown"  # neither: deadlines in it are provisional
+
+
+@dataclass(frozen=True)
+class YearStatus:
+    """One year of the calendar: its source and, for a loaded year, the file."""
+
+    year: int
+    source: YearSource
+    detail: str
+
+    @property
+    def provisional(self) -> bool:
+        """Whether working-day deadlines in this year are provisional."""
+        return self.source is YearSource.UNKNOWN
+
+
+FIRST_STATUS_YEAR = 2024
+"""The first year ``gridwhistle calendar status`` lists."""
+
+
+def status_years(today: date) -> range:
+    """The years a status report covers: from 2024 to the year after ``today``'s.
+
+    >>> list(status_years(date(2026, 12, 6)))
+    [2024, 2025, 2026, 2027]
+    """
+    return range(FIRST_STATUS_YEAR, today.year + 2)
+
+
 class WorkCalendar:
     """Working days in China from loaded years, then chinese_calendar, then weekends only."""
 
@@ -157,6 +192,15 @@ class WorkCalendar:
     def knows(self, year: int) -> bool:
         """Whether the year is loaded or covered by chinese_calendar."""
         return year in self._years or _library_knows(year)
+
+    def year_status(self, year: int) -> YearStatus:
+        """Where the year's holidays and make-up workdays come from (unknown: provisional)."""
+        if year in self._years:
+            source = self._years[year].source  # "2027: 2027.csv"
+            return YearStatus(year, YearSource.LOADED, source.removeprefix(f"{year}: "))
+        if _library_knows(year):
+            return YearStatus(year, YearSource.PACKAGE, f"chinese_calendar {_LIBRARY_VERSION}")
+        return YearStatus(year, YearSource.UNKNOWN, "weekend rule only")
 
     def is_workday(self, day: date) -> tuple[bool, bool]:
         """(is a working day, the answer is provisional because the year is unknown)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,22 +11,10 @@ from typer.testing import CliRunner, Result
 
 from api.cli import app
 from api.config import get_settings
-from api.db.session import engine_for
 from tests.conftest import real_districts_or_skip
 from tests.grids.geometries import EAST_NEIGHBOUR, OVERLAPPING_EAST, SQUARE, boundary_frame
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_db(make_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh database that DATABASE_URL points the CLI at."""
-    url = make_database(f"cli{id(monkeypatch) % 100000}")
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
-    engine_for(url).dispose()
 
 
 def _scalar(url: str, sql: str) -> int:

@@ -97,7 +97,12 @@ function card(a) {
       a.due_provisional
         ? h(
             "span",
-            { class: "badge provisional", title: "所涉年份的节假日尚未公布，按周末推算" },
+            {
+              class: "badge provisional",
+              title:
+                "所涉年份的节假日安排尚未导入，暂按周末推算；" +
+                "每年11月前后国务院公布次年安排后，由管理员用 gridwhistle calendar load 导入",
+            },
             "时限暂定",
           )
         : null,
