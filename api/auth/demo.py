@@ -1,4 +1,5 @@
-"""Demo users of the demo city (development only): one per role around the joint site."""
+"""Demo users of the demo city (development only): one per role around the joint site, and
+three street-and-alley chiefs of its two streets (docs/roles.md lists them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.models import User
 from api.auth.roles import Role
-from api.auth.service import create_user
+from api.auth.service import chief_in_force, create_user
 
 DEMO_USERS: tuple[tuple[str, str, Role, str | None], ...] = (
     ("admin", "管理员", Role.ADMIN, None),
@@ -22,15 +23,21 @@ DEMO_USERS: tuple[tuple[str, str, Role, str | None], ...] = (
     ("ft-ghzy", "规自委丰台分局", Role.DEPARTMENT, "110106-ghzy"),
     ("worker-gw", "广外网格员", Role.GRID_WORKER, "110102020"),
     ("worker-tpq", "太平桥网格员", Role.GRID_WORKER, "110106002"),
+    ("chief-gw-01", "广外街巷长 赵红梅", Role.CHIEF, "C110102020-01"),
+    ("chief-gw-02", "广外街巷长 林慧敏", Role.CHIEF, "C110102020-02"),
+    ("chief-tpq-01", "太平桥街巷长 邓春生", Role.CHIEF, "C110106002-01"),
 )
 
 
 def seed_demo_users(*, session: Session, password: str) -> list[str]:
-    """Create the demo users that do not exist yet; return their usernames."""
+    """Create the demo users that do not exist yet; return their usernames (a chief whose
+    ref the loaded city does not have is left out)."""
     existing = set(session.scalars(select(User.username)))
     created = []
     for username, name, role, jurisdiction in DEMO_USERS:
         if username in existing:
+            continue
+        if role is Role.CHIEF and not chief_in_force(session=session, ref=jurisdiction or ""):
             continue
         create_user(
             session=session,

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base
 
-ROLE_VALUES = "('grid_worker', 'community', 'street', 'district', 'department', 'analyst', 'admin')"
+ROLE_VALUES = (
+    "('grid_worker', 'community', 'street', 'district', 'department', 'analyst', 'admin', 'chief')"
+)
 SCOPE_VALUES = "('api', 'open311')"
 
 

@@ -3,14 +3,19 @@
 A user has one role and one jurisdiction code: a community (12 digits) for community staff
 and grid workers, a street (9) for a street command centre, a district (6) for a district
 command centre, a department code (e.g. ``110102-cgzf``) for department staff; analysts and
-administrators may have none (city-wide). A case's scope lists its community, its streets
-(lead first, then partners), its districts, the departments assigned to it and its reporters.
+administrators may have none (city-wide); a street-and-alley chief (街巷长) has the chief's
+ref, ``C`` + the 9-digit street code + ``-`` + a number (e.g. ``C110102020-01``). A case's
+scope lists its community, its streets (lead first, then partners), its districts, the
+departments assigned to it and its reporters.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+CHIEF_REF = re.compile(r"^C(\d{9})-\d{1,4}$")
 
 
 class Role(StrEnum):
@@ -21,6 +26,7 @@ class Role(StrEnum):
     DEPARTMENT = "department"
     ANALYST = "analyst"
     ADMIN = "admin"
+    CHIEF = "chief"
 
 
 class Action(StrEnum):
@@ -63,6 +69,18 @@ class CaseScope:
     def districts(self) -> frozenset[str]:
         """District codes of the case's streets."""
         return frozenset(s[:6] for s in self.streets)
+
+
+def chief_street(ref: str | None) -> str | None:
+    """The street code inside a chief's ref, None when ``ref`` is not a chief's ref.
+
+    >>> chief_street("C110102020-01")
+    '110102020'
+    >>> chief_street("110102020") is None
+    True
+    """
+    found = CHIEF_REF.match(ref or "")
+    return found.group(1) if found else None
 
 
 def _within(jurisdiction: str | None, code: str | None) -> bool:
@@ -114,4 +132,8 @@ def allowed(actor: Actor, action: Action, scope: CaseScope) -> bool:
         case Role.DEPARTMENT:
             assigned = j in scope.departments
             return assigned and action in (Action.VIEW, Action.COMMENT, Action.DEPARTMENT_DUTY)
+        case Role.CHIEF:
+            if action is Action.REPORT:
+                return chief_street(j) in scope.streets
+            return actor.id in scope.reporters and action in (Action.VIEW, Action.COMMENT)
     return False

@@ -12,8 +12,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.auth.models import ApiToken, User
-from api.auth.roles import Actor, Role
+from api.auth.roles import Actor, Role, chief_street
 from api.errors import Conflict, InvalidInput
+from api.geography import service as geography
+from api.geography.models import Chief
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
@@ -78,6 +80,25 @@ def check_jurisdiction(role: Role, jurisdiction: str | None) -> None:
         )
     if role is Role.DEPARTMENT and not jurisdiction:
         raise InvalidInput("department staff need a department code", field="jurisdiction")
+    if role is Role.CHIEF and chief_street(jurisdiction) is None:
+        raise InvalidInput(
+            "a chief needs the chief's ref as jurisdiction (C + street code + -NN, "
+            "e.g. C110102020-01)",
+            field="jurisdiction",
+        )
+
+
+def chief_in_force(*, session: Session, ref: str) -> bool:
+    """Whether the active generation has the street-and-alley chief ``ref``."""
+    gen = geography.active_generation(session=session)
+    if gen is None:
+        return False
+    found = session.scalar(
+        select(Chief.id).where(
+            Chief.ref == ref, Chief.generation_low <= gen, Chief.generation_high >= gen
+        )
+    )
+    return found is not None
 
 
 def create_user(
@@ -91,6 +112,11 @@ def create_user(
 ) -> User:
     """Add a user (unique username, jurisdiction fitting the role)."""
     check_jurisdiction(role, jurisdiction)
+    if role is Role.CHIEF and not chief_in_force(session=session, ref=jurisdiction or ""):
+        raise InvalidInput(
+            f"no street-and-alley chief {jurisdiction} in the active generation",
+            field="jurisdiction",
+        )
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} exists", field="username")
     user = User(

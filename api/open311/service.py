@@ -39,7 +39,7 @@ SPAN = timedelta(days=90)  # the spec's default and largest date range
 MAX_DESCRIPTION = 4000
 MAX_KEY = 128
 REPORTING_ROLES = frozenset(
-    {Role.GRID_WORKER, Role.COMMUNITY, Role.STREET, Role.DISTRICT, Role.ADMIN}
+    {Role.GRID_WORKER, Role.CHIEF, Role.COMMUNITY, Role.STREET, Role.DISTRICT, Role.ADMIN}
 )
 SOURCES = ("resident", "hotline")
 KINDS = {"event": "事件", "component": "部件"}

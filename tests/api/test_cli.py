@@ -110,6 +110,16 @@ def test_users_token_issues_a_bearer_token_or_an_open311_key(cli_db: str) -> Non
     assert _invoke("users", "token", "nobody").exit_code != 0
 
 
+def test_users_add_refuses_a_chief_without_a_chief_ref_of_the_city(cli_db: str) -> None:
+    street_code = _invoke("users", "add", "c1", "--role", "chief", "--jurisdiction", "110102020")
+    assert street_code.exit_code == 1
+    assert "C110102020-01" in street_code.output  # the message shows the form of a ref
+    absent = _invoke("users", "add", "c1", "--role", "chief", "--jurisdiction", "C110102020-01")
+    assert absent.exit_code == 1
+    assert "no street-and-alley chief C110102020-01" in absent.output
+    assert _scalar(cli_db, "SELECT count(*) FROM users") == 0
+
+
 def test_catalogues_load_checks_then_adds_or_updates(
     cli_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from api.auth.roles import Action, Actor, CaseScope, Role, allowed
+from api.auth.roles import Action, Actor, CaseScope, Role, allowed, chief_street
 
 # a joint case: lead street 广外 (西城), partner 太平桥 (丰台), in a 广外 community,
-# assigned to both districts' 城管执法, reported by user 7
+# assigned to both districts' 城管执法, reported by users 7 (a grid worker) and 17 (a chief)
 SCOPE = CaseScope(
     community="110102020001",
     streets=("110102020", "110106002"),
     departments=frozenset({"110102-cgzf", "110106-cgzf"}),
-    reporters=frozenset({7}),
+    reporters=frozenset({7, 17}),
 )
 
 A = Action
@@ -52,6 +52,10 @@ ACTORS: dict[str, tuple[Actor, set[Action]]] = {
         {A.VIEW, A.COMMENT, A.DEPARTMENT_DUTY},
     ),
     "unassigned department": (Actor(16, Role.DEPARTMENT, "110102-swj"), set()),
+    "reporting chief": (Actor(17, Role.CHIEF, "C110102020-01"), {A.VIEW, A.COMMENT, A.REPORT}),
+    "chief of the partner street": (Actor(18, Role.CHIEF, "C110106002-03"), {A.REPORT}),
+    "chief elsewhere": (Actor(19, Role.CHIEF, "C110101001-01"), set()),
+    "chief with a street code for a ref": (Actor(20, Role.CHIEF, "110102020"), set()),
 }
 
 
@@ -60,3 +64,20 @@ ACTORS: dict[str, tuple[Actor, set[Action]]] = {
 def test_matrix(who: str, action: Action) -> None:
     actor, may = ACTORS[who]
     assert allowed(actor, action, SCOPE) is (action in may)
+
+
+@pytest.mark.parametrize(
+    ("ref", "street"),
+    [
+        ("C110102020-01", "110102020"),
+        ("C110106002-12", "110106002"),
+        ("110102020", None),
+        ("C11010202-01", None),
+        ("C110102020", None),
+        ("C110102020-01x", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_chief_street_reads_only_a_chief_ref(ref: str | None, street: str | None) -> None:
+    assert chief_street(ref) == street
