@@ -84,6 +84,18 @@ def timestamp(moment: Moment) -> pd.Timestamp:
     return ts.tz_localize(TIMEZONE) if ts.tzinfo is None else ts
 
 
+def review_month(newest: Moment) -> pd.Period:
+    """The last full Beijing month before the ``newest`` event: a monthly review's default.
+
+    >>> str(review_month("2027-01-01T00:00:00+08:00"))
+    '2026-12'
+    >>> str(review_month("2026-12-31T16:00:00Z"))
+    '2026-12'
+    """
+    local = timestamp(newest).tz_convert(TIMEZONE).tz_localize(None)
+    return local.to_period("M") - 1
+
+
 def select(
     events: pd.DataFrame,
     *,

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from api.deadlines.calendar import TZ
+from api.deadlines.calendar import TZ, to_local
 
 DIMENSIONS = ("acknowledge", "handling", "satisfaction")
 STAR_LABELS = {5: "非常满意", 4: "基本满意", 3: "一般", 2: "不满意", 1: "非常不满意"}
@@ -351,6 +351,11 @@ class Period:
             )
         after = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=TZ)
         return cls(f"{year}-{month:02d}", datetime(year, month, 1, tzinfo=TZ), after)
+
+    @classmethod
+    def month_of(cls, moment: datetime) -> Period:
+        """The Beijing calendar month holding ``moment`` (the scoreboard's default period)."""
+        return cls.parse(to_local(moment).strftime("%Y-%m"))
 
     def __contains__(self, moment: object) -> bool:
         return isinstance(moment, datetime) and self.start <= moment < self.end

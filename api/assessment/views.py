@@ -23,7 +23,6 @@ from api.assessment.scoring import Period, Tally
 from api.assessment.service import GroupBy
 from api.auth.deps import ActorDep
 from api.cases.service import utcnow
-from api.deadlines.calendar import TZ
 from api.deps import PathId, QueryInstant, SessionDep, SettingsDep
 from api.errors import InvalidInput
 
@@ -116,7 +115,7 @@ def scoreboard(
     """Monthly or yearly scores and rates per department, street or district in your scope."""
     at = _as_of(as_of)
     try:
-        chosen = Period.parse(period if period is not None else at.astimezone(TZ).strftime("%Y-%m"))
+        chosen = Period.parse(period) if period is not None else Period.month_of(at)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="period") from exc
     rows, total = service.scoreboard(

@@ -4,20 +4,23 @@ The notebook is executed with nbclient in a ``python3`` kernel (ipykernel from t
 dependencies), with its parameters overridden the way papermill does it: a cell inserted after
 the one tagged ``parameters``. A probe cell appended at the end prints the key results as
 JSON for the assertions. The database is the test session's own (demo city, the simulated
-year committed, one whistle dispatched ten days ago and left unanswered). The executed
-notebook is kept in ``test-artifacts/``.
+year committed, one case reported the day after the simulated year and whistled, its whistle
+left unanswered). The clock is fixed relative to the simulated year (``reported_at``, the
+notebook's ``as_of``), so the month under review and the overdue list do not depend on the
+day the suite runs. The executed notebook is kept in ``test-artifacts/``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
+import time_machine
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from shapely.geometry import mapping
@@ -27,12 +30,14 @@ from sqlalchemy.orm import Session
 from api.auth.models import User
 from api.auth.roles import Role
 from api.auth.service import actor_of, create_user, issue_token
-from api.cases.service import get_case, utcnow
+from api.cases.service import get_case
 from api.config import Settings, get_settings
 from api.db.session import engine_for
+from api.deadlines.calendar import TZ
 from api.deadlines.service import calendar, policies_from
-from api.hotspots.service import load_events
+from api.hotspots.service import events_frame, load_events
 from api.whistles.service import blow
+from geo.hotspots import review_month
 from geo.simulate import SimulatedYear, simulate_year
 from grids.demo import build_demo_city
 from tests.conftest import REPO, TEST_CELL_AREA_M2
@@ -41,6 +46,13 @@ NOTEBOOK = REPO / "notebooks" / "hotspot_review.ipynb"
 STREET = "110102013"  # 大栅栏街道, where the persistent alley is planted
 ASSETS = "http://127.0.0.1:8000/static/vendor"
 TIMEOUT_S = 120
+OVERDUE_AFTER = timedelta(days=12)  # huangpu: acknowledge 2 d, on site 2 d, resolve 5 wd
+
+
+def reported_at(year: SimulatedYear) -> datetime:
+    """When the fixture's case is reported: 09:00 Beijing time the day after the year ends."""
+    return datetime.combine(year.end + timedelta(days=1), time(9), tzinfo=TZ)
+
 
 PROBE = """
 import json as _json
@@ -90,7 +102,8 @@ def review_db_url(make_database: Callable[[str], str], year: SimulatedYear) -> t
     line = build_demo_city(cell_area_m2=TEST_CELL_AREA_M2).roads.set_index("id").loc[alley.road_id]
     point = line.geometry.interpolate(0.5, normalized=True)
     app = create_app(engine=engine_for(url), settings=Settings(environment="test"))
-    with TestClient(app) as client:
+    at = reported_at(year)
+    with time_machine.travel(at, tick=True), TestClient(app) as client:
         r = client.post(
             "/api/reports",
             headers={"Authorization": f"Bearer {token}"},
@@ -105,7 +118,7 @@ def review_db_url(make_database: Callable[[str], str], year: SimulatedYear) -> t
             session=session,
             case=get_case(session=session, case_id=case_id),
             actor=actor_of(street),
-            at=utcnow() - timedelta(days=10),
+            at=at + timedelta(hours=1),
             sla_policy="huangpu",
             policies=policies_from(get_settings().data_dir),
             calendar=calendar(session=session),
@@ -141,8 +154,10 @@ def test_review_notebook_runs_and_finds_the_planted_alley(
     review_db_url: tuple[str, int], year: SimulatedYear, tmp_path: Path, artifacts: Path
 ) -> None:
     url, case_id = review_db_url
+    with Session(engine_for(url)) as session:
+        newest = events_frame(session=session, street_prefix=STREET)["at"].max()
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    as_of = (utcnow() + timedelta(minutes=1)).isoformat()
+    as_of = (reported_at(year) + OVERDUE_AFTER).isoformat()
     _with_parameters(
         nb, {"database_url": url, "street": STREET, "as_of": as_of, "assets_url": ASSETS}
     )
@@ -167,9 +182,11 @@ def test_review_notebook_runs_and_finds_the_planted_alley(
     )
     alley = next(p for p in year.truth if p.kind == "persistent")
 
-    # the month before the newest event, with events in the street
-    last = year.events["at"].max().tz_localize(None).to_period("M") - 1
+    # the month before the newest event the notebook reads (the fixture's report), with events
+    # in the street; that month lies inside the simulated year
+    last = review_month(newest)
     assert probe["month"] == str(last) and probe["month_events"] > 0
+    assert year.start <= last.start_time.date() and last.end_time.date() <= year.end
     # hot spots this month: the alley's cells are among them, nothing cold-spot-only noise
     assert probe["hot"], "no hot spot this month"
     assert set(alley.cells) & set(probe["hot"][:3])

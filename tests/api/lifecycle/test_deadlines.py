@@ -12,7 +12,7 @@ from api.auth.models import User
 from api.auth.roles import Actor
 from api.auth.service import actor_of
 from api.cases.models import Case, CaseEvent
-from api.cases.service import get_case, utcnow
+from api.cases.service import get_case
 from api.config import get_settings
 from api.deadlines.calendar import read_year_file
 from api.deadlines.service import calendar, load_year, policies_from, recompute_provisional
@@ -66,7 +66,7 @@ def test_quarter_long_deadline_into_2027_is_provisional_until_the_year_is_loaded
         session=api.session,
         work=calendar(session=api.session),
         policies=policies_from(get_settings().data_dir),
-        at=utcnow(),
+        at=start + timedelta(days=1),
     )
     api.session.flush()
     assert changed == len(assignments)
@@ -89,13 +89,16 @@ def test_emergency_whistle_must_be_acknowledged_within_30_minutes(api: Api) -> N
 
 
 def test_overdue_job_records_each_late_obligation_once_and_the_board_shows_it(api: Api) -> None:
-    ten_days_ago = utcnow() - timedelta(days=10)
-    case, assignments = _blow(api, "huangpu", ten_days_ago)
-    first = mark_overdue(session=api.session, now=utcnow())
+    blown = datetime(2026, 6, 1, 9, 0, tzinfo=BEIJING)  # a Monday in an ordinary week
+    case, assignments = _blow(api, "huangpu", blown)
+    # huangpu: acknowledge 2d, on site 2d, resolve 5wd (end of Monday 06-08)
+    assert mark_overdue(session=api.session, now=blown + timedelta(days=1)) == 0
+    first = mark_overdue(session=api.session, now=datetime(2026, 6, 9, 0, 1, tzinfo=BEIJING))
     api.session.flush()
-    # huangpu: acknowledge 2d, on site 2d, resolve 5wd — all three passed for every department
+    # all three passed for every department, each recorded once
     assert first == 3 * len(assignments)
-    assert mark_overdue(session=api.session, now=utcnow()) == 0
+    assert mark_overdue(session=api.session, now=blown + timedelta(days=30)) == 0
+    # the board compares with the present, which is later than all of these
     late = api.call("GET", "/api/whistles", "gw", params={"overdue": "true"}).json()
     assert {a["id"] for a in late} >= {a.id for a in assignments}
     assert all(
