@@ -111,7 +111,7 @@ async def create_report(request: Request) -> Response:
     worker thread); a footprint, or an app without its
     event-loop pool, takes one worker-thread hop with a session. The endpoint reads the
     token, the key and the body itself (the token first, as a dependency would): FastAPI's
-    dependency and body machinery was a noticeable share of this request's CPU, and the
+    dependency and body machinery is a noticeable share of this request's CPU, and the
     geometry is parsed once.
     """
     token = bearer(request.headers.get("authorization"))

@@ -237,8 +237,8 @@ def _param_cases(url: str, parameter: dict[str, Any], valid: str | Ref) -> Itera
         for text in ("maybe", "2", "-1"):
             yield bad(text, text)
     if fmt == "date-time":
-        # pydantic read digits as Unix seconds (20250101 was 1970-08-23); Open311's parser
-        # reads 20250101 as ISO 8601's basic format, 2025-01-01, rightly
+        # pydantic reads digits as Unix seconds (20250101 would be 1970-08-23), so the API
+        # refuses them; Open311's parser reads 20250101 as ISO 8601's basic format, 2025-01-01
         numbers = ["20250101", "1700000000"] if url != OPEN311 else []
         for text in (
             *numbers,

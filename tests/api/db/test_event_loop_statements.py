@@ -2,7 +2,8 @@
 
 A parameter PostgreSQL types ``numeric`` (e.g. from a ``1.0`` literal beside it) makes
 asyncpg encode the Python float as a numeric on every request, one of its slow paths, and
-the database cast it back: the duplicate radius of the report write did until session 7.
+the database cast it back. The report write divides its duplicate radius by a constant, so
+it is cast to ``float8`` explicitly.
 """
 
 from __future__ import annotations
