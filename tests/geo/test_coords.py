@@ -39,7 +39,7 @@ def test_offsets_have_the_documented_size_in_central_beijing() -> None:
 def test_inverse_round_trip_is_under_a_metre(lon: float, lat: float, crs: CoordinateSystem) -> None:
     shifted = from_wgs84(lon, lat, crs)
     back = to_wgs84(*shifted, crs)
-    assert metres((lon, lat), back) < 0.01  # well under the 1 m the issue asks for
+    assert metres((lon, lat), back) < 0.01  # well under the required 1 m
 
 
 def test_batch_matches_scalar_and_wgs_is_identity() -> None:

@@ -1,4 +1,4 @@
-"""POST /api/route and GET /api/locate on the demo city (the issue's acceptance cases)."""
+"""POST /api/route and GET /api/locate on the demo city (the acceptance cases)."""
 
 from __future__ import annotations
 
