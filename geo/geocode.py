@@ -1,0 +1,396 @@
+"""Geocoding against the city's own standard address register, and reverse geocoding.
+
+``Geocoder(register, area_names=...)`` indexes the register once (``geo.geocode_index``).
+``geocode(text)`` normalises and splits the text (``geo.address_text``), matches its road,
+compound, place or village name exactly or fuzzily (rapidfuzz), then the door number,
+号院, building and unit:
+
+* a door number on the register → that plate (level ``plate``);
+* a number missing between two known plates on its side of the road → a position
+  interpolated between them, uncertain by half their gap;
+* an unknown number, or none → the road (level ``road``), uncertain by half its length;
+* an area named alone → the area (level ``community`` or ``street``).
+
+Scores run 0-100; an area named in the text that the candidate is not in costs points,
+one it is in makes up part of what a fuzzy name lost.
+Below ``MATCH_THRESHOLD`` the answer is ``unknown`` with no candidates (never a guess); a
+rival within ``AMBIGUITY_MARGIN`` points, more than ``SAME_PLACE_M`` away and not merely a
+coarser answer around the best one makes it ``ambiguous``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from geo.address_text import AddressParts, Aliases, read_aliases, split_address
+from geo.crs import metric_xy, storage_xy
+from geo.geocode_index import Place, RegisterIndex, Road
+
+MATCH_THRESHOLD = 70.0
+AMBIGUITY_MARGIN = 5.0
+SAME_PLACE_M = 50.0
+FUZZY_CUTOFF = 60.0
+FUZZY_LIMIT = 10
+REVERSE_MAX_M = 100.0
+ADMIN_PENALTY = {6: 25.0, 9: 15.0, 12: 10.0}
+"""Points lost when the text names a district, street or community the candidate is not in."""
+ADMIN_SUPPORT = {6: 0.15, 9: 0.4, 12: 0.5}
+"""Share of the missing points a fuzzy name regains when the candidate lies in every area
+the text names (the smaller the area, the fewer names it holds that a typo could hit)."""
+UNCERTAINTY_M = {"plate": 10.0, "building": 15.0, "poi": 30.0, "compound": 60.0}
+LEVEL_ORDER = ("plate", "compound", "poi", "road", "community", "street")
+ROAD_GENERICS = ("大街", "胡同", "街", "路", "巷", "条")
+DIRECTIONS = ("东", "东北", "北", "西北", "西", "西南", "南", "东南")
+
+Status = Literal["matched", "ambiguous", "unknown"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One answer: where, how sure, how far the match got and which parts it matched."""
+
+    text: str
+    kind: str
+    lon: float
+    lat: float
+    uncertainty_m: float
+    score: float
+    level: str
+    matched: dict[str, str]
+    grid: str
+    community: str
+    street: str
+    district: str
+
+
+@dataclass(frozen=True)
+class GeocodeResult:
+    """``matched``, ``ambiguous`` or ``unknown``, with the candidates best first."""
+
+    status: Status
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReverseResult:
+    """The nearest register entry to a point, and the point described from it."""
+
+    text: str
+    entry: Candidate
+    distance_m: float
+    direction: str
+
+
+class Geocoder:
+    """Geocode and reverse geocode against one register (pure, in memory).
+
+    >>> import pandas as pd
+    >>> row = dict(id="A1", kind="plate", road="瑞庆街", number=12, suffix="", side="even",
+    ...            name="", building=None, group=None, lon=116.39, lat=39.91, grid_code="",
+    ...            community_code="", street_code="", district_code="")
+    >>> geocoder = Geocoder(pd.DataFrame([row | {"text": "瑞庆街12号"}]))
+    >>> answer = geocoder.geocode("瑞庆街十二号附近")
+    >>> answer.status, answer.candidates[0].text, answer.candidates[0].level
+    ('matched', '瑞庆街12号', 'plate')
+    """
+
+    def __init__(
+        self,
+        register: pd.DataFrame,
+        *,
+        area_names: Mapping[str, str] | None = None,
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
+        table = read_aliases() if aliases is None else aliases
+        self.index = RegisterIndex(register, area_names=area_names or {}, aliases=Aliases(table))
+
+    # -- forward -------------------------------------------------------------------------
+    def geocode(self, text: str, *, limit: int = 5) -> GeocodeResult:
+        """Candidates for an address in words, best first (see the module docstring)."""
+        parts = self.parse(text)
+        found = sorted(self._candidates(parts), key=_rank)
+        found = _distinct(found)
+        if not found or found[0].score < MATCH_THRESHOLD:
+            return GeocodeResult("unknown", [])
+        best = found[0]
+        kept = [c for c in found if c.score >= MATCH_THRESHOLD][:limit]
+        rivals = [c for c in kept[1:] if best.score - c.score <= AMBIGUITY_MARGIN
+                  and not _consistent(best, c)]  # fmt: skip
+        return GeocodeResult("ambiguous" if rivals else "matched", kept)
+
+    def parse(self, text: str) -> AddressParts:
+        """The parts of ``text`` as this register's names and areas read them."""
+        index = self.index
+        return split_address(index.key(text), forms=index.forms, protected=index.protected)
+
+    def _candidates(self, parts: AddressParts) -> Iterator[Candidate]:
+        names = self._names(parts.head, parts.admin)
+        for key, score in names.items():
+            if key in self.index.roads:
+                yield from self._road(self.index.roads[key], score, parts)
+            if key in self.index.places:
+                yield from self._place(self.index.places[key], score, parts)
+        explained = any(score >= MATCH_THRESHOLD for score in names.values())
+        if parts.admin and not explained:
+            yield from self._area(parts)
+
+    def _names(self, head: str, admin: tuple[str, ...]) -> dict[str, float]:
+        """Road and place keys for ``head`` with their name scores: exact substrings (100),
+        fuzzy matches of what the exact ones leave over, and fuzzy matches of the whole head
+        among the names of the streets and communities the text names."""
+        index = self.index
+        exact = _substrings(head, index.protected, index.longest_key)
+        scores = dict.fromkeys(exact, 100.0)
+        leftover = head
+        for key in sorted(exact, key=len, reverse=True):
+            leftover = leftover.replace(key, "")
+        local = [index.keys_in_area.get(code, []) for code in admin if len(code) >= 9]
+        searches = [(head, keys) for keys in local if len(head) >= 2]
+        if len(leftover) >= 2 and not (exact and len(leftover) < 3):
+            searches += [(leftover, keys) for keys in (index.road_keys, index.place_keys, *local)]
+            scores |= dict.fromkeys(_same_stem(leftover, index.road_keys), 85.0)
+        for text, keys in searches:
+            for key, score, _ in process.extract(
+                text, keys, scorer=fuzz.ratio, limit=FUZZY_LIMIT, score_cutoff=FUZZY_CUTOFF
+            ):
+                scores[key] = max(scores.get(key, 0.0), float(score))
+        return scores
+
+    def _road(self, road: Road, score: float, parts: AddressParts) -> Iterator[Candidate]:
+        matched = {"road": road.name}
+        n, suffix = parts.number, parts.suffix
+        if n is None:
+            yield self._road_level(road, score - (5.0 if parts.building else 0.0), parts, matched)
+            return
+        door = road.doors.get((n, suffix))
+        if door is None and suffix:
+            door, score = road.doors.get((n, "")), score - 5.0
+        if door is not None:
+            matched |= {"number": f"{suffix}{n}"}
+            building = road.buildings.get((n, suffix, parts.building or 0))
+            if building is not None:
+                matched |= {"building": str(parts.building)} | _unit_room(parts)
+                yield self._entry(building, score, parts, "plate", matched, "building")
+            else:
+                lost = 10.0 if parts.building else 0.0
+                yield self._entry(door, score - lost, parts, "plate", matched, "plate")
+            return
+        interpolated = self._interpolate(road, n, suffix, score, parts)
+        if interpolated is not None:
+            yield interpolated
+        yield self._road_level(road, score - 15.0, parts, matched)
+
+    def _interpolate(
+        self, road: Road, n: int, suffix: str, score: float, parts: AddressParts
+    ) -> Candidate | None:
+        """A plate between the nearest known numbers on its side of the road, if any."""
+        side = road.sides.get("odd" if n % 2 else "even")
+        if side is None:
+            return None
+        at = int(np.searchsorted(side.numbers, n))
+        if at == 0 or at == len(side.numbers):
+            return None
+        low, high = int(side.rows[at - 1]), int(side.rows[at])
+        a, b = int(side.numbers[at - 1]), int(side.numbers[at])
+        t = (n - a) / (b - a)
+        xy = self.index.xy[low] * (1 - t) + self.index.xy[high] * t
+        gap = float(np.linalg.norm(self.index.xy[high] - self.index.xy[low]))
+        lon, lat = storage_xy(xy[0], xy[1])
+        nearer = low if t <= 0.5 else high
+        matched = {"road": road.name, "number": f"{suffix}{n}", "between": f"{a}号-{b}号"}
+        base = self._entry(nearer, score - 5.0, parts, "plate", matched, "plate")
+        return replace(base, text=f"{road.name}{suffix}{n}号", lon=float(lon), lat=float(lat),
+                       uncertainty_m=max(gap / 2, UNCERTAINTY_M["plate"]))  # fmt: skip
+
+    def _road_level(
+        self, road: Road, score: float, parts: AddressParts, matched: dict[str, str]
+    ) -> Candidate:
+        entry = self._entry(road.middle, score, parts, "road", matched, "plate")
+        return replace(entry, text=road.name, kind="road",
+                       uncertainty_m=max(road.half_length_m, UNCERTAINTY_M["plate"]))  # fmt: skip
+
+    def _place(self, place: Place, score: float, parts: AddressParts) -> Iterator[Candidate]:
+        matched = {place.kind: place.name}
+        if place.kind == "village":
+            yield from self._village(place, score, parts, matched)
+            return
+        level = "poi" if place.kind == "poi" else "compound"
+        building = place.buildings.get(parts.building or 0)
+        if building is not None:
+            matched |= {"building": str(parts.building)} | _unit_room(parts)
+            yield self._entry(building, score, parts, level, matched, "building")
+        elif place.row >= 0:
+            lost = 10.0 if parts.building or parts.number else 0.0
+            yield self._entry(place.row, score - lost, parts, level, matched, place.kind)
+
+    def _village(
+        self, place: Place, score: float, parts: AddressParts, matched: dict[str, str]
+    ) -> Iterator[Candidate]:
+        house = place.houses.get((parts.group or 0, parts.number or 0))
+        if house is not None:
+            matched |= {"group": str(parts.group), "number": str(parts.number)}
+            yield self._entry(house, score, parts, "plate", matched, "plate")
+            return
+        rows = place.groups.get(parts.group or 0)
+        if rows is not None:
+            matched |= {"group": str(parts.group)}
+            lost = 10.0 if parts.number else 0.0
+        else:
+            rows = [r for group in place.groups.values() for r in group]
+            lost = 10.0 if parts.group or parts.number else 0.0
+        centre, spread = self.index.centre_of(np.asarray(rows))
+        entry = self._entry(centre, score - lost, parts, "community", matched, "compound")
+        text = place.name + (f"{parts.group}组" if "group" in matched else "")
+        yield replace(entry, text=text, kind="village", uncertainty_m=spread)
+
+    def _area(self, parts: AddressParts) -> Iterator[Candidate]:
+        """The deepest named area alone (a community or a street)."""
+        code = max(parts.admin, key=len)
+        rows = self.index.areas.get(code)
+        if rows is None or len(code) < 9:
+            return
+        level = "community" if len(code) == 12 else "street"
+        centre, spread = self.index.centre_of(rows)
+        score = 100.0 if not parts.head and parts.number is None else 75.0
+        name = self.index.area_names[code]
+        entry = self._entry(centre, score, replace(parts, admin=()), level, {}, "plate")
+        yield replace(entry, text=name, kind=level, uncertainty_m=spread, matched={level: name})
+
+    def _entry(
+        self, row: int, score: float, parts: AddressParts, level: str,
+        matched: dict[str, str], certainty: str,
+    ) -> Candidate:  # fmt: skip
+        """A candidate for register row ``row``, its score lowered for disagreeing areas."""
+        index = self.index
+        codes = {c: str(index.codes[c][row]) for c in index.codes}
+        support = 0.0
+        for code in parts.admin:
+            column = {6: "district_code", 9: "street_code", 12: "community_code"}[len(code)]
+            if codes[column] == code:
+                matched = matched | {column[: -len("_code")]: index.area_names.get(code, code)}
+                support = max(support, ADMIN_SUPPORT[len(code)])
+            else:
+                support = -1.0
+                score -= ADMIN_PENALTY[len(code)]
+        if support > 0:
+            score += support * max(0.0, 100.0 - score)
+        return Candidate(
+            text=str(index.text[row]),
+            kind=str(index.kind[row]),
+            lon=float(index.lon[row]),
+            lat=float(index.lat[row]),
+            uncertainty_m=UNCERTAINTY_M[certainty],
+            score=round(max(score, 0.0), 1),
+            level=level,
+            matched=matched,
+            grid=codes["grid_code"],
+            community=codes["community_code"],
+            street=codes["street_code"],
+            district=codes["district_code"],
+        )
+
+    # -- reverse -------------------------------------------------------------------------
+    def reverse(
+        self, lon: float, lat: float, *, max_m: float = REVERSE_MAX_M
+    ) -> ReverseResult | None:
+        """The nearest entry within ``max_m`` metres, and the point described from it.
+
+        The text reads like "瑞庆街12号东侧约30米" (the point is east of the plate, about
+        30 m away; distances rounded to 10 m), or the entry alone within 5 m.
+        """
+        x, y = metric_xy(lon, lat)
+        distance, row = self.index.tree.query([x, y], distance_upper_bound=max_m)
+        if not math.isfinite(distance):
+            return None
+        row = int(row)
+        entry = self._entry(row, 100.0, AddressParts(text=""), "plate", {}, "plate")
+        dx, dy = x - self.index.xy[row][0], y - self.index.xy[row][1]
+        direction = DIRECTIONS[round(math.degrees(math.atan2(dy, dx)) / 45.0) % 8]
+        if distance < 5.0:
+            return ReverseResult(entry.text, entry, float(distance), "")
+        rounded = max(10, round(distance / 10.0) * 10)
+        return ReverseResult(
+            f"{entry.text}{direction}侧约{rounded}米", entry, float(distance), direction
+        )
+
+
+def _substrings(text: str, keys: frozenset[str], longest: int) -> list[str]:
+    """Keys that occur in ``text``, longest first, none inside a longer one found."""
+    found: list[tuple[int, int]] = []
+    for size in range(min(longest, len(text)), 1, -1):
+        for start in range(len(text) - size + 1):
+            end = start + size
+            if text[start:end] in keys and not any(s <= start and end <= e for s, e in found):
+                found.append((start, end))
+    return [text[s:e] for s, e in found]
+
+
+def _same_stem(text: str, road_keys: list[str]) -> list[str]:
+    """Roads whose name differs from ``text`` only in its generic (瑞庆路 for 瑞庆街)."""
+    stem = _stem(text)
+    if len(stem) < 2 or stem == text:
+        return []
+    return [key for key in road_keys if _stem(key) == stem and key != text]
+
+
+def _stem(name: str) -> str:
+    return next((name[: -len(g)] for g in ROAD_GENERICS if name.endswith(g)), name)
+
+
+def _unit_room(parts: AddressParts) -> dict[str, str]:
+    out = {}
+    if parts.unit is not None:
+        out["unit"] = str(parts.unit)
+    if parts.room is not None:
+        out["room"] = str(parts.room)
+    return out
+
+
+def _rank(candidate: Candidate) -> tuple[float, int, int, float]:
+    """Best first: score, then agreement with the areas named, level, uncertainty."""
+    agreed = sum(part in candidate.matched for part in ("district", "street", "community"))
+    level = LEVEL_ORDER.index(candidate.level)
+    return (-candidate.score, -agreed, level, candidate.uncertainty_m)
+
+
+def _distinct(candidates: list[Candidate]) -> list[Candidate]:
+    """The first candidate of each text (candidates come ranked)."""
+    seen: set[str] = set()
+    out = []
+    for candidate in candidates:
+        if candidate.text not in seen:
+            seen.add(candidate.text)
+            out.append(candidate)
+    return out
+
+
+def _distance_m(a: Candidate, b: Candidate) -> float:
+    xa, ya = metric_xy(a.lon, a.lat)
+    xb, yb = metric_xy(b.lon, b.lat)
+    return float(math.hypot(xa - xb, ya - yb))
+
+
+def _consistent(best: Candidate, other: Candidate) -> bool:
+    """True when ``other`` is no rival: the same place, or a coarser answer holding ``best``."""
+    distance = _distance_m(best, other)
+    if distance <= SAME_PLACE_M:
+        return True
+    coarser = LEVEL_ORDER.index(other.level) > LEVEL_ORDER.index(best.level)
+    return coarser and distance <= other.uncertainty_m
+
+
+__all__ = [
+    "AMBIGUITY_MARGIN",
+    "MATCH_THRESHOLD",
+    "Candidate",
+    "GeocodeResult",
+    "Geocoder",
+    "ReverseResult",
+]

@@ -1,0 +1,186 @@
+"""The geocoder's index over a standard address register, built once.
+
+The register is a frame with the columns of ``grids.address_checks.COLUMNS`` (``id, text,
+kind, road, number, suffix, side, name, building, group, lon, lat`` and the four codes);
+names and roads are keyed by their normalised spelling, positions kept in EPSG:4548 metres.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from geo.address_text import Aliases, admin_forms, normalize
+from geo.crs import metric_xy
+
+CODE_COLUMNS = ("grid_code", "community_code", "street_code", "district_code")
+DOOR_KINDS = ("plate", "compound")
+"""Kinds that a road and a door number reach: a plate, or a 号院 (a compound with a number)."""
+
+
+@dataclass
+class Side:
+    """The plain door numbers on one side of a road, ascending, with their rows."""
+
+    numbers: np.ndarray
+    rows: np.ndarray
+
+
+@dataclass
+class Road:
+    """One road's door entries, buildings of its 号院, sides, and its middle and half length."""
+
+    name: str
+    doors: dict[tuple[int, str], int] = field(default_factory=dict)
+    buildings: dict[tuple[int, str, int], int] = field(default_factory=dict)
+    sides: dict[str, Side] = field(default_factory=dict)
+    middle: int = -1
+    half_length_m: float = 0.0
+
+
+@dataclass
+class Place:
+    """A named compound, place or village: its rows and, for compounds, buildings by number."""
+
+    name: str
+    kind: str
+    row: int = -1
+    buildings: dict[int, int] = field(default_factory=dict)
+    houses: dict[tuple[int, int], int] = field(default_factory=dict)
+    groups: dict[int, list[int]] = field(default_factory=dict)
+
+
+class RegisterIndex:
+    """Arrays of a register plus lookups by road, name and area code."""
+
+    def __init__(
+        self, register: pd.DataFrame, *, area_names: Mapping[str, str], aliases: Aliases
+    ) -> None:
+        frame = register.reset_index(drop=True)
+        self.aliases = aliases
+        self.text = frame["text"].astype(str).to_numpy()
+        self.kind = frame["kind"].astype(str).to_numpy()
+        self.lon = frame["lon"].to_numpy(dtype=float)
+        self.lat = frame["lat"].to_numpy(dtype=float)
+        x, y = metric_xy(self.lon, self.lat)
+        self.xy = np.column_stack([x, y])
+        self.codes = {c: frame[c].astype(str).to_numpy() for c in CODE_COLUMNS}
+        self.roads = self._roads(frame)
+        self.places = self._places(frame)
+        self.area_names = dict(area_names)
+        self.forms = admin_forms(area_names, aliases=aliases)
+        self.areas = self._area_rows()
+        self.road_keys = sorted(self.roads)
+        self.place_keys = sorted(self.places)
+        self.protected = frozenset(self.road_keys) | frozenset(self.place_keys)
+        self.longest_key = max(map(len, self.protected), default=0)
+        self.tree = cKDTree(self.xy)
+        self.keys_in_area = self._keys_in_area()
+
+    def key(self, text: str) -> str:
+        """The normalised spelling used as a lookup key."""
+        return normalize(text, aliases=self.aliases)
+
+    def _roads(self, frame: pd.DataFrame) -> dict[str, Road]:
+        roads: dict[str, Road] = {}
+        plain: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+        numbered = frame[frame["road"].astype(str) != ""]
+        for i, name, kind, number, suffix, side, building in zip(
+            numbered.index, numbered["road"], numbered["kind"], numbered["number"],
+            numbered["suffix"], numbered["side"], numbered["building"], strict=True,
+        ):  # fmt: skip
+            key = self.key(str(name))
+            road = roads.setdefault(key, Road(str(name)))
+            if pd.isna(number):
+                continue
+            n, sfx = int(number), str(suffix)
+            if kind in DOOR_KINDS:
+                road.doors.setdefault((n, sfx), int(i))
+                if not sfx:
+                    plain[(key, str(side) or ("odd" if n % 2 else "even"))].append((n, int(i)))
+            elif kind == "building" and not pd.isna(building):
+                road.buildings.setdefault((n, sfx, int(building)), int(i))
+        for (key, side), pairs in plain.items():
+            pairs.sort()
+            roads[key].sides[side] = Side(
+                np.array([n for n, _ in pairs]), np.array([i for _, i in pairs])
+            )
+        for road in roads.values():
+            self._road_extent(road)
+        return roads
+
+    def _road_extent(self, road: Road) -> None:
+        """The door nearest the middle of the road's doors, and half their spread (metres)."""
+        rows = np.array(sorted(set(road.doors.values())))
+        if len(rows) == 0:
+            return
+        xy = self.xy[rows]
+        centred = xy - xy.mean(axis=0)
+        if len(rows) > 1:
+            _, _, axes = np.linalg.svd(centred, full_matrices=False)
+            along = centred @ axes[0]
+        else:
+            along = np.zeros(1)
+        middle = (along.min() + along.max()) / 2
+        road.middle = int(rows[int(np.argmin(np.abs(along - middle)))])
+        road.half_length_m = float((along.max() - along.min()) / 2)
+
+    def _places(self, frame: pd.DataFrame) -> dict[str, Place]:
+        places: dict[str, Place] = {}
+        named = frame[frame["name"].astype(str) != ""]
+        for i, name, kind, number, building, group in zip(
+            named.index, named["name"], named["kind"], named["number"], named["building"],
+            named["group"], strict=True,
+        ):  # fmt: skip
+            key = self.key(str(name))
+            place_kind = (
+                "village" if kind == "village" else ("poi" if kind == "poi" else "compound")
+            )
+            place = places.setdefault(key, Place(str(name), place_kind))
+            if kind in ("compound", "poi"):
+                place.row = int(i)
+            elif kind == "building" and not pd.isna(building):
+                place.buildings.setdefault(int(building), int(i))
+            elif kind == "village" and not pd.isna(group):
+                place.groups.setdefault(int(group), []).append(int(i))
+                if not pd.isna(number):
+                    place.houses.setdefault((int(group), int(number)), int(i))
+        return places
+
+    def _keys_in_area(self) -> dict[str, list[str]]:
+        """Road and place keys with an entry in each street and community (sorted)."""
+        rows_of = {key: set(road.doors.values()) for key, road in self.roads.items()}
+        for key, place in self.places.items():
+            rows = {place.row, *place.buildings.values(), *place.houses.values()} - {-1}
+            rows_of.setdefault(key, set()).update(rows)
+        out: dict[str, set[str]] = defaultdict(set)
+        for key, rows in rows_of.items():
+            for row in rows:
+                out[self.codes["street_code"][row]].add(key)
+                out[self.codes["community_code"][row]].add(key)
+        return {code: sorted(keys) for code, keys in out.items()}
+
+    def _area_rows(self) -> dict[str, np.ndarray]:
+        """Rows of the register in each district, street and community named."""
+        out: dict[str, np.ndarray] = {}
+        for column in ("district_code", "street_code", "community_code"):
+            for code, rows in (
+                pd.Series(self.codes[column]).groupby(self.codes[column]).groups.items()
+            ):
+                if str(code) in self.area_names:
+                    out[str(code)] = np.asarray(rows, dtype=np.int64)
+        return out
+
+    def centre_of(self, rows: np.ndarray) -> tuple[int, float]:
+        """The row nearest the mean of ``rows`` and the distance holding 90 % of them (m)."""
+        xy = self.xy[rows]
+        mean = xy.mean(axis=0)
+        distances = np.linalg.norm(xy - mean, axis=1)
+        nearest = int(rows[int(np.argmin(distances))])
+        spread = float(np.quantile(np.linalg.norm(xy - self.xy[nearest], axis=1), 0.9))
+        return nearest, max(spread, 10.0)
