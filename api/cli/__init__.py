@@ -6,6 +6,7 @@ import typer
 
 from api.cli import (
     catalogues,
+    categories,
     db,
     deadlines,
     geography,
@@ -29,6 +30,7 @@ app.add_typer(deadlines.jobs_app, name="jobs")
 app.add_typer(geography.import_app, name="import")
 app.add_typer(geography.grids_app, name="grids")
 app.add_typer(catalogues.catalogues_app, name="catalogues")
+app.add_typer(categories.categories_app, name="categories")
 app.command("load-demo")(geography.load_demo_command)
 app.command("serve")(serve.serve_command)
 app.command("simulate")(simulate.simulate_command)
