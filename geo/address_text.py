@@ -39,7 +39,7 @@ _TRAILING_SUB = re.compile(r"(\d+)号之(\d+)")
 _ALLEY_ORDINAL = re.compile(r"(?<!\d)(\d{1,2})条")
 _ROAD_GENERICS = ("大街", "街", "路", "胡同", "巷", "条", "桥", "里", "门", "道", "口")
 _ADMIN_GENERICS = ("区", "街道", "办事处", "地区", "镇", "乡", "政府", "社区", "村")
-_UNIT_MARKERS = "号|栋|幢|座|单元|室|组|队|门|户|层"
+_UNIT_MARKERS = "之|号|栋|幢|座|单元|室|组|队|门|户|层"
 
 _VILLAGE = re.compile(r"^(?P<head>.*?村)(?P<group>\d+)(?:组|队|社)(?:(?P<number>\d+)号)?")
 _PLATE = re.compile(
