@@ -212,7 +212,7 @@ def test_the_demo_register_validates(city: DemoCity, register: gpd.GeoDataFrame)
 
 def test_a_duplicate_id_and_text_name_the_repeated_row(city: DemoCity, small: pd.DataFrame) -> None:
     frame = small.copy()
-    frame.loc[5, "id"] = frame["id"].iat[2]
+    frame.loc[5, "id"] = str(frame["id"].iat[2])
     frame.loc[7, "text"] = str(frame["text"].iat[3]) + " "
     problems = validate_register(frame, districts=city.districts).problems
     assert [(p.row, p.column, p.kind) for p in problems] == [(6, "id", "duplicate"),
