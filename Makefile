@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 
-.PHONY: setup demo serve test lint lock db-start db-stop clean
+.PHONY: setup demo serve test test-at lint lock db-start db-stop clean
 
 # Installs take the exact versions of the committed lock; pyproject.toml keeps the lower bounds.
 $(STAMP): pyproject.toml $(LOCK)
@@ -41,6 +41,17 @@ test: $(STAMP)
 	$(BIN)/gridwhistle setup-system --browser
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
+
+# The suite (browser tests aside) with the clock of every process, PostgreSQL's included, moved
+# to AT (UTC) by libfaketime, on a cluster of its own:  make test-at AT="2027-02-08 02:00:00"
+AT        ?= 2027-02-08 02:00:00
+FAKETIME_LIB := /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+test-at: $(STAMP)
+	@test -f $(FAKETIME_LIB) || { echo "needs libfaketime: apt-get install faketime"; exit 2; }
+	export GRIDWHISTLE_HOME=$(CURDIR)/.gridwhistle/at; \
+	FAKETIME="@$(AT)" LD_PRELOAD=$(FAKETIME_LIB) \
+		$(BIN)/python -m pytest -m "not browser and not real_clock" -p no:cacheprovider; \
+	status=$$?; $(BIN)/gridwhistle db stop; exit $$status
 
 db-start: setup
 	$(BIN)/gridwhistle db start

@@ -6,11 +6,13 @@ import threading
 from collections import Counter
 
 import psycopg
+import pytest
 
 from api.db.session import libpq_url
 from benchmarks.pg_waits import CPU, WaitSampler, WalUsage, commit_floor, summary, wal_summary
 
 
+@pytest.mark.real_clock
 def test_a_sleeping_and_a_busy_backend_are_told_apart(empty_db_url: str) -> None:
     dsn = libpq_url(empty_db_url)
     sampler = WaitSampler(dsn, "waits-under-test", interval=0.02)

@@ -76,6 +76,7 @@ def test_no_slow_requests_no_comparison() -> None:
     assert slow_vs_stolen([0.1, 1.1], [5.0, 6.0], load, above=30.0) == ""
 
 
+@pytest.mark.real_clock
 def test_the_timeline_reads_in_a_thread_until_stopped() -> None:
     ticks = count()
 
