@@ -157,10 +157,12 @@ def _ordinal_or_digits(digits: str) -> str:
 
 @dataclass(frozen=True)
 class AddressParts:
-    """A normalised address cut into parts; absent parts are None (``admin``: codes found)."""
+    """A normalised address cut into parts; absent parts are None (``admin``: codes found,
+    ``rest``: the text after them)."""
 
     text: str
     admin: tuple[str, ...] = ()
+    rest: str = ""
     head: str = ""
     number: int | None = None
     suffix: str = ""
@@ -215,6 +217,7 @@ def split_address(
         return AddressParts(
             text=text,
             admin=admin,
+            rest=rest,
             head=village.group("head"),
             group=int(village.group("group")),
             number=int(number) if number else None,
@@ -232,6 +235,7 @@ def split_address(
     return AddressParts(
         text=text,
         admin=admin,
+        rest=rest,
         head=head.strip("的"),
         number=number,
         suffix=suffix,

@@ -132,6 +132,7 @@ class Geocoder:
 
     def _candidates(self, parts: AddressParts) -> Iterator[Candidate]:
         names = self._names(parts.head, parts.admin)
+        names |= dict.fromkeys(self._names_with_numbers(parts), 100.0)
         for key, score in names.items():
             if key in self.index.roads:
                 yield from self._road(self.index.roads[key], score, parts)
@@ -162,6 +163,13 @@ class Geocoder:
             ):
                 scores[key] = max(scores.get(key, 0.0), float(score))
         return scores
+
+    def _names_with_numbers(self, parts: AddressParts) -> list[str]:
+        """Place names that hold a door number themselves (黄寺大街24号商务楼), written out."""
+        if parts.rest == parts.head:
+            return []
+        found = _substrings(parts.rest, self.index.protected, self.index.longest_key)
+        return [key for key in found if key in self.index.places and key not in parts.head]
 
     def _road(self, road: Road, score: float, parts: AddressParts) -> Iterator[Candidate]:
         matched = {"road": road.name}
@@ -227,7 +235,8 @@ class Geocoder:
             matched |= {"building": str(parts.building)} | _unit_room(parts)
             yield self._entry(building, score, parts, level, matched, "building")
         elif place.row >= 0:
-            lost = 10.0 if parts.building or parts.number else 0.0
+            said = f"{parts.number}号" in self.index.key(place.name)  # a number in the name
+            lost = 10.0 if parts.building or (parts.number and not said) else 0.0
             yield self._entry(place.row, score - lost, parts, level, matched, place.kind)
 
     def _village(

@@ -28,6 +28,7 @@ PLACE_KINDS: tuple[tuple[str, str], ...] = (
     ("大厦", "office"),
     ("商务楼", "office"),
 )
+_DOOR_NUMBER = re.compile(r"号|[0-9]")
 _COMMUNITY_ENDINGS = re.compile(r"(社区居委会|居委会|社区|村委会|村)$")
 
 
@@ -63,10 +64,12 @@ def compound_name(rng: np.random.Generator, taken: set[str]) -> str:
 def place_name(rng: np.random.Generator, stem: str, taken: set[str]) -> tuple[str, str]:
     """A place (name, category) named after ``stem`` (玉桃园小学, school), unique in ``taken``.
 
-    When every kind of place is taken for ``stem``, a drawn compound stem is used instead.
+    When every kind of place is taken for ``stem``, or the stem holds a door number (a
+    community named after a 号院), a drawn compound stem is used instead.
     """
     order = rng.permutation(len(PLACE_KINDS))
-    for i in order:
+    usable = _DOOR_NUMBER.search(stem) is None
+    for i in order[: len(order) if usable else 0]:
         suffix, category = PLACE_KINDS[int(i)]
         if stem + suffix not in taken:
             taken.add(stem + suffix)

@@ -55,6 +55,7 @@ def _small_register() -> pd.DataFrame:
         *(_entry(f"康乐小区{b}号楼", "building", 500 + 25 * b, 500, GW, name="康乐小区",
                  building=b) for b in (1, 2)),
         _entry("玉桃园小学", "poi", 800, 0, GW, name="玉桃园小学"),
+        _entry("黄寺大街24号商务楼", "poi", 1200, 600, GW, name="黄寺大街24号商务楼"),
         *(_entry(f"西铁营村1组{h}号", "village", 3000 + 18 * h, 0, TPQ, name="西铁营村",
                  group=1, number=h) for h in (1, 2, 3)),
     ]  # fmt: skip
@@ -192,6 +193,11 @@ def test_a_compound_building_and_a_missing_building(small: Geocoder) -> None:
 def test_a_place_with_noise(small: Geocoder) -> None:
     best = _best(small, "北京市玉桃园小学门口对面")
     assert (best.text, best.level) == ("玉桃园小学", "poi")
+
+
+def test_a_place_whose_name_holds_a_door_number(small: Geocoder) -> None:
+    best = _best(small, "黄寺大街二十四号商务楼门口")
+    assert (best.text, best.level, best.score) == ("黄寺大街24号商务楼", "poi", 100.0)
 
 
 def test_a_village_house_in_words(small: Geocoder) -> None:

@@ -154,6 +154,7 @@ def test_every_community_has_places_and_compounds_or_village_houses(
     houses = register[register["kind"] == "village"]
     assert houses["text"].str.match(r"^.+村\d+组\d+号$").all()
     names = register.loc[register["kind"] == "poi", "name"]
+    assert not names.str.contains(r"号|\d").any()  # a community named after a 号院 lends no stem
     assert names.str.contains(
         "小学|中学|幼儿园|市场|超市|卫生服务站|医院|公园|广场|大厦|商务楼|办事处"
     ).all()
