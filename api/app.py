@@ -17,6 +17,7 @@ from api.assessment.views import router as assessment_router
 from api.auth.views import router as auth_router
 from api.cases.views import router as cases_router
 from api.config import Settings, get_settings
+from api.db import outage
 from api.db.aio import pool_for
 from api.db.session import get_engine, libpq_url, session_factory
 from api.deps import single_query_values
@@ -101,6 +102,7 @@ def create_app(
     app.state.city_facts = FactsHolder(factory)
     app.state.reporters = Reporters()
     install_handlers(app)
+    outage.install_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(reports_router)  # first: the busiest route is matched first
     app.include_router(geography_router)

@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import re
 from collections import namedtuple
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +29,7 @@ from asyncpg import Pool as Pool
 from sqlalchemy import Engine
 
 from api.db.driver import PARAMETER, Query
+from api.db.outage import DatabaseUnavailable, unavailable_state
 from api.db.session import libpq_url
 
 APPLICATION_NAME = "gridwhistle reports"  # what pg_stat_activity shows for these connections
@@ -45,6 +47,49 @@ def pool_for(engine: Engine, *, size: int, plan_cache_mode: str = "auto") -> Poo
         reset=_nothing_to_reset,
         server_settings={"plan_cache_mode": plan_cache_mode, "application_name": APPLICATION_NAME},
     )
+
+
+@asynccontextmanager
+async def connection_of(pool: Pool) -> AsyncIterator[Connection]:
+    """A connection of ``pool`` for the block. The database out of reach is
+    ``DatabaseUnavailable``: no connection could be made, the server refused the
+    connection, or the connection closed under the block. (The pool replaces a closed
+    connection when it is next acquired.)"""
+    try:
+        conn = await pool.acquire()
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # OSError: refused, reset, unreachable, timed out (TimeoutError is one)
+        if isinstance(exc, OSError) or _unavailable(exc):
+            raise DatabaseUnavailable() from exc
+        raise
+    try:
+        yield conn
+    except asyncpg.InternalClientError as exc:
+        # the server spoke while the connection sat idle: its last words (a FATAL) before
+        # it closed the connection, which the protocol cannot take; the connection is
+        # unusable, so it goes (and the pool connects anew)
+        if not _closed(conn):
+            conn.terminate()
+        raise DatabaseUnavailable() from exc
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        if _unavailable(exc) or _closed(conn):
+            raise DatabaseUnavailable() from exc
+        raise
+    finally:
+        await pool.release(conn)
+
+
+def _unavailable(exc: asyncpg.PostgresError | asyncpg.InterfaceError) -> bool:
+    if isinstance(exc, asyncpg.PostgresConnectionError):
+        return True
+    return unavailable_state(getattr(exc, "sqlstate", None))
+
+
+def _closed(conn: Connection) -> bool:
+    try:
+        return conn.is_closed()
+    except asyncpg.InterfaceError:  # a closing connection returns to the pool by itself
+        return True
 
 
 async def _nothing_to_reset(conn: Connection) -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, make_url
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from api.config import Settings, get_settings
 from api.db.embedded import EmbeddedCluster
+from api.db.outage import hung_up
 
 
 def normalise_url(url: str) -> str:
@@ -43,12 +47,23 @@ def database_url(settings: Settings | None = None) -> str:
 def engine_for(url: str) -> Engine:
     """One pooled engine per URL.
 
-    No ``pool_pre_ping``: it costs a round trip on every checkout, i.e. on every request.
-    When the server restarts, the first request that meets a dead connection fails and
-    SQLAlchemy then invalidates the whole pool, so the next requests reconnect; connections
-    are also recycled hourly.
+    A connection leaving the pool is checked without a round trip (``pool_pre_ping`` would
+    cost one on every checkout, i.e. on every request): when the server has closed it (it
+    restarted meanwhile), it and every connection pooled before it are replaced, so no
+    request meets a connection of the server's previous life. Connections are also
+    recycled hourly.
     """
-    return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=3600)
+    engine = create_engine(url, pool_size=20, max_overflow=20, pool_recycle=3600)
+    event.listen(engine, "checkout", _replace_if_hung_up)
+    return engine
+
+
+def _replace_if_hung_up(
+    dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+) -> None:
+    if hung_up(dbapi_connection):
+        # the pool reconnects (and raises the driver's error if the server is still away)
+        raise InvalidatePoolError("the server closed the pooled connection")
 
 
 def get_engine() -> Engine:

@@ -14,7 +14,7 @@ from api.auth.deps import ActorDep, bearer
 from api.auth.roles import Action
 from api.cases.service import get_case, require, utcnow
 from api.config import Settings
-from api.db.aio import Pool
+from api.db.aio import Pool, connection_of
 from api.deps import PathId, SessionDep, get_session, session_of
 from api.errors import NotFound
 from api.reports.loop import submit
@@ -136,7 +136,7 @@ async def create_report(request: Request) -> Response:
     pool = _loop_pool(request)
     if pool is not None and isinstance(submission.geometry, shapely.Point):
         state = request.app.state
-        async with pool.acquire() as conn:
+        async with connection_of(pool) as conn:
             done = await submit(submission, conn, state.city_facts, state.reporters)
     else:
         async with session_of(request) as session:
