@@ -178,8 +178,8 @@ class Geocoder:
             yield self._road_level(road, score - (5.0 if parts.building else 0.0), parts, matched)
             return
         door = road.doors.get((n, suffix))
-        if door is None and suffix:
-            door, score = road.doors.get((n, "")), score - 5.0
+        if door is None and suffix and (n, "") in road.doors:  # 甲12 unknown: 12 is beside it
+            door, suffix, score = road.doors[(n, "")], "", score - 5.0
         if door is not None:
             matched |= {"number": f"{suffix}{n}"}
             building = road.buildings.get((n, suffix, parts.building or 0))

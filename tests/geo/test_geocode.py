@@ -166,6 +166,7 @@ def test_an_area_alone_is_that_level(small: Geocoder) -> None:
 def test_a_missing_suffix_plate_gives_its_base_number(small: Geocoder) -> None:
     best = _best(small, "瑞庆街甲9号")
     assert best.text == "瑞庆街9号"
+    assert best.matched["number"] == "9"
     assert best.score < 100.0
 
 
