@@ -14,7 +14,7 @@ from api.cli.common import console, db_session, fail
 from api.config import get_settings
 from api.deadlines.calendar import DataFileError, read_year_file, status_years, to_local
 from api.deadlines.service import calendar, load_year, policies_from, recompute_provisional
-from api.whistles.jobs import mark_overdue
+from api.whistles.jobs import run_round
 
 calendar_app = typer.Typer(help="China's working-day calendar: load a year the library lacks.")
 jobs_app = typer.Typer(help="Scheduled jobs, run once by hand.")
@@ -80,8 +80,10 @@ def status(
 
 @jobs_app.command("overdue")
 def overdue() -> None:
-    """Record newly overdue obligations (the service runs this every minute)."""
+    """Record newly overdue obligations and supervision steps (the service runs this every
+    minute)."""
     with db_session() as session:
-        count = mark_overdue(session=session, now=utcnow())
+        done = run_round(session=session, now=utcnow(), data_dir=get_settings().data_dir)
         session.commit()
-    console.print(f"{count} obligation(s) newly overdue")
+    console.print(f"{done.overdue} obligation(s) newly overdue")
+    console.print(f"{done.supervision} supervision step(s) newly reached")
