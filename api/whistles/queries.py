@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session
 from api.auth.roles import Actor, Role
 from api.cases.models import Case
 from api.cases.queries import overdue_condition, overdue_obligations, visible
-from api.whistles.models import Assignment, Extension
+from api.deadlines.calendar import WorkCalendar
+from api.deadlines.supervision import Ladders, Level, level
+from api.whistles.models import Assignment, Extension, Whistle
 from api.whistles.schemas import BoardAssignment, ExtensionListed
+from api.whistles.supervision import level_condition, times_of
 
 # roles that take part in deciding or answering extension requests
 EXTENSION_READERS = frozenset(
@@ -50,17 +53,23 @@ def board(
     session: Session,
     actor: Actor,
     now: datetime,
+    ladders: Ladders,
+    calendar: WorkCalendar,
     overdue: bool | None = None,
+    supervision: Level | None = None,
     status: str | None = None,
     department: str | None = None,
     case_id: int | None = None,
     limit: int = 200,
 ) -> list[BoardAssignment]:
-    """Assignments of whistles ``actor`` may see (a department: its own), with their cases."""
+    """Assignments of whistles ``actor`` may see (a department: its own), with their cases
+    and their supervision level at ``now``."""
     conditions = [visible(actor), *_own_assignments(actor)]
     if overdue is not None:
         late = overdue_condition(now)
         conditions.append(late if overdue else ~late)
+    if supervision is not None:
+        conditions.append(level_condition(supervision, ladders=ladders, now=now, calendar=calendar))
     if status:
         conditions.append(Assignment.status == status)
     if department:
@@ -68,18 +77,21 @@ def board(
     if case_id is not None:
         conditions.append(Assignment.case_id == case_id)
     rows: Sequence[Any] = session.execute(
-        select(Assignment, Case)
+        select(Assignment, Case, Whistle.sla_policy)
         .join(Case, Case.id == Assignment.case_id)
+        .join(Whistle, Whistle.id == Assignment.whistle_id)
         .where(and_(*conditions))
         .order_by(Assignment.resolve_due_at, Assignment.id)
         .limit(limit)
     ).all()
     listed = []
-    for assignment, case in rows:
+    for assignment, case, policy in rows:
+        ladder = ladders.of(policy)
         row = BoardAssignment.model_validate(
             {
                 **{c.name: getattr(assignment, c.name) for c in Assignment.__table__.columns},
                 "overdue": overdue_obligations(assignment, now),
+                "supervision": level(times_of(assignment), ladder, now, calendar),
                 "case": case_summary(case),
             }
         )

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from api.cases.schemas import AssignmentPublic, ExtensionPublic
+from api.deadlines.supervision import Level
 
 
 class StreetSummary(BaseModel):
@@ -32,8 +33,9 @@ class CaseSummary(BaseModel):
 
 
 class BoardAssignment(AssignmentPublic):
-    """An assignment on the whistle board, with its case."""
+    """An assignment on the whistle board, with its supervision level and its case."""
 
+    supervision: Level
     case: CaseSummary
 
 

@@ -21,13 +21,17 @@ from api.cases.schemas import (
 from api.cases.service import utcnow
 from api.cases.workflow import AssignmentStatus
 from api.deadlines.service import calendar
-from api.deps import DepartmentFilter, PathId, QueryId, SessionDep, SettingsDep
+from api.deadlines.supervision import Level
+from api.deps import DepartmentFilter, PathId, QueryId, QueryInstant, SessionDep, SettingsDep
 from api.errors import Forbidden, NotFound
 from api.whistles import queries, service
 from api.whistles.models import Assignment, Extension
 from api.whistles.schemas import BoardAssignment, ExtensionListed
+from api.whistles.supervision import ladders_from
 
 router = APIRouter(prefix="/api", tags=["whistles"])
+
+Supervision = Literal["warning", "overdue", "chased", "district", "city"]
 
 
 def _public(assignment: Assignment) -> AssignmentPublic:
@@ -39,19 +43,30 @@ def _public(assignment: Assignment) -> AssignmentPublic:
 @router.get("/whistles", response_model=list[BoardAssignment])
 def board(
     session: SessionDep,
+    settings: SettingsDep,
     actor: ActorDep,
     overdue: bool | None = None,
+    supervision: Annotated[
+        Supervision | None, Query(description="only assignments at this supervision level")
+    ] = None,
     status: AssignmentStatus | None = None,
     department: DepartmentFilter = None,
     case_id: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    as_of: Annotated[
+        QueryInstant, Query(description="the clock for overdue and supervision (default: now)")
+    ] = None,
 ) -> list[BoardAssignment]:
-    """Department assignments of whistles the caller may see, with their cases; ``overdue=true``."""
+    """Department assignments of whistles the caller may see, with their cases and supervision
+    levels; ``overdue=true``, ``supervision=chased`` …"""
     return queries.board(
         session=session,
         actor=actor,
-        now=utcnow(),
+        now=utcnow() if as_of is None else as_of,
+        ladders=ladders_from(settings.data_dir),
+        calendar=calendar(session=session),
         overdue=overdue,
+        supervision=None if supervision is None else Level(supervision),
         status=status,
         department=department,
         case_id=case_id,
