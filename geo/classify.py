@@ -91,7 +91,12 @@ def normalize(text: str) -> str:
 
 
 def sub_categories(categories: Mapping[str, Category]) -> dict[str, str]:
-    """Code → name of the catalogue rows that have a parent (the ones cases are filed under)."""
+    """Code → name of the catalogue rows that have a parent (the ones cases are filed under).
+
+    >>> sub_categories({"E01": Category("E01", "市容环境", None, "event"),
+    ...                 "E0101": Category("E0101", "暴露垃圾", "E01", "event")})
+    {'E0101': '暴露垃圾'}
+    """
     return {code: c.name for code, c in categories.items() if c.parent_code}
 
 

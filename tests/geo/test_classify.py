@@ -3,12 +3,14 @@ determinism and the saved model."""
 
 from __future__ import annotations
 
+import doctest
 import pickle
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
+import geo.classify
 from geo.classify import (
     LabelledText,
     Suggestion,
@@ -169,3 +171,8 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path: Path) -> None:
     path.write_bytes(pickle.dumps({"not": "a model"}))
     with pytest.raises(ValueError, match="does not hold a category model"):
         load_model(path)
+
+
+def test_the_docstring_examples_hold() -> None:
+    result = doctest.testmod(geo.classify)
+    assert result.attempted >= 4 and result.failed == 0
