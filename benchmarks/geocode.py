@@ -13,7 +13,10 @@ perturbation per query, in turn:
 * ``abbreviation`` — 广安门外 → 广外 where the street has an alias, else 大街 → 街;
 * ``chinese_numbers`` — every number in words (12号 → 十二号, 3单元 → 三单元);
 * ``yuan_variant`` — 号院/号楼 said another way (68号5栋, 68号院5号楼2单元301室);
-* ``typo`` — one character of the road or place name replaced (the street named in front);
+* ``typo`` — one character of the road or place name replaced, so that it names nothing on
+  the register (the street named in front);
+* ``typo_bare`` — the same with nothing in front (a three-character name then has rivals
+  one character away all over the city: expect ``ambiguous`` or ``unknown``);
 * ``noise`` — 北京市 in front, 附近/对面/旁边/门口 behind, full-width digits.
 
 A query is right at top-1 when its first candidate lies within 50 m of the entry, at
@@ -94,14 +97,17 @@ def _yuan_variant(text: str, rng: np.random.Generator) -> str:
     return text
 
 
-def _typo(name: str, rng: np.random.Generator) -> str:
-    """``name`` with one character of its stem replaced by another."""
-    stem_end = max(
-        1, len(name) - (2 if name.endswith(("大街", "胡同", "小区", "家园", "花园")) else 1)
-    )
-    at = int(rng.integers(stem_end))
-    others = TYPO_CHARS.replace(name[at], "")
-    return name[:at] + others[int(rng.integers(len(others)))] + name[at + 1 :]
+def _typo(name: str, rng: np.random.Generator, known: set[str]) -> str:
+    """``name`` with one character of its stem replaced, making no name of the register (a
+    slip that lands on another real name is a different address, not a typo to catch)."""
+    generic = 2 if name.endswith(("大街", "胡同", "小区", "家园", "花园")) else 1
+    for _ in range(100):
+        at = int(rng.integers(max(1, len(name) - generic)))
+        others = TYPO_CHARS.replace(name[at], "")
+        slip = name[:at] + others[int(rng.integers(len(others)))] + name[at + 1 :]
+        if slip not in known:
+            return slip
+    return name
 
 
 def build_queries(
@@ -111,6 +117,7 @@ def build_queries(
     rng = np.random.default_rng(seed)
     aliases = {canonical: alias for alias, canonical in read_aliases().items()}
     rows = register.sample(n=n, random_state=seed).reset_index(drop=True)
+    known = set(register["road"]) | set(register["name"])
     kinds: list[tuple[str, Callable[[pd.Series], str]]] = []
 
     def street_of(row: pd.Series) -> str:
@@ -129,8 +136,11 @@ def build_queries(
         )
 
     def typo(row: pd.Series) -> str:
+        return street_of(row) + typo_bare(row)
+
+    def typo_bare(row: pd.Series) -> str:
         name = row["road"] or row["name"]
-        return street_of(row) + row["text"].replace(name, _typo(name, rng), 1)
+        return str(row["text"]).replace(name, _typo(name, rng, known), 1)
 
     def noise(row: pd.Series) -> str:
         text = row["text"].translate(str.maketrans("0123456789", "０１２３４５６７８９"))
@@ -144,6 +154,7 @@ def build_queries(
         ("chinese_numbers", lambda row: _chinese_numbers(row["text"])),
         ("yuan_variant", lambda row: _yuan_variant(row["text"], rng)),
         ("typo", typo),
+        ("typo_bare", typo_bare),
         ("noise", noise),
     ]
     out = []
@@ -193,6 +204,7 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
         {name: stats(group) for name, group in frame.groupby("perturbation", sort=False)}
     ).T
     table.loc["all"] = stats(frame)
+    table.loc["all but typo_bare"] = stats(frame[frame["perturbation"] != "typo_bare"])
     return table
 
 

@@ -31,7 +31,7 @@ from rapidfuzz import fuzz, process
 
 from geo.address_text import AddressParts, Aliases, read_aliases, split_address
 from geo.crs import metric_xy, storage_xy
-from geo.geocode_index import Place, RegisterIndex, Road
+from geo.geocode_index import Place, RegisterIndex, Road, road_stem
 
 MATCH_THRESHOLD = 70.0
 AMBIGUITY_MARGIN = 5.0
@@ -46,7 +46,6 @@ ADMIN_SUPPORT = {6: 0.15, 9: 0.4, 12: 0.5}
 the text names (the smaller the area, the fewer names it holds that a typo could hit)."""
 UNCERTAINTY_M = {"plate": 10.0, "building": 15.0, "poi": 30.0, "compound": 60.0}
 LEVEL_ORDER = ("plate", "compound", "poi", "road", "community", "street")
-ROAD_GENERICS = ("大街", "胡同", "街", "路", "巷", "条")
 DIRECTIONS = ("东", "东北", "北", "西北", "西", "西南", "南", "东南")
 
 Status = Literal["matched", "ambiguous", "unknown"]
@@ -156,7 +155,10 @@ class Geocoder:
         searches = [(head, keys) for keys in local if len(head) >= 2]
         if len(leftover) >= 2 and not (exact and len(leftover) < 3):
             searches += [(leftover, keys) for keys in (index.road_keys, index.place_keys, *local)]
-            scores |= dict.fromkeys(_same_stem(leftover, index.road_keys), 85.0)
+            stem = road_stem(leftover)
+            if len(stem) >= 2 and stem != leftover:  # 瑞庆路 for 瑞庆街: only the generic differs
+                others = [key for key in index.roads_by_stem.get(stem, []) if key != leftover]
+                scores |= dict.fromkeys(others, 85.0)
         for text, keys in searches:
             for key, score, _ in process.extract(
                 text, keys, scorer=fuzz.ratio, limit=FUZZY_LIMIT, score_cutoff=FUZZY_CUTOFF
@@ -339,18 +341,6 @@ def _substrings(text: str, keys: frozenset[str], longest: int) -> list[str]:
             if text[start:end] in keys and not any(s <= start and end <= e for s, e in found):
                 found.append((start, end))
     return [text[s:e] for s, e in found]
-
-
-def _same_stem(text: str, road_keys: list[str]) -> list[str]:
-    """Roads whose name differs from ``text`` only in its generic (瑞庆路 for 瑞庆街)."""
-    stem = _stem(text)
-    if len(stem) < 2 or stem == text:
-        return []
-    return [key for key in road_keys if _stem(key) == stem and key != text]
-
-
-def _stem(name: str) -> str:
-    return next((name[: -len(g)] for g in ROAD_GENERICS if name.endswith(g)), name)
 
 
 def _unit_room(parts: AddressParts) -> dict[str, str]:

@@ -19,6 +19,7 @@ from geo.address_text import Aliases, admin_forms, normalize
 from geo.crs import metric_xy
 
 CODE_COLUMNS = ("grid_code", "community_code", "street_code", "district_code")
+ROAD_GENERICS = ("大街", "胡同", "街", "路", "巷", "条")
 DOOR_KINDS = ("plate", "compound")
 """Kinds that a road and a door number reach: a plate, or a 号院 (a compound with a number)."""
 
@@ -76,6 +77,9 @@ class RegisterIndex:
         self.forms = admin_forms(area_names, aliases=aliases)
         self.areas = self._area_rows()
         self.road_keys = sorted(self.roads)
+        self.roads_by_stem: dict[str, list[str]] = defaultdict(list)
+        for key in self.road_keys:
+            self.roads_by_stem[road_stem(key)].append(key)
         self.place_keys = sorted(self.places)
         self.protected = frozenset(self.road_keys) | frozenset(self.place_keys)
         self.longest_key = max(map(len, self.protected), default=0)
@@ -184,3 +188,8 @@ class RegisterIndex:
         nearest = int(rows[int(np.argmin(distances))])
         spread = float(np.quantile(np.linalg.norm(xy - self.xy[nearest], axis=1), 0.9))
         return nearest, max(spread, 10.0)
+
+
+def road_stem(name: str) -> str:
+    """A road's name without its generic (瑞庆街 → 瑞庆, 裕福胡同 → 裕福)."""
+    return next((name[: -len(g)] for g in ROAD_GENERICS if name.endswith(g)), name)
