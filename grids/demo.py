@@ -77,6 +77,7 @@ _ROAD_COLUMNS = ["id", "name", "kind", "street_code", "chief_id", "synthetic", "
 _CHIEF_COLUMNS = ["id", "name", "title", "street_code", "synthetic"]
 _ZONE_COLUMNS = ["code", "kind", "name", "district_code", "synthetic", "geometry"]
 _GEOJSON_OPTIONS = {"COORDINATE_PRECISION": 9, "RFC7946": "YES"}
+_Outer = Sequence[tuple[float, float]]
 
 # Purposes that separate the random streams drawn for one code.
 _SEEDS, _ROAD_PLAN, _ROAD_LINES, _ZONES = 1, 2, 3, 4
@@ -216,12 +217,14 @@ def _district_layer(rows: pd.DataFrame, given: gpd.GeoDataFrame | None) -> gpd.G
     return _frame(frame, [geoms[code] for code in codes])
 
 
-def _synthetic_outlines() -> dict[str, MultiPolygon]:
-    """The three hand-drawn districts, assembled from their shared lines."""
+def _synthetic_outlines(
+    dc_outer: _Outer = _DC_OUTER, xc_outer: _Outer = _XC_OUTER, ft_outer: _Outer = _FT_OUTER
+) -> dict[str, MultiPolygon]:
+    """The three hand-drawn districts, assembled from their shared lines and outer edges."""
     rings = {
-        "110101": [*reversed(_XC_DC), *_DC_FT[1:], *_DC_OUTER[1:]],
-        "110102": [*_XC_FT, *_XC_DC[1:], *_XC_OUTER[1:]],
-        "110106": [*reversed(_DC_FT), *reversed(_XC_FT[:-1]), *_FT_OUTER[1:]],
+        "110101": [*reversed(_XC_DC), *_DC_FT[1:], *dc_outer[1:]],
+        "110102": [*_XC_FT, *_XC_DC[1:], *xc_outer[1:]],
+        "110106": [*reversed(_DC_FT), *reversed(_XC_FT[:-1]), *ft_outer[1:]],
     }
     return {code: _polygonal(Polygon(ring)) for code, ring in rings.items()}
 
@@ -317,13 +320,16 @@ def _tile(
     ordered_codes = [*pinned, *(free_codes[r] for r in _outward_rank(points[len(fixed) :]))]
     faces = _faces(points, parent, parent_m)
     owner = _nearest(shapely.get_coordinates(to_metric(shapely.point_on_surface(faces))), points)
-    pieces = np.array(
-        [shapely.union_all(faces[owner == i], grid_size=GRID_SIZE) for i in range(len(points))]
-    )
-    pieces = _absorb_fragments(pieces)
+    pieces = _pieces(faces, owner, len(points))
     if shapely.is_empty(pieces).any():
         raise DemoCityError(f"a child of {codes[0][:-3]} got no area")
     return {code: _polygonal(piece) for code, piece in zip(ordered_codes, pieces, strict=True)}
+
+
+def _pieces(faces: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """One piece per seed index ``0..n-1``: its faces' union, detached fragments given away."""
+    pieces = np.array([shapely.union_all(faces[owner == i], grid_size=GRID_SIZE) for i in range(n)])
+    return _absorb_fragments(pieces)
 
 
 def _faces(points: np.ndarray, parent: MultiPolygon, parent_m: BaseGeometry) -> np.ndarray:
@@ -331,7 +337,12 @@ def _faces(points: np.ndarray, parent: MultiPolygon, parent_m: BaseGeometry) -> 
     edges_m = shapely.voronoi_polygons(
         shapely.multipoints(points), extend_to=_extent(parent_m), only_edges=True
     )
-    edges = shapely.segmentize(_lonlat(cast(BaseGeometry, edges_m)), DENSIFY_DEG)
+    return _cut_faces(cast(BaseGeometry, edges_m), parent)
+
+
+def _cut_faces(edges_m: BaseGeometry, parent: MultiPolygon) -> np.ndarray:
+    """Faces of ``parent`` cut by metric lines ``edges_m``, on GRID_SIZE, sharing edges exactly."""
+    edges = shapely.segmentize(_lonlat(edges_m), DENSIFY_DEG)
     inner = shapely.intersection(edges, parent, grid_size=GRID_SIZE)
     noded = shapely.union(inner, parent.boundary, grid_size=GRID_SIZE)
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
