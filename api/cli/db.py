@@ -1,15 +1,18 @@
-"""``gridwhistle db start|stop|status|url|migrate``: the embedded PostGIS cluster."""
+"""``gridwhistle db start|stop|status|url|migrate|backup|restore``: the embedded PostGIS
+cluster, and backups of the configured database."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from api.cli.common import console, fail, prepared_url
 from api.config import get_settings
+from api.db import dump
 from api.db.embedded import EmbeddedDatabaseError
-from api.db.session import embedded_cluster, normalise_url
+from api.db.session import database_url, embedded_cluster, normalise_url
 
 app = typer.Typer(help="The embedded PostGIS cluster (ignored when DATABASE_URL is set).")
 
@@ -75,3 +78,36 @@ def migrate() -> None:
     """Apply the Alembic migrations."""
     prepared_url()
     console.print("database schema is at the latest migration")
+
+
+def _configured_url() -> str:
+    """The configured database's URL (starting the embedded cluster), not migrated."""
+    try:
+        return database_url(get_settings())
+    except EmbeddedDatabaseError as exc:
+        raise fail(str(exc)) from exc
+
+
+@app.command("backup")
+def backup(file: Annotated[Path, typer.Argument(help="where to write the backup")]) -> None:
+    """Write the configured database to FILE (pg_dump custom format)."""
+    try:
+        dump.backup(url=_configured_url(), file=file, embedded=_external() is None)
+    except dump.DumpError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"backed up to {file} ({file.stat().st_size:,} bytes)")
+
+
+@app.command("restore")
+def restore(
+    file: Annotated[Path, typer.Argument(help="a backup written by `gridwhistle db backup`")],
+    force: Annotated[
+        bool, typer.Option("--force", help="replace what the backup holds in a non-empty database")
+    ] = False,
+) -> None:
+    """Restore FILE into the configured database (empty, unless --force)."""
+    try:
+        dump.restore(url=_configured_url(), file=file, embedded=_external() is None, force=force)
+    except dump.DumpError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"restored {file}; run `gridwhistle db migrate` if it predates this version")
