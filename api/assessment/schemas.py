@@ -79,6 +79,8 @@ class ScoreboardRowPublic(BaseModel):
     closed_on_time: int
     closure_rate: float | None
     on_time_closure_rate: float | None
+    chases: int
+    escalations: int
 
 
 class ScoreboardPublic(BaseModel):

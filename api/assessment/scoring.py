@@ -89,6 +89,8 @@ class Timeline:
     case_verified: bool = False  # verified (核查) as resolved by the departments
     case_resolved_at: datetime | None = None  # when the departments resolved the case
     settled: bool = False  # nothing can change the score any more
+    chases: int = 0  # supervision:chased events (催办), one per late obligation and due time
+    escalations: int = 0  # supervision:district and :city events (督办)
 
     @property
     def responded_at(self) -> datetime | None:
@@ -401,6 +403,8 @@ class Tally:
     due: int = 0
     closed: int = 0
     closed_on_time: int = 0
+    chases: int = 0
+    escalations: int = 0
 
     def add(self, t: Timeline, s: Score, *, period: Period, as_of: datetime, rules: Rules) -> None:
         """Count one department on one whistle into the row."""
@@ -409,6 +413,8 @@ class Tally:
             self.scored += 1
             self.provisional += not s.final
             self.score_sum += s.total
+            self.chases += t.chases
+            self.escalations += t.escalations
             if in_rates(t):
                 self.assigned += 1
                 self.responded_on_time += responded_on_time(t)

@@ -26,14 +26,18 @@ from api.assessment.scoring import (
 from api.auth.roles import Action, Actor, Role
 from api.cases.models import Case, CaseEvent
 from api.cases.service import require
+from api.deadlines.supervision import Level
 from api.departments.models import Category, Department
 from api.errors import Forbidden, NotFound
 from api.geography.models import Area
 from api.whistles.models import Assignment, Extension, Whistle
+from api.whistles.supervision import event_kind
 
 RULES_FILE = "assessment.toml"
 SETTLED_CASES = frozenset({"closed", "rejected", "merged"})
 LOCALLY_CLOSED = ("resolved", "verified", "closed")
+CHASE = event_kind(Level.CHASED)
+SUPERVISION_COUNTED = (CHASE, event_kind(Level.DISTRICT), event_kind(Level.CITY))
 ASSESSORS = frozenset({Role.STREET, Role.DISTRICT, Role.DEPARTMENT, Role.ANALYST, Role.ADMIN})
 
 
@@ -87,6 +91,8 @@ class _Context:
     extensions: dict[int, int] = field(default_factory=dict)  # approved, by assignment
     arrivals: dict[int, datetime] = field(default_factory=dict)  # first on site, by assignment
     reopened: dict[int, int] = field(default_factory=dict)  # by assignment
+    chases: dict[int, int] = field(default_factory=dict)  # by assignment
+    escalations: dict[int, int] = field(default_factory=dict)  # by assignment
 
 
 def _context(session: Session, case_ids: set[int], assignment_ids: set[int]) -> _Context:
@@ -130,6 +136,13 @@ def _context(session: Session, case_ids: set[int], assignment_ids: set[int]) -> 
             ctx.reopened[aid] = ctx.reopened.get(aid, 0) + 1
         else:
             ctx.arrivals.setdefault(aid, at)
+    for aid, kind, count in session.execute(
+        select(moved, CaseEvent.kind, func.count())
+        .where(CaseEvent.case_id.in_(case_ids), CaseEvent.kind.in_(SUPERVISION_COUNTED))
+        .group_by(moved, CaseEvent.kind)
+    ):
+        tally = ctx.chases if kind == CHASE else ctx.escalations
+        tally[aid] = tally.get(aid, 0) + count
     return ctx
 
 
@@ -175,6 +188,8 @@ def _timeline(a: Assignment, case: Case, ctx: _Context) -> Timeline:
         settled=case.status in SETTLED_CASES
         or a.cancelled_at is not None
         or dispute in (DisputeOutcome.UPHELD, DisputeOutcome.NOT_UPHELD),
+        chases=ctx.chases.get(a.id, 0),
+        escalations=ctx.escalations.get(a.id, 0),
     )
 
 

@@ -38,7 +38,14 @@ from api.whistles.models import Assignment, Whistle
 LADDER_FILE = "supervision.csv"
 RECORDED = (Level.WARNING, Level.CHASED, Level.DISTRICT, Level.CITY)
 """The steps recorded as ``supervision:<step>`` (overdue is the job's ``obligation:overdue``)."""
-EVENT_KINDS = tuple(f"supervision:{step}" for step in RECORDED)
+
+
+def event_kind(step: Level) -> str:
+    """The case event kind recording ``step``: ``supervision:chased`` …"""
+    return f"supervision:{step}"
+
+
+EVENT_KINDS = tuple(event_kind(step) for step in RECORDED)
 
 _COLUMNS: dict[Obligation, tuple[InstrumentedAttribute[datetime], InstrumentedAttribute]] = {
     Obligation.ACKNOWLEDGE: (Assignment.acknowledge_due_at, Assignment.acknowledged_at),
@@ -146,7 +153,7 @@ def supervise(*, session: Session, now: datetime, ladders: Ladders, calendar: Wo
                     session=session,
                     case_id=assignment.case_id,
                     name="overdue job",
-                    kind=f"supervision:{step}",
+                    kind=event_kind(step),
                     at=now,
                     data={
                         "assignment_id": assignment.id,
