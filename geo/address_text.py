@@ -23,9 +23,7 @@ from geo.rules import RuleFileError
 ALIASES_PATH = Path(__file__).resolve().parents[1] / "data" / "address_aliases.csv"
 ALIAS_COLUMNS = ("alias", "canonical")
 
-_TRADITIONAL = str.maketrans(
-    "號樓區門條巷單東西廣華園裡衛醫學場內", "号楼区门条巷单东西广华园里卫医学场内"
-)
+_TRADITIONAL = str.maketrans("號樓區門條單東廣華園裡衛醫學場內", "号楼区门条单东广华园里卫医学场内")
 _PUNCTUATION = re.compile(r"[\s,，。.、;；:：!！?？\"'“”‘’()（）\[\]【】<>《》/\\|·~`]+")
 NOISE_WORDS = (
     "北京市", "北京", "附近", "对面", "旁边", "边上", "门口", "门前", "周边", "一带", "这边",

@@ -19,6 +19,8 @@ from geo.address_text import Aliases, admin_forms, normalize
 from geo.crs import metric_xy
 
 CODE_COLUMNS = ("grid_code", "community_code", "street_code", "district_code")
+TEXT_COLUMNS = ("text", "kind", "road", "suffix", "side", "name", *CODE_COLUMNS)
+NUMBER_COLUMNS = ("number", "building", "group")
 ROAD_GENERICS = ("大街", "胡同", "街", "路", "巷", "条")
 DOOR_KINDS = ("plate", "compound")
 """Kinds that a road and a door number reach: a plate, or a 号院 (a compound with a number)."""
@@ -62,7 +64,7 @@ class RegisterIndex:
     def __init__(
         self, register: pd.DataFrame, *, area_names: Mapping[str, str], aliases: Aliases
     ) -> None:
-        frame = register.reset_index(drop=True)
+        frame = _complete(register)
         self.aliases = aliases
         self.text = frame["text"].astype(str).to_numpy()
         self.kind = frame["kind"].astype(str).to_numpy()
@@ -193,3 +195,18 @@ class RegisterIndex:
 def road_stem(name: str) -> str:
     """A road's name without its generic (瑞庆街 → 瑞庆, 裕福胡同 → 裕福)."""
     return next((name[: -len(g)] for g in ROAD_GENERICS if name.endswith(g)), name)
+
+
+def _complete(register: pd.DataFrame) -> pd.DataFrame:
+    """The register with every column, blank text as "" and absent numbers as NA."""
+    frame = register.reset_index(drop=True)
+    out = pd.DataFrame(index=frame.index)
+    for column in TEXT_COLUMNS:
+        values = frame[column] if column in frame else pd.Series("", index=frame.index)
+        out[column] = values.astype(object).where(values.notna(), "").astype(str)
+    for column in NUMBER_COLUMNS:
+        values = frame[column] if column in frame else pd.Series(None, index=frame.index)
+        out[column] = pd.to_numeric(values, errors="coerce").astype("Float64")
+    out["lon"] = frame["lon"].to_numpy(dtype=float)
+    out["lat"] = frame["lat"].to_numpy(dtype=float)
+    return out

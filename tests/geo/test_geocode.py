@@ -233,6 +233,22 @@ def test_reverse_reaches_100_metres(small: Geocoder, metres: float, found: bool)
     assert small.reverse(lon, lat, max_m=200.0) is not None
 
 
+def test_a_register_with_only_some_columns_and_blanks() -> None:
+    frame = pd.DataFrame({"text": ["瑞庆街12号", "玉桃园小学"], "kind": ["plate", "poi"],
+                          "road": ["瑞庆街", None], "name": [None, "玉桃园小学"],
+                          "number": [12, None], "lon": [116.39, 116.40], "lat": [39.91, 39.91]})  # fmt: skip
+    geocoder = Geocoder(frame)
+    assert _best(geocoder, "瑞庆街12号").text == "瑞庆街12号"
+    assert _best(geocoder, "玉桃园小学").level == "poi"
+    assert set(geocoder.index.roads) == {"瑞庆街"}  # a blank road is no road named "None"
+
+
+def test_an_empty_register_knows_nothing() -> None:
+    geocoder = Geocoder(pd.DataFrame({"text": [], "kind": [], "lon": [], "lat": []}))
+    assert geocoder.geocode("瑞庆街12号").status == "unknown"
+    assert geocoder.reverse(116.39, 39.91) is None
+
+
 # --- the demo register ---------------------------------------------------------------------
 
 
