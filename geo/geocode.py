@@ -98,6 +98,8 @@ class Geocoder:
     >>> answer = geocoder.geocode("瑞庆街十二号附近")
     >>> answer.status, answer.candidates[0].text, answer.candidates[0].level
     ('matched', '瑞庆街12号', 'plate')
+    >>> geocoder.reverse(116.3902, 39.91).text  # about 17 m east of the plate
+    '瑞庆街12号东侧约20米'
     """
 
     def __init__(

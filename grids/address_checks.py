@@ -179,6 +179,18 @@ def validate_register(
     and a number out of its road's order by more than ``order_tolerance_m``.
 
     The areas are frames with ``code`` and polygon geometry (EPSG:4326).
+
+    >>> import shapely
+    >>> district = gpd.GeoDataFrame({"code": ["110102"]}, crs=4326,
+    ...                             geometry=[shapely.box(116.30, 39.86, 116.38, 39.96)])
+    >>> plate = dict(kind="plate", road="瑞庆街", number=12, side="even", lat=39.91,
+    ...              district_code="110102")
+    >>> frame = pd.DataFrame([plate | {"id": "A1", "text": "瑞庆街12号", "lon": 116.35},
+    ...                       plate | {"id": "A2", "text": "瑞庆街12号", "lon": 116.50}])
+    >>> for problem in validate_register(frame, districts=district).problems:
+    ...     print(problem)
+    row 2 (A2), column lon: the position is outside every district
+    row 2 (A2), column text: text '瑞庆街12号' repeats row 1
     """
     register = as_register(frame)
     layers = {"district_code": districts, "street_code": streets,
