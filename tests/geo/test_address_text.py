@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
+import geo.address_text
+import geo.cn_numerals
 from geo.address_text import (
     ALIASES_PATH,
     Aliases,
@@ -184,3 +188,9 @@ def test_a_wrong_aliases_row_is_refused_naming_line_and_column(
     assert (error.source, error.line, error.field) == ("aliases.csv", line, column)
     assert f"aliases.csv line {line}: column {column}: " in str(error)
     assert words in str(error)
+
+
+@pytest.mark.parametrize("module", [geo.address_text, geo.cn_numerals])
+def test_the_docstring_examples(module: ModuleType) -> None:
+    failed, tried = doctest.testmod(module)
+    assert tried > 0 and failed == 0

@@ -6,6 +6,7 @@ expected positions are computed independently of the geocoder), and the demo cit
 
 from __future__ import annotations
 
+import doctest
 import re
 import time
 
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 from pyproj import Transformer
 
+import geo.geocode
 from geo.geocode import MATCH_THRESHOLD, Candidate, Geocoder
 from grids.addresses import area_names, demo_register
 from grids.demo import build_demo_city
@@ -373,3 +375,8 @@ def test_demo_latency_is_small(demo: Demo) -> None:
     spent.sort()
     # a loose bound: the 20 ms target is the benchmark's; a shared machine may be slower
     assert spent[int(0.99 * len(spent))] < 0.1
+
+
+def test_the_docstring_examples() -> None:
+    failed, tried = doctest.testmod(geo.geocode)
+    assert tried > 0 and failed == 0

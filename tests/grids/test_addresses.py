@@ -7,6 +7,7 @@ city's own road lines, not with the generator's helpers.
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,6 +18,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString
 
+import grids.address_checks
 from grids.addresses import (
     COLUMNS,
     RegisterFileError,
@@ -304,3 +306,8 @@ def test_a_number_that_is_not_one_is_refused(tmp_path: Path, small: pd.DataFrame
     frame.to_csv(path, index=False)
     with pytest.raises(RegisterFileError, match=r"line 5, column number: '十二'"):
         read_register(path)
+
+
+def test_the_docstring_examples() -> None:
+    failed, tried = doctest.testmod(grids.address_checks)
+    assert tried > 0 and failed == 0
