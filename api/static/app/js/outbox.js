@@ -16,6 +16,7 @@ const channel = "BroadcastChannel" in window ? new BroadcastChannel("gw.outbox")
 let cache = [];
 let db = null;
 let running = null;
+let retrying = null;
 
 /** A random UUID (crypto.randomUUID needs a secure context; fall back to getRandomValues). */
 export function newKey() {
@@ -170,6 +171,7 @@ async function sendOne(item) {
     if (err instanceof NetworkError) return false; // stays waiting
     if (err instanceof ApiError && (err.status === 401 || err.status >= 500)) {
       await update(item.key, { error: err.message }); // stays waiting: log in again / server back
+      if (err.status === 503) retryIn(err.problem.retry_after); // its database is back soon
       return false;
     }
     await update(item.key, { state: "failed", error: err.message, status: err.status });
@@ -178,6 +180,19 @@ async function sendOne(item) {
     inFlight.delete(item.key);
     notify();
   }
+}
+
+/** Send again in ``seconds`` (the 503's Retry-After) unless a retry is already due; without
+ * it, the 30 s round sends again. */
+function retryIn(seconds) {
+  if (retrying || !(seconds > 0)) return;
+  retrying = setTimeout(
+    () => {
+      retrying = null;
+      flush();
+    },
+    Math.min(seconds * 1000, RETRY_MS),
+  );
 }
 
 /** Send every waiting report of the current user, oldest first; one run at a time. */
