@@ -76,6 +76,8 @@ function cells(row) {
         fmtRate(row[key]),
       ),
     ),
+    h("td", { class: "num chases", title: "催办" }, String(row.chases)),
+    h("td", { class: "num escalations", title: "区级、市级督办" }, String(row.escalations)),
   ];
 }
 

@@ -1,6 +1,7 @@
 // The whistle board: open assignments with their due times (overdue in red, provisional
-// marked); departments acknowledge, report on site, resolve, ask for more time or dispute;
-// the whistling street decides on extension requests.
+// marked) and their supervision level (黄牌预警 … 市级督办, from the API); departments
+// acknowledge, report on site, resolve, ask for more time or dispute; the whistling street
+// decides on extension requests.
 
 import { api, describe, requireLogin } from "./api.js";
 import {
@@ -20,6 +21,15 @@ const user = requireLogin(["department", "street", "district", "community", "ana
 const $ = (id) => document.getElementById(id);
 
 const LIVE = ["dispatched", "acknowledged", "on_site"];
+// the supervision ladder, lowest first (the API's levels)
+const SUPERVISION = {
+  warning: "黄牌预警",
+  overdue: "超期",
+  chased: "已催办",
+  district: "区级督办",
+  city: "市级督办",
+};
+const RANK = ["none", ...Object.keys(SUPERVISION)];
 const OBLIGATIONS = [
   ["acknowledge", "签收", "acknowledge_due_at", "acknowledged_at"],
   ["on_site", "到场", "on_site_due_at", "on_site_at"],
@@ -39,6 +49,7 @@ async function loadBoard() {
   const filter = $("status-filter").value;
   const params = new URLSearchParams({ limit: "200" });
   if ($("overdue-only").checked) params.set("overdue", "true");
+  if ($("supervision-filter").value) params.set("supervision", $("supervision-filter").value);
   if (filter && filter !== "live") params.set("status", filter);
   try {
     const [rows, pending] = await Promise.all([
@@ -46,8 +57,9 @@ async function loadBoard() {
       decider() ? api("/api/extensions?status=requested") : [],
     ]);
     const shown = filter === "live" ? rows.filter((a) => LIVE.includes(a.status)) : rows;
-    // overdue first, then by the resolve due time (the API's order)
-    state.rows = shown.sort((a, b) => (b.overdue.length > 0) - (a.overdue.length > 0));
+    // the highest supervision level first, then by the resolve due time (the API's order)
+    const rank = (a) => RANK.indexOf(a.supervision);
+    state.rows = shown.sort((a, b) => rank(b) - rank(a));
     state.pending = new Map(pending.map((x) => [x.assignment_id, x]));
   } catch (err) {
     $("board").replaceChildren(h("p", { class: "error" }, describe(err)));
@@ -93,7 +105,13 @@ function card(a) {
       {},
       h("strong", {}, `案件 #${a.case_id} ${c ? categoryLabel(state.catalogue, c.category) : ""}`),
       h("span", { class: `badge status-${a.status}` }, ASSIGNMENT_STATUS[a.status] || a.status),
-      late ? h("span", { class: "badge overdue" }, "超期") : null,
+      SUPERVISION[a.supervision]
+        ? h(
+            "span",
+            { class: `badge supervision supervision-${a.supervision}` },
+            SUPERVISION[a.supervision],
+          )
+        : null,
       a.due_provisional
         ? h(
             "span",
@@ -310,6 +328,10 @@ if (user) {
   topbar(user, "吹哨看板");
   $("status-filter").addEventListener("change", loadBoard);
   $("overdue-only").addEventListener("change", loadBoard);
+  $("supervision-filter").append(
+    ...Object.entries(SUPERVISION).map(([value, label]) => h("option", { value }, label)),
+  );
+  $("supervision-filter").addEventListener("change", loadBoard);
   $("refresh").addEventListener("click", loadBoard);
   Promise.all([categories(), departments()])
     .then(([cats, depts]) => {
