@@ -14,7 +14,10 @@ from api.db import dump
 from api.db.embedded import EmbeddedDatabaseError
 from api.db.session import database_url, embedded_cluster, normalise_url
 
-app = typer.Typer(help="The embedded PostGIS cluster (ignored when DATABASE_URL is set).")
+app = typer.Typer(
+    help="The embedded PostGIS cluster (ignored when DATABASE_URL is set); backups of the "
+    "configured database."
+)
 
 
 def _external() -> str | None:
