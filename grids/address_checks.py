@@ -314,10 +314,9 @@ def _order_problems(register: pd.DataFrame, tolerance_m: float) -> Iterator[Regi
         ranked = pd.Series(along[order])
         before = ranked.rolling(3, min_periods=1).median().shift(1).to_numpy()
         after = ranked[::-1].rolling(3, min_periods=1).median().shift(1)[::-1].to_numpy()
-        late = (ranked.to_numpy() < before - tolerance_m) | (
-            ranked.to_numpy() > after + tolerance_m
-        )
-        for k in np.flatnonzero(late):
+        at_m = ranked.to_numpy()
+        out_of_order = (at_m < before - tolerance_m) | (at_m > after + tolerance_m)
+        for k in np.flatnonzero(out_of_order):
             at = order[k]
             i = int(group.index[at])  # the register has a RangeIndex
             yield _problem(register, i, "number", "order",

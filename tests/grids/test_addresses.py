@@ -262,6 +262,16 @@ def test_a_number_out_of_its_roads_order(city: DemoCity, small: pd.DataFrame) ->
     assert not any(kind == "order" for _, _, kind in _validate(city, frame, order_tolerance_m=1e6))
 
 
+def test_one_plate_out_of_order_is_the_only_one_named(city: DemoCity, small: pd.DataFrame) -> None:
+    frame = small.copy()
+    plates = frame[(frame["kind"] == "plate") & (frame["side"] == "even")].sort_values("number")
+    moved, far = plates.index[3], plates.index[-2]
+    frame.loc[moved, ["lon", "lat"]] = frame.loc[far, ["lon", "lat"]].to_numpy()
+    assert [(row, column) for row, column, kind in _validate(city, frame) if kind == "order"] == [
+        (moved + 1, "number")
+    ]
+
+
 def test_a_plate_without_a_number_or_kind(city: DemoCity, small: pd.DataFrame) -> None:
     frame = small.copy()
     frame["number"] = frame["number"].astype("Int64")
