@@ -127,8 +127,14 @@ def _progress() -> Progress:
     )
 
 
-def load_demo(*, districts: Path | None, cell_area_m2: float | None, force: bool) -> None:
-    """Build and load the demo city with a progress display (shared by load-demo and demo)."""
+def load_demo(
+    *,
+    districts: Path | None,
+    cell_area_m2: float | None,
+    force: bool,
+    city: imports.City = imports.City.DEMO,
+) -> None:
+    """Build and load a demo city with a progress display (shared by load-demo and demo)."""
     settings = get_settings()
     frame = None
     if districts is not None:
@@ -142,10 +148,10 @@ def load_demo(*, districts: Path | None, cell_area_m2: float | None, force: bool
             raise fail("the districts file failed validation")
         frame = report.frame
     with db_session() as session, _progress() as progress:
-        task = progress.add_task("demo city", total=None)
+        task = progress.add_task(f"{city} city", total=None)
 
         def step(message: str) -> None:
-            progress.update(task, description=f"demo city: {message}")
+            progress.update(task, description=f"{city} city: {message}")
 
         generation, loaded = imports.load_demo(
             session=session,
@@ -157,6 +163,7 @@ def load_demo(*, districts: Path | None, cell_area_m2: float | None, force: bool
             force=force,
             max_vertices=settings.subdivide_max_vertices,
             step=step,
+            city=city,
         )
         if settings.environment != "production":
             seed_demo_users(session=session, password=settings.demo_password)
@@ -164,7 +171,7 @@ def load_demo(*, districts: Path | None, cell_area_m2: float | None, force: bool
         counts = count_areas(session=session, generation=generation.id)
     verb = "loaded" if loaded else "already loaded (unchanged)"
     summary = ", ".join(f"{counts.get(str(lvl), 0)} {lvl}" for lvl in LEVELS_TOP_DOWN)
-    console.print(f"demo city {verb}: generation {generation.id} — {summary}")
+    console.print(f"{city} city {verb}: generation {generation.id} — {summary}")
 
 
 def load_demo_command(
@@ -178,6 +185,10 @@ def load_demo_command(
     ] = None,
     cell_area_m2: Annotated[float | None, typer.Option(help="unit grid cell area in m²")] = None,
     force: Annotated[bool, typer.Option(help="rebuild even if this demo is loaded")] = False,
+    city: Annotated[
+        imports.City,
+        typer.Option(help="demo: 东城, 西城, 丰台; beijing: all 16 districts (docs/city.md)"),
+    ] = imports.City.DEMO,
 ) -> None:
-    """Build the demo city and load it (a new generation if one is loaded)."""
-    load_demo(districts=districts, cell_area_m2=cell_area_m2, force=force)
+    """Build a demo city and load it (a new generation if one is loaded)."""
+    load_demo(districts=districts, cell_area_m2=cell_area_m2, force=force, city=city)

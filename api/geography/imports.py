@@ -5,20 +5,37 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from api.departments.models import Department
 from api.departments.service import load_catalogues
+from api.errors import InvalidInput
 from api.geography.models import Generation
 from api.geography.service import find_generation_by_fingerprint, load_levels, read_level
+from geo import rules
 from grids.cells import generate_cells
 from grids.codes import LEVELS_TOP_DOWN, PARENT_LEVEL, Level
 from grids.validate import Tolerances, ValidationReport, validate_boundaries
 
+if TYPE_CHECKING:
+    from grids.demo import DemoCity
+
 DEMO_VERSION = "1"
 Step = Callable[[str], None]
+
+
+class City(StrEnum):
+    """The demo cities ``load-demo`` builds."""
+
+    DEMO = "demo"  # 东城, 西城 and 丰台 (grids.demo)
+    BEIJING = "beijing"  # all 16 districts (grids.beijing)
 
 
 def _quiet(_message: str) -> None:
@@ -90,11 +107,45 @@ def generate_grid(
     )
 
 
-def demo_fingerprint(*, seed: int, cell_area_m2: float, districts_file: Path | None) -> str:
+def demo_fingerprint(
+    *, seed: int, cell_area_m2: float, districts_file: Path | None, city: City = City.DEMO
+) -> str:
     """Identify a demo build so an unchanged second run can skip it."""
     digest = hashlib.sha256(districts_file.read_bytes()).hexdigest() if districts_file else None
-    payload = {"v": DEMO_VERSION, "seed": seed, "cell": cell_area_m2, "districts": digest}
+    payload: dict[str, object] = {
+        "v": DEMO_VERSION,
+        "seed": seed,
+        "cell": cell_area_m2,
+        "districts": digest,
+    }
+    if city != City.DEMO:
+        payload["city"] = str(city)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def build_city(
+    city: City, *, districts: gpd.GeoDataFrame | None, seed: int, cell_area_m2: float
+) -> DemoCity:
+    """Build ``city`` on synthetic outlines or on ``districts``."""
+    if city == City.DEMO:
+        from grids.demo import build_demo_city
+
+        return build_demo_city(districts=districts, seed=seed, cell_area_m2=cell_area_m2)
+    from grids.beijing import build_beijing_city
+
+    return build_beijing_city(districts=districts, seed=seed, cell_area_m2=cell_area_m2)
+
+
+def load_city_departments(*, session: Session, path: Path) -> int:
+    """Upsert the district departments a city ships beside the catalogue; return their count."""
+    try:
+        rows = [asdict(d) for d in rules.read_departments(path)]
+    except rules.RuleFileError as exc:
+        raise InvalidInput(str(exc), field=exc.field) from exc
+    stmt = insert(Department).values(rows)
+    columns = {c: stmt.excluded[c] for c in rows[0] if c != "code"}
+    session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=columns))
+    return len(rows)
 
 
 def load_demo(
@@ -108,19 +159,18 @@ def load_demo(
     force: bool = False,
     max_vertices: int = 256,
     step: Step = _quiet,
+    city: City = City.DEMO,
 ) -> tuple[Generation, bool]:
-    """Build, validate and load the demo city; return (generation, whether it was loaded)."""
-    from grids.demo import build_demo_city
-
+    """Build, validate and load a demo city; return (generation, whether it was loaded)."""
     fingerprint = demo_fingerprint(
-        seed=seed, cell_area_m2=cell_area_m2, districts_file=districts_file
+        seed=seed, cell_area_m2=cell_area_m2, districts_file=districts_file, city=city
     )
     existing = find_generation_by_fingerprint(session=session, fingerprint=fingerprint)
     if existing is not None and not force:
         return existing, False
-    step("building the demo city")
-    city = build_demo_city(districts=districts, seed=seed, cell_area_m2=cell_area_m2)
-    frames = city.levels()
+    step(f"building the {city} city")
+    built = build_city(city, districts=districts, seed=seed, cell_area_m2=cell_area_m2)
+    frames = built.levels()
     cleaned: dict[Level, gpd.GeoDataFrame] = {}
     for level in LEVELS_TOP_DOWN:
         step(f"validating {level}")
@@ -133,16 +183,18 @@ def load_demo(
         cleaned[level] = with_flags(report.frame, frames[level])
     step("loading catalogues")
     load_catalogues(session=session, data_dir=data_dir)
+    if city == City.BEIJING:
+        load_city_departments(session=session, path=data_dir / "beijing" / "departments.csv")
     step("writing to PostGIS")
     source = f"demo seed={seed} districts={districts_file or 'synthetic'}"
     generation = load_levels(
         session=session,
         frames=cleaned,
-        description="demo city",
-        source=source,
+        description=f"{city} city",
+        source=source if city == City.DEMO else f"{source} city={city}",
         fingerprint=fingerprint,
         max_vertices=max_vertices,
-        features={"roads": city.roads, "chiefs": city.chiefs, "zones": city.zones},
+        features={"roads": built.roads, "chiefs": built.chiefs, "zones": built.zones},
     )
     return generation, True
 
