@@ -8,17 +8,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from api.auth.models import User
 from api.auth.service import actor_of
 from api.cases.models import Case, CaseEvent
 from api.cases.service import get_case
+from api.cli import app as cli
 from api.config import get_settings
 from api.deadlines.calendar import TZ
 from api.deadlines.service import calendar, policies_from
 from api.whistles.jobs import Round, run_round
 from api.whistles.models import Assignment
-from api.whistles.service import acknowledge, blow
+from api.whistles.service import acknowledge, blow, decide_extension, request_extension
 from tests.api.lifecycle.conftest import BUILDING, Api
 
 DATA = get_settings().data_dir
@@ -191,3 +193,57 @@ def test_the_emergency_ladder_counts_in_hours(api: Api) -> None:
     assert steps_at(api, case, bj(6, 7, 2, 30)) == Counter(
         {("chased", "acknowledge"): n, ("district", "acknowledge"): n, ("chased", "on_site"): n}
     )
+
+
+def test_an_approved_extension_starts_the_resolve_ladder_again(api: Api) -> None:
+    case, assignments = whistled(api)
+    lead = next(a for a in assignments if a.overall_lead)
+    staff = api.session.scalar(
+        select(User).where(
+            User.jurisdiction == lead.department_code, User.username.startswith("t-")
+        )
+    )
+    street = api.session.scalar(select(User).where(User.username == "t-gw"))
+    assert staff is not None and street is not None
+    acknowledge(session=api.session, assignment=lead, actor=actor_of(staff), at=bj(6, 5, 10))
+    run(api, bj(6, 9, 13, 12))  # resolve (due Thu 11 00:00) warned
+    asked = request_extension(
+        session=api.session,
+        assignment=lead,
+        actor=actor_of(staff),
+        at=bj(6, 9, 14),
+        amount="3wd",
+        reason="需协调拆除队伍",
+        calendar=calendar(session=api.session),
+    )
+    decide_extension(
+        session=api.session,
+        extension=asked,
+        actor=actor_of(street),
+        at=bj(6, 9, 15),
+        approve=True,
+        note="同意",
+    )
+    api.session.flush()
+    assert lead.resolve_due_at == bj(6, 16)  # 3 working days after Wednesday 10: Thu, Fri, Mon
+    # 80 % of the new 294 hours: Saturday 13 June 13:12
+    run(api, bj(6, 13, 13, 11))
+    run(api, bj(6, 13, 13, 12))
+    warned = [
+        (e.at, e.data["due_at"])
+        for e in supervision_events(api, case)
+        if e.data["assignment_id"] == lead.id and e.data["obligation"] == "resolve"
+    ]
+    assert warned == [
+        (bj(6, 9, 13, 12), bj(6, 11).isoformat()),
+        (bj(6, 13, 13, 12), bj(6, 16).isoformat()),
+    ]
+
+
+def test_the_command_runs_the_same_round(cli_db: str) -> None:
+    result = CliRunner().invoke(cli, ["jobs", "overdue"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "0 obligation(s) newly overdue",
+        "0 supervision step(s) newly reached",
+    ]
