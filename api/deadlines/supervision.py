@@ -34,7 +34,7 @@ in ``sla_policies.csv`` (``24h``, ``2d``, ``5wd``). Every mistake raises a
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -78,6 +78,14 @@ ESCALATIONS: tuple[Level, ...] = (Level.CHASED, Level.DISTRICT, Level.CITY)
 """The steps counted from the due time by a duration of the ladder."""
 
 
+class LadderError(ValueError):
+    """A ladder's value is wrong; ``column`` names the file column it comes from."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
 @dataclass(frozen=True)
 class Ladder:
     """One SLA policy's supervision thresholds."""
@@ -94,13 +102,17 @@ class Ladder:
         if isinstance(share, bool) or not isinstance(share, int | float):
             raise TypeError(f"warning_share must be a number, not {share!r}")
         if not (math.isfinite(share) and 0 < share < 1):
-            raise ValueError(f"warning_share must lie strictly between 0 and 1, not {share!r}")
+            raise LadderError(
+                "warning_share", f"warning_share must lie strictly between 0 and 1, not {share!r}"
+            )
         steps = ((self.chase_after, "chase_after"), (self.district_after, "district_after"))
         for (low, low_name), (high, high_name) in zip(
             steps, (*steps[1:], (self.city_after, "city_after")), strict=True
         ):
             if low.unit is high.unit and high.amount <= low.amount:
-                raise ValueError(f"{high_name} ({high}) must be longer than {low_name} ({low})")
+                raise LadderError(
+                    high_name, f"{high_name} ({high}) must be longer than {low_name} ({low})"
+                )
 
     def after(self, step: Level) -> Duration:
         """The duration from the due time to ``step`` (chased, district or city)."""
@@ -130,11 +142,6 @@ class Ladders:
         if ladder is None:
             raise KeyError(f"no supervision ladder for SLA policy {policy!r} and no default")
         return ladder
-
-    def __iter__(self) -> Iterator[Ladder]:
-        yield from self.by_policy.values()
-        if self.default is not None:
-            yield self.default
 
 
 @dataclass(frozen=True)
@@ -299,9 +306,8 @@ def _ladder(source: str, line: int, row: Mapping[str, str], policies: Collection
         return Ladder(
             policy=policy, warning_share=share, description=row["description"], **durations
         )
-    except ValueError as error:
-        column = str(error).split(" ", 1)[0]
-        raise fail(column if column in LADDER_COLUMNS else "policy", str(error)) from None
+    except LadderError as error:
+        raise fail(error.column, str(error)) from None
 
 
 def _deadline(due: datetime) -> Deadline:
