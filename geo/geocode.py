@@ -261,7 +261,7 @@ class Geocoder:
         centre, spread = self.index.centre_of(np.asarray(rows))
         entry = self._entry(centre, score - lost, parts, "community", matched, "compound")
         text = place.name + (f"{parts.group}组" if "group" in matched else "")
-        yield replace(entry, text=text, kind="village", uncertainty_m=spread)
+        yield replace(entry, text=text, kind="village", uncertainty_m=spread, grid="")
 
     def _area(self, parts: AddressParts) -> Iterator[Candidate]:
         """The deepest named area alone (a community or a street)."""
@@ -274,7 +274,9 @@ class Geocoder:
         score = 100.0 if not parts.head and parts.number is None else 75.0
         name = self.index.area_names[code]
         entry = self._entry(centre, score, replace(parts, admin=()), level, {}, "plate")
-        yield replace(entry, text=name, kind=level, uncertainty_m=spread, matched={level: name})
+        community = entry.community if level == "community" else ""
+        yield replace(entry, text=name, kind=level, uncertainty_m=spread, matched={level: name},
+                      grid="", community=community)  # fmt: skip
 
     def _entry(
         self, row: int, score: float, parts: AddressParts, level: str,

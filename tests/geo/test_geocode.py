@@ -162,7 +162,8 @@ def test_a_district_the_entry_is_not_in_costs_points(small: Geocoder) -> None:
 
 def test_an_area_alone_is_that_level(small: Geocoder) -> None:
     best = _best(small, "广外街道")
-    assert (best.text, best.level, best.street) == ("广安门外街道", "street", GW)
+    assert (best.text, best.level, best.street, best.district) == ("广安门外街道", "street", GW, XC)
+    assert best.community == best.grid == ""  # a street answer names no finer area
 
 
 def test_a_missing_suffix_plate_gives_its_base_number(small: Geocoder) -> None:
@@ -206,6 +207,18 @@ def test_a_place_whose_name_holds_a_door_number(small: Geocoder) -> None:
 def test_a_village_house_in_words(small: Geocoder) -> None:
     best = _best(small, "西铁营村一组二号")
     assert (best.text, best.level) == ("西铁营村1组2号", "plate")
+
+
+def test_a_village_group_without_a_house_is_community_level(small: Geocoder) -> None:
+    best = _best(small, "西铁营村1组")
+    assert (best.text, best.level, best.community, best.grid) == (
+        "西铁营村1组",
+        "community",
+        TPQ + "001",
+        "",
+    )
+    # the houses sit 18 m apart around x = 3036 m
+    assert abs(_xy(best)[0] - 3036.0) <= 18.0
 
 
 def test_reverse_names_side_and_distance(small: Geocoder) -> None:
