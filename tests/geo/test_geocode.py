@@ -125,7 +125,10 @@ def test_a_road_alone_is_road_level(small: Geocoder) -> None:
     assert (best.text, best.level, best.score) == ("瑞庆街", "road", 100.0)
 
 
-@pytest.mark.parametrize("text", ["光明路5号", "今天天气很好", "", "12号"])
+@pytest.mark.parametrize(
+    "text",
+    ["光明路5号", "今天天气很好", "", "12号", "上海市黄浦区南京东路100号", "四川省广安市前锋区"],
+)
 def test_nothing_like_the_register_is_unknown(small: Geocoder, text: str) -> None:
     result = small.geocode(text)
     assert (result.status, result.candidates) == ("unknown", [])
