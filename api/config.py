@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     tile_url: str | None = None
     tile_attribution: str | None = None
     tile_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    # Open311 reads (GET requests, tokens) publish complaint positions: they need an api_key
+    # unless the installation chooses to publish them
+    open311_public: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

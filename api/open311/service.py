@@ -74,8 +74,9 @@ def discovery(*, settings: Settings, url: str) -> dict[str, Any]:
     return {
         "changeset": changed,
         "contact": "gridwhistle 接诉即办平台：请联系本平台管理员",
-        "key_service": "api_key 由管理员为可上报的用户签发，仅可用于 Open311 上报 "
-        "(gridwhistle users token NAME --open311)",
+        "key_service": "api_key 由管理员签发，仅可用于 Open311 的上报与查询 "
+        "(gridwhistle users token NAME --open311)"
+        + ("" if settings.open311_public else "；查询请求（requests、tokens）需要 api_key"),
         "endpoints": [
             {
                 "specification": SPECIFICATION,
@@ -368,6 +369,18 @@ def token(*, session: Session, token: str) -> list[dict[str, Any]]:
     if report is None:
         raise NotFound(f"token {token!r} was not found", field="token")
     return [{"service_request_id": str(report.case_id), "token": token}]
+
+
+def authorize_read(*, session: Session, api_key: str | None, public: bool) -> None:
+    """Reads publish complaint positions: without ``public`` (GRIDWHISTLE_OPEN311_PUBLIC)
+    they need the api_key (an Open311 key, or a bearer token) of an active user; 403
+    otherwise."""
+    if public:
+        return
+    if not api_key:
+        raise Forbidden("api_key was not provided (reading requests needs one)", field="api_key")
+    if user_by_token(session=session, token=api_key, scopes=(OPEN311_SCOPE, API_SCOPE)) is None:
+        raise Forbidden("invalid api_key", field="api_key")
 
 
 # -- creating requests --------------------------------------------------------------------

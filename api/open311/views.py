@@ -11,8 +11,10 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from sqlalchemy.orm import Session
 
 from api.cases.service import utcnow
+from api.config import Settings
 from api.deps import SessionDep, SettingsDep
 from api.errors import DomainError, InvalidInput
 from api.open311 import service
@@ -68,6 +70,10 @@ def parse_form(body: bytes, content_type: str) -> dict[str, str]:
     return form
 
 
+def _read_key(session: Session, settings: Settings, api_key: str | None) -> None:
+    service.authorize_read(session=session, api_key=api_key, public=settings.open311_public)
+
+
 async def _body(request: Request) -> bytes:
     return await request.body()
 
@@ -96,32 +102,46 @@ def service_definition(service_code: str, fmt: str, session: SessionDep) -> Resp
 
 
 @router.get("/requests.{fmt}")
-def list_requests(fmt: str, request: Request, session: SessionDep) -> Response:
-    """Service requests: by id, or by service, date range (default the last 90 days), status."""
+def list_requests(
+    fmt: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Service requests: by id, or by service, date range (default the last 90 days), status
+    (an api_key is required unless the server publishes requests)."""
 
     def produce() -> tuple[Any, int]:
-        query = service.parse_query(_params(request), now=utcnow())
+        params = _params(request)
+        _read_key(session, settings, params.get("api_key"))
+        query = service.parse_query(params, now=utcnow())
         return service.requests(session=session, query=query), 200
 
     return _respond(fmt, "service_requests", produce)
 
 
 @router.get("/requests/{service_request_id}.{fmt}")
-def get_request(service_request_id: str, fmt: str, session: SessionDep) -> Response:
-    """One service request."""
-    return _respond(
-        fmt,
-        "service_requests",
-        lambda: (service.request(session=session, service_request_id=service_request_id), 200),
-    )
+def get_request(
+    service_request_id: str, fmt: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """One service request (an api_key is required unless the server publishes requests)."""
+
+    def produce() -> tuple[Any, int]:
+        _read_key(session, settings, _params(request).get("api_key"))
+        return service.request(session=session, service_request_id=service_request_id), 200
+
+    return _respond(fmt, "service_requests", produce)
 
 
 @router.get("/tokens/{token}.{fmt}")
-def get_token(token: str, fmt: str, session: SessionDep) -> Response:
-    """The service request id of a token (a report id)."""
-    return _respond(
-        fmt, "service_requests", lambda: (service.token(session=session, token=token), 200)
-    )
+def get_token(
+    token: str, fmt: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The service request id of a token (a report id; an api_key is required unless the
+    server publishes requests)."""
+
+    def produce() -> tuple[Any, int]:
+        _read_key(session, settings, _params(request).get("api_key"))
+        return service.token(session=session, token=token), 200
+
+    return _respond(fmt, "service_requests", produce)
 
 
 _FIELDS = ("api_key", "service_code", "lat", "long", "description", "first_name", "last_name")

@@ -377,9 +377,9 @@ def test_every_query_route_is_covered() -> None:
 
 @pytest.fixture(scope="module")
 def ids(world: World) -> dict[str, Any]:  # noqa: F811
-    """The world's ids and a whistle's (for its assessment)."""
+    """The world's ids, a whistle's (for its assessment) and an Open311 api_key (for reads)."""
     detail = world.ok("GET", f"/api/cases/{world.ids['joint']}", "gw")
-    return {**world.ids, "whistle": detail["whistles"][0]["id"]}
+    return {**world.ids, "whistle": detail["whistles"][0]["id"], "api_key": world.tokens["admin"]}
 
 
 def url_of(url: str, ids: dict[str, Any], changes: dict[str, Any] | None = None) -> str:
@@ -393,6 +393,8 @@ def url_of(url: str, ids: dict[str, Any], changes: dict[str, Any] | None = None)
         if EXCLUSIVE.get(name) == "*":
             values = {}
         values[name] = value
+    if url == OPEN311:  # Open311 reads take the api_key in the query
+        values["api_key"] = ids["api_key"]
     pairs = [
         f"{_text(k)}={text}"
         for k, v in values.items()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -34,12 +35,26 @@ KEYS = {
 }
 
 
-def open311_app(url: str, session: Callable[[], Session]) -> FastAPI:
-    """The service (as the lead's app factory builds it) plus the Open311 router."""
-    app = create_app(engine=engine_for(url), settings=Settings(environment="test"))
+def open311_app(url: str, session: Callable[[], Session], *, public: bool = False) -> FastAPI:
+    """The service (as the lead's app factory builds it) plus the Open311 router; ``public``
+    publishes the requests (GRIDWHISTLE_OPEN311_PUBLIC: reads need no api_key)."""
+    settings = Settings(environment="test", open311_public=public)
+    app = create_app(engine=engine_for(url), settings=settings)
     app.include_router(router)
     app.dependency_overrides[get_session] = session
     return app
+
+
+class ReadKey(httpx.Auth):
+    """Add ``api_key`` to the query of each GET that does not give one (Open311 reads)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if request.method == "GET" and "api_key" not in request.url.params:
+            request.url = request.url.copy_merge_params({"api_key": self.key})
+        yield request
 
 
 def make_keys(session: Session) -> dict[str, str]:
@@ -57,10 +72,13 @@ def o311_client(demo_db_url: str) -> Iterator[tuple[TestClient, dict[str, Sessio
 
 @pytest.fixture
 def o311(demo_session: Session, o311_client: tuple[TestClient, dict[str, Session]]) -> Api:
-    """A client of the service with /open311/v2; everything written is rolled back."""
+    """A client of the service with /open311/v2 whose GETs carry the analyst's api_key
+    unless they give one (reads need one); everything written is rolled back."""
     client, current = o311_client
     current["session"] = demo_session
-    return Api(client=client, tokens=make_keys(demo_session), session=demo_session)
+    tokens = make_keys(demo_session)
+    client.auth = ReadKey(tokens["analyst"])
+    return Api(client=client, tokens=tokens, session=demo_session)
 
 
 def form(api: Api, key: str | None, **fields: Any) -> dict[str, Any]:

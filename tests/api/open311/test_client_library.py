@@ -30,9 +30,12 @@ georeport = pytest.importorskip("georeport", reason="pip install georeport (the 
 
 @pytest.fixture
 def served(demo_session: Session, demo_db_url: str) -> Iterator[tuple[str, dict[str, str]]]:
-    """The Open311 root URL of the service running in uvicorn on 127.0.0.1, and api keys."""
+    """The Open311 root URL of the service running in uvicorn on 127.0.0.1, and api keys.
+
+    The service publishes its requests (GRIDWHISTLE_OPEN311_PUBLIC): a generic GeoReport
+    client sends no api_key when it reads."""
     tokens = make_keys(demo_session)
-    with serve(open311_app(demo_db_url, lambda: demo_session)) as base:
+    with serve(open311_app(demo_db_url, lambda: demo_session, public=True)) as base:
         yield base + BASE, tokens
 
 

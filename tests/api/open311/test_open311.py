@@ -197,7 +197,7 @@ def test_post_creates_a_case_visible_in_get(o311: Api) -> None:
     assert request["agency_responsible"] == "北京市西城区城市管理委员会"
     assert W3.match(request["requested_datetime"]) and W3.match(request["updated_datetime"])
     assert request["expected_datetime"] is None  # nobody has been whistled yet
-    # public reads carry no reporter data
+    # reads carry no reporter data
     listing = o311.client.get(f"{BASE}/requests.json").text
     assert not any(s in listing for s in ("王小明", "13800000000", "wxm@example.cn", "小明"))
 
