@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -65,6 +66,17 @@ class Unauthorized(DomainError):
     title = "Unauthorized"
 
 
+class LoginRequired(Unauthorized):
+    """No valid credentials for a page or map: the browser is sent to the login page (303),
+    which returns to ``next`` (the path and query asked for) after logging in."""
+
+    status = 303
+
+    def __init__(self, detail: str, *, next_url: str) -> None:
+        super().__init__(detail, field="authorization")
+        self.location = f"/app/login?next={quote(next_url, safe='/')}"
+
+
 class Forbidden(DomainError):
     """Valid credentials, but not allowed here (role or jurisdiction)."""
 
@@ -111,6 +123,10 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.problem(str(request.url.path)), exc.status, media_type=PROBLEM_JSON)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(exc.location, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

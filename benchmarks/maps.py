@@ -98,13 +98,17 @@ def prepare(url: str, *, cell_area_m2: float) -> None:
 
 @contextlib.contextmanager
 def serving(url: str) -> Iterator[str]:
-    """The service bound to ``url`` on a free loopback port (uvicorn in a thread)."""
+    """The service bound to ``url`` on a free loopback port (uvicorn in a thread), its maps
+    opened as an administrator (who may open every map: the pages are timed, not the login)."""
     from api.app import create_app
+    from api.auth.deps import viewer
+    from api.auth.roles import Actor, Role
     from api.config import Settings
     from api.db.session import engine_for
     from api.threaded import serve_in_thread
 
     app = create_app(engine=engine_for(url), settings=Settings(environment="test"))
+    app.dependency_overrides[viewer] = lambda: Actor(0, Role.ADMIN, None, "benchmark")
     with serve_in_thread(app) as base:
         yield base
 

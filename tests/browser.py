@@ -76,3 +76,12 @@ def browser_page(executable: str) -> Iterator[tuple[object, PageLog]]:
             yield page, log
         finally:
             browser.close()
+
+
+def set_login_cookie(page: object, base: str, token: str) -> None:
+    """Give the page's browser the login cookie of ``token`` for ``base``, as
+    ``POST /api/auth/login`` sets it (maps and pages opened by navigation need it)."""
+    from api.auth.deps import COOKIE
+
+    cookie = {"name": COOKIE, "value": token, "url": base, "httpOnly": True, "sameSite": "Strict"}
+    page.context.add_cookies([cookie])  # type: ignore[attr-defined]

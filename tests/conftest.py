@@ -112,6 +112,43 @@ def demo_client(demo_db_url: str) -> Iterator[TestClient]:
         yield client
 
 
+def sign_in(
+    client: TestClient,
+    session: Session,
+    *,
+    role: str = "admin",
+    jurisdiction: str | None = None,
+    username: str = "signed-in",
+) -> str:
+    """Add a user of ``role`` in ``session`` and send its bearer token with every request of
+    ``client`` (whose app shares ``session``); the token."""
+    from api.auth.roles import Role
+    from api.auth.service import create_user, issue_token
+
+    user = create_user(
+        session=session, username=username, role=Role(role), jurisdiction=jurisdiction
+    )
+    token = issue_token(session=session, user=user)
+    client.headers["Authorization"] = f"Bearer {token}"
+    return token
+
+
+@pytest.fixture
+def signed_demo_client(demo_db_url: str, demo_session: Session) -> Iterator[TestClient]:
+    """A TestClient on the demo city whose requests share ``demo_session`` (rolled back) and
+    carry an administrator's bearer token."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.deps import get_session
+
+    app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
+    app.dependency_overrides[get_session] = lambda: demo_session
+    with TestClient(app) as client:
+        sign_in(client, demo_session)
+        yield client
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     """Folder for screenshots and other test artefacts."""

@@ -1,17 +1,27 @@
-"""FastAPI dependencies: the current user from the bearer token."""
+"""FastAPI dependencies: the current user from the bearer token (the JSON API) or, for pages,
+maps and map tiles fetched by the browser itself, from the login cookie.
+
+The pages keep the bearer token in localStorage and send it with every API call; a map opened
+by navigation cannot send a header, so ``POST /api/auth/login`` also sets the same token as an
+HttpOnly, SameSite=Strict cookie. Only the GET routes of pages, maps and map tiles accept it
+(``viewer``, ``tile_viewer``): a cookie never authorises a change, so no cross-site form can
+act on a user's behalf.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Cookie, Depends, Header, Request
 from sqlalchemy.orm import Session
 
 from api.auth.models import User
 from api.auth.roles import Actor
 from api.auth.service import actor_by_token, user_by_token
 from api.deps import SessionDep
-from api.errors import Unauthorized
+from api.errors import LoginRequired, Unauthorized
+
+COOKIE = "gridwhistle_token"
 
 
 def bearer(authorization: str | None) -> str:
@@ -48,3 +58,42 @@ def current_actor(
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
 UserDep = Annotated[User, Depends(current_user)]
+
+
+def _token(authorization: str | None, cookie: str | None) -> str | None:
+    """The bearer token of the header, else the login cookie's."""
+    return bearer(authorization) if authorization else cookie or None
+
+
+def viewer(
+    request: Request,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header()] = None,
+    gridwhistle_token: Annotated[str | None, Cookie()] = None,
+) -> Actor:
+    """Who looks at a page or map (bearer token or login cookie); without one, a 303 to the
+    login page that comes back here."""
+    token = _token(authorization, gridwhistle_token)
+    actor = actor_by_token(session=session, token=token) if token else None
+    if actor is None:
+        url = request.url
+        raise LoginRequired(
+            "log in to see this page", next_url=url.path + (f"?{url.query}" if url.query else "")
+        )
+    return actor
+
+
+def tile_viewer(
+    session: SessionDep,
+    authorization: Annotated[str | None, Header()] = None,
+    gridwhistle_token: Annotated[str | None, Cookie()] = None,
+) -> Actor:
+    """Who fetches map data (bearer token or login cookie); 401 otherwise."""
+    token = _token(authorization, gridwhistle_token)
+    if token is None:
+        raise Unauthorized("send Authorization: Bearer <token>", field="authorization")
+    return authenticate(session, token)
+
+
+ViewerDep = Annotated[Actor, Depends(viewer)]
+TileViewerDep = Annotated[Actor, Depends(tile_viewer)]

@@ -1,13 +1,14 @@
-"""Routes: POST /api/auth/login (password → bearer token), GET /api/auth/me."""
+"""Routes: POST /api/auth/login (password → bearer token, also set as the login cookie that
+pages and maps accept), GET /api/auth/me."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from api.auth.deps import UserDep
+from api.auth.deps import COOKIE, UserDep
 from api.auth.service import login
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
 from api.errors import Unauthorized
 from api.inputs import Input
 
@@ -49,13 +50,24 @@ def _me(user) -> Me:  # type: ignore[no-untyped-def]
 
 
 @router.post("/login", response_model=Token)
-def post_login(body: Login, session: SessionDep) -> Token:
-    """Exchange a username and password for a bearer token."""
+def post_login(
+    body: Login, session: SessionDep, settings: SettingsDep, response: Response
+) -> Token:
+    """Exchange a username and password for a bearer token (also set as an HttpOnly,
+    SameSite=Strict cookie for the pages and maps the browser opens itself)."""
     found = login(session=session, username=body.username, password=body.password)
     if found is None:
         raise Unauthorized("wrong username or password", field="password")
     user, token = found
     session.commit()
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.environment == "production",
+        path="/",
+    )
     return Token(token=token, user=_me(user))
 
 

@@ -1,4 +1,8 @@
-"""Routes: generations, areas as GeoJSON, the department and category catalogues."""
+"""Routes: generations, areas as GeoJSON, the department and category catalogues.
+
+For logged-in users of any role; areas are also the city map's grid tiles, fetched by the
+map page itself, so they accept the login cookie too (``api.auth.deps.tile_viewer``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.auth.deps import ActorDep, TileViewerDep
 from api.departments import service as departments
 from api.deps import DistrictFilter, QueryId, SessionDep, SettingsDep
 from api.errors import InvalidInput
@@ -89,7 +94,7 @@ def _overlap(
 
 
 @router.get("/generations", response_model=GenerationsPublic)
-def generations(session: SessionDep) -> GenerationsPublic:
+def generations(session: SessionDep, _actor: ActorDep) -> GenerationsPublic:
     """List boundary generations; the newest is active."""
     rows = service.list_generations(session=session)
     return GenerationsPublic(
@@ -102,6 +107,7 @@ def generations(session: SessionDep) -> GenerationsPublic:
 def areas(
     session: SessionDep,
     settings: SettingsDep,
+    _viewer: TileViewerDep,
     level: Level,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
     generation: QueryId = None,
@@ -145,12 +151,14 @@ def areas(
 
 
 @router.get("/departments", response_model=list[DepartmentPublic])
-def list_departments(session: SessionDep, district_code: DistrictFilter = None) -> list[Any]:
+def list_departments(
+    session: SessionDep, _actor: ActorDep, district_code: DistrictFilter = None
+) -> list[Any]:
     """Departments, optionally those of one district."""
     return departments.list_departments(session=session, district_code=district_code)
 
 
 @router.get("/categories", response_model=list[CategoryPublic])
-def list_categories(session: SessionDep) -> list[Any]:
+def list_categories(session: SessionDep, _actor: ActorDep) -> list[Any]:
     """The event and component category catalogue."""
     return departments.list_categories(session=session)

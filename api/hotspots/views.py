@@ -15,6 +15,7 @@ from api.errors import InvalidInput
 from api.geography.service import active_generation, read_level
 from api.hotspots.service import events_frame
 from api.hotspots.window import time_window
+from api.maps.access import MapKind, require_map
 from geo.hotspots import count_hotspots, weight_matrix
 from grids.codes import Level
 
@@ -44,7 +45,7 @@ def units_and_weights(session: SessionDep, level: Level, street: str | None) -> 
 @router.get("/hotspots")
 def hotspots(
     session: SessionDep,
-    _actor: ActorDep,
+    actor: ActorDep,
     level: Literal["grid", "community", "street"] = "community",
     since: QueryInstant = None,
     until: QueryInstant = None,
@@ -53,7 +54,10 @@ def hotspots(
     street: Annotated[str | None, Query(pattern=r"^\d{6,9}$")] = None,
     significant_only: bool = False,
 ) -> dict[str, Any]:
-    """Counts per unit with Gi* z, p (binomial, area exposure), FDR p and hot/cold class."""
+    """Counts per unit with Gi* z, p (binomial, area exposure), FDR p and hot/cold class
+    (of the areas whose hot spot maps the caller may open: docs/roles.md)."""
+    kind: MapKind = "city" if street is None else "district" if len(street) == 6 else "street"
+    require_map(actor, kind=kind, code=street)
     since, until = time_window(window, since, until)
     if level == "grid" and street is None and not significant_only:
         raise InvalidInput(

@@ -4,10 +4,16 @@ Every page is a folium page with local assets. The statistics behind a page come
 ``api.maps.analysis`` through the per-process ``MAPS_CACHE`` (keyed by the page's parameters,
 invalidated when events, reports or the geography change); overdue whistles are queried on
 every request.
+
+Each page is for its viewers only (``api.maps.access``, docs/roles.md): an anonymous browser
+is sent to the login page, a viewer outside the map's area gets a 403; community staff see a
+street's raw events only inside their community, a chief only the overdue whistles along the
+chief's roads.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -15,10 +21,13 @@ from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from api.auth.deps import ViewerDep
+from api.auth.roles import Actor, Role
 from api.deps import CategoryFilter, QueryInstant, SessionDep, StreetFilter
 from api.hotspots.window import time_window
 from api.maps import data
-from api.maps.analysis import Filters, Scope, chief_data, scope_data
+from api.maps.access import pins_near, require_chief_map, require_map
+from api.maps.analysis import NEAR_M, Filters, Scope, chief_data, scope_data
 from api.maps.cache import MAPS_CACHE, data_version
 from api.maps.pages import chief_page, scope_page
 from grids.codes import Level
@@ -29,13 +38,19 @@ StreetCode = Annotated[str, Path(pattern=r"^\d{9}$", description="9-digit street
 DistrictCode = Annotated[str, Path(pattern=r"^\d{6}$", description="6-digit district code")]
 
 
-def _scope_page(session: Session, scope: Scope, filters: Filters) -> HTMLResponse:
+def _scope_page(session: Session, scope: Scope, filters: Filters, viewer: Actor) -> HTMLResponse:
+    require_map(viewer, kind=scope.kind, code=scope.code)
     key = ("scope", scope, filters)
     computed = MAPS_CACHE.get(
         key,
         data_version(session=session),
         lambda: scope_data(session=session, scope=scope, filters=filters),
     )
+    if viewer.role is Role.COMMUNITY:
+        own = data.outlines(
+            session=session, level=Level.COMMUNITY, prefix=viewer.jurisdiction, simplify_m=0.0
+        )
+        computed = replace(computed, pins=pins_near(computed.pins, own, distance_m=0))
     overdue = (
         data.overdue(session=session, prefix=scope.code, now=datetime.now(UTC))
         if scope.code
@@ -46,6 +61,7 @@ def _scope_page(session: Session, scope: Scope, filters: Filters) -> HTMLRespons
 
 def _area_page(
     session: Session,
+    viewer: Actor,
     kind: Literal["district", "street"],
     code: str,
     filters: Filters,
@@ -55,12 +71,13 @@ def _area_page(
     """The page of one district or street (a 404 naming ``field``, the parameter that gave
     the code, when the active generation has no such area)."""
     name = data.area_name(session=session, level=Level(kind), code=code, field=field)
-    return _scope_page(session, Scope(kind, code, name), filters)
+    return _scope_page(session, Scope(kind, code, name), filters, viewer)
 
 
 @router.get("/hotspots", response_class=HTMLResponse)
 def hotspots_map(
     session: SessionDep,
+    viewer: ViewerDep,
     street: StreetFilter = None,
     since: QueryInstant = None,
     until: QueryInstant = None,
@@ -70,15 +87,15 @@ def hotspots_map(
     """The city view (communities, aggregates only); with ``street`` the street's view."""
     since, until = time_window(window, since, until)
     if street:
-        return _area_page(
-            session, "street", street, Filters(since, until, category), field="street"
-        )
-    return _scope_page(session, Scope("city"), Filters(since, until, category))
+        filters = Filters(since, until, category)
+        return _area_page(session, viewer, "street", street, filters, field="street")
+    return _scope_page(session, Scope("city"), Filters(since, until, category), viewer)
 
 
 @router.get("/district/{code}", response_class=HTMLResponse)
 def district_map(
     session: SessionDep,
+    viewer: ViewerDep,
     code: DistrictCode,
     since: QueryInstant = None,
     until: QueryInstant = None,
@@ -88,12 +105,13 @@ def district_map(
     """One district: its communities' counts, Gi* and emerging categories (aggregates only),
     density, roads by load, outlines and overdue whistles."""
     since, until = time_window(window, since, until)
-    return _area_page(session, "district", code, Filters(since, until, category))
+    return _area_page(session, viewer, "district", code, Filters(since, until, category))
 
 
 @router.get("/street/{code}", response_class=HTMLResponse)
 def street_map(
     session: SessionDep,
+    viewer: ViewerDep,
     code: StreetCode,
     since: QueryInstant = None,
     until: QueryInstant = None,
@@ -103,18 +121,22 @@ def street_map(
     """One street: its grid cells' counts, Gi* and emerging categories, density, roads by
     load, outlines, overdue whistles and the raw events as a marker cluster."""
     since, until = time_window(window, since, until)
-    return _area_page(session, "street", code, Filters(since, until, category))
+    return _area_page(session, viewer, "street", code, Filters(since, until, category))
 
 
 @router.get("/chief/{chief_ref}", response_class=HTMLResponse)
-def chief_map(session: SessionDep, chief_ref: str) -> HTMLResponse:
-    """One chief's roads coloured by events within 30 m, the street outline, overdue whistles."""
+def chief_map(session: SessionDep, viewer: ViewerDep, chief_ref: str) -> HTMLResponse:
+    """One chief's roads coloured by events within 30 m, the street outline, overdue whistles
+    (the chief: those along the chief's roads; the street's other viewers: the street's)."""
     chief = data.chief(session=session, chief_ref=chief_ref)
     street = chief.street_code
+    require_chief_map(viewer, ref=chief.ref, street_code=street)
     computed = MAPS_CACHE.get(
         ("chief", chief_ref, street),
         data_version(session=session),
         lambda: chief_data(session=session, chief_ref=chief_ref, street_code=street),
     )
     overdue = data.overdue(session=session, prefix=street, now=datetime.now(UTC))
+    if viewer.role is Role.CHIEF:
+        overdue = pins_near(overdue, computed.roads, distance_m=NEAR_M)
     return HTMLResponse(chief_page(chief.name, chief.title, computed, overdue=overdue))

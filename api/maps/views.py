@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from api.auth.deps import ViewerDep
 from api.deps import QueryId, SessionDep, SettingsDep
 from api.geography import service
 from api.geography.service import check_generation
@@ -17,8 +18,11 @@ ASSETS_URL = "/static/vendor"
 
 
 @router.get("/city", response_class=HTMLResponse)
-def city(session: SessionDep, settings: SettingsDep, generation: QueryId = None) -> HTMLResponse:
-    """Districts, streets and communities of the active generation; grid cells by bbox."""
+def city(
+    session: SessionDep, settings: SettingsDep, _viewer: ViewerDep, generation: QueryId = None
+) -> HTMLResponse:
+    """Districts, streets and communities of the active generation; grid cells by bbox (no
+    events: every logged-in user may open it)."""
     check_generation(session=session, generation=generation)
     gen = generation if generation is not None else service.active_generation(session=session)
     layers = {

@@ -1,4 +1,4 @@
-"""Routes: GET /api/locate and POST /api/route."""
+"""Routes: GET /api/locate and POST /api/route (for logged-in users of any role)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.auth.deps import ActorDep
 from api.deps import QueryId, SessionDep, SettingsDep
 from api.geography.service import check_generation
 from api.routing import service
@@ -38,6 +39,7 @@ def _street(s: StreetShare) -> StreetPublic:
 @router.get("/locate", response_model=LocationPublic)
 def locate(
     session: SessionDep,
+    _actor: ActorDep,
     lon: Annotated[float, Query(ge=-180, le=180, description="longitude in `crs`")],
     lat: Annotated[float, Query(ge=-90, le=90, description="latitude in `crs`")],
     crs: CoordinateSystem = CoordinateSystem.WGS84,
@@ -62,7 +64,9 @@ def locate(
 
 
 @router.post("/route", response_model=RoutingPublic)
-def route(body: RouteRequest, session: SessionDep, settings: SettingsDep) -> RoutingPublic:
+def route(
+    body: RouteRequest, session: SessionDep, settings: SettingsDep, _actor: ActorDep
+) -> RoutingPublic:
     """Streets, departments, whistle type, SLA policy and chief for a pin or footprint."""
     check_generation(session=session, generation=body.generation)
     routing, located = service.route_case(

@@ -1,7 +1,12 @@
-"""HTTP: generations, areas as GeoJSON, catalogues, problem+json for bad input."""
+"""HTTP: generations, areas as GeoJSON, catalogues, problem+json for bad input (each for a
+logged-in user: the bearer token, or for areas, the map tiles, the login cookie too)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -10,7 +15,14 @@ from api.departments.service import load_catalogues
 from api.geography.models import Area
 from api.geography.service import load_levels
 from grids.codes import Level
+from tests.conftest import sign_in
 from tests.factories import four_streets, two_districts
+
+
+@pytest.fixture(autouse=True)
+def signed_in(client: TestClient, db_session: Session) -> Iterator[str]:
+    """Every request of ``client`` carries an administrator's bearer token."""
+    yield sign_in(client, db_session)
 
 
 def _seed(session: Session) -> int:
@@ -75,3 +87,20 @@ def test_reading_writes_nothing(client, db_session: Session) -> None:
     before = db_session.scalar(select(func.count()).select_from(Area))
     client.get("/api/areas", params={"level": "street", "bbox": "bad"})
     assert db_session.scalar(select(func.count()).select_from(Area)) == before
+
+
+def test_anonymous_calls_are_401_and_areas_take_the_login_cookie(
+    client: TestClient, db_session: Session, signed_in: str
+) -> None:
+    _seed(db_session)
+    del client.headers["Authorization"]
+    for url in ("/api/generations", "/api/areas?level=street", "/api/categories"):
+        r = client.get(url)
+        assert r.status_code == 401, url
+        assert r.headers["content-type"].startswith("application/problem+json")
+    client.cookies.set("gridwhistle_token", signed_in)
+    assert client.get("/api/generations").status_code == 401  # the cookie opens map tiles only
+    tiles = client.get("/api/areas?level=street")
+    assert tiles.status_code == 200 and len(tiles.json()["features"]) == 4
+    client.cookies.set("gridwhistle_token", "not-a-token")
+    assert client.get("/api/areas?level=street").status_code == 401

@@ -2,9 +2,11 @@
 // Pages and assets are fetched from the network first (so updates show at once) and from the
 // cache when the network is gone; the JSON API is never cached here (the pages keep what
 // they need in localStorage, and the report outbox in IndexedDB retries with its
-// Idempotency-Key).
+// Idempotency-Key). The pages other than the login page need a logged-in browser: before
+// the login the server redirects them to the login page, and a redirected answer is never
+// cached (the page is cached when it is first opened after logging in).
 
-const VERSION = "gridwhistle-app-2";
+const VERSION = "gridwhistle-app-3";
 const SHELL = [
   "/app/login",
   "/app/report",
@@ -32,11 +34,17 @@ const SHELL = [
   "/favicon.ico",
 ];
 
+/** Cache ``url`` when it answers with itself (not a redirect to the login page). */
+async function precache(cache, url) {
+  const response = await fetch(url, { cache: "no-cache" });
+  if (response.ok && !response.redirected) await cache.put(url, response);
+}
+
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(VERSION)
-      .then((cache) => cache.addAll(SHELL))
+      .then((cache) => Promise.all(SHELL.map((url) => precache(cache, url))))
       .then(() => self.skipWaiting()),
   );
 });
@@ -67,7 +75,7 @@ async function networkFirst(request) {
     const response = await (request.mode === "navigate"
       ? fetch(request)
       : fetch(request, { cache: "no-cache" }));
-    if (response.ok) cache.put(request, response.clone());
+    if (response.ok && !response.redirected) cache.put(request, response.clone());
     return response;
   } catch (err) {
     const cached = await cache.match(request, { ignoreSearch: true });

@@ -34,7 +34,7 @@ def _refused(api: Api, url: str, user: str | None, status: int, field: str) -> N
 
 def test_the_points_lie_in_guangwai(api: Api) -> None:
     for lon, lat in (P1, NEAR):
-        where = api.call("GET", f"/api/locate?lon={lon}&lat={lat}", None).json()
+        where = api.call("GET", f"/api/locate?lon={lon}&lat={lat}", "worker-gw").json()
         assert where["street"]["code"] == "110102020"
 
 
@@ -160,26 +160,26 @@ def test_pending_extensions_are_listed_to_those_who_may_see_them(
 
 
 def test_areas_by_code(api: Api) -> None:
-    one = api.call("GET", "/api/areas?level=district&code=110102", None).json()
+    one = api.call("GET", "/api/areas?level=district&code=110102", "worker-gw").json()
     assert [f["id"] for f in one["features"]] == ["110102"]
-    two = api.call("GET", "/api/areas?level=street&code=110106002,110102020", None).json()
+    two = api.call("GET", "/api/areas?level=street&code=110106002,110102020", "worker-gw").json()
     assert [f["id"] for f in two["features"]] == ["110102020", "110106002"]
     assert two["truncated"] is False
     first_cell = api.call(
-        "GET", "/api/areas?level=grid&code=110102020001001", None
+        "GET", "/api/areas?level=grid&code=110102020001001", "worker-gw"
     ).json()  # grid cells by code need no bbox
     assert [f["id"] for f in first_cell["features"]] == ["110102020001001"]
-    none = api.call("GET", "/api/areas?level=street&code=110102999", None).json()
+    none = api.call("GET", "/api/areas?level=street&code=110102999", "worker-gw").json()
     assert none["features"] == []
     elsewhere = "&bbox=116.0,40.5,116.1,40.6"
     assert (
-        api.call("GET", f"/api/areas?level=district&code=110102{elsewhere}", None).json()[
+        api.call("GET", f"/api/areas?level=district&code=110102{elsewhere}", "worker-gw").json()[
             "features"
         ]
         == []
     )
     for bad in ("abc", "", "1,2,x", ",".join(["110102"] * 101)):
-        r = api.call("GET", f"/api/areas?level=district&code={bad}", None)
+        r = api.call("GET", f"/api/areas?level=district&code={bad}", "worker-gw")
         assert r.status_code == 422 and r.json()["field"] == "code", bad
 
 

@@ -18,7 +18,7 @@ from api.deps import get_session
 from api.hotspots.service import load_events
 from geo.simulate import simulate_year
 from grids.demo import build_demo_city
-from tests.conftest import TEST_CELL_AREA_M2
+from tests.conftest import TEST_CELL_AREA_M2, sign_in
 
 
 def contains(html: str, label: str) -> bool:
@@ -41,7 +41,9 @@ def events() -> pd.DataFrame:
 
 @pytest.fixture
 def loaded(demo_session: Session, demo_db_url: str, events: pd.DataFrame) -> Iterator[TestClient]:
-    """A client on the demo city with the simulated year loaded (rolled back afterwards)."""
+    """A client on the demo city with the simulated year loaded (rolled back afterwards),
+    signed in as an administrator (who may open every map)."""
     load_events(session=demo_session, events=events)
     with TestClient(app_on(demo_db_url, demo_session)) as client:
+        sign_in(client, demo_session)
         yield client

@@ -7,11 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
-from api.app import create_app
-from api.config import Settings
-from api.db.session import engine_for
-from tests.browser import browser_page, chromium_or_skip, serve
+from api.auth.roles import Role
+from tests.api.lifecycle.conftest import issue_tokens
+from tests.api.maps.conftest import app_on
+from tests.browser import browser_page, chromium_or_skip, serve, set_login_cookie
 
 
 def _contains(html: str, label: str) -> bool:
@@ -19,7 +21,8 @@ def _contains(html: str, label: str) -> bool:
     return label in html or json.dumps(label)[1:-1] in html
 
 
-def test_city_map_html_uses_only_local_assets(demo_client) -> None:
+def test_city_map_html_uses_only_local_assets(signed_demo_client: TestClient) -> None:
+    demo_client = signed_demo_client
     r = demo_client.get("/maps/city")
     assert r.status_code == 200
     html = r.text
@@ -34,11 +37,14 @@ def test_city_map_html_uses_only_local_assets(demo_client) -> None:
 
 @pytest.mark.browser
 def test_city_map_draws_in_chromium_without_errors_or_foreign_requests(
-    demo_db_url: str, artifacts: Path
+    demo_db_url: str, demo_session: Session, artifacts: Path
 ) -> None:
     chromium = chromium_or_skip()
-    app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
+    app = app_on(demo_db_url, demo_session)
+    # a district command centre: the city map (no events) is open to every role
+    token = issue_tokens(demo_session, {"xicheng": (Role.DISTRICT, "110102")})["xicheng"]
     with serve(app) as base, browser_page(chromium) as (page, log):
+        set_login_cookie(page, base, token)
         page.goto(f"{base}/maps/city", wait_until="networkidle")  # type: ignore[attr-defined]
         page.wait_for_selector("path.leaflet-interactive")  # type: ignore[attr-defined]
         drawn = page.locator("path.leaflet-interactive").count()  # type: ignore[attr-defined]

@@ -12,15 +12,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from api.auth.roles import Role
 from api.geography.models import Chief, Road
 from api.hotspots.service import load_events
 from api.whistles.models import Assignment
 from geo.simulate import simulate_year
 from grids.demo import build_demo_city
-from tests.api.lifecycle.conftest import BUILDING, Api
+from tests.api.lifecycle.conftest import BUILDING, Api, issue_tokens
 from tests.api.lifecycle.conftest import api as lifecycle_api  # noqa: F401  (a fixture)
 from tests.api.maps.conftest import app_on, contains
-from tests.browser import browser_page, chromium_or_skip, serve
+from tests.browser import browser_page, chromium_or_skip, serve, set_login_cookie
 from tests.conftest import TEST_CELL_AREA_M2
 
 STREET = "110102020"  # 广安门外街道
@@ -131,18 +132,18 @@ def test_chief_map_marks_the_streets_overdue_whistles(request: pytest.FixtureReq
     ).json()["case_id"]
     assert api.call("POST", f"/api/cases/{case_id}/whistle", "gw", json={}).status_code == 200
     mine, _other = _two_chiefs(api.session)
-    before = api.client.get(f"/maps/chief/{mine}").text
+    before = api.call("GET", f"/maps/chief/{mine}", "gw").text
     assert not contains(before, f"案件 {case_id}")
     past = datetime.now(UTC) - timedelta(days=30)
     for assignment in api.session.scalars(select(Assignment).where(Assignment.case_id == case_id)):
         assignment.acknowledge_due_at = past
     api.session.flush()
-    after = api.client.get(f"/maps/chief/{mine}").text
+    after = api.call("GET", f"/maps/chief/{mine}", "gw").text
     assert contains(after, f"案件 {case_id}（E0303）")
 
 
-def test_unknown_chief_is_a_404_problem(demo_client: TestClient) -> None:
-    r = demo_client.get("/maps/chief/C000000000-99")
+def test_unknown_chief_is_a_404_problem(signed_demo_client: TestClient) -> None:
+    r = signed_demo_client.get("/maps/chief/C000000000-99")
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
 
@@ -158,12 +159,14 @@ def test_hotspot_and_chief_maps_draw_in_chromium(
     load_events(session=demo_session, events=events)
     mine, _other = _two_chiefs(demo_session)
     app = app_on(demo_db_url, demo_session)
+    token = issue_tokens(demo_session, {"admin": (Role.ADMIN, None)})["admin"]
     pages = {
         "hotspot_map_city.png": "/maps/hotspots",
         "hotspot_map_street.png": f"/maps/hotspots?street={STREET}",
         "chief_map.png": f"/maps/chief/{mine}",
     }
     with serve(app) as base, browser_page(chromium) as (page, log):
+        set_login_cookie(page, base, token)
         drawn = {}
         for shot, url in pages.items():
             page.goto(f"{base}{url}", wait_until="networkidle")  # type: ignore[attr-defined]

@@ -12,13 +12,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.auth.roles import Role
 from api.geography.models import Area, Chief, Road
 from api.hotspots.service import load_events
 from api.whistles.models import Assignment
-from tests.api.lifecycle.conftest import BUILDING, Api
+from tests.api.lifecycle.conftest import BUILDING, Api, issue_tokens
 from tests.api.lifecycle.conftest import api as lifecycle_api  # noqa: F401  (a fixture)
 from tests.api.maps.conftest import app_on, contains
-from tests.browser import browser_page, chromium_or_skip, serve
+from tests.browser import browser_page, chromium_or_skip, serve, set_login_cookie
 
 STREET = "110102020"  # 广安门外街道 (西城)
 DISTRICT = "110102"  # 西城区
@@ -131,7 +132,10 @@ def test_district_view_shows_only_that_district_as_aggregates(
         assert coordinate not in html
 
 
-def test_unknown_codes_are_404_problems_and_malformed_ones_422(demo_client: TestClient) -> None:
+def test_unknown_codes_are_404_problems_and_malformed_ones_422(
+    signed_demo_client: TestClient,
+) -> None:
+    demo_client = signed_demo_client
     for url in ("/maps/district/999999", "/maps/street/110102999"):
         r = demo_client.get(url)
         assert r.status_code == 404, url
@@ -149,14 +153,15 @@ def test_street_and_district_views_mark_overdue_whistles(request: pytest.Fixture
     assert api.call("POST", f"/api/cases/{case_id}/whistle", "gw", json={}).status_code == 200
     label = f"案件 {case_id}（E0303）"
     pages = (f"/maps/street/{STREET}", f"/maps/district/{DISTRICT}")
-    assert not any(contains(api.client.get(url).text, label) for url in pages)
+    assert not any(contains(api.call("GET", url, "admin").text, label) for url in pages)
     past = datetime.now(UTC) - timedelta(days=30)
     for assignment in api.session.scalars(select(Assignment).where(Assignment.case_id == case_id)):
         assignment.acknowledge_due_at = past
     api.session.flush()
     for url in pages:  # overdue whistles are never served from the cache
-        assert contains(api.client.get(url).text, label), url
-    assert not contains(api.client.get("/maps/hotspots").text, label)  # city: aggregates only
+        assert contains(api.call("GET", url, "admin").text, label), url
+    city = api.call("GET", "/maps/hotspots", "admin").text
+    assert not contains(city, label)  # city: aggregates only
 
 
 @pytest.mark.browser
@@ -166,6 +171,7 @@ def test_city_street_and_district_views_draw_in_chromium(
     chromium = chromium_or_skip()
     load_events(session=demo_session, events=events)
     app = app_on(demo_db_url, demo_session)
+    token = issue_tokens(demo_session, {"admin": (Role.ADMIN, None)})["admin"]
     pages = {
         "hotspot_layers_city.png": "/maps/hotspots",
         "hotspot_street_view.png": f"/maps/street/{STREET}",
@@ -173,6 +179,7 @@ def test_city_street_and_district_views_draw_in_chromium(
     }
     drawn: dict[str, tuple[int, int]] = {}
     with serve(app) as base, browser_page(chromium) as (page, log):
+        set_login_cookie(page, base, token)
         for shot, url in pages.items():
             page.goto(f"{base}{url}", wait_until="networkidle")  # type: ignore[attr-defined]
             page.wait_for_selector("path.leaflet-interactive")  # type: ignore[attr-defined]

@@ -16,7 +16,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import FilePayload, Page, Route, expect
 
-from api.auth.roles import Role
+from api.auth.deps import viewer
+from api.auth.roles import Actor, Role
+from api.deps import get_session
 from api.errors import install_handlers
 from api.pages.views import APP_DIR, PAGES, router
 from tests.api.lifecycle.conftest import BUILDING  # astride the 西城/丰台 line
@@ -103,10 +105,16 @@ def tiny_png(rgb: tuple[int, int, int] = (200, 40, 40), side: int = 8) -> bytes:
     )
 
 
-def test_pages_are_static_shells_that_load_only_local_assets() -> None:
+def _pages_app() -> FastAPI:
     app = FastAPI()
     install_handlers(app)
     app.include_router(router)
+    return app
+
+
+def test_pages_are_static_shells_that_load_only_local_assets() -> None:
+    app = _pages_app()
+    app.dependency_overrides[viewer] = lambda: Actor(1, Role.STREET, GUANGWAI)
     client = TestClient(app)
     for name in PAGES:
         page = client.get(f"/app/{name}")
@@ -117,6 +125,19 @@ def test_pages_are_static_shells_that_load_only_local_assets() -> None:
     assert client.get("/app/nowhere").status_code == 404
     worker = client.get("/app/sw.js")
     assert worker.status_code == 200 and "javascript" in worker.headers["content-type"]
+
+
+def test_an_anonymous_browser_gets_only_the_login_page_and_the_worker() -> None:
+    app = _pages_app()
+    app.dependency_overrides[get_session] = lambda: None  # no token: no query
+    client = TestClient(app, follow_redirects=False)
+    assert client.get("/app/login").status_code == 200
+    assert client.get("/app/sw.js").status_code == 200
+    assert client.get("/app/").headers["location"] == "/app/login"
+    for name in set(PAGES) - {"login"}:
+        r = client.get(f"/app/{name}?case=7")
+        assert r.status_code == 303, name
+        assert r.headers["location"] == f"/app/login?next=/app/{name}%3Fcase%3D7"
 
 
 def test_the_service_worker_precaches_every_page_and_script() -> None:
@@ -645,3 +666,47 @@ def test_the_district_escalates_a_whistled_case_to_the_city(
     assert [e["data"]["level"] for e in escalated] == ["city"]
     assert escalated[0]["reason"] == "涉及多个委办局，区级难以协调"
     desk.assert_clean()
+
+
+@pytest.mark.browser
+def test_a_chief_lands_on_the_chiefs_map_and_next_stays_on_this_site(
+    site: Site, open_tab: Callable[..., Tab]
+) -> None:
+    chief = site.person(Role.CHIEF, "C110102020-01")
+    tab = open_tab()
+    page = tab.page
+    page.goto(f"{site.base}/maps/chief/C110102020-01")  # anonymous: sent to log in first
+    page.wait_for_url("**/app/login?next=/maps/chief/C110102020-01")
+    page.fill("#username", chief.username)
+    page.fill("#password", chief.password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/maps/chief/C110102020-01")
+    page.wait_for_selector("path.leaflet-interactive")
+    assert "街巷长" in page.title()
+    cookie = next(c for c in tab.context.cookies() if c["name"] == "gridwhistle_token")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    safe_next = page.evaluate(
+        """async (values) => {
+            const { safeNext } = await import("/static/app/js/api.js");
+            return values.map((v) => safeNext(v));
+        }""",
+        [
+            "/maps/street/110102020?window=8w",
+            "/app/report",
+            "//evil.example/app/report",
+            "https://evil.example/",
+            "/\\\\evil.example",
+            "/\t/evil.example",
+            "javascript:alert(1)",
+            "maps/city",
+            "",
+        ],
+    )
+    assert safe_next == ["/maps/street/110102020?window=8w", "/app/report"] + [None] * 7
+    # logged in, with a foreign next: the chief's own map instead
+    page.goto(f"{site.base}/app/login?next=//evil.example/x")
+    page.fill("#username", chief.username)
+    page.fill("#password", chief.password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/maps/chief/C110102020-01")
+    tab.assert_clean()

@@ -28,8 +28,10 @@ def _locate(client: Any, lon: float, lat: float, **extra: Any) -> Any:
     return client.get("/api/locate", params={"lon": lon, "lat": lat, **extra})
 
 
-def test_straddling_building_is_a_joint_whistle_with_both_districts(demo_client: Any) -> None:
-    r = _route(demo_client, _geojson(joint_box()), "E0303")
+def test_straddling_building_is_a_joint_whistle_with_both_districts(
+    signed_demo_client: Any,
+) -> None:
+    r = _route(signed_demo_client, _geojson(joint_box()), "E0303")
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["joint"] is True
@@ -48,17 +50,21 @@ def test_straddling_building_is_a_joint_whistle_with_both_districts(demo_client:
     assert any("联合吹哨" in line for line in body["explanation"])
 
 
-def test_gcj02_pin_across_the_line_still_routes_to_the_right_street(demo_client: Any) -> None:
+def test_gcj02_pin_across_the_line_still_routes_to_the_right_street(
+    signed_demo_client: Any,
+) -> None:
     wgs = (116.3170, 39.8900)  # west of the 西城/丰台 line: 太平桥
     gcj = from_wgs84(*wgs, CoordinateSystem.GCJ02)
-    raw = _locate(demo_client, *gcj).json()  # the raw numbers read as WGS-84
+    raw = _locate(signed_demo_client, *gcj).json()  # the raw numbers read as WGS-84
     assert raw["street"]["code"] != TAIPINGQIAO  # premise: they lie on the other side
     assert raw["district"]["code"] == "110102"
-    r = _route(demo_client, {"type": "Point", "coordinates": list(gcj)}, "E0401", crs="gcj02")
+    r = _route(
+        signed_demo_client, {"type": "Point", "coordinates": list(gcj)}, "E0401", crs="gcj02"
+    )
     body = r.json()
     assert body["lead_street"]["code"] == TAIPINGQIAO
     assert body["position"]["lon"] == pytest.approx(wgs[0], abs=1e-7)
-    located = _locate(demo_client, *gcj, crs="gcj02").json()
+    located = _locate(signed_demo_client, *gcj, crs="gcj02").json()
     assert located["street"]["code"] == TAIPINGQIAO
     assert located["position"]["lat"] == pytest.approx(wgs[1], abs=1e-7)
 
@@ -69,7 +75,7 @@ def test_gcj02_pin_across_the_line_still_routes_to_the_right_street(demo_client:
     ids=["river", "farmland", "forest"],
 )
 def test_jinhaihu_land_use_decides_the_lead(
-    demo_client: Any, demo_session: Session, zone: str, lead_kind: str
+    signed_demo_client: Any, demo_session: Session, zone: str, lead_kind: str
 ) -> None:
     x, y = demo_session.execute(
         text(
@@ -77,7 +83,7 @@ def test_jinhaihu_land_use_decides_the_lead(
         ),
         {"c": zone},
     ).one()
-    body = _route(demo_client, {"type": "Point", "coordinates": [x, y]}, "E0601").json()
+    body = _route(signed_demo_client, {"type": "Point", "coordinates": [x, y]}, "E0601").json()
     lead = [d for d in body["departments"] if d["role"] == "lead"]
     assert [d["code"] for d in lead] == [f"110106-{lead_kind}"]
     support = {d["code"].split("-")[1] for d in body["departments"] if d["role"] == "support"}
@@ -86,9 +92,9 @@ def test_jinhaihu_land_use_decides_the_lead(
     assert any("line" in line or "行" in line for line in body["explanation"])
 
 
-def test_departments_belong_to_the_district_of_the_pin(demo_client: Any) -> None:
+def test_departments_belong_to_the_district_of_the_pin(signed_demo_client: Any) -> None:
     body = _route(
-        demo_client, {"type": "Point", "coordinates": [116.3650, 39.9100]}, "E0401"
+        signed_demo_client, {"type": "Point", "coordinates": [116.3650, 39.9100]}, "E0401"
     ).json()
     assert body["joint"] is False
     assert body["lead_street"]["district_code"] == "110102"
@@ -96,8 +102,8 @@ def test_departments_belong_to_the_district_of_the_pin(demo_client: Any) -> None
     assert [d["code"] for d in body["departments"] if d["role"] == "lead"] == ["110102-cgzf"]
 
 
-def test_locate_answers_the_documented_shape_and_ambiguity_shares(demo_client: Any) -> None:
-    body = _locate(demo_client, 116.3203, 39.8900, accuracy_m=120).json()
+def test_locate_answers_the_documented_shape_and_ambiguity_shares(signed_demo_client: Any) -> None:
+    body = _locate(signed_demo_client, 116.3203, 39.8900, accuracy_m=120).json()
     assert set(body) >= {
         "position",
         "district",
@@ -118,7 +124,9 @@ def test_locate_answers_the_documented_shape_and_ambiguity_shares(demo_client: A
     assert body["street"]["code"] in {c["code"] for c in body["candidates"]}
 
 
-def test_chief_of_the_nearest_alley_is_attached(demo_client: Any, demo_session: Session) -> None:
+def test_chief_of_the_nearest_alley_is_attached(
+    signed_demo_client: Any, demo_session: Session
+) -> None:
     x, y, alley, chief = demo_session.execute(
         text(
             "SELECT ST_X(ST_LineInterpolatePoint(ST_GeometryN(r.geom, 1), 0.5)), "
@@ -126,7 +134,7 @@ def test_chief_of_the_nearest_alley_is_attached(demo_client: Any, demo_session: 
             "FROM roads r JOIN chiefs c ON c.ref = r.chief_ref WHERE r.kind = 'alley' ORDER BY r.ref LIMIT 1"
         )
     ).one()
-    body = _route(demo_client, {"type": "Point", "coordinates": [x, y]}, "E0401").json()
+    body = _route(signed_demo_client, {"type": "Point", "coordinates": [x, y]}, "E0401").json()
     assert body["chief"]["street_or_alley"] == alley and body["chief"]["name"] == chief
     assert body["chief"]["distance_m"] < 1.0
 
@@ -179,9 +187,9 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_route_input_is_a_422_naming_the_field(demo_client: Any, case: str) -> None:
+def test_bad_route_input_is_a_422_naming_the_field(signed_demo_client: Any, case: str) -> None:
     body, field = BAD[case]
-    r = demo_client.post("/api/route", json=body)
+    r = signed_demo_client.post("/api/route", json=body)
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()
@@ -189,8 +197,8 @@ def test_bad_route_input_is_a_422_naming_the_field(demo_client: Any, case: str) 
     assert problem["detail"]
 
 
-def test_outside_names_the_nearest_district_and_distance(demo_client: Any) -> None:
-    r = _locate(demo_client, 116.0, 39.6)
+def test_outside_names_the_nearest_district_and_distance(signed_demo_client: Any) -> None:
+    r = _locate(signed_demo_client, 116.0, 39.6)
     assert r.status_code == 422
     problem = r.json()
     assert problem["nearest_district"]["code"] in {"110101", "110102", "110106"}
@@ -206,6 +214,6 @@ def test_outside_names_the_nearest_district_and_distance(demo_client: Any) -> No
         ({"lon": 116.3, "lat": 39.9, "crs": "mars"}, "crs"),
     ],
 )
-def test_bad_locate_parameters(demo_client: Any, params: dict[str, Any], field: str) -> None:
-    r = demo_client.get("/api/locate", params=params)
+def test_bad_locate_parameters(signed_demo_client: Any, params: dict[str, Any], field: str) -> None:
+    r = signed_demo_client.get("/api/locate", params=params)
     assert r.status_code == 422 and r.json()["field"] == field

@@ -4,7 +4,7 @@ const TOKEN_KEY = "gw.token";
 const USER_KEY = "gw.user";
 const CACHE_PREFIX = "gw.cache:";
 
-/** Where each role starts. */
+/** Where each role starts (a chief: the chief's own map, see homeOf). */
 export const HOME = {
   grid_worker: "/app/report",
   community: "/app/triage",
@@ -14,6 +14,25 @@ export const HOME = {
   admin: "/app/triage",
   department: "/app/whistles",
 };
+
+/** Where ``user`` starts. */
+export function homeOf(user) {
+  if (user.role === "chief") return `/maps/chief/${encodeURIComponent(user.jurisdiction)}`;
+  return HOME[user.role] || "/app/login";
+}
+
+/** ``next`` when it is a path on this site ("/maps/…", "/app/…?q"), else null: never another
+ * host ("//evil.example", "https://evil.example", "/\\evil.example") or another scheme. */
+export function safeNext(next) {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\")) return null;
+  let url;
+  try {
+    url = new URL(next, location.origin);
+  } catch {
+    return null;
+  }
+  return url.origin === location.origin ? url.pathname + url.search + url.hash : null;
+}
 
 /** The API answered with an error (problem+json: status, title, detail, field). */
 export class ApiError extends Error {
@@ -104,7 +123,7 @@ export function requireLogin(roles) {
     return null;
   }
   if (roles && !roles.includes(user.role)) {
-    location.replace(HOME[user.role] || "/app/login");
+    location.replace(homeOf(user));
     return null;
   }
   if (navigator.onLine) {

@@ -1,16 +1,14 @@
 // Log in: username and password → bearer token (kept in localStorage) → the role's page.
 
-import { api, ApiError, describe, HOME, session } from "./api.js";
+import { api, ApiError, describe, homeOf, safeNext, session } from "./api.js";
 import { h, registerOffline, ROLE_NAMES, say } from "./ui.js";
 
 const form = document.getElementById("login-form");
 const message = document.getElementById("login-message");
 
-/** Only our own pages are valid destinations after logging in. */
+/** Back where the login was asked for when that is on this site, else the role's home. */
 function destination(user) {
-  const next = new URLSearchParams(location.search).get("next");
-  if (next && /^\/app\/(report|triage|whistles)(\?|$)/.test(next)) return next;
-  return HOME[user.role] || "/app/login";
+  return safeNext(new URLSearchParams(location.search).get("next")) || homeOf(user);
 }
 
 async function login(event) {

@@ -61,6 +61,7 @@ export const ROLE_NAMES = {
   department: "部门",
   analyst: "分析员",
   admin: "管理员",
+  chief: "街巷长",
 };
 
 export const CASE_STATUS = {
