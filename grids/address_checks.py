@@ -58,7 +58,8 @@ class RegisterFileError(ValueError):
 
 @dataclass(frozen=True)
 class RegisterProblem:
-    """One wrong entry: its row (1 = the first entry), id, the column at fault and why."""
+    """One wrong entry: its row (1 = the first entry; line ``row + 1`` of a CSV file with its
+    header), id, the column at fault and why."""
 
     row: int
     id: str
