@@ -23,9 +23,9 @@ DEMO_USERS: tuple[tuple[str, str, Role, str | None], ...] = (
     ("ft-ghzy", "规自委丰台分局", Role.DEPARTMENT, "110106-ghzy"),
     ("worker-gw", "广外网格员", Role.GRID_WORKER, "110102020"),
     ("worker-tpq", "太平桥网格员", Role.GRID_WORKER, "110106002"),
-    ("chief-gw-01", "广外街巷长 赵红梅", Role.CHIEF, "C110102020-01"),
-    ("chief-gw-02", "广外街巷长 林慧敏", Role.CHIEF, "C110102020-02"),
-    ("chief-tpq-01", "太平桥街巷长 邓春生", Role.CHIEF, "C110106002-01"),
+    ("chief-gw-01", "广外街巷长01", Role.CHIEF, "C110102020-01"),
+    ("chief-gw-02", "广外街巷长02", Role.CHIEF, "C110102020-02"),
+    ("chief-tpq-01", "太平桥街巷长01", Role.CHIEF, "C110106002-01"),
 )
 
 

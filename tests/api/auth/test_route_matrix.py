@@ -1,0 +1,371 @@
+"""The role × route matrix: what an anonymous caller and each role get from every route of
+the app — the JSON API, Open311, the pages, the maps, the map tiles, the documents and the
+static files (docs/roles.md explains the rules). A route without a row fails the test.
+
+Each request runs in a savepoint of the test's transaction that is rolled back afterwards,
+so every role meets the same world: a case reported by the grid worker in 鸭子桥社区 (广外),
+whistled to departments, one of whose assignments asks for an extension, and another case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from api.auth.roles import Role
+from api.config import Settings
+from api.db.session import engine_for
+from api.deps import get_session
+from api.reports.models import Report
+from api.whistles.models import Assignment
+from tests.api.lifecycle.conftest import issue_tokens
+
+COMMUNITY = "110102020001"  # 鸭子桥社区 of 广安门外街道
+ROLES: dict[str, tuple[Role, str | None]] = {
+    "admin": (Role.ADMIN, None),
+    "analyst": (Role.ANALYST, None),
+    "district": (Role.DISTRICT, "110102"),
+    "street": (Role.STREET, "110102020"),
+    "community": (Role.COMMUNITY, COMMUNITY),
+    "department": (Role.DEPARTMENT, "110102-cgzf"),
+    "worker": (Role.GRID_WORKER, "110102020"),
+    "chief": (Role.CHIEF, "C110102020-01"),
+}
+ALL = tuple(ROLES)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One route's request (``{name}`` filled from the world's ids) and the status each
+    caller gets: ``anon`` for no credentials, ``default`` for a role not in ``roles``."""
+
+    url: str
+    anon: int
+    default: int
+    roles: dict[str, int] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    form: dict[str, str] | None = None
+
+    def expected(self, who: str) -> int:
+        return self.anon if who == "anon" else self.roles.get(who, self.default)
+
+
+def only(status: int, *roles: str) -> dict[str, int]:
+    """``roles`` get ``status``."""
+    return dict.fromkeys(roles, status)
+
+
+PIN = ["{lon}", "{lat}"]  # a point inside COMMUNITY
+REPORT = {"geometry": {"type": "Point", "coordinates": PIN}, "category": "E0303"}
+LOGIN = {"username": "m-street", "password": "secret"}
+# the command centres and analysts that may open a street's hot spot map
+STREET_MAP = only(200, "admin", "analyst", "district", "street", "community")
+# the case: who may see it (the chief did not report it), triage it (the case is whistled:
+# a triage move is a 409 for those allowed to make it), answer for a department
+SEES_CASE = only(403, "chief")
+TRIAGERS = only(409, "admin", "street", "community")
+DUTY_409 = only(409, "admin", "department")
+
+MATRIX: dict[tuple[str, str], Row] = {
+    # documents, static files and the front door: open to all
+    ("GET", "/openapi.json"): Row("/openapi.json", 200, 200),
+    ("GET", "/docs"): Row("/docs", 200, 200),
+    ("GET", "/docs/oauth2-redirect"): Row("/docs/oauth2-redirect", 200, 200),
+    ("GET", "/redoc"): Row("/redoc", 200, 200),
+    ("GET", "/static"): Row("/static/app/app.css", 200, 200),
+    ("GET", "/"): Row("/", 307, 307),
+    ("GET", "/favicon.ico"): Row("/favicon.ico", 200, 200),
+    ("GET", "/api/health"): Row("/api/health", 200, 200),
+    ("POST", "/api/auth/login"): Row("/api/auth/login", 200, 200, body=LOGIN),
+    # pages: the login page and the worker for all, the other shells for a logged-in browser
+    ("GET", "/app"): Row("/app", 307, 307),
+    ("GET", "/app/"): Row("/app/", 307, 307),
+    ("GET", "/app/sw.js"): Row("/app/sw.js", 200, 200),
+    ("GET", "/app/login"): Row("/app/login", 200, 200),
+    ("GET", "/app/{page}"): Row("/app/triage", 303, 200),
+    # maps: anonymous browsers log in first; each role its own area
+    ("GET", "/maps/city"): Row("/maps/city", 303, 200),
+    ("GET", "/maps/hotspots"): Row(
+        "/maps/hotspots?window=1w", 303, 403, only(200, "admin", "analyst")
+    ),
+    ("GET", "/maps/district/{code}"): Row(
+        "/maps/district/110102?window=1w", 303, 403, only(200, "admin", "analyst", "district")
+    ),
+    ("GET", "/maps/street/{code}"): Row("/maps/street/110102020?window=1w", 303, 403, STREET_MAP),
+    ("GET", "/maps/chief/{chief_ref}"): Row(
+        "/maps/chief/C110102020-01",
+        303,
+        403,
+        only(200, "admin", "analyst", "district", "street", "chief"),
+    ),
+    # reference data and map tiles: any logged-in user
+    ("GET", "/api/generations"): Row("/api/generations", 401, 200),
+    ("GET", "/api/areas"): Row("/api/areas?level=district&code=110102", 401, 200),
+    ("GET", "/api/departments"): Row("/api/departments?district_code=110102", 401, 200),
+    ("GET", "/api/categories"): Row("/api/categories", 401, 200),
+    ("GET", "/api/locate"): Row("/api/locate?lon={lon}&lat={lat}", 401, 200),
+    ("POST", "/api/route"): Row("/api/route", 401, 200, body=REPORT),
+    ("GET", "/api/auth/me"): Row("/api/auth/me", 401, 200),
+    # reports and cases: the jurisdiction policy (api/auth/roles.py)
+    ("POST", "/api/reports"): Row(
+        "/api/reports", 401, 201, only(403, "analyst", "department"), body=REPORT
+    ),
+    ("GET", "/api/reports/{report_id}"): Row("/api/reports/{report}", 401, 200, SEES_CASE),
+    ("GET", "/api/cases"): Row("/api/cases", 401, 200),
+    ("GET", "/api/cases/{case_id}"): Row("/api/cases/{case}", 401, 200, SEES_CASE),
+    ("GET", "/api/cases/{case_id}/duplicates"): Row(
+        "/api/cases/{case}/duplicates", 401, 200, SEES_CASE
+    ),
+    ("GET", "/api/cases/{case_id}/events"): Row("/api/cases/{case}/events", 401, 200, SEES_CASE),
+    ("POST", "/api/cases/{case_id}/resolve"): Row(
+        "/api/cases/{case}/resolve", 401, 403, TRIAGERS, body={"note": "done"}
+    ),
+    ("POST", "/api/cases/{case_id}/reject"): Row(
+        "/api/cases/{case}/reject", 401, 403, TRIAGERS, body={"reason": "not ours"}
+    ),
+    ("POST", "/api/cases/{case_id}/merge"): Row(
+        "/api/cases/{case}/merge", 401, 403, TRIAGERS, body={"into": "{other}"}
+    ),
+    ("POST", "/api/cases/{case_id}/whistle"): Row(
+        "/api/cases/{case}/whistle", 401, 403, TRIAGERS, body={}
+    ),
+    ("POST", "/api/cases/{case_id}/escalate"): Row(
+        "/api/cases/{case}/escalate", 401, 403, only(200, "admin", "district"), body={}
+    ),
+    ("POST", "/api/cases/{case_id}/reroute"): Row(
+        "/api/cases/{case}/reroute",
+        401,
+        403,
+        only(422, "admin", "street", "community"),  # not disputed: the departments are refused
+        body={"departments": [{"code": "110102-cgzf"}]},
+    ),
+    ("POST", "/api/cases/{case_id}/verify"): Row(
+        "/api/cases/{case}/verify", 401, 403, TRIAGERS, body={"confirmed": True}
+    ),
+    ("POST", "/api/cases/{case_id}/evaluate"): Row(
+        "/api/cases/{case}/evaluate", 401, 403, {**TRIAGERS, "worker": 409}, body={"stars": 5}
+    ),
+    ("POST", "/api/cases/{case_id}/comments"): Row(
+        "/api/cases/{case}/comments",
+        401,
+        403,
+        only(200, "admin", "district", "street", "community", "department"),
+        body={"text": "noted"},
+    ),
+    # whistles, assignments and extensions
+    ("GET", "/api/whistles"): Row("/api/whistles", 401, 200),
+    ("GET", "/api/extensions"): Row("/api/extensions", 401, 200, only(403, "worker", "chief")),
+    ("POST", "/api/assignments/{assignment_id}/acknowledge"): Row(
+        "/api/assignments/{assignment}/acknowledge", 401, 403, DUTY_409
+    ),
+    ("POST", "/api/assignments/{assignment_id}/on-site"): Row(
+        "/api/assignments/{assignment}/on-site",
+        401,
+        403,
+        only(200, "admin", "department"),
+        body={"lon": "{lon}", "lat": "{lat}"},
+    ),
+    ("POST", "/api/assignments/{assignment_id}/resolve"): Row(
+        "/api/assignments/{assignment}/resolve", 401, 403, DUTY_409, body={"note": "done"}
+    ),
+    ("POST", "/api/assignments/{assignment_id}/extensions"): Row(
+        "/api/assignments/{assignment}/extensions",
+        401,
+        403,
+        DUTY_409,  # one is pending
+        body={"amount": "3wd", "reason": "材料未到"},
+    ),
+    ("POST", "/api/assignments/{assignment_id}/dispute"): Row(
+        "/api/assignments/{assignment}/dispute",
+        401,
+        403,
+        only(200, "admin", "department"),
+        body={"reason": "not ours"},
+    ),
+    ("POST", "/api/extensions/{extension_id}/decision"): Row(
+        "/api/extensions/{extension}/decision",
+        401,
+        403,
+        only(200, "admin", "street"),
+        body={"approve": True},
+    ),
+    # assessment and hot spot statistics
+    ("GET", "/api/assessment/whistles/{whistle_id}"): Row(
+        "/api/assessment/whistles/{whistle}", 401, 200, only(403, "community", "worker", "chief")
+    ),
+    ("GET", "/api/assessment/scoreboard"): Row(
+        "/api/assessment/scoreboard", 401, 200, only(403, "community", "worker", "chief")
+    ),
+    ("GET", "/api/assessment/should-have-whistled"): Row(
+        "/api/assessment/should-have-whistled",
+        401,
+        403,
+        only(200, "admin", "analyst", "district", "street"),
+    ),
+    ("GET", "/api/hotspots"): Row("/api/hotspots?street=110102020", 401, 403, STREET_MAP),
+    # Open311: discovery and services are open; reads need an api_key (the spec's 403);
+    # creating needs the api_key of a reporting role
+    ("GET", "/open311/v2/discovery.{fmt}"): Row("/open311/v2/discovery.json", 200, 200),
+    ("GET", "/open311/v2/services.{fmt}"): Row("/open311/v2/services.json", 200, 200),
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"): Row(
+        "/open311/v2/services/E0303.json", 200, 200
+    ),
+    ("GET", "/open311/v2/requests.{fmt}"): Row("/open311/v2/requests.json", 403, 200),
+    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): Row(
+        "/open311/v2/requests/{case}.json", 403, 200
+    ),
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"): Row("/open311/v2/tokens/{report}.json", 403, 200),
+    ("POST", "/open311/v2/requests.{fmt}"): Row(
+        "/open311/v2/requests.json",
+        403,
+        201,
+        only(403, "analyst", "department"),
+        form={"service_code": "E0303", "long": "{lon}", "lat": "{lat}"},
+    ),
+}
+
+
+def routes() -> set[tuple[str, str]]:
+    """(method, path) of every route of the app (a mount: GET)."""
+    app = create_app(engine=engine_for("postgresql+psycopg://nobody@localhost/none"))
+    found = set()
+    for route in iter_route_contexts(app.routes):
+        methods = getattr(route, "methods", None) or {"GET"}
+        found |= {(m, str(route.path)) for m in methods if m != "HEAD"}
+    return found
+
+
+def test_every_route_has_a_row() -> None:
+    app_routes = routes()
+    assert len(app_routes) > 50
+    missing = sorted(app_routes - set(MATRIX))
+    assert not missing, f"routes without a row in MATRIX: {missing}"
+    assert not sorted(set(MATRIX) - app_routes), "rows of routes that do not exist"
+
+
+@dataclass
+class World:
+    client: TestClient
+    tokens: dict[str, str]
+    ids: dict[str, Any]
+    connection: Any
+    current: dict[str, Session]
+
+
+def _build(session: Session, client: TestClient, tokens: dict[str, str]) -> dict[str, Any]:
+    lon, lat = session.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM areas "
+            "WHERE code = :code ORDER BY generation_high DESC LIMIT 1) a"
+        ),
+        {"code": COMMUNITY},
+    ).one()
+    where = {"lon": float(lon), "lat": float(lat)}
+
+    def call(method: str, url: str, who: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {tokens[who]}"}
+        response = client.request(method, url, headers=headers, **kwargs)
+        assert response.is_success, (url, response.text)
+        return response.json()
+
+    report = _fill(REPORT, where)
+    case = call("POST", "/api/reports", "worker", json=report)
+    other = call("POST", "/api/reports", "worker", json={**report, "category": "E0401"})
+    call("POST", f"/api/cases/{case['case_id']}/whistle", "street", json={})
+    assignment = session.scalars(
+        select(Assignment).where(
+            Assignment.case_id == case["case_id"], Assignment.department_code == "110102-cgzf"
+        )
+    ).one()
+    call("POST", f"/api/assignments/{assignment.id}/acknowledge", "department")
+    extension = call(
+        "POST",
+        f"/api/assignments/{assignment.id}/extensions",
+        "department",
+        json={"amount": "3wd", "reason": "材料未到"},
+    )
+    return {
+        **where,
+        "case": case["case_id"],
+        "report": session.scalar(select(Report.id).where(Report.case_id == case["case_id"])),
+        "other": other["case_id"],
+        "assignment": assignment.id,
+        "whistle": assignment.whistle_id,
+        "extension": extension["id"],
+    }
+
+
+@pytest.fixture(scope="module")
+def world(demo_db_url: str) -> Iterator[World]:
+    """The app on the demo city, a user per role and the world; rolled back at the end."""
+    engine = engine_for(demo_db_url)
+    with engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        tokens = issue_tokens(session, ROLES, prefix="m-", password="secret")
+        current = {"session": session}
+        app = create_app(engine=engine, settings=Settings(environment="test"))
+        app.dependency_overrides[get_session] = lambda: current["session"]
+        try:
+            with TestClient(app, follow_redirects=False) as client:
+                ids = _build(session, client, tokens)
+                session.commit()
+                yield World(client, tokens, ids, connection, current)
+        finally:
+            outer.rollback()
+
+
+def _fill(value: Any, ids: dict[str, Any]) -> Any:
+    """``value`` with ``{name}`` replaced by the world's ids (a whole "{name}": the id)."""
+    if isinstance(value, str):
+        whole = value.startswith("{") and value.endswith("}") and value[1:-1] in ids
+        return ids[value[1:-1]] if whole else value.format(**ids)
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    return value
+
+
+def answer(world: World, method: str, row: Row, who: str) -> int:
+    """The status ``who`` gets, in a savepoint rolled back afterwards."""
+    savepoint = world.connection.begin_nested()
+    session = Session(bind=world.connection, join_transaction_mode="create_savepoint")
+    world.current["session"] = session
+    try:
+        url = _fill(row.url, world.ids)
+        headers = {}
+        form = {k: str(v) for k, v in _fill(row.form or {}, world.ids).items()}
+        if who != "anon":
+            headers["Authorization"] = f"Bearer {world.tokens[who]}"
+            if url.startswith("/open311/"):
+                if method == "GET":
+                    url += f"?api_key={world.tokens[who]}"
+                else:
+                    form["api_key"] = world.tokens[who]
+        kwargs: dict[str, Any] = {"headers": headers}
+        if row.body is not None:
+            kwargs["json"] = _fill(row.body, world.ids)
+        if row.form is not None:
+            kwargs["data"] = form
+        return world.client.request(method, url, **kwargs).status_code
+    finally:
+        session.close()
+        savepoint.rollback()
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+def test_route_answers_each_caller_as_its_row_says(world: World, route: tuple[str, str]) -> None:
+    method, _path = route
+    row = MATRIX[route]
+    got = {who: answer(world, method, row, who) for who in ("anon", *ALL)}
+    expected = {who: row.expected(who) for who in ("anon", *ALL)}
+    assert got == expected
