@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -31,11 +30,18 @@ from rapidfuzz import fuzz, process
 
 from geo.address_text import AddressParts, Aliases, read_aliases, split_address
 from geo.crs import metric_xy, storage_xy
+from geo.geocode_answer import (
+    AMBIGUITY_MARGIN,
+    MATCH_THRESHOLD,
+    Candidate,
+    GeocodeResult,
+    ReverseResult,
+    consistent,
+    distinct,
+    rank,
+)
 from geo.geocode_index import Place, RegisterIndex, Road, road_stem
 
-MATCH_THRESHOLD = 70.0
-AMBIGUITY_MARGIN = 5.0
-SAME_PLACE_M = 50.0
 FUZZY_CUTOFF = 60.0
 FUZZY_LIMIT = 10
 REVERSE_MAX_M = 100.0
@@ -45,46 +51,7 @@ ADMIN_SUPPORT = {6: 0.15, 9: 0.4, 12: 0.5}
 """Share of the missing points a fuzzy name regains when the candidate lies in every area
 the text names (the smaller the area, the fewer names it holds that a typo could hit)."""
 UNCERTAINTY_M = {"plate": 10.0, "building": 15.0, "poi": 30.0, "compound": 60.0}
-LEVEL_ORDER = ("plate", "compound", "poi", "road", "community", "street")
 DIRECTIONS = ("东", "东北", "北", "西北", "西", "西南", "南", "东南")
-
-Status = Literal["matched", "ambiguous", "unknown"]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One answer: where, how sure, how far the match got and which parts it matched."""
-
-    text: str
-    kind: str
-    lon: float
-    lat: float
-    uncertainty_m: float
-    score: float
-    level: str
-    matched: dict[str, str]
-    grid: str
-    community: str
-    street: str
-    district: str
-
-
-@dataclass(frozen=True)
-class GeocodeResult:
-    """``matched``, ``ambiguous`` or ``unknown``, with the candidates best first."""
-
-    status: Status
-    candidates: list[Candidate] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ReverseResult:
-    """The nearest register entry to a point, and the point described from it."""
-
-    text: str
-    entry: Candidate
-    distance_m: float
-    direction: str
 
 
 class Geocoder:
@@ -116,14 +83,14 @@ class Geocoder:
     def geocode(self, text: str, *, limit: int = 5) -> GeocodeResult:
         """Candidates for an address in words, best first (see the module docstring)."""
         parts = self.parse(text)
-        found = sorted(self._candidates(parts), key=_rank)
-        found = _distinct(found)
+        found = sorted(self._candidates(parts), key=rank)
+        found = distinct(found)
         if not found or found[0].score < MATCH_THRESHOLD:
             return GeocodeResult("unknown", [])
         best = found[0]
         kept = [c for c in found if c.score >= MATCH_THRESHOLD][:limit]
         rivals = [c for c in kept[1:] if best.score - c.score <= AMBIGUITY_MARGIN
-                  and not _consistent(best, c)]  # fmt: skip
+                  and not consistent(best, c)]  # fmt: skip
         return GeocodeResult("ambiguous" if rivals else "matched", kept)
 
     def parse(self, text: str) -> AddressParts:
@@ -354,39 +321,6 @@ def _unit_room(parts: AddressParts) -> dict[str, str]:
     if parts.room is not None:
         out["room"] = str(parts.room)
     return out
-
-
-def _rank(candidate: Candidate) -> tuple[float, int, int, float]:
-    """Best first: score, then agreement with the areas named, level, uncertainty."""
-    agreed = sum(part in candidate.matched for part in ("district", "street", "community"))
-    level = LEVEL_ORDER.index(candidate.level)
-    return (-candidate.score, -agreed, level, candidate.uncertainty_m)
-
-
-def _distinct(candidates: list[Candidate]) -> list[Candidate]:
-    """The first candidate of each text (candidates come ranked)."""
-    seen: set[str] = set()
-    out = []
-    for candidate in candidates:
-        if candidate.text not in seen:
-            seen.add(candidate.text)
-            out.append(candidate)
-    return out
-
-
-def _distance_m(a: Candidate, b: Candidate) -> float:
-    xa, ya = metric_xy(a.lon, a.lat)
-    xb, yb = metric_xy(b.lon, b.lat)
-    return float(math.hypot(xa - xb, ya - yb))
-
-
-def _consistent(best: Candidate, other: Candidate) -> bool:
-    """True when ``other`` is no rival: the same place, or a coarser answer holding ``best``."""
-    distance = _distance_m(best, other)
-    if distance <= SAME_PLACE_M:
-        return True
-    coarser = LEVEL_ORDER.index(other.level) > LEVEL_ORDER.index(best.level)
-    return coarser and distance <= other.uncertainty_m
 
 
 __all__ = [
