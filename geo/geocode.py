@@ -9,6 +9,8 @@ compound, place or village name exactly or fuzzily (rapidfuzz), then the door nu
 * a number missing between two known plates on its side of the road → a position
   interpolated between them, uncertain by half their gap;
 * an unknown number, or none → the road (level ``road``), uncertain by half its length;
+* two roads named without a number → where their doors come nearest, if within
+  ``CROSSING_MAX_M`` (a crossing, level ``road``);
 * an area named alone → the area (level ``community`` or ``street``).
 
 Scores run 0-100; an area named in the text that the candidate is not in costs points,
@@ -45,6 +47,9 @@ from geo.geocode_index import Place, RegisterIndex, Road, road_stem
 FUZZY_CUTOFF = 60.0
 FUZZY_LIMIT = 10
 REVERSE_MAX_M = 100.0
+CROSSING_MAX_M = 80.0
+"""Two roads whose nearest doors are farther apart than this do not meet."""
+CROSSING_HALF = 10.0
 ADMIN_PENALTY = {6: 25.0, 9: 15.0, 12: 10.0}
 """Points lost when the text names a district, street or community the candidate is not in."""
 ADMIN_SUPPORT = {6: 0.15, 9: 0.4, 12: 0.5}
@@ -101,14 +106,36 @@ class Geocoder:
     def _candidates(self, parts: AddressParts) -> Iterator[Candidate]:
         names = self._names(parts.head, parts.admin)
         names |= dict.fromkeys(self._names_with_numbers(parts), 100.0)
+        crossing = self._crossing(names, parts)
+        if crossing is not None:
+            yield crossing
         for key, score in names.items():
             if key in self.index.roads:
-                yield from self._road(self.index.roads[key], score, parts)
+                # a road named beside the other road of a crossing explains half the text
+                lost = CROSSING_HALF if crossing is not None else 0.0
+                yield from self._road(self.index.roads[key], score - lost, parts)
             if key in self.index.places:
                 yield from self._place(self.index.places[key], score, parts)
         explained = any(score >= MATCH_THRESHOLD for score in names.values())
         if parts.admin and not explained:
             yield from self._area(parts)
+
+    def _crossing(self, names: dict[str, float], parts: AddressParts) -> Candidate | None:
+        """Where two roads named exactly and without a number meet (瑞庆街与嘉泰大街交叉口)."""
+        roads = [key for key, score in names.items() if score == 100.0 and key in self.index.roads]
+        if len(roads) != 2 or parts.number is not None:
+            return None
+        first, second = (self.index.roads[key] for key in sorted(roads, key=parts.head.find))
+        a, b, gap = self.index.crossing(first, second)
+        if gap > CROSSING_MAX_M:
+            return None
+        xy = (self.index.xy[a] + self.index.xy[b]) / 2
+        lon, lat = storage_xy(xy[0], xy[1])
+        matched = {"road": first.name, "crossing": second.name}
+        entry = self._entry(a, 100.0, parts, "road", matched, "plate")
+        text = f"{first.name}与{second.name}交叉口"
+        return replace(entry, text=text, kind="crossing", lon=float(lon), lat=float(lat),
+                       uncertainty_m=max(gap / 2, 30.0))  # fmt: skip
 
     def _names(self, head: str, admin: tuple[str, ...]) -> dict[str, float]:
         """Road and place keys for ``head`` with their name scores: exact substrings (100),

@@ -182,6 +182,16 @@ class RegisterIndex:
                     out[str(code)] = np.asarray(rows, dtype=np.int64)
         return out
 
+    def crossing(self, first: Road, second: Road) -> tuple[int, int, float]:
+        """The nearest pair of doors of two roads (one row each) and their distance (m)."""
+        a = np.array(sorted(set(first.doors.values())), dtype=np.int64)
+        b = np.array(sorted(set(second.doors.values())), dtype=np.int64)
+        if len(a) == 0 or len(b) == 0:
+            return -1, -1, float("inf")
+        gaps = np.linalg.norm(self.xy[a][:, None, :] - self.xy[b][None, :, :], axis=2)
+        i, j = np.unravel_index(int(np.argmin(gaps)), gaps.shape)
+        return int(a[i]), int(b[j]), float(gaps[i, j])
+
     def centre_of(self, rows: np.ndarray) -> tuple[int, float]:
         """The row nearest the mean of ``rows`` and the distance holding 90 % of them (m)."""
         xy = self.xy[rows]

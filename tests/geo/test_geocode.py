@@ -49,6 +49,10 @@ def _small_register() -> pd.DataFrame:
     rows += [_plate("瑞庆街", n, x) for n, x in ((2, 0), (4, 30), (6, 60), (8, 90), (10, 120),
                                                (12, 150))]  # fmt: skip
     rows += [_plate("瑞庆巷", 12, 2000.0, TPQ), _plate("瑞庆巷", 14, 2030.0, TPQ)]
+    # 嘉泰大街 runs north-south across 瑞庆街 at x = 64 m, doors 12 m either side of it
+    rows += [_entry(f"嘉泰大街{n}号", "plate", 64 + (12 if n % 2 else -12), y, GW, road="嘉泰大街",
+                    number=n, side="odd" if n % 2 else "even")
+             for n, y in ((1, -75), (2, -75), (3, -45), (4, -45), (5, 45), (6, 45), (7, 75))]  # fmt: skip
     rows += [
         _entry("瑞庆街11号院", "compound", 150, 12, GW, road="瑞庆街", number=11, side="odd"),
         *(_entry(f"瑞庆街11号院{b}号楼", "building", 150 + 20 * b, 60, GW, road="瑞庆街",
@@ -167,6 +171,23 @@ def test_an_area_alone_is_that_level(small: Geocoder) -> None:
     best = _best(small, "广外街道")
     assert (best.text, best.level, best.street, best.district) == ("广安门外街道", "street", GW, XC)
     assert best.community == best.grid == ""  # a street answer names no finer area
+
+
+@pytest.mark.parametrize("said", ["瑞庆街与嘉泰大街交叉口", "瑞庆街和嘉泰大街路口附近"])
+def test_two_roads_that_meet_are_a_crossing(small: Geocoder, said: str) -> None:
+    best = _best(small, said)
+    assert (best.text, best.kind, best.level) == ("瑞庆街与嘉泰大街交叉口", "crossing", "road")
+    # the nearest doors: 瑞庆街6号 (60, -12) and 嘉泰大街4号 (52, -45), 34 m apart (the
+    # next pair, 瑞庆街8号 and 嘉泰大街3号, is 35.8 m apart); at least 30 m uncertain
+    assert _xy(best) == pytest.approx((56.0, -28.5), abs=0.01)
+    assert best.uncertainty_m == pytest.approx(30.0)
+    assert best.matched == {"road": "瑞庆街", "crossing": "嘉泰大街"}
+
+
+def test_two_roads_that_do_not_meet_are_ambiguous(small: Geocoder) -> None:
+    result = small.geocode("瑞庆街与瑞庆巷交叉口")
+    assert result.status == "ambiguous"
+    assert {c.text for c in result.candidates} == {"瑞庆街", "瑞庆巷"}
 
 
 def test_a_missing_suffix_plate_gives_its_base_number(small: Geocoder) -> None:
