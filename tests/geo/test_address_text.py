@@ -7,6 +7,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import geo.address_text
 import geo.cn_numerals
@@ -194,3 +196,29 @@ def test_a_wrong_aliases_row_is_refused_naming_line_and_column(
 def test_the_docstring_examples(module: ModuleType) -> None:
     failed, tried = doctest.testmod(module)
     assert tried > 0 and failed == 0
+
+
+_PIECES = ["瑞庆街", "广外", "大街", "胡同儿", "九条", "7条", "十二", "一百零五", "３", "12", "-",
+           "号", "號", "号院", "号楼", "栋", "单元", "室", "之一", "甲", "附近", "对面", "北京市",
+           " ", "，", "村", "组", "东侧", "的"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=10))
+def test_normalizing_twice_changes_nothing(pieces: list[str]) -> None:
+    once = normalize("".join(pieces), aliases=SHIPPED)
+    assert normalize(once, aliases=SHIPPED) == once
+
+
+@given(st.integers(min_value=1, max_value=9999))
+def test_every_number_said_positionally_or_digit_by_digit_reads_back(n: int) -> None:
+    digits = "零一二三四五六七八九"
+    assert chinese_to_int("".join(digits[int(d)] for d in str(n))) == n
+    said, zero = "", False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value % 10
+        if d == 0:
+            zero = bool(said)
+            continue
+        said += ("零" if zero else "") + digits[d] + unit
+        zero = False
+    assert chinese_to_int(said) == n
