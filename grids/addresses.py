@@ -56,19 +56,17 @@ def demo_register(city: DemoCity, *, seed: int = DEFAULT_SEED) -> gpd.GeoDataFra
     """The demo city's register (EPSG:4326), the same for the same city and seed."""
     rows: list[Row] = []
     for road in city.roads.sort_values("id").itertuples(index=False):
-        rows += _road_plates(
-            road.name, road.id, road.geometry, _rng(seed, road.id, _PURPOSE_PLATES)
-        )
+        rows += _road_plates(road.name, road.geometry, _rng(seed, road.id, _PURPOSE_PLATES))
     taken: set[str] = set()
     for community in city.communities.sort_values("code").itertuples(index=False):
         code, name, geom = str(community.code), str(community.name), community.geometry
-        if name.endswith("村"):
+        village = name.endswith("村")
+        if village:
             rows += _village(name, geom, _rng(seed, code, _PURPOSE_VILLAGES))
         else:
             rows += _compounds(geom, _rng(seed, code, _PURPOSE_COMPOUNDS), taken)
         stem = address_names.community_stem(name)
-        least = 1 if name.endswith("村") else 2
-        rows += _places(stem, geom, _rng(seed, code, _PURPOSE_PLACES), taken, least)
+        rows += _places(stem, geom, _rng(seed, code, _PURPOSE_PLACES), taken, 1 if village else 2)
     for street in city.streets.sort_values("code").itertuples(index=False):
         office = f"{street.name}办事处"
         rows += _points(shapely.point_on_surface(to_metric(street.geometry)), [
@@ -98,9 +96,7 @@ def _points(xy: Any, rows: list[Row]) -> list[Row]:
 # --- plates -------------------------------------------------------------------------------
 
 
-def _road_plates(
-    name: str, road_id: str, geom: BaseGeometry, rng: np.random.Generator
-) -> list[Row]:
+def _road_plates(name: str, geom: BaseGeometry, rng: np.random.Generator) -> list[Row]:
     """Plates on both sides of one road, numbered away from the city centre."""
     line = to_metric(geom)
     centre = shapely.Point(metric_xy(*CITY_CENTRE))
