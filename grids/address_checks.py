@@ -22,8 +22,9 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
+from shapely.geometry.base import BaseGeometry
 
-from geo.crs import STORAGE_SRID, metric_xy
+from geo.crs import STORAGE_SRID, metric_xy, to_metric
 
 TEXT_COLUMNS = ("id", "text", "kind", "road", "suffix", "side", "name")
 INT_COLUMNS = ("number", "building", "group")
@@ -173,13 +174,16 @@ def validate_register(
     streets: gpd.GeoDataFrame | None = None,
     communities: gpd.GeoDataFrame | None = None,
     cells: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
     order_tolerance_m: float = ORDER_TOLERANCE_M,
 ) -> RegisterReport:
     """Every wrong row of a register: duplicates, positions outside every district, codes that
     disagree with the position (or with each other), a plate on the wrong side for its parity
     and a number out of its road's order by more than ``order_tolerance_m``.
 
-    The areas are frames with ``code`` and polygon geometry (EPSG:4326).
+    The areas are frames with ``code`` and polygon geometry (EPSG:4326). ``roads`` (``name``
+    and line geometry) measures a plate's position along its road's line; a road not
+    among them is measured along the main axis of its plates (straight enough for most).
 
     >>> import shapely
     >>> district = gpd.GeoDataFrame({"code": ["110102"]}, crs=4326,
@@ -200,7 +204,7 @@ def validate_register(
         *_basic_problems(register),
         *_duplicates(register),
         *_position_problems(register, layers),
-        *_order_problems(register, order_tolerance_m),
+        *_order_problems(register, order_tolerance_m, roads),
     ]
     problems.sort(key=lambda p: (p.row, p.column))
     return RegisterReport(rows=len(register), problems=problems)
@@ -299,15 +303,21 @@ def _covering_codes(points: np.ndarray, areas: gpd.GeoDataFrame) -> list[str]:
     return found
 
 
-def _order_problems(register: pd.DataFrame, tolerance_m: float) -> Iterator[RegisterProblem]:
+def _order_problems(
+    register: pd.DataFrame, tolerance_m: float, roads: gpd.GeoDataFrame | None
+) -> Iterator[RegisterProblem]:
     """Plates whose position along their road breaks the order of numbers on their side."""
     plates = register[(register["kind"] == EntryKind.PLATE) & register["number"].notna()]
     plates = plates[np.isfinite(plates["lon"].to_numpy())]
-    for _, group in plates.groupby(["road", "side"], sort=True):
+    lines = _road_lines(roads)
+    for (road, _), group in plates.groupby(["road", "side"], sort=True):
         if len(group) < 3:
             continue
         x, y = metric_xy(group["lon"].to_numpy(), group["lat"].to_numpy())
-        along = _along_axis(np.column_stack([x, y]))
+        if road in lines:
+            along = shapely.line_locate_point(np.array([lines[road]]), shapely.points(x, y))
+        else:
+            along = _along_axis(np.column_stack([x, y]))
         numbers = group["number"].to_numpy(dtype=float)
         if np.corrcoef(numbers, along)[0, 1] < 0:
             along = -along
@@ -324,6 +334,15 @@ def _order_problems(register: pd.DataFrame, tolerance_m: float) -> Iterator[Regi
                            f"number {group['number'].iat[at]} is out of the order of "
                            f"{group['road'].iat[at]}'s {group['side'].iat[at]} side "
                            f"by more than {tolerance_m:g} m")  # fmt: skip
+
+
+def _road_lines(roads: gpd.GeoDataFrame | None) -> dict[str, BaseGeometry]:
+    """Each named road's line (merged when in several rows) in EPSG:4548 metres."""
+    if roads is None or roads.empty:
+        return {}
+    frame = roads if roads.crs is None else roads.to_crs(STORAGE_SRID)
+    merged = frame.dissolve(by="name").geometry.line_merge()
+    return {str(name): to_metric(geom) for name, geom in merged.items()}
 
 
 def _along_axis(xy: np.ndarray) -> np.ndarray:

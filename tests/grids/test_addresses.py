@@ -272,6 +272,52 @@ def test_one_plate_out_of_order_is_the_only_one_named(city: DemoCity, small: pd.
     ]
 
 
+def _u_road() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """A road bending back on itself (east 300 m, north 200 m, west 300 m) with odd plates
+    every 25 m, 10 m to its left, numbered along it; drawn in metres near 天安门."""
+    x0, y0 = TO_M.transform(116.39, 39.905)
+    corners = np.array([[0, 0], [300, 0], [300, 200], [0, 200]], dtype=float) + np.array([x0, y0])
+    line = LineString(corners)
+    stations = np.arange(10.0, line.length - 10.0, 25.0)
+    rows = []
+    for k, at in enumerate(stations):
+        here = np.asarray(line.interpolate(at).coords[0])
+        ahead = np.asarray(line.interpolate(min(at + 1.0, line.length)).coords[0])
+        tangent = (ahead - here) / np.linalg.norm(ahead - here)
+        x, y = here + 10.0 * np.array([-tangent[1], tangent[0]])
+        lon, lat = TO_LL.transform(x, y)
+        number = 2 * k + 1
+        rows.append({"id": f"U{number}", "text": f"弯弯路{number}号", "kind": "plate",
+                     "road": "弯弯路", "number": number, "side": "odd", "lon": lon, "lat": lat})  # fmt: skip
+    lon, lat = TO_LL.transform(corners[:, 0], corners[:, 1])
+    road = gpd.GeoDataFrame({"name": ["弯弯路"]}, geometry=[LineString(zip(lon, lat, strict=True))],
+                            crs=4326)  # fmt: skip
+    return road, pd.DataFrame(rows)
+
+
+def test_a_bending_road_is_measured_along_its_line(city: DemoCity) -> None:
+    road, plates = _u_road()
+
+    def named(frame: pd.DataFrame, **roads: gpd.GeoDataFrame) -> list[int]:
+        report = validate_register(frame, districts=city.districts, **roads)
+        return sorted(p.row for p in report.problems if p.kind == "order")
+
+    assert named(plates, roads=road) == named(plates) == []
+    # plates 11 and 51 swapped: the way out and the way back share one straight axis, so
+    # along it plate 11 seems in place; along the road's line both are out of order
+    swapped = plates.copy()
+    swapped.loc[[5, 25], ["lon", "lat"]] = swapped.loc[[25, 5], ["lon", "lat"]].to_numpy()
+    assert named(swapped, roads=road) == [6, 26]
+    assert 6 not in named(swapped)
+
+
+def test_the_demo_register_keeps_the_order_of_its_road_lines(
+    city: DemoCity, register: gpd.GeoDataFrame
+) -> None:
+    report = validate_register(register, districts=city.districts, roads=city.roads)
+    assert report.ok, [str(p) for p in report.problems[:5]]
+
+
 def test_a_plate_without_a_number_or_kind(city: DemoCity, small: pd.DataFrame) -> None:
     frame = small.copy()
     frame["number"] = frame["number"].astype("Int64")
