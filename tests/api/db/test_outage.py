@@ -34,7 +34,7 @@ from api.db.outage import RETRY_AFTER_S
 from api.db.session import engine_for
 from api.geography.imports import load_demo_into
 from api.routing.snapshot import LISTENER_NAME
-from tests.api.lifecycle.conftest import CENTRE
+from tests.api.lifecycle.conftest import BUILDING, CENTRE
 from tests.browser import serve
 
 PASSWORD = "outage-password-1"
@@ -217,7 +217,8 @@ def test_a_burst_of_reports_rides_out_a_killed_database(throwaway: Throwaway) ->
 
 def _calls(throwaway: Throwaway, report_id: int) -> list[tuple[str, str, dict[str, Any]]]:
     """One request of each kind the pools serve: a login and a token check (engine, on a
-    worker thread), a report read (engine), a point submitted (event-loop pool)."""
+    worker thread), a report read (engine), a point submitted (event-loop pool), a footprint
+    submitted (engine, the psycopg statements of ``api.db.driver``)."""
     admin = {"Authorization": f"Bearer {throwaway.tokens[Role.ADMIN]}"}
     reporter = {"Authorization": f"Bearer {throwaway.tokens[Role.GRID_WORKER]}"}
     body = {"geometry": {"type": "Point", "coordinates": list(CENTRE)}, "category": "E0401"}
@@ -230,6 +231,14 @@ def _calls(throwaway: Throwaway, report_id: int) -> list[tuple[str, str, dict[st
             "POST",
             "/api/reports",
             {"json": body, "headers": {**reporter, "Idempotency-Key": uuid.uuid4().hex}},
+        ),
+        (
+            "POST",
+            "/api/reports",
+            {
+                "json": {"geometry": BUILDING, "category": "E0303"},
+                "headers": {**reporter, "Idempotency-Key": uuid.uuid4().hex},
+            },
         ),
     ]
 
