@@ -177,9 +177,10 @@ def admin_forms(names: Mapping[str, str], *, aliases: Aliases = NO_ALIASES) -> d
     Districts also go without 区 (西城), streets without 街道 (广安门外) or with 街道办事处,
     communities as 社区 (居委会 dropped). A village (村) keeps its full name only.
 
-    >>> forms = admin_forms({"110102": "西城区", "110102020": "广安门外街道"})
-    >>> forms["西城"], forms["广安门外"], forms["广安门外街道办事处"]
-    ('110102', '110102020', '110102020')
+    >>> forms = admin_forms({"110102": "西城区", "110102020": "广安门外街道",
+    ...                      "110102020001": "鸭子桥社区居委会"})
+    >>> forms["西城"], forms["广安门外"], forms["广安门外街道办事处"], forms["鸭子桥社区"]
+    ('110102', '110102020', '110102020', '110102020001')
     """
     forms: dict[str, str] = {}
     for code, name in sorted(names.items()):
@@ -191,6 +192,9 @@ def admin_forms(names: Mapping[str, str], *, aliases: Aliases = NO_ALIASES) -> d
             variants |= {base[:-2], base + "办事处", base[:-2] + "地区"}
         elif len(code) == 9 and base.endswith(("镇", "乡")):
             variants.add(base + "政府")
+        elif len(code) == 12 and base.endswith("居委会"):
+            stem = base.removesuffix("居委会").removesuffix("社区")
+            variants |= {stem + "社区", stem + "社区居委会"}
         for variant in variants:
             forms.setdefault(variant, code)
     return forms

@@ -122,6 +122,12 @@ def test_village_form() -> None:
     assert (parts.head, parts.group, parts.number) == ("西铁营村", 3, 15)
 
 
+def test_a_community_form_without_its_committee_needs_no_aliases_file() -> None:
+    forms = admin_forms({"110102020001": "鸭子桥社区居委会", "110102020002": "红居街居委会"})
+    assert forms["鸭子桥社区"] == forms["鸭子桥社区居委会"] == "110102020001"
+    assert forms["红居街社区"] == "110102020002"
+
+
 def test_admin_forms_of_each_level() -> None:
     forms = admin_forms(AREAS, aliases=SHIPPED)
     assert forms["西城区"] == forms["西城"] == "110102"
