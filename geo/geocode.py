@@ -50,6 +50,8 @@ REVERSE_MAX_M = 100.0
 CROSSING_MAX_M = 80.0
 """Two roads whose nearest doors are farther apart than this do not meet."""
 CROSSING_HALF = 10.0
+SAME_STEM_SCORE = 85.0
+"""The name score of a road whose name differs from the one said only in its generic."""
 ADMIN_PENALTY = {6: 25.0, 9: 15.0, 12: 10.0}
 """Points lost when the text names a district, street or community the candidate is not in."""
 ADMIN_SUPPORT = {6: 0.15, 9: 0.4, 12: 0.5}
@@ -106,6 +108,9 @@ class Geocoder:
     def _candidates(self, parts: AddressParts) -> Iterator[Candidate]:
         names = self._names(parts.head, parts.admin)
         names |= dict.fromkeys(self._names_with_numbers(parts), 100.0)
+        for key in [key for key, score in names.items() if score == 100.0]:
+            for sibling in self._namesakes(key, parts):
+                names.setdefault(sibling, SAME_STEM_SCORE)
         crossing = self._crossing(names, parts)
         if crossing is not None:
             yield crossing
@@ -154,13 +159,26 @@ class Geocoder:
             stem = road_stem(leftover)
             if len(stem) >= 2 and stem != leftover:  # 瑞庆路 for 瑞庆街: only the generic differs
                 others = [key for key in index.roads_by_stem.get(stem, []) if key != leftover]
-                scores |= dict.fromkeys(others, 85.0)
+                scores |= dict.fromkeys(others, SAME_STEM_SCORE)
         for text, keys in searches:
             for key, score, _ in process.extract(
                 text, keys, scorer=fuzz.ratio, limit=FUZZY_LIMIT, score_cutoff=FUZZY_CUTOFF
             ):
                 scores[key] = max(scores.get(key, 0.0), float(score))
         return scores
+
+    def _namesakes(self, key: str, parts: AddressParts) -> list[str]:
+        """Roads named like road ``key`` but for the generic (平昌街, 平昌大街) when ``key``
+        lacks the door or building asked for: the caller may have meant one of them."""
+        road = self.index.roads.get(key)
+        if road is None or parts.number is None:
+            return []
+        door = (parts.number, parts.suffix)
+        lacks = door not in road.doors or (
+            parts.building is not None and (*door, parts.building) not in road.buildings
+        )
+        siblings = self.index.roads_by_stem.get(road_stem(key), [])
+        return [sibling for sibling in siblings if sibling != key] if lacks else []
 
     def _names_with_numbers(self, parts: AddressParts) -> list[str]:
         """Place names that hold a door number themselves (黄寺大街24号商务楼), written out."""

@@ -153,6 +153,17 @@ def test_close_rivals_are_ambiguous(small: Geocoder) -> None:
     assert {c.text for c in result.candidates[:2]} == {"瑞庆街12号", "瑞庆巷12号"}
 
 
+def test_a_number_missing_on_the_road_said_but_on_its_namesake_is_ambiguous(
+    small: Geocoder,
+) -> None:
+    # 瑞庆街 has no 14 (its even side ends at 12); 瑞庆巷, the same name but the generic, has
+    result = small.geocode("瑞庆街14号")
+    assert result.status == "ambiguous"
+    assert {c.text for c in result.candidates[:2]} == {"瑞庆街", "瑞庆巷14号"}
+    # when the road said has the number, its namesake is no rival
+    assert _best(small, "瑞庆街12号").text == "瑞庆街12号"
+
+
 def test_a_named_district_settles_the_rivals(small: Geocoder) -> None:
     assert _best(small, "丰台区瑞庆路12号").text == "瑞庆巷12号"
     assert _best(small, "西城区瑞庆路12号").text == "瑞庆街12号"
