@@ -29,7 +29,7 @@ from asyncpg import Pool as Pool
 from sqlalchemy import Engine
 
 from api.db.driver import PARAMETER, Query
-from api.db.outage import DatabaseUnavailable, unavailable_state
+from api.db.outage import CONNECT_TIMEOUT_S, DatabaseUnavailable, unavailable_state
 from api.db.session import libpq_url
 
 APPLICATION_NAME = "gridwhistle reports"  # what pg_stat_activity shows for these connections
@@ -45,6 +45,7 @@ def pool_for(engine: Engine, *, size: int, plan_cache_mode: str = "auto") -> Poo
         max_size=size,
         init=_json_codecs,
         reset=_nothing_to_reset,
+        timeout=CONNECT_TIMEOUT_S,  # for each new connection
         server_settings={"plan_cache_mode": plan_cache_mode, "application_name": APPLICATION_NAME},
     )
 

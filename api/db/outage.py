@@ -27,6 +27,9 @@ from api.errors import PROBLEM_JSON, DomainError
 # how long a client should wait before trying again (a restart and its crash recovery take
 # seconds)
 RETRY_AFTER_S = 5
+# a server that has not answered a new connection within this is away (without it, a host
+# that drops packets keeps the request waiting for the kernel's TCP timeout: minutes)
+CONNECT_TIMEOUT_S = 10
 
 # SQLSTATEs that mean the server cannot serve this connection: class 08 (connection
 # exception, any code), shutting down or starting up (57P01-57P03), too many connections

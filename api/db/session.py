@@ -13,7 +13,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from api.config import Settings, get_settings
 from api.db.embedded import EmbeddedCluster
-from api.db.outage import hung_up
+from api.db.outage import CONNECT_TIMEOUT_S, hung_up
 
 
 def normalise_url(url: str) -> str:
@@ -51,9 +51,16 @@ def engine_for(url: str) -> Engine:
     cost one on every checkout, i.e. on every request): when the server has closed it (it
     restarted meanwhile), it and every connection pooled before it are replaced, so no
     request meets a connection of the server's previous life. Connections are also
-    recycled hourly.
+    recycled hourly. A server that does not answer a new connection in
+    ``CONNECT_TIMEOUT_S`` is away (``api.db.outage``).
     """
-    engine = create_engine(url, pool_size=20, max_overflow=20, pool_recycle=3600)
+    engine = create_engine(
+        url,
+        pool_size=20,
+        max_overflow=20,
+        pool_recycle=3600,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+    )
     event.listen(engine, "checkout", _replace_if_hung_up)
     return engine
 
