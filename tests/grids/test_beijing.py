@@ -25,7 +25,7 @@ from grids.beijing import (
     unit_kind,
 )
 from grids.codes import Level
-from grids.demo import DemoCity, DemoCityError
+from grids.demo import DemoCity, DemoCityError, joint_box
 from grids.hierarchy import hierarchy_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -222,3 +222,20 @@ def test_cell_area_grows_so_a_community_needs_at_most_999_cells() -> None:
     assert cell_area_m2("110109100", 500e6) == pytest.approx(500e6 / 990)
     assert 500e6 / cell_area_m2("110109100", 500e6) < 999
     assert cell_area_m2("110109100", 200e6 / 990) == 250_000.0
+
+
+@pytest.mark.parametrize("real", [False, True])
+def test_joint_site_straddles_xicheng_and_fengtai(real: bool) -> None:
+    given = None
+    if real:
+        if not REAL_DISTRICTS.exists():
+            pytest.skip(f"real district outlines not found at {REAL_DISTRICTS}")
+        given = gpd.read_file(REAL_DISTRICTS).rename(columns={"adcode": "code"})
+        given["code"] = given["code"].astype(str)
+    built = build_beijing_city(
+        districts=given, district_codes=["110102", "110106"], cell_area_m2=4e6
+    )
+    box = joint_box()
+    hit = built.streets[built.streets.intersects(box)]
+    assert set(hit["code"]) == {"110102020", "110106002"}  # 广安门外街道, 太平桥街道
+    assert built.districts["synthetic"].tolist() == [not real, not real]
