@@ -102,7 +102,11 @@ def _areas_and_jacobian(
 
 
 def power_edges(sites: np.ndarray, weights: np.ndarray, bounds: tuple[float, ...]) -> BaseGeometry:
-    """The boundaries of all power cells inside ``bounds`` as one (multi)line geometry."""
+    """The boundaries of all power cells inside ``bounds`` as one (multi)line geometry.
+
+    Neighbouring cells are clipped separately, so where three meet the lines may differ by
+    float noise; callers node them on a precision grid (``grids.demo``'s ``_cut_faces``).
+    """
     cells = power_cells(sites, weights, bounds)
     return shapely.union_all(shapely.boundary(cells[~shapely.is_empty(cells)]))
 
