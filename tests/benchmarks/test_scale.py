@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from benchmarks.scale import Marks, Result, table
+from dataclasses import replace
+
+from benchmarks.scale import LocateStats, Marks, Result, table
 
 
 def test_phases_run_from_each_step_to_the_next() -> None:
@@ -21,4 +23,6 @@ def test_table_has_one_row_per_city_under_its_header() -> None:
     lines = table([result]).splitlines()
     assert len(lines) == 3 and lines[0].split()[:2] == ["city", "districts"]
     assert lines[2].split() == ["beijing", "16", "0", "0", "326824", "60.0", "0.0", "0.0",
-                                "200.0", "300.0", "250.0", "2048", "318"]  # fmt: skip
+                                "200.0", "300.0", "250.0", "2048", "318", "-", "-", "-", "-"]  # fmt: skip
+    located = replace(result, locate=LocateStats(load_s=4.0, rss_mb=900.0, p50_ms=0.05, p99_ms=0.2))
+    assert table([located]).splitlines()[2].split()[-4:] == ["4.0", "900", "0.050", "0.200"]
