@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session
 
 from api.config import get_settings
 from api.errors import InvalidInput
-from api.geography.imports import City, demo_fingerprint, load_city_departments
+from api.geography.imports import (
+    DEMO_VERSION,
+    City,
+    demo_fingerprint,
+    load_city_departments,
+)
 
 
 def test_the_demo_city_keeps_its_fingerprint_and_beijing_gets_its_own() -> None:
@@ -23,7 +28,7 @@ def test_the_demo_city_keeps_its_fingerprint_and_beijing_gets_its_own() -> None:
         seed=1, cell_area_m2=10_000.0, districts_file=None, city=City.BEIJING
     )
     assert plain == demo != beijing
-    payload = {"v": "1", "seed": 1, "cell": 10_000.0, "districts": None}  # as loaded before
+    payload = {"v": DEMO_VERSION, "seed": 1, "cell": 10_000.0, "districts": None}  # no city key
     assert plain == hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
