@@ -1,5 +1,6 @@
 """Import every ORM model so Base.metadata knows all tables (for Alembic and tests)."""
 
+from api.addresses.models import AddressEntry
 from api.auth.models import ApiToken, User
 from api.cases.models import Case, CaseEvent, CaseStreet
 from api.deadlines.models import CalendarDay
@@ -10,6 +11,7 @@ from api.reports.models import Report, ReportPhoto
 from api.whistles.models import Assignment, Extension, Whistle
 
 __all__ = [
+    "AddressEntry",
     "ApiToken",
     "Area",
     "AreaPart",

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from api.db.base import Base
 
 ROLE_VALUES = (
-    "('grid_worker', 'community', 'street', 'district', 'department', 'analyst', 'admin', 'chief')"
+    "('grid_worker', 'community', 'street', 'district', 'department', 'analyst', 'admin', "
+    "'chief', 'hotline')"
 )
 SCOPE_VALUES = "('api', 'open311')"
 

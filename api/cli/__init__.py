@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.cli import (
+    addresses,
     catalogues,
     categories,
     db,
@@ -31,6 +32,7 @@ app.add_typer(geography.import_app, name="import")
 app.add_typer(geography.grids_app, name="grids")
 app.add_typer(catalogues.catalogues_app, name="catalogues")
 app.add_typer(categories.categories_app, name="categories")
+app.add_typer(addresses.addresses_app, name="addresses")
 app.command("load-demo")(geography.load_demo_command)
 app.command("serve")(serve.serve_command)
 app.command("simulate")(simulate.simulate_command)

@@ -27,7 +27,7 @@ from grids.validate import Tolerances, ValidationReport, validate_boundaries
 if TYPE_CHECKING:
     from grids.demo import DemoCity
 
-DEMO_VERSION = "1"
+DEMO_VERSION = "2"  # 2: with the demo address register
 Step = Callable[[str], None]
 
 
@@ -181,6 +181,12 @@ def load_demo(
         if not report.ok:
             raise ValueError(f"demo {level} failed validation:\n{report.to_text()}")
         cleaned[level] = with_flags(report.frame, frames[level])
+    features = {"roads": built.roads, "chiefs": built.chiefs, "zones": built.zones}
+    if city == City.DEMO:
+        from grids.addresses import demo_register
+
+        step("building the address register")
+        features["addresses"] = demo_register(built, seed=seed)
     step("loading catalogues")
     load_catalogues(session=session, data_dir=data_dir)
     if city == City.BEIJING:
@@ -194,7 +200,7 @@ def load_demo(
         source=source if city == City.DEMO else f"{source} city={city}",
         fingerprint=fingerprint,
         max_vertices=max_vertices,
-        features={"roads": built.roads, "chiefs": built.chiefs, "zones": built.zones},
+        features=features,
     )
     return generation, True
 

@@ -12,6 +12,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import CursorResult, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from api.addresses.models import AddressEntry
 from api.db.geometry import to_db
 from api.errors import NotFound
 from api.geography.models import Area, Chief, Generation, LandUseZone, Road
@@ -19,7 +20,7 @@ from geo.crs import area_m2
 from geo.locate import Locator
 from grids.codes import LEVELS_TOP_DOWN, Level
 
-VERSIONED = (Area, Road, Chief, LandUseZone)
+VERSIONED = (Area, Road, Chief, LandUseZone, AddressEntry)
 
 
 def active_generation(*, session: Session) -> int | None:
@@ -90,7 +91,7 @@ def _carry_over_features(
 ) -> None:
     if prev is None:
         return
-    for model in (Road, Chief, LandUseZone):
+    for model, _ in FEATURES.values():
         if model not in replaced:
             session.execute(
                 update(model).where(model.generation_high == prev).values(generation_high=gen)
@@ -163,10 +164,25 @@ def _zone_row(r: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-FEATURES: dict[str, tuple[type[Road] | type[Chief] | type[LandUseZone], Any]] = {
+def _address_row(r: dict[str, Any]) -> dict[str, Any]:
+    def whole(value: Any) -> int | None:
+        return None if value is None or pd.isna(value) else int(value)
+
+    return {
+        "ref": r["id"], "text": r["text"], "kind": r["kind"], "road": r["road"],
+        "number": whole(r["number"]), "suffix": r["suffix"], "side": r["side"],
+        "name": r["name"], "building": whole(r["building"]), "group": whole(r["group"]),
+        "lon": float(r["lon"]), "lat": float(r["lat"]), "grid_code": r["grid_code"],
+        "community_code": r["community_code"], "street_code": r["street_code"],
+        "district_code": r["district_code"], "geom": to_db(shapely.Point(r["lon"], r["lat"])),
+    }  # fmt: skip
+
+
+FEATURES: dict[str, tuple[type[Road | Chief | LandUseZone | AddressEntry], Any]] = {
     "roads": (Road, _road_row),
     "chiefs": (Chief, _chief_row),
     "zones": (LandUseZone, _zone_row),
+    "addresses": (AddressEntry, _address_row),
 }
 
 

@@ -46,6 +46,11 @@ class Report(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     request_hash: Mapped[str] = mapped_column(String(64))
     attached: Mapped[bool] = mapped_column(default=False)
+    # a hotline report located by the caller's words: the words, the geocoding status and
+    # the candidate taken (None for a report with a geometry)
+    address_text: Mapped[str | None] = mapped_column(Text)
+    address_status: Mapped[str | None] = mapped_column(String(10))
+    address_candidate: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
