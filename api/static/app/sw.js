@@ -4,7 +4,7 @@
 // they need in localStorage, and the report outbox in IndexedDB retries with its
 // Idempotency-Key). The pages other than the login page need a logged-in browser: before
 // the login the server redirects them to the login page, and a redirected answer is never
-// cached (the page is cached when it is first opened after logging in).
+// cached (a logged-in page asks the worker to cache the pages again).
 
 const VERSION = "gridwhistle-app-3";
 const SHELL = [
@@ -40,13 +40,19 @@ async function precache(cache, url) {
   if (response.ok && !response.redirected) await cache.put(url, response);
 }
 
+/** Cache every page and asset that answers with itself. */
+async function precacheShell() {
+  const cache = await caches.open(VERSION);
+  await Promise.all(SHELL.map((url) => precache(cache, url)));
+}
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(
-    caches
-      .open(VERSION)
-      .then((cache) => Promise.all(SHELL.map((url) => precache(cache, url))))
-      .then(() => self.skipWaiting()),
-  );
+  event.waitUntil(precacheShell().then(() => self.skipWaiting()));
+});
+
+// a page of a logged-in browser whose worker was installed before the login
+self.addEventListener("message", (event) => {
+  if (event.data === "cache-shell") event.waitUntil(precacheShell());
 });
 
 self.addEventListener("activate", (event) => {

@@ -340,10 +340,16 @@ def test_offline_report_survives_a_reload_and_is_sent_once(
     phone = open_tab(PHONE)
     page = log_in(phone, site, worker, "/app/report")
     expect(page.locator("#category-list option")).not_to_have_count(0)
-    page.evaluate(
-        "async () => { await navigator.serviceWorker.ready;"
-        " if (!(await caches.match('/app/report'))) throw new Error('shell not cached'); }"
-    )
+    # the worker, installed on the login page, caches the pages once the browser is logged in
+    for _ in range(50):
+        cached = page.evaluate(
+            "async () => { await navigator.serviceWorker.ready;"
+            " return Boolean(await caches.match('/app/report')); }"
+        )
+        if cached:
+            break
+        page.wait_for_timeout(200)
+    assert cached, "shell not cached"
 
     # a report queued by the old page version in localStorage moves to IndexedDB and is sent
     old_lon, old_lat = site.inside("110102020003")
@@ -680,8 +686,8 @@ def test_a_chief_lands_on_the_chiefs_map_and_next_stays_on_this_site(
     page.fill("#username", chief.username)
     page.fill("#password", chief.password)
     page.click("button[type=submit]")
-    page.wait_for_url("**/maps/chief/C110102020-01")
-    page.wait_for_selector("path.leaflet-interactive")
+    page.wait_for_url("**/maps/chief/C110102020-01", timeout=60_000)  # the map is computed
+    page.wait_for_selector("path.leaflet-interactive", timeout=60_000)
     assert "街巷长" in page.title()
     cookie = next(c for c in tab.context.cookies() if c["name"] == "gridwhistle_token")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"

@@ -167,5 +167,12 @@ export function registerOffline() {
     navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => {
       // not a secure context: the pages still work online
     });
+    if (location.pathname !== "/app/login") {
+      // a worker installed before the login could cache only the login page: now that this
+      // browser is logged in, have it cache the pages
+      navigator.serviceWorker.ready.then(async (registration) => {
+        if (!(await caches.match(location.pathname))) registration.active?.postMessage("cache-shell");
+      });
+    }
   }
 }
