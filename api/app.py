@@ -21,6 +21,8 @@ from api.db import outage
 from api.db.aio import pool_for
 from api.db.session import get_engine, libpq_url, session_factory
 from api.deps import single_query_values
+from api.docs import SecurityHeaders
+from api.docs import router as docs_router
 from api.errors import install_handlers
 from api.geography.views import router as geography_router
 from api.hotspots.views import router as hotspots_router
@@ -95,7 +97,10 @@ def create_app(
         summary="街乡吹哨、部门报到",
         lifespan=lifespan,
         dependencies=[Depends(single_query_values)],
+        docs_url=None,  # api.docs serves /docs and /redoc from local assets
+        redoc_url=None,
     )
+    app.add_middleware(SecurityHeaders, settings=settings)
     app.state.settings = settings
     app.state.sessionmaker = factory
     app.state.reports_pool = None
@@ -117,6 +122,7 @@ def create_app(
         assessment_router,
         hotspots_router,
         pages_router,
+        docs_router,
     ):
         app.include_router(router)
 

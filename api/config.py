@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # Open311 reads (GET requests, tokens) publish complaint positions: they need an api_key
     # unless the installation chooses to publish them
     open311_public: bool = False
+    # who may frame the pages (CSP frame-ancestors): nobody, unless the intranet portal must
+    frame_ancestors: str = "'none'"
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

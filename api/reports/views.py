@@ -76,6 +76,24 @@ def _loop_pool(request: Request) -> Pool | None:
     return pool
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its ``#/$defs/…`` references replaced by the definitions
+    (inside the OpenAPI document such a reference would point at the document's root)."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return dict(resolve(schema))
+
+
 def _documented_request() -> dict[str, Any]:
     """What ``create_report`` reads itself, for the OpenAPI document."""
     header = {"in": "header", "schema": {"type": "string"}}
@@ -91,7 +109,7 @@ def _documented_request() -> dict[str, Any]:
         ],
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": ReportCreate.model_json_schema()}},
+            "content": {"application/json": {"schema": _inlined(ReportCreate.model_json_schema())}},
         },
     }
 
