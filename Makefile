@@ -16,12 +16,13 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	@touch $(STAMP)
 
-# Regenerate the lock from pyproject.toml (newest releases that fit), for Python 3.11 on Linux x86_64.
+# Regenerate the lock from pyproject.toml for Python 3.11 on Linux x86_64: pins already in the
+# lock are kept where they still fit; UPGRADE=1 takes the newest releases that fit.
 lock:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
-		--python-platform x86_64-unknown-linux-gnu --upgrade -o $(LOCK)
+		--python-platform x86_64-unknown-linux-gnu $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 setup: $(STAMP)
 	$(BIN)/gridwhistle setup-system
