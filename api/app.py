@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from api.addresses.views import router as addresses_router
 from api.assessment.views import router as assessment_router
 from api.auth.views import router as auth_router
 from api.cases.views import router as cases_router
@@ -123,6 +124,7 @@ def create_app(
         hotspots_router,
         pages_router,
         docs_router,
+        addresses_router,
     ):
         app.include_router(router)
 

@@ -114,6 +114,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/locate"): Row("/api/locate?lon={lon}&lat={lat}", 401, 200),
     ("POST", "/api/route"): Row("/api/route", 401, 200, body=REPORT),
     ("GET", "/api/auth/me"): Row("/api/auth/me", 401, 200),
+    # the address register and geocoding: any logged-in user
+    ("GET", "/api/addresses"): Row("/api/addresses?street=110102020&limit=3", 401, 200),
+    ("POST", "/api/geocode"): Row("/api/geocode", 401, 200, body={"text": "{entry}"}),
+    ("GET", "/api/reverse"): Row("/api/reverse?lon={entry_lon}&lat={entry_lat}", 401, 200),
     # reports and cases: the jurisdiction policy (api/auth/roles.py)
     ("POST", "/api/reports"): Row(
         "/api/reports", 401, 201, only(403, "analyst", "department"), body=REPORT
@@ -199,7 +203,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     # assessment and hot spot statistics
     ("GET", "/api/assessment/whistles/{whistle_id}"): Row(
-        "/api/assessment/whistles/{whistle}", 401, 200, only(403, "community", "worker", "chief")
+        "/api/assessment/whistles/{whistle}",
+        401,
+        200,
+        only(403, "community", "worker", "chief"),
     ),
     ("GET", "/api/assessment/scoreboard"): Row(
         "/api/assessment/scoreboard", 401, 200, only(403, "community", "worker", "chief")
@@ -269,6 +276,14 @@ def _build(session: Session, client: TestClient, tokens: dict[str, str]) -> dict
         {"code": COMMUNITY},
     ).one()
     where = {"lon": float(lon), "lat": float(lat)}
+    entry = session.execute(
+        text(
+            "SELECT text, lon, lat FROM address_entries WHERE community_code = :code "
+            "ORDER BY generation_high DESC, kind = 'plate' DESC, ref LIMIT 1"
+        ),
+        {"code": COMMUNITY},
+    ).one()
+    where |= {"entry": entry.text, "entry_lon": entry.lon, "entry_lat": entry.lat}
 
     def call(method: str, url: str, who: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {tokens[who]}"}
