@@ -21,15 +21,16 @@ from grids.codes import Level
 
 router = APIRouter(prefix="/api", tags=["hotspots"])
 
-_WEIGHTS: dict[tuple[int, str, str], Any] = {}
+_WEIGHTS: dict[tuple[str, int, str, str], Any] = {}
 
 
 def units_and_weights(session: SessionDep, level: Level, street: str | None) -> tuple[Any, Any]:
-    """One level's areas (within a street) and their queen weights, cached per generation."""
+    """One level's areas (within a street) and their queen weights, cached per database and
+    generation (one process may serve, or test, several databases)."""
     gen = active_generation(session=session)
     if gen is None:
         raise InvalidInput("no boundaries are loaded", field="level")
-    key = (gen, str(level), street or "")
+    key = (str(session.get_bind().engine.url), gen, str(level), street or "")
     units = read_level(session=session, level=level)
     if street:
         units = units[units["code"].str.startswith(street)].reset_index(drop=True)
