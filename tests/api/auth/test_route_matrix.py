@@ -38,6 +38,7 @@ ROLES: dict[str, tuple[Role, str | None]] = {
     "department": (Role.DEPARTMENT, "110102-cgzf"),
     "worker": (Role.GRID_WORKER, "110102020"),
     "chief": (Role.CHIEF, "C110102020-01"),
+    "hotline": (Role.HOTLINE, None),
 }
 ALL = tuple(ROLES)
 
@@ -70,7 +71,7 @@ LOGIN = {"username": "m-street", "password": "secret"}
 STREET_MAP = only(200, "admin", "analyst", "district", "street", "community")
 # the case: who may see it (the chief did not report it), triage it (the case is whistled:
 # a triage move is a 409 for those allowed to make it), answer for a department
-SEES_CASE = only(403, "chief")
+SEES_CASE = only(403, "chief", "hotline")
 TRIAGERS = only(409, "admin", "street", "community")
 DUTY_409 = only(409, "admin", "department")
 
@@ -114,10 +115,18 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/locate"): Row("/api/locate?lon={lon}&lat={lat}", 401, 200),
     ("POST", "/api/route"): Row("/api/route", 401, 200, body=REPORT),
     ("GET", "/api/auth/me"): Row("/api/auth/me", 401, 200),
-    # the address register and geocoding: any logged-in user
+    # the address register and geocoding: any logged-in user; parsing a call: those who
+    # take calls (the 12345 centre and the command centres)
     ("GET", "/api/addresses"): Row("/api/addresses?street=110102020&limit=3", 401, 200),
     ("POST", "/api/geocode"): Row("/api/geocode", 401, 200, body={"text": "{entry}"}),
     ("GET", "/api/reverse"): Row("/api/reverse?lon={entry_lon}&lat={entry_lat}", 401, 200),
+    ("POST", "/api/hotline/parse"): Row(
+        "/api/hotline/parse",
+        401,
+        403,
+        only(200, "admin", "district", "street", "hotline"),
+        body={"text": "{entry}门口的垃圾桶满了，好几天没人清理"},
+    ),
     # reports and cases: the jurisdiction policy (api/auth/roles.py)
     ("POST", "/api/reports"): Row(
         "/api/reports", 401, 201, only(403, "analyst", "department"), body=REPORT
@@ -166,7 +175,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     # whistles, assignments and extensions
     ("GET", "/api/whistles"): Row("/api/whistles", 401, 200),
-    ("GET", "/api/extensions"): Row("/api/extensions", 401, 200, only(403, "worker", "chief")),
+    ("GET", "/api/extensions"): Row(
+        "/api/extensions", 401, 200, only(403, "worker", "chief", "hotline")
+    ),
     ("POST", "/api/assignments/{assignment_id}/acknowledge"): Row(
         "/api/assignments/{assignment}/acknowledge", 401, 403, DUTY_409
     ),
@@ -206,10 +217,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/api/assessment/whistles/{whistle}",
         401,
         200,
-        only(403, "community", "worker", "chief"),
+        only(403, "community", "worker", "chief", "hotline"),
     ),
     ("GET", "/api/assessment/scoreboard"): Row(
-        "/api/assessment/scoreboard", 401, 200, only(403, "community", "worker", "chief")
+        "/api/assessment/scoreboard", 401, 200, only(403, "community", "worker", "chief", "hotline")
     ),
     ("GET", "/api/assessment/should-have-whistled"): Row(
         "/api/assessment/should-have-whistled",
@@ -248,6 +259,10 @@ def routes() -> set[tuple[str, str]]:
         methods = getattr(route, "methods", None) or {"GET"}
         found |= {(m, str(route.path)) for m in methods if m != "HEAD"}
     return found
+
+
+def test_every_role_has_a_column() -> None:
+    assert {role for role, _ in ROLES.values()} == set(Role), "a role without a column in ROLES"
 
 
 def test_every_route_has_a_row() -> None:
