@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -18,11 +17,10 @@ from api.geography.locate import as_dict
 from api.geography.service import load_locator, read_level
 from api.routing import service
 from geo.batch import BatchLocator
-from geo.coords import CoordinateSystem, arrays_to_wgs84
+from geo.coords import CoordinateSystem
 from geo.locate import Locator
-from grids.codes import CODE_LENGTH, LEVELS_TOP_DOWN, Level
-
-CHUNK = 200_000
+from geo.locate_table import locate_frame
+from grids.codes import Level
 
 
 def locate_command(
@@ -72,37 +70,6 @@ def _write_points(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(path, index=False)
 
 
-def locate_frame(
-    frame: pd.DataFrame,
-    locator: Locator | BatchLocator,
-    *,
-    lon_col: str,
-    lat_col: str,
-    crs: CoordinateSystem,
-    progress: Progress | None = None,
-) -> pd.DataFrame:
-    """Add district/street/community/grid code columns to a frame of positions."""
-    lons = pd.to_numeric(frame[lon_col], errors="coerce").to_numpy(dtype=float)
-    lats = pd.to_numeric(frame[lat_col], errors="coerce").to_numpy(dtype=float)
-    bad = ~(np.isfinite(lons) & np.isfinite(lats))
-    lons, lats = np.where(bad, 0.0, lons), np.where(bad, 0.0, lats)
-    wlon, wlat = arrays_to_wgs84(lons, lats, crs)
-    codes = np.array([""] * len(frame), dtype=object)
-    task = progress.add_task("locating", total=len(frame)) if progress else None
-    for start in range(0, len(frame), CHUNK):
-        stop = min(start + CHUNK, len(frame))
-        codes[start:stop] = locator.locate_codes(wlon[start:stop], wlat[start:stop])
-        if progress is not None and task is not None:
-            progress.update(task, advance=stop - start)
-    codes[bad] = ""
-    out = frame.copy()
-    out["wgs84_lon"], out["wgs84_lat"] = np.where(bad, np.nan, wlon), np.where(bad, np.nan, wlat)
-    for level in LEVELS_TOP_DOWN:
-        length = CODE_LENGTH[level]
-        out[f"{level}_code"] = [c[:length] if len(c) >= length else "" for c in codes]
-    return out
-
-
 def locate_batch_command(
     input_path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or Parquet")],
     output_path: Annotated[Path, typer.Argument(help="CSV or Parquet (by extension)")],
@@ -111,8 +78,26 @@ def locate_batch_command(
     crs: Annotated[
         CoordinateSystem, typer.Option(help="coordinate system")
     ] = CoordinateSystem.WGS84,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="run on a local Dask cluster of N processes")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="run on the Dask cluster at this address")
+    ] = None,
+    blocksize: Annotated[str, typer.Option(help="Dask partition size of the input")] = "64MB",
+    spatial: Annotated[
+        bool, typer.Option(help="Dask: shuffle rows by coarse tile (adds row and tile)")
+    ] = False,
 ) -> None:
-    """Locate every row of a CSV/Parquet file in-process; write it back with codes."""
+    """Locate every row of a CSV/Parquet file (in-process, or on Dask); write it with codes."""
+    if workers is not None or scheduler is not None:
+        from api.cli.locate_dask import locate_batch_on_dask  # dask loads only when asked for
+
+        locate_batch_on_dask(
+            input_path, output_path, lon_col=lon_col, lat_col=lat_col, crs=crs,
+            workers=workers, scheduler=scheduler, blocksize=blocksize, spatial=spatial,
+        )  # fmt: skip
+        return
     frame = _read_points(input_path)
     missing = [c for c in (lon_col, lat_col) if c not in frame.columns]
     if missing:
@@ -133,8 +118,14 @@ def locate_batch_command(
         TimeElapsedColumn(),
     ]
     with Progress(*columns, console=console) as progress:
+        task = progress.add_task("locating", total=len(frame))
         out = locate_frame(
-            frame, locator, lon_col=lon_col, lat_col=lat_col, crs=crs, progress=progress
+            frame,
+            locator,
+            lon_col=lon_col,
+            lat_col=lat_col,
+            crs=crs,
+            on_chunk=lambda n: progress.update(task, advance=n),
         )
     _write_points(out, output_path)
     located = int((out["district_code"] != "").sum())
