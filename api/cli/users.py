@@ -22,7 +22,8 @@ def add(
     username: str,
     role: Annotated[Role, typer.Option(help="role")],
     jurisdiction: Annotated[
-        str | None, typer.Option(help="community/street/district/department code")
+        str | None,
+        typer.Option(help="community/street/district/department code, or a chief's ref"),
     ] = None,
     name: Annotated[str, typer.Option(help="display name")] = "",
     password: Annotated[str | None, typer.Option(help="password for the pages (optional)")] = None,
@@ -53,8 +54,8 @@ def token(
         bool,
         typer.Option(
             "--open311",
-            help="An Open311 api_key instead: it creates Open311 requests as this user and "
-            "opens nothing else (for a resident app or the hotline's system).",
+            help="An Open311 api_key instead: it creates and reads Open311 requests as this "
+            "user and opens nothing else (for a resident app or the hotline's system).",
         ),
     ] = False,
 ) -> None:
