@@ -10,7 +10,7 @@ import uvicorn
 
 from api.cli.common import console, prepared_url
 from api.cli.geography import load_demo
-from api.cli.simulate import ensure_demo_events
+from api.cli.simulate import ensure_demo_events, ensure_demo_operations
 from api.config import get_settings
 from api.db.session import engine_for
 
@@ -63,4 +63,5 @@ def demo_command(
     if districts is None:  # the simulated year is drawn on the synthetic demo city
         events = ensure_demo_events()
         console.print(f"demo events: {events:,} (a simulated year with planted hot spots)")
+        console.print(f"demo operations: {ensure_demo_operations()}")
     serve_command(host=host, port=port, workers=workers)

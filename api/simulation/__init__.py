@@ -1,0 +1,1 @@
+"""Operations that run: the real service functions driven by a simulated clock."""

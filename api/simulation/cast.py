@@ -1,0 +1,58 @@
+"""Who acts in a simulation: a user of each role and jurisdiction, the existing one (the
+demo users) or a new ``sim-<role>-<code>`` user without a password."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.models import User
+from api.auth.roles import Actor, Role
+from api.auth.service import actor_of, create_user
+from api.departments.models import Department
+from api.geography.models import Area
+
+SUFFIX = {Role.GRID_WORKER: "网格员", Role.DISTRICT: "12345 热线"}
+
+
+@dataclass
+class Cast:
+    """The actors of one run, looked up (or added) once each."""
+
+    session: Session
+    known: dict[tuple[Role, str], Actor] = field(default_factory=dict)
+
+    def actor(self, role: Role, jurisdiction: str) -> Actor:
+        """A user of ``role`` over ``jurisdiction``: the first existing one, else a new one."""
+        found = self.known.get((role, jurisdiction))
+        if found is not None:
+            return found
+        user = self.session.scalar(
+            select(User)
+            .where(User.role == str(role), User.jurisdiction == jurisdiction)
+            .order_by(User.id)
+            .limit(1)
+        )
+        if user is None:
+            user = create_user(
+                session=self.session,
+                username=f"sim-{role}-{jurisdiction}",
+                role=role,
+                jurisdiction=jurisdiction,
+                display_name=self._name(role, jurisdiction),
+            )
+        self.known[(role, jurisdiction)] = actor_of(user)
+        return self.known[(role, jurisdiction)]
+
+    def forget(self) -> None:
+        """Forget every actor (after a rolled-back act, whose new users are gone too)."""
+        self.known.clear()
+
+    def _name(self, role: Role, code: str) -> str:
+        if role is Role.DEPARTMENT:
+            name = self.session.scalar(select(Department.name).where(Department.code == code))
+        else:
+            name = self.session.scalar(select(Area.name).where(Area.code == code).limit(1))
+        return f"{name or code}{SUFFIX.get(role, '')}"
