@@ -200,11 +200,17 @@ def _step_counts(
     """Events of one partition per (unit code, step)."""
     chosen = select(frame, window=window, category=category)
     elapsed = (chosen["at"] - window[0]).to_numpy().astype("timedelta64[s]").astype(np.int64)
-    keys = pd.DataFrame(
-        {"code": chosen[column].astype(str).to_numpy(), "step": elapsed // (86_400 * step_days)}
+    step = elapsed // (86_400 * step_days)
+    code, names = pd.factorize(chosen[column].astype(str))
+    span = int(step.max()) + 1 if len(step) else 1
+    key, n = np.unique(code.astype(np.int64) * span + step, return_counts=True)
+    return pd.DataFrame(
+        {
+            "code": pd.Series(np.asarray(names, dtype=object)[key // span], dtype="str"),
+            "step": (key % span).astype(np.int64),
+            "n": n.astype(np.int64),
+        }
     )
-    counted = keys.groupby(["code", "step"], sort=False).size()
-    return counted.rename("n").reset_index().astype({"step": np.int64, "n": np.int64})
 
 
 def space_time_cube_dask(
