@@ -16,6 +16,15 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	@touch $(STAMP)
 
+# Command-line tools the tests call whose own pins clash with the project's (openapi-python-client
+# pins older typer and httpx): each in a venv of its own, at a pinned version.
+TOOLS := $(VENV)/tools
+OPENAPI_CLIENT := openapi-python-client==0.29.1
+$(TOOLS)/.installed: Makefile
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet '$(OPENAPI_CLIENT)'
+	@touch $@
+
 # Regenerate the lock from pyproject.toml for Python 3.11 on Linux x86_64: pins already in the
 # lock are kept where they still fit; UPGRADE=1 takes the newest releases that fit.
 lock:
@@ -38,7 +47,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP)
+test: $(STAMP) $(TOOLS)/.installed
 	$(BIN)/gridwhistle setup-system --browser
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
