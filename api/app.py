@@ -26,6 +26,7 @@ from api.docs import SecurityHeaders
 from api.docs import router as docs_router
 from api.errors import install_handlers
 from api.geography.views import router as geography_router
+from api.hotline.views import router as hotline_router
 from api.hotspots.views import router as hotspots_router
 from api.maps.hotspots import router as hotspot_maps_router
 from api.maps.views import router as maps_router
@@ -125,6 +126,7 @@ def create_app(
         pages_router,
         docs_router,
         addresses_router,
+        hotline_router,
     ):
         app.include_router(router)
 

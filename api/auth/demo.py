@@ -26,6 +26,7 @@ DEMO_USERS: tuple[tuple[str, str, Role, str | None], ...] = (
     ("chief-gw-01", "广外街巷长01", Role.CHIEF, "C110102020-01"),
     ("chief-gw-02", "广外街巷长02", Role.CHIEF, "C110102020-02"),
     ("chief-tpq-01", "太平桥街巷长01", Role.CHIEF, "C110106002-01"),
+    ("hotline", "12345热线坐席", Role.HOTLINE, None),
 )
 
 

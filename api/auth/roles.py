@@ -4,7 +4,8 @@ A user has one role and one jurisdiction code: a community (12 digits) for commu
 and grid workers, a street (9) for a street command centre, a district (6) for a district
 command centre, a department code (e.g. ``110102-cgzf``) for department staff; analysts and
 administrators may have none (city-wide); a street-and-alley chief (街巷长) has the chief's
-ref, ``C`` + the 9-digit street code + ``-`` + a number (e.g. ``C110102020-01``). A case's
+ref, ``C`` + the 9-digit street code + ``-`` + a number (e.g. ``C110102020-01``); a
+12345 call-taker (hotline) has none and takes calls city-wide. A case's
 scope lists its community, its streets (lead first, then partners), its districts, the
 departments assigned to it and its reporters.
 """
@@ -27,6 +28,7 @@ class Role(StrEnum):
     ANALYST = "analyst"
     ADMIN = "admin"
     CHIEF = "chief"
+    HOTLINE = "hotline"  # the 12345 centre: city-wide intake, no triage
 
 
 class Action(StrEnum):
@@ -135,5 +137,9 @@ def allowed(actor: Actor, action: Action, scope: CaseScope) -> bool:
         case Role.CHIEF:
             if action is Action.REPORT:
                 return chief_street(j) in scope.streets
+            return actor.id in scope.reporters and action in (Action.VIEW, Action.COMMENT)
+        case Role.HOTLINE:
+            if action is Action.REPORT:
+                return True
             return actor.id in scope.reporters and action in (Action.VIEW, Action.COMMENT)
     return False

@@ -78,6 +78,10 @@ def check_jurisdiction(role: Role, jurisdiction: str | None) -> None:
         raise InvalidInput(
             f"a {role} needs a {wanted}-digit jurisdiction code", field="jurisdiction"
         )
+    if role is Role.HOTLINE and jurisdiction:
+        raise InvalidInput(
+            "a hotline call-taker takes calls city-wide: no jurisdiction", field="jurisdiction"
+        )
     if role is Role.DEPARTMENT and not jurisdiction:
         raise InvalidInput("department staff need a department code", field="jurisdiction")
     if role is Role.CHIEF and chief_street(jurisdiction) is None:

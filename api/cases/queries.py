@@ -39,7 +39,7 @@ def visible(actor: Actor) -> ColumnElement[bool]:
         case Role.DEPARTMENT:
             mine = aliased(Assignment)
             return exists(select(mine.id).where(mine.case_id == Case.id, mine.department_code == j))
-        case Role.GRID_WORKER | Role.CHIEF:
+        case Role.GRID_WORKER | Role.CHIEF | Role.HOTLINE:
             return exists(
                 select(Report.id).where(Report.case_id == Case.id, Report.reporter_id == actor.id)
             )

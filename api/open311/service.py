@@ -26,6 +26,7 @@ from api.deadlines.calendar import TZ
 from api.departments.models import Category, Department
 from api.errors import Forbidden, InvalidInput, NotFound
 from api.geography.models import Area
+from api.hotline.service import locate_words
 from api.reports.models import Report
 from api.reports.service import Limits, Submitted
 from api.reports.service import Submission as ReportSubmission
@@ -38,8 +39,17 @@ MAX_REQUESTS = 1000  # the spec's default response volume
 SPAN = timedelta(days=90)  # the spec's default and largest date range
 MAX_DESCRIPTION = 4000
 MAX_KEY = 128
+MAX_ADDRESS = 500
 REPORTING_ROLES = frozenset(
-    {Role.GRID_WORKER, Role.CHIEF, Role.COMMUNITY, Role.STREET, Role.DISTRICT, Role.ADMIN}
+    {
+        Role.GRID_WORKER,
+        Role.CHIEF,
+        Role.COMMUNITY,
+        Role.STREET,
+        Role.DISTRICT,
+        Role.ADMIN,
+        Role.HOTLINE,
+    }
 )
 SOURCES = ("resident", "hotline")
 KINDS = {"event": "事件", "component": "部件"}
@@ -404,14 +414,16 @@ def authenticate(*, session: Session, api_key: str | None) -> Actor:
 
 @dataclass(frozen=True)
 class Submission:
-    """A checked POST requests form (contact details other than the name are not kept)."""
+    """A checked POST requests form (contact details other than the name are not kept);
+    without lat/long, ``address`` holds the address_string to geocode."""
 
     service_code: str
-    lon: float
-    lat: float
+    lon: float | None
+    lat: float | None
     description: str
     reporter_name: str
     source: str
+    address: str | None = None
 
 
 def _coordinate(form: Mapping[str, str], name: str, bound: float) -> float:
@@ -437,13 +449,17 @@ def parse_submission(*, session: Session, form: Mapping[str, str]) -> Submission
         raise InvalidInput("service_code was not provided", field="service_code")
     if not _service_rows(session, code):
         raise NotFound(f"service_code {code!r} was not found", field="service_code")
+    address = form.get("address_string", "").strip() or None
     if not (form.get("lat") and form.get("long")):
-        if form.get("address_string") or form.get("address_id"):
+        if form.get("address_id") and address is None:
             raise InvalidInput(
-                "address_string and address_id are not supported here: send lat and long (WGS-84)",
-                field="lat",
+                "address_id is not supported here: send lat and long (WGS-84) or address_string",
+                field="address_id",
             )
-        raise InvalidInput("lat and long (WGS-84) are required", field="lat")
+        if address is None:
+            raise InvalidInput("lat and long (WGS-84) or address_string are required", field="lat")
+    elif address is not None:
+        address = None  # lat/long locate the request; address_string is only a description
     description = form.get("description", "")
     if len(description) > MAX_DESCRIPTION:
         raise InvalidInput(
@@ -452,13 +468,18 @@ def parse_submission(*, session: Session, form: Mapping[str, str]) -> Submission
     source = form.get("source", "resident")
     if source not in SOURCES:
         raise InvalidInput(f"source must be one of {', '.join(SOURCES)}", field="source")
+    if address is not None and len(address) > MAX_ADDRESS:
+        raise InvalidInput(
+            f"address_string is limited to {MAX_ADDRESS} characters", field="address_string"
+        )
     return Submission(
         service_code=code,
-        lon=_coordinate(form, "long", 180),
-        lat=_coordinate(form, "lat", 90),
+        lon=None if address else _coordinate(form, "long", 180),
+        lat=None if address else _coordinate(form, "lat", 90),
         description=description,
         reporter_name=_name(form.get("first_name", ""), form.get("last_name", ""))[:64],
         source=source,
+        address=address,
     )
 
 
@@ -478,9 +499,17 @@ def create(
         raise InvalidInput(
             f"Idempotency-Key must be 1 to {MAX_KEY} characters", field="idempotency_key"
         )
+    address = None
+    if checked.address is not None:
+        point, address = locate_words(
+            session=session, text=checked.address, choice=None, field="address_string"
+        )
+    else:
+        assert checked.lon is not None and checked.lat is not None
+        point = shapely.Point(checked.lon, checked.lat)
     done = ReportSubmission(
         who=actor,
-        geometry=shapely.Point(checked.lon, checked.lat),
+        geometry=point,
         crs=CoordinateSystem.WGS84,
         category=checked.service_code,
         description=checked.description,
@@ -492,6 +521,7 @@ def create(
         rules=rules,
         limits=limits,
         at=at,
+        address=address,
     ).run(session)
     case = session.get(Case, done.case.id)
     assert case is not None

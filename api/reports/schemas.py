@@ -22,11 +22,18 @@ class PhotoCreate(Input):
     data: str
 
 
+ADDRESS_MAX = 500
+
+
 class ReportCreate(Input):
     """A pin or footprint from a grid worker, the hotline or a resident (its geometry is
-    checked by ``read_report``, which parses it once)."""
+    checked by ``read_report``, which parses it once), or the caller's words for the place
+    (``address``, source hotline unless given) with, when they are ambiguous, the text of
+    the candidate the call-taker chose (``address_choice``)."""
 
-    geometry: dict[str, Any]
+    geometry: dict[str, Any] | None = None
+    address: str | None = Field(default=None, max_length=ADDRESS_MAX)
+    address_choice: str | None = Field(default=None, min_length=1, max_length=200)
     crs: CoordinateSystem = CoordinateSystem.WGS84
     accuracy_m: float | None = Field(default=None, ge=0, le=5_000)
     category: str = Field(min_length=1, max_length=16)
@@ -36,20 +43,32 @@ class ReportCreate(Input):
     photos: list[PhotoCreate] = Field(default_factory=list)
 
 
-def read_report(raw: bytes) -> tuple[ReportCreate, BaseGeometry]:
-    """The JSON body of ``POST /api/reports`` and its geometry as shapely (in the body's CRS).
-    Anything wrong is a ``RequestValidationError`` (422 problem+json naming the field), as if
-    FastAPI had validated the body."""
+def read_report(raw: bytes) -> tuple[ReportCreate, BaseGeometry | None]:
+    """The JSON body of ``POST /api/reports`` and its geometry as shapely (in the body's CRS;
+    None when the body gives an address instead). Anything wrong is a
+    ``RequestValidationError`` (422 problem+json naming the field), as if FastAPI had
+    validated the body."""
     try:
         body = ReportCreate.model_validate_json(raw)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_context=False)
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+    if body.geometry is None:
+        if body.address is None:
+            raise _invalid("geometry", "Field required (a geometry, or an address in words)")
+        return body, None
+    if body.address is not None or body.address_choice is not None:
+        field = "address" if body.address is not None else "address_choice"
+        raise _invalid(field, "give a geometry or an address, not both")
     try:
         return body, parse_geometry(body.geometry)
     except ValueError as exc:
-        error = {"type": "value_error", "loc": ("body", "geometry"), "msg": f"Value error, {exc}"}
-        raise RequestValidationError([error]) from None
+        raise _invalid("geometry", str(exc)) from None
+
+
+def _invalid(field: str, message: str) -> RequestValidationError:
+    error = {"type": "value_error", "loc": ("body", field), "msg": f"Value error, {message}"}
+    return RequestValidationError([error])
 
 
 def idempotency_key_of(value: str | None) -> str | None:

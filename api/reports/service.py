@@ -228,6 +228,9 @@ class Submission:
     rules: RuleSet
     limits: Limits
     at: datetime
+    # a hotline report located by the caller's words (``api.hotline.service.address_record``
+    # with the words as ``text``); None for a report with a geometry
+    address: dict[str, Any] | None = None
 
     @property
     def wgs(self) -> BaseGeometry:
@@ -247,6 +250,7 @@ class Submission:
                 "photos": [
                     hashlib.sha256(p.get("data", "").encode()).hexdigest() for p in self.photos
                 ],
+                **({} if self.address is None else {"address": self.address}),
             }
         )
 
@@ -322,6 +326,7 @@ class Submission:
             idempotency_key=self.idempotency_key,
             request_hash=fingerprint,
             at=self.at,
+            address=self.address,
         )
         write = store.write(
             report=new,

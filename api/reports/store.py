@@ -102,9 +102,11 @@ _WRITE_SQL = (
     "CAST(:s_shares AS float8[]), CAST(:s_roles AS text[])) AS s(code, district, share, role)), "
     "r AS (INSERT INTO reports (case_id, reporter_id, reporter_name, source, category, "
     "description, crs, accuracy_m, geom, generation, routing, idempotency_key, request_hash, "
-    "attached, created_at) SELECT k.id, :reporter_id, :reporter_name, :source, :category, "
+    "attached, created_at, address_text, address_status, address_candidate) "
+    "SELECT k.id, :reporter_id, :reporter_name, :source, :category, "
     f":description, :crs, :accuracy_m, {GEOM.format('geom')}, :generation, "
-    "CAST(:routing AS jsonb), :key, :hash, k.attached, :at FROM k RETURNING id), "
+    "CAST(:routing AS jsonb), :key, :hash, k.attached, :at, CAST(:address_text AS text), "
+    "CAST(:address_status AS text), CAST(:address_candidate AS jsonb) FROM k RETURNING id), "
     "p AS (INSERT INTO report_photos (report_id, content_type, size, sha256, data) "
     "SELECT r.id, p.kind, length(p.data), p.sha256, p.data FROM r, "
     "unnest(CAST(:p_kinds AS text[]), CAST(:p_shas AS text[]), CAST(:p_data AS bytea[])) "
@@ -186,6 +188,9 @@ class NewReport:
     idempotency_key: str | None
     request_hash: str
     at: datetime
+    # a report located by the caller's words: the words, the geocoding status and the
+    # candidate taken (``api.hotline.service.address_record``)
+    address: dict[str, Any] | None = None
 
 
 def opening(who: Actor | str, key: str | None) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -282,8 +287,22 @@ def write(
             "p_shas": [p[2] for p in photos],
             "p_data": [p[1] for p in photos],
             "event": json.dumps({"streets": [s[0] for s in streets], "joint": joint}),
+            **_address_params(report.address),
         },
     )
+
+
+def _address_params(address: dict[str, Any] | None) -> dict[str, Any]:
+    if address is None:
+        return {"address_text": None, "address_status": None, "address_candidate": None}
+    candidate = address.get("candidate")
+    return {
+        "address_text": address["text"],
+        "address_status": address["status"],
+        "address_candidate": None
+        if candidate is None
+        else json.dumps(candidate, ensure_ascii=False),
+    }
 
 
 def written(rows: list[Any]) -> tuple[CaseRow, int, bool]:

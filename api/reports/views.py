@@ -8,6 +8,7 @@ from typing import Any
 import shapely
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from api.auth.deps import ActorDep, bearer
@@ -17,6 +18,7 @@ from api.config import Settings
 from api.db.aio import Pool, connection_of
 from api.deps import PathId, SessionDep, get_session, session_of
 from api.errors import NotFound
+from api.hotline.service import locate_words
 from api.reports.loop import submit
 from api.reports.models import Report
 from api.reports.schemas import (
@@ -28,6 +30,7 @@ from api.reports.schemas import (
 )
 from api.reports.service import Limits, Submission, Submitted, submitted
 from api.routing.service import rules_from
+from geo.coords import CoordinateSystem
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -65,6 +68,20 @@ def _submit_in_session(session: Session, submission: Submission) -> Submitted:
     done = submission.run(session)
     session.commit()
     return done
+
+
+async def _from_words(request: Request, body: ReportCreate) -> tuple[BaseGeometry, dict[str, Any]]:
+    """The point of the address in the caller's words and what the report keeps of them."""
+    words = body.address or ""  # read_report refuses a body with neither geometry nor address
+
+    def locate(session: Session) -> tuple[BaseGeometry, dict[str, Any]]:
+        return locate_words(
+            session=session, text=words, choice=body.address_choice, field="address"
+        )
+
+    async with session_of(request) as session:
+        located = await run_in_threadpool(locate, session)
+    return located
 
 
 def _loop_pool(request: Request) -> Pool | None:
@@ -136,13 +153,18 @@ async def create_report(request: Request) -> Response:
     idempotency_key = idempotency_key_of(request.headers.get("idempotency-key"))
     body, geometry = read_report(await request.body())
     settings: Settings = request.app.state.settings
+    crs, source, address = body.crs, body.source, None
+    if geometry is None:  # the caller's words: geocoded against the register (a thread hop)
+        geometry, address = await _from_words(request, body)
+        crs = CoordinateSystem.WGS84
+        source = body.source if "source" in body.model_fields_set else "hotline"
     submission = Submission(
         who=token,
         geometry=geometry,
-        crs=body.crs,
+        crs=crs,
         category=body.category,
         description=body.description,
-        source=body.source,
+        source=source,
         reporter_name=body.reporter_name,
         accuracy_m=body.accuracy_m,
         photos=[p.model_dump() for p in body.photos],
@@ -150,6 +172,7 @@ async def create_report(request: Request) -> Response:
         rules=rules_from(settings.data_dir),
         limits=limits_of(settings),
         at=utcnow(),
+        address=address,
     )
     pool = _loop_pool(request)
     if pool is not None and isinstance(submission.geometry, shapely.Point):

@@ -91,6 +91,7 @@ PLANS: dict[tuple[str, str], Plan] = {
     ("POST", "/api/route"): Plan("worker-gw", body={**PIN_BODY, "accuracy_m": 5, "generation": 1}),
     ("POST", "/api/auth/login"): Plan("gw", body={"username": "t-gw", "password": "secret"}),
     ("POST", "/api/geocode"): Plan("worker-gw", body={"text": "西城区平昌街1号附近"}),
+    ("POST", "/api/hotline/parse"): Plan("gw", body={"text": "西城区平昌街1号门口井盖没了"}),
     ("POST", "/api/cases/{case_id}/resolve"): Plan(
         "gw", {"case_id": Ref("new")}, body={"note": "done"}
     ),

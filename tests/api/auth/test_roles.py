@@ -7,12 +7,13 @@ import pytest
 from api.auth.roles import Action, Actor, CaseScope, Role, allowed, chief_street
 
 # a joint case: lead street 广外 (西城), partner 太平桥 (丰台), in a 广外 community,
-# assigned to both districts' 城管执法, reported by users 7 (a grid worker) and 17 (a chief)
+# assigned to both districts' 城管执法, reported by users 7 (a grid worker), 17 (a chief)
+# and 21 (a 12345 call-taker)
 SCOPE = CaseScope(
     community="110102020001",
     streets=("110102020", "110106002"),
     departments=frozenset({"110102-cgzf", "110106-cgzf"}),
-    reporters=frozenset({7, 17}),
+    reporters=frozenset({7, 17, 21}),
 )
 
 A = Action
@@ -56,7 +57,19 @@ ACTORS: dict[str, tuple[Actor, set[Action]]] = {
     "chief of the partner street": (Actor(18, Role.CHIEF, "C110106002-03"), {A.REPORT}),
     "chief elsewhere": (Actor(19, Role.CHIEF, "C110101001-01"), set()),
     "chief with a street code for a ref": (Actor(20, Role.CHIEF, "110102020"), set()),
+    # the 12345 centre takes calls city-wide and never triages
+    "reporting call-taker": (Actor(21, Role.HOTLINE, None), {A.VIEW, A.COMMENT, A.REPORT}),
+    "other call-taker": (Actor(22, Role.HOTLINE, None), {A.REPORT}),
 }
+
+
+@pytest.mark.parametrize("streets", [("110101001",), ("110106002", "110102020"), ()])
+def test_a_call_taker_reports_anywhere_and_never_triages(streets: tuple[str, ...]) -> None:
+    scope = CaseScope(community=None, streets=streets)
+    taker = Actor(30, Role.HOTLINE, None)
+    assert allowed(taker, Action.REPORT, scope)
+    for action in set(Action) - {Action.REPORT}:
+        assert not allowed(taker, action, scope), action
 
 
 @pytest.mark.parametrize("who", sorted(ACTORS))

@@ -263,12 +263,25 @@ BAD_POSTS: dict[str, tuple[str | None, dict[str, Any], int, str]] = {
     "top-level category": ("admin", pin(service_code="E01"), 404, "E01"),
     "no location": ("admin", {"service_code": "E0101"}, 400, "lat and long"),
     "only lat": ("admin", {"service_code": "E0101", "lat": 39.89}, 400, "lat and long"),
-    "address only": (
+    "an address_string matching nothing": (
         "admin",
-        {"service_code": "E0101", "address_string": "广安门外大街1号"},
+        {"service_code": "E0101", "address_string": "火星大街99999号"},
         400,
-        "address_string",
+        "matches no entry",
     ),
+    "an address_string in another city": (
+        "admin",
+        {"service_code": "E0101", "address_string": "上海市浦东新区世纪大道100号"},
+        400,
+        "上海市",
+    ),
+    "an address_string with no address": (
+        "admin",
+        {"service_code": "E0101", "address_string": "垃圾没人收"},
+        400,
+        "no address",
+    ),
+    "address_id alone": ("admin", {"service_code": "E0101", "address_id": "A1"}, 400, "address_id"),
     "lat not a number": ("admin", pin(lat="north"), 400, "lat"),
     "long out of range": ("admin", pin(long=190), 400, "long"),
     "outside every district": ("admin", pin(FAR_AWAY), 400, "nearest is 东城区"),
@@ -287,6 +300,23 @@ def test_a_refused_post_answers_in_the_spec_format_and_writes_nothing(
     message = spec_error(post(o311, key, fmt, **fields), fmt, status)
     assert needle in message, message
     assert o311.counts() == before
+
+
+def test_an_address_string_alone_is_geocoded_against_the_register(o311: Api) -> None:
+    plate = o311.session.execute(
+        text(
+            "SELECT text, grid_code FROM address_entries WHERE street_code = '110102020' "
+            "AND kind = 'plate' AND suffix = '' ORDER BY generation_high DESC, ref LIMIT 1"
+        )
+    ).one()
+    fields = {"service_code": "E0101", "address_string": f"西城区{plate.text}门口"}
+    r = post(o311, "admin", source="hotline", **fields)
+    assert r.status_code == 201, r.text
+    request_id = int(r.json()[0]["service_request_id"])
+    report = o311.session.scalars(select(Report).where(Report.case_id == request_id)).one()
+    assert report.address_status == "matched" and report.source == "hotline"
+    assert report.address_candidate is not None
+    assert report.address_candidate["grid"] == plate.grid_code
 
 
 def test_a_form_that_is_not_urlencoded_is_refused(o311: Api) -> None:
