@@ -47,6 +47,9 @@ from grids.codes import LEVELS_TOP_DOWN, Level
 TILE_DEG = 0.05
 """Side of the coarse tiles of ``partition_spatially`` (degrees, about 4 x 5.5 km)."""
 
+KEEP_LOCATORS = 2
+"""Built locators a worker process keeps (the most recently used)."""
+
 _ROW_BITS = 32
 _BUILT: dict[str, Locator | BatchLocator] = {}
 _BUILD_LOCK = threading.Lock()
@@ -70,11 +73,18 @@ class LocatorParts:
 
 
 def worker_locator(parts: LocatorParts) -> Locator | BatchLocator:
-    """The locator built from ``parts``, once per process (threads wait for one build)."""
+    """The locator built from ``parts``, once per process (threads wait for one build).
+
+    A process keeps the ``KEEP_LOCATORS`` most recently used, so a long-lived worker that
+    serves run after run does not accumulate rasters.
+    """
     with _BUILD_LOCK:
-        built = _BUILT.get(parts.token)
+        built = _BUILT.pop(parts.token, None)
         if built is None:
-            built = _BUILT[parts.token] = parts.build()
+            built = parts.build()
+        _BUILT[parts.token] = built  # most recent last
+        while len(_BUILT) > KEEP_LOCATORS:
+            _BUILT.pop(next(iter(_BUILT)))
         return built
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from distributed import LocalCluster
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -88,3 +89,21 @@ def test_dask_path_refuses_csv_output_and_two_clusters(
          "--scheduler", "tcp://127.0.0.1:1"],
     )  # fmt: skip
     assert both.exit_code == 1 and "not both" in both.output
+
+
+def test_scheduler_runs_a_csv_on_an_existing_cluster(
+    demo_env: str, points: Path, tmp_path: Path
+) -> None:
+    csv = tmp_path / "points.csv"
+    pd.read_parquet(points).to_csv(csv, index=False)
+    want = _single_process(csv, tmp_path / "single.parquet")
+    out = tmp_path / "located"
+    args = ["locate-batch", str(csv), str(out), "--lon-col", "x", "--lat-col", "y"]
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        result = runner.invoke(app, [*args, "--scheduler", cluster.scheduler_address])
+    assert result.exit_code == 0, result.output
+    assert want["x"].isna().sum() == 1 and (want["district_code"] != "").sum() > 100
+    got = pd.read_parquet(out)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)

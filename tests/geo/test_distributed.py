@@ -17,12 +17,14 @@ from distributed import Client, Future
 
 from geo.coords import CoordinateSystem
 from geo.distributed import (
+    KEEP_LOCATORS,
     LocatorParts,
     dask_client,
     locate_partitions,
     partition_spatially,
     space_time_cube_dask,
     tile_keys,
+    worker_locator,
 )
 from geo.emerging import emerging_hotspots, space_time_cube
 from geo.hotspots import weight_matrix
@@ -131,3 +133,10 @@ def test_cube_on_partitions_equals_the_cube(
     assert list(got.codes) == list(want.codes) and got.edges.equals(want.edges)
     weights = weight_matrix(city.cells)
     pd.testing.assert_frame_equal(emerging_hotspots(got, weights), emerging_hotspots(want, weights))
+
+
+def test_a_worker_keeps_only_the_latest_locators(parts: LocatorParts) -> None:
+    runs = [LocatorParts(parts.levels, generation=1) for _ in range(KEEP_LOCATORS + 1)]
+    built = [worker_locator(p) for p in runs]
+    assert worker_locator(runs[-1]) is built[-1]
+    assert worker_locator(runs[0]) is not built[0]  # evicted, built again
