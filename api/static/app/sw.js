@@ -6,13 +6,14 @@
 // the login the server redirects them to the login page, and a redirected answer is never
 // cached (a logged-in page asks the worker to cache the pages again).
 
-const VERSION = "gridwhistle-app-3";
+const VERSION = "gridwhistle-app-4";
 const SHELL = [
   "/app/login",
   "/app/report",
   "/app/triage",
   "/app/whistles",
   "/app/scores",
+  "/app/hotline",
   "/static/app/app.css",
   "/static/app/js/api.js",
   "/static/app/js/basemap.js",
@@ -20,6 +21,7 @@ const SHELL = [
   "/static/app/js/case-view.js",
   "/static/app/js/destination.js",
   "/static/app/js/duplicates.js",
+  "/static/app/js/hotline.js",
   "/static/app/js/login.js",
   "/static/app/js/outbox.js",
   "/static/app/js/photos.js",

@@ -13,6 +13,7 @@ export const HOME = {
   analyst: "/app/triage",
   admin: "/app/triage",
   department: "/app/whistles",
+  hotline: "/app/hotline",
 };
 
 /** Where ``user`` starts. */

@@ -62,6 +62,7 @@ export const ROLE_NAMES = {
   analyst: "分析员",
   admin: "管理员",
   chief: "街巷长",
+  hotline: "12345坐席",
 };
 
 export const CASE_STATUS = {
@@ -95,6 +96,7 @@ export function topbar(user, title) {
       ["street", "district", "department", "community", "analyst", "admin"],
     ],
     ["/app/scores", "考核", ["street", "district", "department", "analyst", "admin"]],
+    ["/app/hotline", "接诉", ["hotline", "street", "district", "admin"]],
   ];
   const net = h("span", { class: "net", id: "net" });
   const showNet = () => {
