@@ -123,6 +123,9 @@ def locate_batch_on_dask(
         raise fail("give --workers or --scheduler, not both")
     if output_path.suffix.lower() == ".csv":
         raise fail("on Dask the output is Parquet: a .parquet file or a directory")
+    if output_path.is_dir() and any(output_path.iterdir()):
+        # parts of an earlier run would be read as part of this one
+        raise fail(f"{output_path} is a directory that is not empty")
     with db_session() as session:
         try:
             parts = locator_parts(session=session)

@@ -89,6 +89,12 @@ def test_dask_path_refuses_csv_output_and_two_clusters(
          "--scheduler", "tcp://127.0.0.1:1"],
     )  # fmt: skip
     assert both.exit_code == 1 and "not both" in both.output
+    (tmp_path / "earlier").mkdir()
+    (tmp_path / "earlier" / "part.7.parquet").write_bytes(b"")
+    taken = runner.invoke(
+        app, ["locate-batch", str(points), str(tmp_path / "earlier"), "--workers", "2"]
+    )
+    assert taken.exit_code == 1 and "not empty" in " ".join(taken.output.split())
 
 
 def test_scheduler_runs_a_csv_on_an_existing_cluster(
