@@ -19,7 +19,7 @@ from api.cases.models import Case
 from api.cli.common import console, db_session, fail
 from api.config import get_settings
 from api.hotspots.service import event_count, load_events
-from api.simulation.operations import Outcome
+from api.simulation.run import Outcome
 from api.simulation.service import city_fingerprint, key_prefix, loaded, simulate_operations
 from geo.simulate import SimulatedYear, simulate_year
 from grids.demo import build_demo_city

@@ -3,13 +3,14 @@ random draws made from them (pure: a ``numpy`` generator in, plain values out).
 
 A department's times are shares of what its SLA policy allows from dispatch, so the same
 profile is on time under a five-day policy and under a thirty-minute emergency one alike;
-a share above 1 is late. Street times are hours (docs/simulation.md).
+a share above 1 is late. Street times are hours, and street desks act between 08:00 and
+20:00 (docs/simulation.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -18,6 +19,8 @@ import numpy as np
 from api.deadlines.calendar import DataFileError, csv_records
 
 STREET_SIGMA = 0.6
+BEIJING = timezone(timedelta(hours=8))  # no daylight saving time since 1991
+OPENS, CLOSES = 8, 20
 Triage = Literal["resolve_local", "reject", "whistle", "merge"]
 
 
@@ -159,6 +162,28 @@ def plan_duty(
 def street_delay(rng: np.random.Generator, median_h: float) -> timedelta:
     """A street's or community's time to act: log-normal around ``median_h`` hours."""
     return timedelta(hours=median_h * float(np.exp(rng.normal(0.0, STREET_SIGMA))))
+
+
+def office_time(at: datetime) -> datetime:
+    """``at``, or the next opening of the street desks (08:00-20:00 Beijing time, every
+    day) when they are closed.
+
+    >>> from datetime import UTC
+    >>> str(office_time(datetime(2026, 3, 2, 13, 30, tzinfo=UTC)))  # 21:30 in Beijing
+    '2026-03-03 00:00:00+00:00'
+    >>> str(office_time(datetime(2026, 3, 2, 3, 0, tzinfo=UTC)))  # 11:00 in Beijing
+    '2026-03-02 03:00:00+00:00'
+    """
+    local = at.astimezone(BEIJING)
+    if OPENS <= local.hour < CLOSES:
+        return at
+    day = local.date() if local.hour < OPENS else local.date() + timedelta(days=1)
+    return datetime.combine(day, time(OPENS), BEIJING).astimezone(at.tzinfo)
+
+
+def street_time(rng: np.random.Generator, at: datetime, median_h: float) -> datetime:
+    """When a street desk acts on something that reached it at ``at``."""
+    return office_time(at + street_delay(rng, median_h))
 
 
 def triage_choice(rng: np.random.Generator, profile: StreetProfile, *, duplicate: bool) -> Triage:

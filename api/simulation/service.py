@@ -16,8 +16,9 @@ from api.reports.models import Report
 from api.reports.views import limits_of
 from api.routing.service import rules_from
 from api.simulation.behaviour import read_departments, read_streets
-from api.simulation.operations import Outcome, Setup, run_operations
+from api.simulation.operations import run_operations
 from api.simulation.reports import plan_reports, simulated_events
+from api.simulation.run import Outcome, Setup
 from grids.demo import DemoCity
 
 PROFILES = Path("simulation")

@@ -14,6 +14,7 @@ from api.deadlines.calendar import DataFileError
 from api.simulation.behaviour import (
     DepartmentProfile,
     department_profile,
+    office_time,
     plan_duty,
     read_departments,
     read_streets,
@@ -125,3 +126,17 @@ def test_stars_stay_between_1_and_5_around_the_mean() -> None:
     high = [stars(rng, 4.8) for _ in range(500)]
     assert set(low) | set(high) <= {1, 2, 3, 4, 5}
     assert np.mean(low) < 2 < 4 < np.mean(high)
+
+
+@pytest.mark.parametrize(
+    ("beijing", "acted"),
+    [
+        ("2026-03-02T11:00", "2026-03-02T11:00"),
+        ("2026-03-02T07:59", "2026-03-02T08:00"),
+        ("2026-03-02T20:00", "2026-03-03T08:00"),
+        ("2026-03-02T23:30", "2026-03-03T08:00"),
+    ],
+)
+def test_street_desks_act_between_8_and_20_beijing_time(beijing: str, acted: str) -> None:
+    at = datetime.fromisoformat(f"{beijing}+08:00").astimezone(UTC)
+    assert office_time(at) == datetime.fromisoformat(f"{acted}+08:00")

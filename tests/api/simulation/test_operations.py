@@ -18,7 +18,7 @@ from api.config import Settings
 from api.db.session import engine_for
 from api.geography.imports import load_demo_into
 from api.reports.models import Report
-from api.simulation.operations import Outcome
+from api.simulation.run import Outcome
 from api.simulation.service import city_fingerprint, key_prefix, simulate_operations
 from api.whistles.models import Assignment, Extension
 from grids.demo import DemoCity, build_demo_city
@@ -36,6 +36,7 @@ API_KINDS = {
     *(f"assignment:{s}" for s in ("acknowledged", "on_site", "resolved", "disputed")),
     "assignment:cancelled",
     "report:received",
+    "comment",
     "report:attached",
     *(f"extension:{s}" for s in ("requested", "approved", "denied")),
     "obligation:overdue",
@@ -145,6 +146,7 @@ def test_the_acts_reached_disputes_reopenings_supervision_and_joint_whistles(
         select(Assignment.whistle_id).group_by(Assignment.whistle_id).having(districts > 1)
     ).all()
     assert joint
+    assert kinds["comment"] > 0  # the other district on a joint whistle
 
 
 def test_events_are_the_apis_and_rebuild_the_tables(session: Session) -> None:
