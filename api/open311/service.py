@@ -16,6 +16,7 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from api.addresses.service import GEOCODER
 from api.auth.roles import Actor, Role
 from api.auth.service import API_SCOPE, OPEN311_SCOPE, actor_of, user_by_token
 from api.cases.models import Case, CaseEvent
@@ -315,11 +316,22 @@ def _updated(case: Case, last_event: datetime | None) -> datetime:
     return max(at for at in (case.created_at, last_event) if at is not None)
 
 
-def _address(case: Case, context: _Context) -> str:
+def _near(session: Session, rows: list[CaseRow]) -> dict[int, str]:
+    """Each case's position described from the nearest register entry within 100 m
+    ("平昌街1号东侧约30米"), by case id; a case with no entry that near has none."""
+    if not rows:
+        return {}
+    geocoder = GEOCODER.current(session=session)
+    found = {case.id: geocoder.reverse(lon, lat) for case, _, lon, lat in rows}
+    return {case_id: near.text for case_id, near in found.items() if near is not None}
+
+
+def _address(case: Case, context: _Context, near: str | None = None) -> str:
     chief = case.routing.get("chief") or {}
     streets = {s["code"]: s["name"] for s in case.routing.get("streets") or []}
+    street_or_alley = f"{chief['street_or_alley']}附近" if chief.get("street_or_alley") else None
     parts = (
-        f"{chief['street_or_alley']}附近" if chief.get("street_or_alley") else None,
+        near or street_or_alley,
         context.name(case.community_code, case.generation),
         streets.get(case.lead_street_code),
         context.name(case.district_code, case.generation),
@@ -327,7 +339,7 @@ def _address(case: Case, context: _Context) -> str:
     return "，".join(p for p in parts if p)
 
 
-def _document(row: CaseRow, context: _Context) -> dict[str, Any]:
+def _document(row: CaseRow, context: _Context, near: str | None = None) -> dict[str, Any]:
     case, service_name, lon, lat = row
     lead = context.lead.get(case.id)
     agency = lead[0] if lead is not None else _proposed_lead(case)
@@ -343,7 +355,7 @@ def _document(row: CaseRow, context: _Context) -> dict[str, Any]:
         "requested_datetime": w3(case.created_at),
         "updated_datetime": w3(_updated(case, context.last_event.get(case.id))),
         "expected_datetime": w3(lead[1]) if lead is not None else None,
-        "address": _address(case, context) or None,
+        "address": _address(case, context, near) or None,
         "address_id": case.grid_code,
         "zipcode": None,
         "lat": round(lat, 7),
@@ -358,7 +370,8 @@ def requests(
     """Service requests matching ``query``, newest first, at most ``limit``."""
     rows = _cases(session, query, limit)
     context = _context(session, [row[0] for row in rows])
-    return [_document(row, context) for row in rows]
+    near = _near(session, rows)
+    return [_document(row, context, near.get(row[0].id)) for row in rows]
 
 
 def request(*, session: Session, service_request_id: str) -> list[dict[str, Any]]:

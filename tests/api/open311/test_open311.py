@@ -317,6 +317,9 @@ def test_an_address_string_alone_is_geocoded_against_the_register(o311: Api) -> 
     assert report.address_status == "matched" and report.source == "hotline"
     assert report.address_candidate is not None
     assert report.address_candidate["grid"] == plate.grid_code
+    # the request's address is described from the register: the plate it was made at
+    (document,) = get_json(o311, f"requests/{request_id}")
+    assert document["address"].startswith(plate.text), document["address"]
 
 
 def test_a_form_that_is_not_urlencoded_is_refused(o311: Api) -> None:
