@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
@@ -142,3 +143,34 @@ def test_a_clean_register_is_a_new_version_and_the_old_stays_readable(
             text("SELECT count(*) FROM areas WHERE generation_high = :g"), {"g": generations + 1}
         ).scalar_one()
         assert areas > 0  # the boundaries carry over to the new version
+
+
+@pytest.mark.filterwarnings("ignore:Normalized/laundered field name")
+def test_a_shapefile_with_a_duplicate_is_refused(register_db: str, tmp_path: Path) -> None:
+    frame = _sample(register_db)
+    frame.at[4, "id"] = str(frame["id"].iat[0])
+    points = gpd.GeoDataFrame(
+        frame.drop(columns=["lon", "lat"]),
+        geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+        crs=4326,
+    )
+    path = tmp_path / "register.shp"
+    points.to_file(path)  # community_code and the others are cut to 10 characters
+    _refused(register_db, path, "row 5", "repeats row 1")
+
+
+def test_a_clean_geopackage_is_a_new_version(register_db: str, tmp_path: Path) -> None:
+    frame = _sample(register_db)
+    points = gpd.GeoDataFrame(
+        frame.drop(columns=["lon", "lat"]),
+        geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+        crs=4326,
+    )
+    path = tmp_path / "register.gpkg"
+    points.to_file(path, layer="addresses")
+    generations, _ = _counts(register_db)
+    result = runner.invoke(app, ["addresses", "import", str(path), "--layer", "addresses"])
+    assert result.exit_code == 0, result.output
+    assert f"register version {generations + 1}" in result.output
+    with Session(engine_for(register_db)) as session:
+        assert count_entries(session=session) == len(frame)
