@@ -18,7 +18,8 @@ from shapely.geometry.base import BaseGeometry
 from geo.simulate import simulate_year
 from grids.demo import JOINT_SITE, JOINT_STREETS, DemoCity, joint_box
 
-FOCUS_WEIGHT = 8.0  # the joint streets' events are drawn this much more often (demo users)
+POOL = 10.0  # events simulated per report drawn
+FOCUS_WEIGHT = 12.0  # the joint streets' events are drawn this much more often (demo users)
 ECHO_P = 0.12  # a report another caller repeats within hours
 ECHO_DISTANCES_M = (15.0, 75.0)  # attached (within 50 m) or a merge candidate (within 100 m)
 JOINT_EVERY_DAYS = 6
@@ -45,15 +46,15 @@ class PlannedReport:
 def simulated_events(
     city: DemoCity, *, seed: int, end: datetime, days: int, volume: int
 ) -> pd.DataFrame:
-    """Events of the simulated year over the ``days`` before ``end``, about three times
-    ``volume`` (``plan_reports`` draws from them)."""
+    """Events of the simulated year over the ``days`` before ``end``, about ``POOL`` times
+    ``volume`` (``plan_reports`` draws from them: enough for the weighted streets)."""
     start = (end - timedelta(days=days)).astimezone(UTC).date() - timedelta(days=1)
     year = simulate_year(
         city,
         seed=seed,
         start=start,
         weeks=math.ceil((days + 2) / 7),
-        background_per_day=3.0 * volume / days,
+        background_per_day=POOL * volume / days,
         plant=False,
     )
     at = year.events["at"].dt.tz_convert("UTC")
