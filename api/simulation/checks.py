@@ -8,6 +8,7 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy import select
 
+from api.assessment.scoring import STAR_LABELS
 from api.auth.roles import Role
 from api.cases import service as cases
 from api.cases.workflow import CaseStatus
@@ -149,7 +150,7 @@ def evaluate(run: Run, at: datetime, case_id: int) -> bool:
         actor=actor,
         at=at,
         stars=rating,
-        comment="满意" if rating >= 4 else "基本满意" if rating == 3 else "不满意",
+        comment=STAR_LABELS[rating],
     )
     return True
 

@@ -78,7 +78,8 @@ def plan_reports(
         if rng.random() < ECHO_P:
             drawn.append(_echo(report, rng))
     drawn += _joint_reports(rng, end=end, days=days)
-    ordered = sorted((r for r in drawn if r.at < end), key=lambda r: (r.at, r.label))
+    start = end - timedelta(days=days)
+    ordered = sorted((r for r in drawn if start <= r.at < end), key=lambda r: (r.at, r.label))
     return [_numbered(r, n) for n, r in enumerate(ordered)]
 
 
