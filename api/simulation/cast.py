@@ -1,5 +1,5 @@
 """Who acts in a simulation: a user of each role and jurisdiction, the existing one (the
-demo users) or a new ``sim-<role>-<code>`` user without a password."""
+demo users) or a new ``sim-<role>-<code>`` (``sim-hotline``) user without a password."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from api.auth.service import actor_of, create_user
 from api.departments.models import Department
 from api.geography.models import Area
 
-SUFFIX = {Role.GRID_WORKER: "网格员", Role.DISTRICT: "12345 热线"}
+SUFFIX = {Role.GRID_WORKER: "网格员", Role.HOTLINE: "12345 热线"}
 
 
 @dataclass
@@ -22,23 +22,26 @@ class Cast:
     """The actors of one run, looked up (or added) once each."""
 
     session: Session
-    known: dict[tuple[Role, str], Actor] = field(default_factory=dict)
+    known: dict[tuple[Role, str | None], Actor] = field(default_factory=dict)
 
-    def actor(self, role: Role, jurisdiction: str) -> Actor:
-        """A user of ``role`` over ``jurisdiction``: the first existing one, else a new one."""
+    def actor(self, role: Role, jurisdiction: str | None) -> Actor:
+        """A user of ``role`` over ``jurisdiction`` (None: city-wide): the first existing
+        one, else a new one."""
         found = self.known.get((role, jurisdiction))
         if found is not None:
             return found
+        where = (
+            User.jurisdiction.is_(None)
+            if jurisdiction is None
+            else User.jurisdiction == jurisdiction
+        )
         user = self.session.scalar(
-            select(User)
-            .where(User.role == str(role), User.jurisdiction == jurisdiction)
-            .order_by(User.id)
-            .limit(1)
+            select(User).where(User.role == str(role), where).order_by(User.id).limit(1)
         )
         if user is None:
             user = create_user(
                 session=self.session,
-                username=f"sim-{role}-{jurisdiction}",
+                username="-".join(["sim", str(role), *([jurisdiction] if jurisdiction else [])]),
                 role=role,
                 jurisdiction=jurisdiction,
                 display_name=self._name(role, jurisdiction),
@@ -50,7 +53,9 @@ class Cast:
         """Forget every actor (after a rolled-back act, whose new users are gone too)."""
         self.known.clear()
 
-    def _name(self, role: Role, code: str) -> str:
+    def _name(self, role: Role, code: str | None) -> str:
+        if code is None:
+            return SUFFIX.get(role, str(role))
         if role is Role.DEPARTMENT:
             name = self.session.scalar(select(Department.name).where(Department.code == code))
         else:

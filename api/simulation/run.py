@@ -120,7 +120,7 @@ class Run:
         info.draws += 1
         return np.random.default_rng([self.seed, info.n, info.draws])
 
-    def actor(self, role: Role, jurisdiction: str) -> Actor:
+    def actor(self, role: Role, jurisdiction: str | None) -> Actor:
         """The user acting as ``role`` over ``jurisdiction``."""
         return self.cast.actor(role, jurisdiction)
 

@@ -30,19 +30,16 @@ MERGE_WINDOW = timedelta(hours=72)
 
 
 def reporter_of(run: Run, planned: PlannedReport) -> Actor | None:
-    """The district's hotline for a call, the street's grid worker for a patrol, where
-    the point lies (an echo may cross a line or leave the city: None)."""
-    street = planned.street_code
-    if not planned.joint:
-        lon, lat = planned.point
-        try:
-            found = locate_point(session=run.session, lon=lon, lat=lat)
-        except OutsideJurisdiction:
-            return None
-        street = found.street.code if found.street else ""
-    if planned.source == "hotline":
-        return run.actor(Role.DISTRICT, street[:6])
-    return run.actor(Role.GRID_WORKER, street)
+    """A 12345 call-taker for a call (None when the caller's point lies outside the city,
+    as an echo near the edge may), the grid worker of the street for a patrol."""
+    if planned.source != "hotline":
+        return run.actor(Role.GRID_WORKER, planned.street_code)
+    lon, lat = planned.point
+    try:
+        locate_point(session=run.session, lon=lon, lat=lat)
+    except OutsideJurisdiction:
+        return None
+    return run.actor(Role.HOTLINE, None)
 
 
 def report(run: Run, at: datetime, planned: PlannedReport) -> bool:
