@@ -10,6 +10,7 @@ from geoalchemy2 import Geography
 from sqlalchemy import ColumnElement, and_, cast, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from api.addresses.service import GEOCODER
 from api.auth.roles import Actor, Role
 from api.cases.models import Case, CaseStreet
 from api.reports.models import Report
@@ -85,6 +86,7 @@ def case_detail(*, session: Session, case: Case, now: datetime) -> dict[str, Any
     ).all()
     geometry = session.scalar(select(func.ST_AsGeoJSON(Case.geom, 7)).where(Case.id == case.id))
     return {
+        "address": near_address(session=session, case_id=case.id),
         **{
             c.name: getattr(case, c.name)
             for c in Case.__table__.columns
@@ -105,6 +107,16 @@ def case_detail(*, session: Session, case: Case, now: datetime) -> dict[str, Any
             for a in assignments
         ],
     }
+
+
+def near_address(*, session: Session, case_id: int) -> str | None:
+    """A case's position described from the nearest register entry within 100 m
+    ("平昌街1号东侧约30米"), None when there is none."""
+    lon, lat = session.execute(
+        select(func.ST_X(Case.position), func.ST_Y(Case.position)).where(Case.id == case_id)
+    ).one()
+    found = GEOCODER.current(session=session).reverse(float(lon), float(lat))
+    return None if found is None else found.text
 
 
 def cases_geojson(

@@ -95,6 +95,7 @@ class CasePublic(BaseModel):
     assignments: list[AssignmentPublic]
     routing: dict[str, Any]
     geometry: dict[str, Any] | None = None  # GeoJSON, WGS-84
+    address: str | None = None  # the position described from the nearest register entry
 
 
 class DuplicatePublic(BaseModel):

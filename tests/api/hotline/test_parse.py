@@ -3,6 +3,8 @@ nearby; and every refusal (422 naming the field and what was found)."""
 
 from __future__ import annotations
 
+import time
+
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -101,3 +103,17 @@ def test_only_those_who_take_calls_parse_them(
     as_role(signed_demo_client, demo_session, "grid_worker", "110102020")
     r = signed_demo_client.post(URL, json={"text": f"{plate.text}井盖没了"})
     problem(r, 403, "authorization")
+
+
+def test_each_round_trip_takes_under_a_second_once_warm(
+    signed_demo_client: TestClient, demo_session: Session
+) -> None:
+    plate = a_plate(demo_session)
+    call = {"text": f"西城区{plate.text}门口井盖没了"}
+    assert signed_demo_client.post(URL, json=call).status_code == 200  # builds geocoder, model
+    took = []
+    for _ in range(3):
+        start = time.perf_counter()
+        assert signed_demo_client.post(URL, json=call).status_code == 200
+        took.append(time.perf_counter() - start)
+    assert sorted(took)[1] < 1.0, took

@@ -113,3 +113,18 @@ def test_the_geocoder_follows_a_new_register_version(demo_session: Session) -> N
     assert second is not first
     assert first.geocode(plate.text).status == "matched"
     assert second.geocode(plate.text).status != "matched"  # 广外's plates are not in it
+
+
+def test_a_case_says_where_it_is_from_the_register(
+    signed_demo_client: TestClient, demo_session: Session
+) -> None:
+    plate = a_plate(demo_session)
+    pin = {"type": "Point", "coordinates": [plate.lon, plate.lat]}
+    made = signed_demo_client.post(URL, json={"geometry": pin, "category": "C0101"})
+    assert made.status_code == 201, made.text
+    case = signed_demo_client.get(f"/api/cases/{made.json()['case_id']}").json()
+    assert case["address"] == plate.text
+    far = {"type": "Point", "coordinates": [plate.lon + 0.0004, plate.lat]}  # ~34 m east
+    made = signed_demo_client.post(URL, json={"geometry": far, "category": "C0102"})
+    case = signed_demo_client.get(f"/api/cases/{made.json()['case_id']}").json()
+    assert case["address"].endswith("米") and "侧约" in case["address"]

@@ -60,6 +60,8 @@ export function caseView(c, events, { user, catalogue, depts, extra }) {
       { class: "where" },
       h("dt", {}, "上报"),
       h("dd", {}, `${fmtTime(c.created_at)}，${c.report_count} 人`),
+      h("dt", {}, "地址"),
+      h("dd", { class: "case-address" }, c.address || "—"),
       h("dt", {}, "网格"),
       h("dd", {}, c.grid_code || "—"),
       h("dt", {}, "主办街道"),
