@@ -8,21 +8,24 @@ from datetime import UTC, datetime, timedelta
 from statistics import mean
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
+from api.app import create_app
 from api.assessment.service import rules_from, scored
 from api.cases.models import Case, CaseEvent
 from api.cases.queries import overdue_obligations
 from api.config import Settings
 from api.db.session import engine_for
+from api.deps import get_session
 from api.geography.imports import load_demo_into
 from api.reports.models import Report
 from api.simulation.run import Outcome
 from api.simulation.service import city_fingerprint, key_prefix, simulate_operations
 from api.whistles.models import Assignment, Extension
 from grids.demo import DemoCity, build_demo_city
-from tests.conftest import TEST_CELL_AREA_M2
+from tests.conftest import TEST_CELL_AREA_M2, sign_in
 
 SEED, DAYS, VOLUME = 11, 30, 150
 END = datetime(2026, 3, 20, 4, 0, tzinfo=UTC)  # explicit: the result is the same any day
@@ -172,3 +175,34 @@ def test_departments_score_differently(session: Session) -> None:
         by_department[item.department_code].append(item.score.total)
     means = [mean(v) for v in by_department.values() if len(v) >= 3]
     assert len(means) >= 3 and max(means) - min(means) >= 5
+
+
+def test_the_api_serves_a_queue_an_overdue_board_and_a_scoreboard_that_differs(
+    simulated: tuple[str, Outcome],
+) -> None:
+    engine = engine_for(simulated[0])
+    with engine.connect() as connection:
+        outer = connection.begin()
+        shared = Session(bind=connection, join_transaction_mode="create_savepoint")
+        app = create_app(engine=engine, settings=SETTINGS)
+        app.dependency_overrides[get_session] = lambda: shared
+        with TestClient(app) as client:
+            sign_in(client, shared)
+            queue = client.get("/api/cases", params={"status": "new"})
+            board = client.get(
+                "/api/whistles", params={"overdue": "true", "as_of": END.isoformat()}
+            )
+            chased = client.get(
+                "/api/whistles", params={"supervision": "chased", "as_of": END.isoformat()}
+            )
+            scores = client.get(
+                "/api/assessment/scoreboard", params={"period": "2026-03", "as_of": END.isoformat()}
+            )
+        shared.close()
+        outer.rollback()
+    assert queue.status_code == 200 and queue.json()["features"], queue.text
+    assert board.status_code == 200 and board.json(), board.text
+    assert chased.status_code == 200 and chased.json(), chased.text
+    rows = [r for r in scores.json()["rows"] if r["scored"] >= 3 and r["average_score"]]
+    assert len({round(r["average_score"]) for r in rows}) >= 3
+    assert any(r["chases"] for r in scores.json()["rows"])
