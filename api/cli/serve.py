@@ -63,5 +63,7 @@ def demo_command(
     if districts is None:  # the simulated year is drawn on the synthetic demo city
         events = ensure_demo_events()
         console.print(f"demo events: {events:,} (a simulated year with planted hot spots)")
-        console.print(f"demo operations: {ensure_demo_operations()}")
+        with console.status("demo operations: the last 30 days (once per demo city)"):
+            operations = ensure_demo_operations()
+        console.print(f"demo operations: {operations}")
     serve_command(host=host, port=port, workers=workers)
