@@ -9,6 +9,7 @@ is within centimetres of WGS-84 and is taken as is.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -53,6 +54,16 @@ def to_wgs84(lon: float, lat: float, crs: CoordinateSystem) -> tuple[float, floa
         case CoordinateSystem.BD09:
             return _invert(ct.wgs84_to_bd09, lon, lat)
     raise ValueError(f"unknown coordinate system {crs!r}")
+
+
+def valid_wgs84(lon: float, lat: float) -> bool:
+    """Whether (lon, lat) is a WGS-84 position: finite, within ±180° and ±90°. A GCJ-02 or
+    BD-09 position near the edge of the range can convert to one outside it.
+
+    >>> valid_wgs84(116.4, 39.9), valid_wgs84(*to_wgs84(-180.0, -90.0, CoordinateSystem.BD09))
+    (True, False)
+    """
+    return math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90
 
 
 def from_wgs84(lon: float, lat: float, crs: CoordinateSystem) -> tuple[float, float]:

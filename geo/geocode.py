@@ -333,6 +333,8 @@ class Geocoder:
         30 m away; distances rounded to 10 m), or the entry alone within 5 m.
         """
         x, y = metric_xy(lon, lat)
+        if not (math.isfinite(x) and math.isfinite(y)):  # far outside the metric zone's reach
+            return None
         distance, row = self.index.tree.query([x, y], distance_upper_bound=max_m)
         if not math.isfinite(distance):
             return None

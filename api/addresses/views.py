@@ -17,7 +17,8 @@ from api.addresses.schemas import (
 from api.auth.deps import ActorDep
 from api.deps import SessionDep
 from api.errors import NotFound
-from geo.coords import CoordinateSystem, to_wgs84
+from api.routing.service import position_in_wgs84
+from geo.coords import CoordinateSystem
 from geo.geocode import REVERSE_MAX_M
 
 router = APIRouter(prefix="/api", tags=["addresses"])
@@ -54,7 +55,7 @@ def reverse(
     crs: CoordinateSystem = CoordinateSystem.WGS84,
 ) -> ReversePublic:
     """The nearest plate, building or place within 100 m, with distance and direction."""
-    wlon, wlat = to_wgs84(lon, lat, crs)
+    wlon, wlat = position_in_wgs84(lon=lon, lat=lat, crs=crs, field="lon")
     found = service.GEOCODER.current(session=session).reverse(wlon, wlat, max_m=REVERSE_MAX_M)
     if found is None:
         raise NotFound(f"no address entry within {REVERSE_MAX_M:g} m of {lon}, {lat}", field="lon")

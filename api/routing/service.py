@@ -17,7 +17,7 @@ from api.db.geometry import to_ewkb_hex
 from api.departments.models import Department as DepartmentRow
 from api.errors import Conflict, InvalidInput
 from api.geography import locate as pg
-from geo.coords import CoordinateSystem, geometry_to_wgs84, to_wgs84
+from geo.coords import CoordinateSystem, geometry_to_wgs84, to_wgs84, valid_wgs84
 from geo.facts import PointFacts
 from geo.locate import OutsideJurisdiction, PointLocation, StreetShare
 from geo.route import CITY_CODE, ChiefRef, Department, Routing, ZoneHit, route
@@ -77,6 +77,21 @@ def outside_error(exc: OutsideJurisdiction, field: str) -> InvalidInput:
     )
 
 
+def position_in_wgs84(
+    *, lon: float, lat: float, crs: CoordinateSystem, field: str
+) -> tuple[float, float]:
+    """A position given in ``crs`` in WGS-84; a 422 naming ``field`` when the conversion
+    leaves the valid range (BD-09 near ±180°, ±90°)."""
+    wlon, wlat = to_wgs84(lon, lat, crs)
+    if not valid_wgs84(wlon, wlat):
+        raise InvalidInput(
+            f"({lon}, {lat}) in {crs.value} is ({wlon:.6f}, {wlat:.6f}) in WGS-84,"
+            " outside ±180° longitude and ±90° latitude",
+            field=field,
+        )
+    return wlon, wlat
+
+
 def locate(
     *,
     session: Session,
@@ -87,7 +102,7 @@ def locate(
     generation: int | None = None,
 ) -> PointLocation:
     """Locate one position given in ``crs`` (answers in WGS-84)."""
-    wlon, wlat = to_wgs84(lon, lat, crs)
+    wlon, wlat = position_in_wgs84(lon=lon, lat=lat, crs=crs, field="lon")
     try:
         return pg.locate_point(
             session=session, lon=wlon, lat=wlat, accuracy_m=accuracy_m, generation=generation
@@ -259,6 +274,13 @@ def route_case(
 ) -> tuple[Routing, PointLocation | None]:
     """Locate ``geom`` (given in ``crs``) and route it by the duty rules."""
     wgs = geometry_to_wgs84(geom, crs)
+    min_lon, min_lat, max_lon, max_lat = wgs.bounds
+    if not (valid_wgs84(min_lon, min_lat) and valid_wgs84(max_lon, max_lat)):
+        raise InvalidInput(
+            f"in {crs.value}, the geometry converts to WGS-84 outside ±180° longitude and"
+            " ±90° latitude",
+            field="geometry",
+        )
     if isinstance(wgs, shapely.Point):
         return route_point(  # checks the category before the point lookup runs
             facts=lambda lon, lat: point_facts(

@@ -25,8 +25,9 @@ from api.deadlines.sla import Duration, Obligation, SlaPolicy, due, extend
 from api.departments.models import Department
 from api.errors import Forbidden, InvalidInput, NotFound
 from api.geography.models import Area
+from api.routing.service import position_in_wgs84
 from api.whistles.models import Assignment, Extension, Whistle
-from geo.coords import CoordinateSystem, to_wgs84
+from geo.coords import CoordinateSystem
 from geo.rules import WhistleType
 
 
@@ -239,7 +240,7 @@ def report_on_site(
 ) -> float:
     """The department reports on site (报到); its position is checked against the case."""
     _require_department(actor, assignment)
-    wlon, wlat = to_wgs84(lon, lat, crs)
+    wlon, wlat = position_in_wgs84(lon=lon, lat=lat, crs=crs, field="lon")
     distance = session.scalar(
         text(
             "SELECT ST_Distance(geom::geography, "

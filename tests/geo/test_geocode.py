@@ -283,6 +283,10 @@ def test_reverse_reaches_100_metres(small: Geocoder, metres: float, found: bool)
     assert small.reverse(lon, lat, max_m=200.0) is not None
 
 
+def test_reverse_far_outside_the_metric_zone_finds_nothing(small: Geocoder) -> None:
+    assert small.reverse(25.1, -0.006) is None  # EPSG:4548 has no metres there (inf)
+
+
 def test_a_register_with_only_some_columns_and_blanks() -> None:
     frame = pd.DataFrame({"text": ["瑞庆街12号", "玉桃园小学"], "kind": ["plate", "poi"],
                           "road": ["瑞庆街", None], "name": [None, "玉桃园小学"],
