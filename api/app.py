@@ -31,6 +31,7 @@ from api.hotspots.views import router as hotspots_router
 from api.maps.hotspots import router as hotspot_maps_router
 from api.maps.views import router as maps_router
 from api.open311.views import router as open311_router
+from api.openapi import install_openapi
 from api.pages.views import router as pages_router
 from api.reports.loop import Reporters
 from api.reports.store import PLAN_CACHE_MODE
@@ -110,6 +111,7 @@ def create_app(
     app.state.reporters = Reporters()
     install_handlers(app)
     outage.install_handlers(app)
+    install_openapi(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(reports_router)  # first: the busiest route is matched first
     app.include_router(geography_router)

@@ -72,6 +72,12 @@ CategoryFilter = Annotated[
 ]
 StreetFilter = Annotated[str | None, Query(pattern=r"^[0-9]{9}$", description="9-digit code")]
 DistrictFilter = Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="6-digit code")]
+# four numbers (their order is checked by api.geography.views.parse_bbox)
+_DEGREES = r"-?[0-9]{1,3}(\.[0-9]{1,12})?"
+BboxFilter = Annotated[
+    str | None,
+    Query(pattern=rf"^{_DEGREES}(,{_DEGREES}){{3}}$", description="minlon,minlat,maxlon,maxlat"),
+]
 DepartmentFilter = Annotated[
     str | None, Query(pattern=r"^[0-9]{6}-[a-z]{1,32}$", description="e.g. 110102-cgzf")
 ]

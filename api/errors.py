@@ -12,7 +12,9 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -117,6 +119,17 @@ def _unreadable(cause: BaseException | None) -> str | None:
     return None
 
 
+def _allowed(request: Request) -> str:
+    """The methods of every route at the request's path (Starlette's 405 names only the
+    first route's: ``GET`` of a path whose ``POST`` is another route)."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.path and route.methods and compile_path(route.path)[0].fullmatch(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 def install_handlers(app: FastAPI) -> None:
     """Render DomainError and request validation errors as problem+json."""
 
@@ -156,7 +169,10 @@ def install_handlers(app: FastAPI) -> None:
             or (exc.detail if isinstance(exc.detail, str) else status.description),
             "instance": str(request.url.path),
         }
+        headers = dict(exc.headers or {})
         if exc.status_code == 400:
             body["field"] = "request"
             body["errors"] = [{"field": "request", "reason": body["detail"]}]
-        return JSONResponse(body, exc.status_code, headers=exc.headers, media_type=PROBLEM_JSON)
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed(request)
+        return JSONResponse(body, exc.status_code, headers=headers, media_type=PROBLEM_JSON)

@@ -107,7 +107,11 @@ def scoreboard(
     settings: SettingsDep,
     actor: ActorDep,
     period: Annotated[
-        str | None, Query(description="YYYY-MM or YYYY (default: this month)")
+        str | None,
+        Query(
+            pattern=r"^[12][0-9]{3}(-(0[1-9]|1[0-2]))?$",
+            description="YYYY-MM or YYYY (default: this month)",
+        ),
     ] = None,
     by: GroupBy = GroupBy.DEPARTMENT,
     as_of: AsOf = None,

@@ -30,6 +30,7 @@ from api.cases.workflow import CaseStatus
 from api.db.base import INT4_MAX
 from api.deadlines.service import calendar, policies_from
 from api.deps import (
+    BboxFilter,
     CategoryFilter,
     PathId,
     QueryInstant,
@@ -62,7 +63,7 @@ def list_cases(
     status: CaseStatus | None = None,
     category: CategoryFilter = None,
     street: StreetFilter = None,
-    bbox: str | None = None,
+    bbox: BboxFilter = None,
     since: QueryInstant = None,
     until: QueryInstant = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.deps import ActorDep, TileViewerDep
 from api.departments import service as departments
-from api.deps import DistrictFilter, QueryId, SessionDep, SettingsDep
+from api.deps import BboxFilter, DistrictFilter, QueryId, SessionDep, SettingsDep
 from api.errors import InvalidInput
 from api.geography import service
 from api.geography.models import Area
@@ -109,7 +109,7 @@ def areas(
     settings: SettingsDep,
     _viewer: TileViewerDep,
     level: Level,
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
+    bbox: BboxFilter = None,
     generation: QueryId = None,
     simplify_m: Annotated[float, Query(ge=0, le=500)] = 0.0,
     code: Annotated[str | None, Query(description="CODE[,CODE…]: only these areas")] = None,

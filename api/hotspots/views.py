@@ -14,7 +14,7 @@ from api.deps import CategoryFilter, QueryInstant, SessionDep
 from api.errors import InvalidInput
 from api.geography.service import active_generation, read_level
 from api.hotspots.service import events_frame
-from api.hotspots.window import time_window
+from api.hotspots.window import WindowQuery, time_window
 from api.maps.access import MapKind, require_map
 from geo.hotspots import count_hotspots, weight_matrix
 from grids.codes import Level
@@ -50,7 +50,7 @@ def hotspots(
     level: Literal["grid", "community", "street"] = "community",
     since: QueryInstant = None,
     until: QueryInstant = None,
-    window: str | None = None,
+    window: WindowQuery = None,
     category: CategoryFilter = None,
     street: Annotated[str | None, Query(pattern=r"^\d{6,9}$")] = None,
     significant_only: bool = False,

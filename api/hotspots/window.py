@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import Query
 
 from api.deps import check_range
 from api.errors import InvalidInput
 
 _WINDOW = re.compile(r"([0-9]{1,4})([dwmy])")
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+# the window's shape in the document: positive, and at most 999 years back (a longer one
+# would reach before the year 1)
+WindowQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^([1-9][0-9]{0,3}[dwm]|[1-9][0-9]{0,2}y)$",
+        description="the last N days, weeks, months (30 days) or years: 30d, 12w, 6m, 1y",
+    ),
+]
 
 
 def time_window(

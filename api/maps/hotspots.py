@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from api.auth.deps import ViewerDep
 from api.auth.roles import Actor, Role
 from api.deps import CategoryFilter, QueryInstant, SessionDep, StreetFilter
-from api.hotspots.window import time_window
+from api.hotspots.window import WindowQuery, time_window
 from api.maps import data
 from api.maps.access import pins_near, require_chief_map, require_map
 from api.maps.analysis import NEAR_M, Filters, Scope, chief_data, scope_data
@@ -82,7 +82,7 @@ def hotspots_map(
     since: QueryInstant = None,
     until: QueryInstant = None,
     category: CategoryFilter = None,
-    window: str | None = None,
+    window: WindowQuery = None,
 ) -> HTMLResponse:
     """The city view (communities, aggregates only); with ``street`` the street's view."""
     since, until = time_window(window, since, until)
@@ -100,7 +100,7 @@ def district_map(
     since: QueryInstant = None,
     until: QueryInstant = None,
     category: CategoryFilter = None,
-    window: str | None = None,
+    window: WindowQuery = None,
 ) -> HTMLResponse:
     """One district: its communities' counts, Gi* and emerging categories (aggregates only),
     density, roads by load, outlines and overdue whistles."""
@@ -116,7 +116,7 @@ def street_map(
     since: QueryInstant = None,
     until: QueryInstant = None,
     category: CategoryFilter = None,
-    window: str | None = None,
+    window: WindowQuery = None,
 ) -> HTMLResponse:
     """One street: its grid cells' counts, Gi* and emerging categories, density, roads by
     load, outlines, overdue whistles and the raw events as a marker cluster."""

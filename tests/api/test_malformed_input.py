@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -280,7 +281,8 @@ def _field_cases(
         yield bad("a number", 12345)
         yield bad("an object", {"a": 1})
         yield bad("a list", ["x"])
-        if schema.get("minLength", 0) >= 1 or "enum" in schema or "pattern" in schema:
+        refuses_empty = "pattern" in schema and re.search(schema["pattern"], "") is None
+        if schema.get("minLength", 0) >= 1 or "enum" in schema or refuses_empty:
             yield bad("empty string", "")
         yield bad("100 kB string", LONG)
         yield bad("a NUL character", "a\u0000b")

@@ -16,6 +16,7 @@ for the module; each case runs in a savepoint that is rolled back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -181,7 +182,12 @@ def _text(value: str) -> str:
 def query_routes() -> dict[str, list[dict[str, Any]]]:
     """Every GET route with query parameters: its parameters (Open311's from the spec)."""
     out = {
-        url: [p for p in operations["get"].get("parameters", []) if p["in"] == "query"]
+        # Open311's api_key is a credential, not a filter (tests/api/open311 try it)
+        url: [
+            p
+            for p in operations["get"].get("parameters", [])
+            if p["in"] == "query" and p["name"] != "api_key"
+        ]
         for url, operations in openapi()["paths"].items()
         if "get" in operations
     }
@@ -221,7 +227,8 @@ def _param_cases(url: str, parameter: dict[str, Any], valid: str | Ref) -> Itera
         yield bad("in capitals", _text(shown.upper()))
     if "pattern" in schema:
         yield bad("not the pattern", "abc")
-        yield bad("one digit more", _text(shown) + "1")
+        if re.search(schema["pattern"], shown + "1") is None:  # a code of fixed length
+            yield bad("one digit more", _text(shown) + "1")
         yield bad("other scripts' digits", _text("١" * len(shown)))
     if kind in ("integer", "number"):
         for text in ("twelve", "0x10", "nan", "NaN", "inf", "-Infinity", "1e400", "9" * 30):
