@@ -69,6 +69,18 @@ def metric_xy(lon: Any, lat: Any) -> tuple[Any, Any]:
     return _transformer(STORAGE_SRID, METRIC_SRID).transform(lon, lat)
 
 
+def measurable(lons: Any, lats: Any) -> bool:
+    """Whether every position has EPSG:4548 metres: the transverse Mercator of CM 117E
+    reaches about 90° of longitude either side, beyond which PROJ gives inf (and PostGIS
+    refuses the transform).
+
+    >>> measurable(116.4, 39.9), measurable(25.0, 0.0)
+    (True, False)
+    """
+    x, y = metric_xy(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
+    return bool(np.isfinite(x).all() and np.isfinite(y).all())
+
+
 def storage_xy(x: Any, y: Any) -> tuple[Any, Any]:
     """Lon/lat of EPSG:4548 coordinates (scalars or arrays), without geometries."""
     return _transformer(METRIC_SRID, STORAGE_SRID).transform(x, y)

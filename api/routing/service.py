@@ -18,6 +18,7 @@ from api.departments.models import Department as DepartmentRow
 from api.errors import Conflict, InvalidInput
 from api.geography import locate as pg
 from geo.coords import CoordinateSystem, geometry_to_wgs84, to_wgs84, valid_wgs84
+from geo.crs import measurable
 from geo.facts import PointFacts
 from geo.locate import OutsideJurisdiction, PointLocation, StreetShare
 from geo.route import CITY_CODE, ChiefRef, Department, Routing, ZoneHit, route
@@ -103,6 +104,12 @@ def locate(
 ) -> PointLocation:
     """Locate one position given in ``crs`` (answers in WGS-84)."""
     wlon, wlat = position_in_wgs84(lon=lon, lat=lat, crs=crs, field="lon")
+    if not measurable(wlon, wlat):
+        raise InvalidInput(
+            f"({wlon:.6f}, {wlat:.6f}) is outside every district, too far from the city to"
+            " measure the distance",
+            field="lon",
+        )
     try:
         return pg.locate_point(
             session=session, lon=wlon, lat=wlat, accuracy_m=accuracy_m, generation=generation
@@ -279,6 +286,11 @@ def route_case(
         raise InvalidInput(
             f"in {crs.value}, the geometry converts to WGS-84 outside ±180° longitude and"
             " ±90° latitude",
+            field="geometry",
+        )
+    if not measurable(*shapely.get_coordinates(wgs).T):
+        raise InvalidInput(
+            "the geometry is outside every district, too far from the city to measure",
             field="geometry",
         )
     if isinstance(wgs, shapely.Point):

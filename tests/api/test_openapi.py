@@ -123,6 +123,17 @@ def test_a_bd09_position_that_converts_out_of_range_is_refused(openapi_site: Ope
         assert response.json()["field"] == "lon"
 
 
+def test_a_position_beyond_the_metric_zone_is_refused(openapi_site: OpenApiSite) -> None:
+    response = httpx.get(
+        f"{openapi_site.base}/api/locate",
+        params={"lon": 25, "lat": 0},  # 92° from EPSG:4548's meridian: no metres (PostGIS raised)
+        headers={"Authorization": f"Bearer {openapi_site.token}"},
+        timeout=30,
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "lon"
+
+
 def test_405_allows_every_method_of_the_path(openapi_site: OpenApiSite) -> None:
     response = httpx.request("PUT", f"{openapi_site.base}/open311/v2/requests.json", timeout=30)
     assert response.status_code == 405
