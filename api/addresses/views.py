@@ -15,8 +15,8 @@ from api.addresses.schemas import (
     ReversePublic,
 )
 from api.auth.deps import ActorDep
-from api.deps import SessionDep
-from api.errors import NotFound
+from api.deps import SessionDep, StreetFilter
+from api.errors import InvalidInput, NotFound
 from api.routing.service import position_in_wgs84
 from geo.coords import CoordinateSystem
 from geo.geocode import REVERSE_MAX_M
@@ -28,11 +28,13 @@ router = APIRouter(prefix="/api", tags=["addresses"])
 def list_addresses(
     session: SessionDep,
     _actor: ActorDep,
-    street: Annotated[str | None, Query(pattern=r"^\d{9}$", description="street code")] = None,
+    street: StreetFilter = None,
     q: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AddressesPublic:
     """Entries of the active register version in a street and/or whose text holds ``q``."""
+    if q is not None and ("\x00" in q or "\ufffd" in q):  # U+FFFD: bytes that are not UTF-8
+        raise InvalidInput("q must be text, without NUL or bytes that are not UTF-8", field="q")
     entries = service.list_entries(session=session, street=street, q=q, limit=limit)
     return AddressesPublic(
         generation=service.register_version(session=session),

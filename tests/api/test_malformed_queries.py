@@ -72,6 +72,9 @@ PLANS: dict[str, Plan] = {
     "/maps/hotspots": Plan("admin", {"street": "110102020", **MAP_QUERY}),
     "/maps/district/{code}": Plan("admin", MAP_QUERY, {"code": "110102"}),
     "/maps/street/{code}": Plan("admin", MAP_QUERY, {"code": "110102020"}),
+    "/api/addresses": Plan("admin", {"street": "110102020", "q": "号", "limit": "10"}),
+    # a few metres from 锦安路1号 of the demo register
+    "/api/reverse": Plan("admin", {"lon": "116.32740", "lat": "39.89855", "crs": "wgs84"}),
     "/api/locate": Plan(
         "admin",
         {"lon": "116.3235", "lat": "39.8905", "crs": "wgs84", "accuracy_m": "5", "generation": "1"},
