@@ -349,15 +349,18 @@ class Period:
         year = int(match["year"])
         if month is None:
             return cls(
-                f"{year}", datetime(year, 1, 1, tzinfo=TZ), datetime(year + 1, 1, 1, tzinfo=TZ)
+                f"{year:04d}",
+                datetime(year, 1, 1, tzinfo=TZ),
+                datetime(year + 1, 1, 1, tzinfo=TZ),
             )
         after = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=TZ)
-        return cls(f"{year}-{month:02d}", datetime(year, month, 1, tzinfo=TZ), after)
+        return cls(f"{year:04d}-{month:02d}", datetime(year, month, 1, tzinfo=TZ), after)
 
     @classmethod
     def month_of(cls, moment: datetime) -> Period:
         """The Beijing calendar month holding ``moment`` (the scoreboard's default period)."""
-        return cls.parse(to_local(moment).strftime("%Y-%m"))
+        local = to_local(moment)  # (strftime's %Y gives "493", not "0493")
+        return cls.parse(f"{local.year:04d}-{local.month:02d}")
 
     def __contains__(self, moment: object) -> bool:
         return isinstance(moment, datetime) and self.start <= moment < self.end

@@ -331,6 +331,8 @@ def test_periods_are_beijing_months_and_years() -> None:
     assert Period.parse("2026").end == datetime(2027, 1, 1, tzinfo=BEIJING)
     # 2026-11-30 16:30 UTC is 2026-12-01 00:30 in Beijing
     assert datetime(2026, 11, 30, 16, 30, tzinfo=ZoneInfo("UTC")) not in november
+    early = Period.month_of(datetime(493, 5, 5, 12, tzinfo=BEIJING))
+    assert (early.label, early.start) == ("0493-05", datetime(493, 5, 1, tzinfo=BEIJING))
     for bad in ("2026-13", "26-11", "2026/11", "November"):
         with pytest.raises(ValueError):
             Period.parse(bad)
