@@ -25,6 +25,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import STORAGE_SRID, metric_xy, to_metric
+from geo.datafile import DataFileError
 
 TEXT_COLUMNS = ("id", "text", "kind", "road", "suffix", "side", "name")
 INT_COLUMNS = ("number", "building", "group")
@@ -44,17 +45,6 @@ class EntryKind(StrEnum):
     BUILDING = "building"
     VILLAGE = "village"
     POI = "poi"
-
-
-class RegisterFileError(ValueError):
-    """A register file is wrong at one line and column; the message names file, line, column."""
-
-    def __init__(self, *, source: str, line: int, column: str, message: str) -> None:
-        super().__init__(f"{source} line {line}, column {column}: {message}")
-        self.source = source
-        self.line = line
-        self.column = column
-        self.detail = message
 
 
 @dataclass(frozen=True)
@@ -113,13 +103,13 @@ def read_register(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataF
     """Read a register from CSV (lon, lat columns), GeoPackage or Shapefile (points).
 
     Shapefile's ten-character field names (``community_``) are taken for the full ones.
-    A missing column or a value that is not a number raises ``RegisterFileError``.
+    A missing column or a value that is not a number raises ``DataFileError``.
     """
     path = Path(path)
     try:
         raw = pyogrio.read_dataframe(path, layer=layer)
     except (DataSourceError, DataLayerError) as error:
-        raise RegisterFileError(source=path.name, line=1, column="-", message=str(error)) from None
+        raise DataFileError(source=path.name, line=1, column="-", message=str(error)) from None
     raw = raw.rename(columns=_full_names(list(raw.columns)))
     header_line = 1 if path.suffix.lower() == ".csv" else 0
     if isinstance(raw, gpd.GeoDataFrame) and raw.geometry.notna().any():
@@ -128,7 +118,7 @@ def read_register(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataF
         raw["lon"], raw["lat"] = shapely.get_x(points.to_numpy()), shapely.get_y(points.to_numpy())
     for column in ("id", "text", "kind", "lon", "lat", *CODE_COLUMNS):
         if column not in raw.columns:
-            raise RegisterFileError(
+            raise DataFileError(
                 source=path.name, line=header_line, column=column, message="missing column"
             )
     for column in (*INT_COLUMNS, "lon", "lat"):
@@ -145,7 +135,7 @@ def _full_names(columns: list[str]) -> dict[str, str]:
 
 
 def _numbers(values: pd.Series, source: str, column: str, header: int, whole: bool) -> list[object]:
-    """Numbers of a column (blank → None); a value that is not one raises RegisterFileError."""
+    """Numbers of a column (blank → None); a value that is not one raises DataFileError."""
     out: list[object] = []
     for i, value in enumerate(values):
         if _blank(value) or str(value).strip() == "":
@@ -157,7 +147,7 @@ def _numbers(values: pd.Series, source: str, column: str, header: int, whole: bo
             number = math.nan
         if not math.isfinite(number) or (whole and not number.is_integer()):
             kind = "a whole number" if whole else "a number"
-            raise RegisterFileError(
+            raise DataFileError(
                 source=source,
                 line=header + i + 1,
                 column=column,

@@ -30,8 +30,8 @@ from grids import address_names
 from grids.address_checks import (
     COLUMNS,
     ORDER_TOLERANCE_M,
+    DataFileError,
     EntryKind,
-    RegisterFileError,
     RegisterProblem,
     RegisterReport,
     as_register,
@@ -242,8 +242,8 @@ def _locate(rows: list[Row], city: DemoCity) -> gpd.GeoDataFrame:
 __all__ = [
     "COLUMNS",
     "ORDER_TOLERANCE_M",
+    "DataFileError",
     "EntryKind",
-    "RegisterFileError",
     "RegisterProblem",
     "RegisterReport",
     "area_names",

@@ -10,7 +10,7 @@ import typer
 from api.addresses.service import import_register
 from api.cli.common import console, db_session, fail
 from api.errors import Conflict
-from grids.addresses import RegisterFileError, read_register
+from grids.addresses import DataFileError, read_register
 
 addresses_app = typer.Typer(help="The standard address register (标准地址库).")
 
@@ -26,7 +26,7 @@ def import_addresses(
     register version; any wrong row is reported and nothing is written."""
     try:
         frame = read_register(file, layer=layer)
-    except RegisterFileError as exc:
+    except DataFileError as exc:
         raise fail(f"{exc}; nothing was written", code=1) from exc
     with db_session() as session:
         try:

@@ -49,6 +49,8 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from geo.datafile import DataFileError
+
 TZ = ZoneInfo("Asia/Shanghai")
 """Every deadline is expressed in China Standard Time."""
 
@@ -62,17 +64,6 @@ class DayKind(StrEnum):
 
     HOLIDAY = "holiday"
     WORKDAY = "workday"
-
-
-class DataFileError(ValueError):
-    """A data file is wrong at one line and column; the message names file, line and column."""
-
-    def __init__(self, *, source: str, line: int, column: str, message: str) -> None:
-        super().__init__(f"{source} line {line}, column {column}: {message}")
-        self.source = source
-        self.line = line
-        self.column = column
-        self.detail = message
 
 
 @dataclass(frozen=True)

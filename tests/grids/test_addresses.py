@@ -21,7 +21,7 @@ from shapely.geometry import LineString
 import grids.address_checks
 from grids.addresses import (
     COLUMNS,
-    RegisterFileError,
+    DataFileError,
     area_names,
     demo_register,
     read_register,
@@ -351,7 +351,7 @@ def test_read_csv_geopackage_and_shapefile(tmp_path: Path, small: pd.DataFrame) 
 def test_a_missing_column_is_refused(tmp_path: Path, small: pd.DataFrame) -> None:
     path = tmp_path / "register.csv"
     small.drop(columns=["geometry", "street_code"]).to_csv(path, index=False)
-    with pytest.raises(RegisterFileError, match=r"register.csv line 1, column street_code"):
+    with pytest.raises(DataFileError, match=r"register.csv line 1, column street_code"):
         read_register(path)
 
 
@@ -360,7 +360,7 @@ def test_a_number_that_is_not_one_is_refused(tmp_path: Path, small: pd.DataFrame
     frame.loc[3, "number"] = "十二"
     path = tmp_path / "register.csv"
     frame.to_csv(path, index=False)
-    with pytest.raises(RegisterFileError, match=r"line 5, column number: '十二'"):
+    with pytest.raises(DataFileError, match=r"line 5, column number: '十二'"):
         read_register(path)
 
 
