@@ -11,15 +11,17 @@ from fastapi import Query
 from api.deps import check_range
 from api.errors import InvalidInput
 
-_WINDOW = re.compile(r"([0-9]{1,4})([dwmy])")
+# positive, without leading zeros, at most 999 years back (a longer one reaches before the
+# year 1); in the document as the parameter's pattern and checked here, so that a refusal
+# says what a window is
+WINDOW_PATTERN = r"^([1-9][0-9]{0,3}[dwm]|[1-9][0-9]{0,2}y)$"
+_WINDOW = re.compile(WINDOW_PATTERN)
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
-# the window's shape in the document: positive, and at most 999 years back (a longer one
-# would reach before the year 1)
 WindowQuery = Annotated[
     str | None,
     Query(
-        pattern=r"^([1-9][0-9]{0,3}[dwm]|[1-9][0-9]{0,2}y)$",
         description="the last N days, weeks, months (30 days) or years: 30d, 12w, 6m, 1y",
+        json_schema_extra={"pattern": WINDOW_PATTERN},
     ),
 ]
 
@@ -39,15 +41,14 @@ def time_window(
         return since, until
     if since is not None:
         raise InvalidInput("give window= or since=, not both", field="window")
-    match = _WINDOW.fullmatch(window)
-    if match is None or int(match.group(1)) == 0:
+    if _WINDOW.fullmatch(window) is None:
         raise InvalidInput(
             f"window must be a positive number of days, weeks, months or years such as 30d, "
             f"12w, 6m, 1y, not {window!r}",
             field="window",
         )
     end = until or (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
-    days = int(match.group(1)) * _UNIT_DAYS[match.group(2)]
+    days = int(window[:-1]) * _UNIT_DAYS[window[-1]]
     try:
         return end - timedelta(days=days), until
     except OverflowError as exc:
