@@ -108,7 +108,9 @@ class BboxGeoJsonLayer(MacroElement):
                 if (!map.hasLayer(layer)) { return; }
                 if (map.getZoom() < {{ this.min_zoom }}) { layer.clearLayers(); return; }
                 var b = map.getBounds();
-                var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",");
+                // six decimals (about 0.1 m), the precision the bbox parameter takes
+                var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+                    .map(function (v) { return v.toFixed(6); }).join(",");
                 fetch({{ this.url | tojson }} + "&bbox=" + bbox)
                     .then(function (r) { return r.json(); })
                     .then(function (data) { layer.clearLayers(); layer.addData(data); });
