@@ -107,7 +107,7 @@ OPEN311_API_KEY: dict[str, Any] = {
     "schema": {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000]*$"},
 }
 # operations that answer 409 besides the POSTs on a case, an assignment or an extension
-CONFLICTS = {("get", "/api/locate"), ("post", "/api/route")}
+CONFLICTS = {("get", "/api/locate"), ("post", "/api/route"), ("post", "/api/reports")}
 THROTTLED = {("post", "/api/auth/login")}
 NO_DATABASE = {("get", "/api/health")}
 

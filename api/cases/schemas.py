@@ -178,7 +178,7 @@ class BlowWhistle(Input):
 class Escalate(Input):
     """Escalate to city departments (defaults from the city-level duty rule)."""
 
-    departments: list[DepartmentChoice] | None = None
+    departments: Annotated[list[DepartmentChoice], Field(min_length=1)] | None = None
     note: str = Field(default="", max_length=2_000)
 
 
