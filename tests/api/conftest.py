@@ -6,9 +6,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
-from api.config import get_settings
+from api.app import create_app
+from api.config import Settings, get_settings
 from api.db.session import engine_for
+from api.deps import get_session
+from tests.api.served import remove_committed_users, served  # noqa: F401  (fixtures)
+from tests.api.support import USERS, Api, issue_tokens
 
 
 @pytest.fixture
@@ -55,3 +61,13 @@ def openapi_site(make_database: Callable[[str], str]) -> Iterator[OpenApiSite]:
     app = create_app(engine=engine, settings=Settings(environment="test"))
     with serve_in_thread(app) as base:
         yield OpenApiSite(base=base, token=token)
+
+
+@pytest.fixture
+def api(demo_session: Session, demo_db_url: str) -> Iterator[Api]:
+    """The service on the demo city; everything it writes is rolled back after the test."""
+    tokens = issue_tokens(demo_session, USERS)
+    app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
+    app.dependency_overrides[get_session] = lambda: demo_session
+    with TestClient(app) as client:
+        yield Api(client=client, tokens=tokens, session=demo_session)

@@ -35,7 +35,7 @@ from api.auth.roles import Role
 from api.config import Settings
 from api.db.session import engine_for
 from api.deps import get_session
-from tests.api.lifecycle.conftest import BOWTIE, BUILDING, LIFECYCLE_TABLES, issue_tokens
+from tests.api.support import BOWTIE, BUILDING, LIFECYCLE_TABLES, issue_tokens
 
 MUTATING = {"post", "put", "patch", "delete"}
 TABLES = (

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from api.cases.service import utcnow
-from tests.api.lifecycle.conftest import BUILDING, Api
+from tests.api.support import BUILDING, Api
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 GUANGWAI = "110102020"

@@ -29,7 +29,7 @@ from api.whistles import service as duty
 from api.whistles.models import Assignment, Extension
 from geo.coords import CoordinateSystem
 from tests.api.assessment.conftest import actor
-from tests.api.lifecycle.conftest import BUILDING, CENTRE, Api
+from tests.api.support import BUILDING, CENTRE, Api
 
 BJ = ZoneInfo("Asia/Shanghai")
 XC, FT, GH = "110102-cgzf", "110106-cgzf", "110102-ghzy"

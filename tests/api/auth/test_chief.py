@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from api.auth.roles import Role
-from tests.api.lifecycle.conftest import Api, issue_tokens
-from tests.api.lifecycle.conftest import api as lifecycle_api  # noqa: F401  (a fixture)
+from tests.api.support import Api, issue_tokens
 
 IN_GUANGWAI = {"type": "Point", "coordinates": [116.3230, 39.8906]}
 IN_TAIPINGQIAO = {"type": "Point", "coordinates": [116.3170, 39.8900]}
@@ -16,7 +15,7 @@ IN_TAIPINGQIAO = {"type": "Point", "coordinates": [116.3170, 39.8900]}
 def test_a_chief_reports_in_its_street_and_comments_on_its_own_cases(
     request: pytest.FixtureRequest,
 ) -> None:
-    api: Api = request.getfixturevalue("lifecycle_api")
+    api: Api = request.getfixturevalue("api")
     api.tokens.update(issue_tokens(api.session, {"chief": (Role.CHIEF, "C110102020-01")}))
     report = {"geometry": IN_GUANGWAI, "category": "E0401"}
     mine = api.call("POST", "/api/reports", "chief", json=report)

@@ -26,7 +26,7 @@ from api.db.session import engine_for
 from api.deps import get_session
 from api.reports.models import Report
 from api.whistles.models import Assignment
-from tests.api.lifecycle.conftest import issue_tokens
+from tests.api.support import issue_tokens
 
 COMMUNITY = "110102020001"  # 鸭子桥社区 of 广安门外街道
 ROLES: dict[str, tuple[Role, str | None]] = {

@@ -24,8 +24,7 @@ from api.db.embedded import create_database, drop_database
 from api.db.session import engine_for
 from api.geography.imports import load_demo_into
 from api.hotspots.service import load_events
-from tests.api.lifecycle.conftest import CENTRE
-from tests.api.lifecycle.test_refusals import PNG
+from tests.api.support import CENTRE, PNG
 
 runner = CliRunner()
 

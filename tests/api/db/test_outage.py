@@ -34,7 +34,7 @@ from api.db.outage import RETRY_AFTER_S
 from api.db.session import engine_for
 from api.geography.imports import load_demo_into
 from api.routing.snapshot import LISTENER_NAME
-from tests.api.lifecycle.conftest import BUILDING, CENTRE
+from tests.api.support import BUILDING, CENTRE
 from tests.browser import serve
 
 PASSWORD = "outage-password-1"

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Role
-from tests.api.lifecycle.conftest import issue_tokens
 from tests.api.maps.conftest import app_on
+from tests.api.support import issue_tokens
 from tests.browser import browser_page, chromium_or_skip, serve, set_login_cookie
 
 

@@ -18,9 +18,8 @@ from api.hotspots.service import load_events
 from api.whistles.models import Assignment
 from geo.simulate import simulate_year
 from grids.demo import build_demo_city
-from tests.api.lifecycle.conftest import BUILDING, Api, issue_tokens
-from tests.api.lifecycle.conftest import api as lifecycle_api  # noqa: F401  (a fixture)
 from tests.api.maps.conftest import app_on, contains
+from tests.api.support import BUILDING, Api, issue_tokens
 from tests.browser import browser_page, chromium_or_skip, serve, set_login_cookie
 from tests.conftest import TEST_CELL_AREA_M2
 
@@ -126,7 +125,7 @@ def test_chief_of_the_planted_alley_sees_its_hot_cells_and_only_cells_near_the_r
 
 
 def test_chief_map_marks_the_streets_overdue_whistles(request: pytest.FixtureRequest) -> None:
-    api: Api = request.getfixturevalue("lifecycle_api")  # the lifecycle's rolled-back client
+    api: Api = request.getfixturevalue("api")  # the lifecycle's rolled-back client
     case_id = api.call(
         "POST", "/api/reports", "worker-gw", json={"geometry": BUILDING, "category": "E0303"}
     ).json()["case_id"]

@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session
 from api.auth.roles import Role
 from api.maps.analysis import NEAR_M
 from api.whistles.models import Assignment
-from tests.api.lifecycle.conftest import Api, issue_tokens
-from tests.api.lifecycle.conftest import api as lifecycle_api  # noqa: F401  (a fixture)
 from tests.api.maps.conftest import contains
+from tests.api.support import Api, issue_tokens
 
 STREET = "110102020"  # 广安门外街道
 COMMUNITY = "110102020002"
@@ -161,7 +160,7 @@ def _point_near(session: Session, chief_ref: str) -> tuple[float, float]:
 def test_a_chief_sees_the_overdue_whistles_along_the_chiefs_roads_only(
     request: pytest.FixtureRequest,
 ) -> None:
-    api: Api = request.getfixturevalue("lifecycle_api")
+    api: Api = request.getfixturevalue("api")
     api.tokens.update(issue_tokens(api.session, {"chief": (Role.CHIEF, CHIEF)}))
     on_road, elsewhere = _point_near(api.session, CHIEF), _point_near(api.session, OTHER_CHIEF)
     far = api.session.scalar(

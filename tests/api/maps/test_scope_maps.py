@@ -16,9 +16,8 @@ from api.auth.roles import Role
 from api.geography.models import Area, Chief, Road
 from api.hotspots.service import load_events
 from api.whistles.models import Assignment
-from tests.api.lifecycle.conftest import BUILDING, Api, issue_tokens
-from tests.api.lifecycle.conftest import api as lifecycle_api  # noqa: F401  (a fixture)
 from tests.api.maps.conftest import app_on, contains
+from tests.api.support import BUILDING, Api, issue_tokens
 from tests.browser import browser_page, chromium_or_skip, serve, set_login_cookie
 
 STREET = "110102020"  # 广安门外街道 (西城)
@@ -146,7 +145,7 @@ def test_unknown_codes_are_404_problems_and_malformed_ones_422(
 
 
 def test_street_and_district_views_mark_overdue_whistles(request: pytest.FixtureRequest) -> None:
-    api: Api = request.getfixturevalue("lifecycle_api")
+    api: Api = request.getfixturevalue("api")
     case_id = api.call(
         "POST", "/api/reports", "worker-gw", json={"geometry": BUILDING, "category": "E0303"}
     ).json()["case_id"]

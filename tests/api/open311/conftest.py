@@ -18,7 +18,7 @@ from api.config import Settings
 from api.db.session import engine_for
 from api.deps import get_session
 from api.open311.views import router
-from tests.api.lifecycle.conftest import Api, issue_tokens
+from tests.api.support import Api, issue_tokens
 
 BASE = "/open311/v2"
 # WGS-84 pins in the demo city: 广安门外街道 (西城) east of the 西城/丰台 line, 太平桥街道 (丰台) west of it

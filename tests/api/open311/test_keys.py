@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from api.auth.roles import Role
 from api.auth.service import OPEN311_SCOPE, create_user, issue_token
-from tests.api.lifecycle.conftest import Api
 from tests.api.open311.conftest import BASE, GUANGWAI_PIN, pin
 from tests.api.open311.test_open311 import post
+from tests.api.support import Api
 
 
 def _hotline_key(api: Api) -> str:

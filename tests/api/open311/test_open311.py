@@ -13,7 +13,6 @@ from api.cases.models import Case
 from api.cases.workflow import CaseStatus
 from api.open311.service import open311_status
 from api.reports.models import Report
-from tests.api.lifecycle.conftest import Api
 from tests.api.open311.conftest import (
     BASE,
     FAR_AWAY,
@@ -23,6 +22,7 @@ from tests.api.open311.conftest import (
     pin,
     xml_of,
 )
+from tests.api.support import Api
 
 REQUEST_FIELDS = [
     "service_request_id",

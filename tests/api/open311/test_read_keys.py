@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from api.auth.models import User
 from api.auth.service import OPEN311_SCOPE, issue_token
 from api.reports.models import Report
-from tests.api.lifecycle.conftest import Api
 from tests.api.open311.conftest import BASE, open311_app, pin
 from tests.api.open311.test_open311 import created, spec_error
+from tests.api.support import Api
 
 
 def _reads(api: Api, request_id: str) -> list[str]:

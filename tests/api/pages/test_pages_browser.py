@@ -21,8 +21,8 @@ from api.auth.roles import Actor, Role
 from api.deps import get_session
 from api.errors import install_handlers
 from api.pages.views import APP_DIR, PAGES, router
-from tests.api.lifecycle.conftest import BUILDING  # astride the 西城/丰台 line
 from tests.api.pages.conftest import PHONE, Person, Site, Tab
+from tests.api.support import BUILDING  # astride the 西城/丰台 line
 
 GUANGWAI, TAIPINGQIAO = "110102020", "110106002"
 XC_CGZF, FT_CGZF = "110102-cgzf", "110106-cgzf"

@@ -21,7 +21,7 @@ from api.deadlines.service import calendar, policies_from
 from api.whistles.jobs import Round, run_round
 from api.whistles.models import Assignment
 from api.whistles.service import acknowledge, blow, decide_extension, request_extension
-from tests.api.lifecycle.conftest import BUILDING, Api
+from tests.api.support import BUILDING, Api
 
 DATA = get_settings().data_dir
 # huangpu (acknowledge 2d, on site 2d, resolve 5wd) blown on Wednesday 3 June 2026, 18:00:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from api.auth.models import User
 from api.auth.service import actor_of
 from api.whistles.service import acknowledge
-from tests.api.lifecycle.conftest import Api
+from tests.api.support import Api
 from tests.api.whistles.test_supervision_job import bj, run, whistled
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from api.config import get_settings
 from api.departments.service import load_catalogues
 from api.routing.snapshot import LISTENER_NAME
-from tests.api.lifecycle.served import Served
-from tests.api.lifecycle.test_refusals import PIN
+from tests.api.served import Served
+from tests.api.support import PIN
 
 SUFFIX = "（新名称）"
 

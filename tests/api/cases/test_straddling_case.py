@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geo.coords import CoordinateSystem, from_wgs84
-from tests.api.lifecycle.conftest import BUILDING, CENTRE, Api
+from tests.api.support import BUILDING, CENTRE, Api
 
 GUANGWAI, TAIPINGQIAO = "110102020", "110106002"
 

@@ -1,124 +1,13 @@
-"""Every bad input and refusal: a 4xx problem+json naming the field, and nothing written."""
+"""Refusals on cases: illegal transitions, roles and jurisdictions, malformed bodies, unknown
+cases — each a 4xx problem+json naming the field, and nothing written."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
 
-from tests.api.lifecycle.conftest import BOWTIE, BUILDING, CENTRE, Api
-
-PIN = {"geometry": {"type": "Point", "coordinates": list(CENTRE)}, "category": "E0303"}
-PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
-JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\0" * 64
-
-
-def _problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status and body["detail"]
-    if field is not None:
-        assert body["field"] == field, body
-    return body
-
-
-BAD_REPORTS: dict[str, tuple[str | None, dict[str, Any], int, str]] = {
-    "no token": (None, PIN, 401, "authorization"),
-    "outside every district": (
-        "worker-gw",
-        {**PIN, "geometry": {"type": "Point", "coordinates": [117.6, 40.6]}},
-        422,
-        "geometry",
-    ),
-    "unknown category": ("worker-gw", {**PIN, "category": "Z0000"}, 422, "category"),
-    "self-intersecting footprint": (
-        "worker-gw",
-        {
-            **PIN,
-            "geometry": BOWTIE,
-        },
-        422,
-        "geometry",
-    ),
-    "unknown crs": ("worker-gw", {**PIN, "crs": "epsg:3857"}, 422, "crs"),
-    "coordinates out of range": (
-        "worker-gw",
-        {**PIN, "geometry": {"type": "Point", "coordinates": [116.3, 95.0]}},
-        422,
-        "geometry",
-    ),
-    "photo of the wrong type": (
-        "worker-gw",
-        {**PIN, "photos": [{"content_type": "image/gif", "data": PNG}]},
-        422,
-        "photos.0.content_type",
-    ),
-    "photo content is not what it claims": (
-        "worker-gw",
-        {**PIN, "photos": [{"content_type": "image/jpeg", "data": PNG}]},
-        422,
-        "photos.0.data",
-    ),
-    "photo not base64": (
-        "worker-gw",
-        {**PIN, "photos": [{"content_type": "image/png", "data": "@@@"}]},
-        422,
-        "photos.0.data",
-    ),
-    "too many photos": (
-        "worker-gw",
-        {**PIN, "photos": [{"content_type": "image/png", "data": PNG}] * 5},
-        422,
-        "photos",
-    ),
-    "outside the worker's jurisdiction": ("worker-far", PIN, 403, "geometry"),
-}
-
-
-@pytest.mark.parametrize("case", sorted(BAD_REPORTS))
-def test_bad_reports_write_nothing(api: Api, case: str) -> None:
-    user, body, status, field = BAD_REPORTS[case]
-    before = api.counts()
-    _problem(api.call("POST", "/api/reports", user, json=body), status, field)
-    assert api.counts() == before
-
-
-def test_a_photo_too_large_is_refused(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    big = base64.b64encode(JPEG_BYTES + b"\0" * (2 * 1024 * 1024)).decode()
-    before = api.counts()
-    body = {**PIN, "photos": [{"content_type": "image/jpeg", "data": big}]}
-    _problem(api.call("POST", "/api/reports", "worker-gw", json=body), 422, "photos.0.data")
-    assert api.counts() == before
-
-
-def test_valid_photos_are_stored(api: Api) -> None:
-    body = {**PIN, "photos": [{"content_type": "image/png", "data": PNG}]}
-    assert api.call("POST", "/api/reports", "worker-gw", json=body).status_code == 201
-    assert api.counts()["report_photos"] == 1
-
-
-def test_bad_token_is_401(api: Api) -> None:
-    r = api.client.post("/api/reports", json=PIN, headers={"Authorization": "Bearer nope"})
-    _problem(r, 401, "authorization")
-
-
-def test_idempotency_key_reused_for_another_report_is_409(api: Api) -> None:
-    assert (
-        api.call(
-            "POST", "/api/reports", "worker-gw", headers={"Idempotency-Key": "k"}, json=PIN
-        ).status_code
-        == 201
-    )
-    before = api.counts()
-    other = {**PIN, "description": "something else"}
-    _problem(
-        api.call("POST", "/api/reports", "worker-gw", headers={"Idempotency-Key": "k"}, json=other),
-        409,
-        "idempotency_key",
-    )
-    assert api.counts() == before
+from tests.api.support import BUILDING, Api, problem
 
 
 @pytest.fixture
@@ -144,12 +33,12 @@ def test_illegal_transitions_are_409_and_change_nothing(api: Api, whistled: dict
     ]
     for method, url, user, body in attempts:
         before = api.counts()
-        problem = _problem(api.call(method, url, user, json=body), 409, "status")
-        assert "cannot" in problem["detail"] or "resolved by its lead" in problem["detail"]
+        refusal = problem(api.call(method, url, user, json=body), 409, "status")
+        assert "cannot" in refusal["detail"] or "resolved by its lead" in refusal["detail"]
         assert api.counts() == before, url
     assert api.call("POST", f"/api/assignments/{xc}/acknowledge", "xc-cgzf").status_code == 200
     before = api.counts()
-    _problem(api.call("POST", f"/api/assignments/{xc}/acknowledge", "xc-cgzf"), 409, "status")
+    problem(api.call("POST", f"/api/assignments/{xc}/acknowledge", "xc-cgzf"), 409, "status")
     assert api.counts() == before
 
 
@@ -178,7 +67,7 @@ def test_refusals_by_role_and_jurisdiction(api: Api, whistled: dict[str, Any]) -
     ]
     for method, url, user, body in refusals:
         before = api.counts()
-        _problem(api.call(method, url, user, json=body), 403, "authorization")
+        problem(api.call(method, url, user, json=body), 403, "authorization")
         assert api.counts() == before, (url, user)
     ext = api.call(
         "POST",
@@ -196,7 +85,7 @@ def test_refusals_by_role_and_jurisdiction(api: Api, whistled: dict[str, Any]) -
     )
     assert ext.status_code == 201
     before = api.counts()
-    _problem(
+    problem(
         api.call(
             "POST", f"/api/extensions/{ext.json()['id']}/decision", "tpq", json={"approve": True}
         ),
@@ -209,14 +98,14 @@ def test_refusals_by_role_and_jurisdiction(api: Api, whistled: dict[str, Any]) -
 def test_on_site_far_from_the_case_is_refused(api: Api, whistled: dict[str, Any]) -> None:
     xc = whistled["xc"]
     before = api.counts()
-    problem = _problem(
+    refusal = problem(
         api.call(
             "POST", f"/api/assignments/{xc}/on-site", "xc-cgzf", json={"lon": 116.40, "lat": 39.90}
         ),
         422,
         "position",
     )
-    assert problem["distance_m"] > 5_000
+    assert refusal["distance_m"] > 5_000
     assert api.counts() == before
     state = api.call("GET", f"/api/cases/{whistled['case']}", "gw").json()
     assert {a["id"]: a["status"] for a in state["assignments"]}[xc] == "dispatched"
@@ -271,4 +160,4 @@ def test_a_huge_code_is_refused_without_echoing_it(
 
 
 def test_unknown_case_is_404(api: Api) -> None:
-    _problem(api.call("GET", "/api/cases/999999", "gw"), 404, "case_id")
+    problem(api.call("GET", "/api/cases/999999", "gw"), 404, "case_id")

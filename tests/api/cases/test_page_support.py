@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from api.deadlines.calendar import TZ
-from tests.api.lifecycle.conftest import BUILDING, Api
+from tests.api.support import BUILDING, Api
 
 P1 = (116.3230, 39.8906)  # in 广安门外街道, away from the 西城/丰台 line
 NEAR = (116.3238, P1[1])  # about 70 m east: past the 50 m attach radius

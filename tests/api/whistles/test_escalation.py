@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.lifecycle.conftest import Api
-from tests.api.lifecycle.test_refusals import PIN, _problem
+from tests.api.support import PIN, Api, problem
 
 # E0303 违法建设 at the city level (data/duty_rules.csv): 市规划自然资源委 leads, 市城管执法局
 # and 市住建委 cooperate
@@ -69,9 +68,9 @@ def test_only_a_district_of_the_case_escalates_and_nothing_is_written(api: Api) 
     for user in ("fengtai", "dongcheng", "gw", "xc-cgzf", "worker-gw"):
         # another district, the street that whistled, a department, the reporter
         refused = api.call("POST", f"/api/cases/{case_id}/escalate", user, json={})
-        _problem(refused, 403, "authorization")
+        problem(refused, 403, "authorization")
     leaderless = [{"code": "110000-cgzf", "role": "support"}]
-    _problem(
+    problem(
         api.call(
             "POST", f"/api/cases/{case_id}/escalate", "xicheng", json={"departments": leaderless}
         ),

@@ -17,8 +17,8 @@ from api.config import Settings
 from api.db import aio
 from api.db.session import engine_for
 from api.reports import loop
-from tests.api.lifecycle.served import Served, remove_committed_users
-from tests.api.lifecycle.test_refusals import PIN, _problem
+from tests.api.served import Served, remove_committed_users
+from tests.api.support import PIN, problem
 from tests.browser import serve
 from tests.conftest import TEST_CELL_AREA_M2
 
@@ -81,8 +81,8 @@ def test_a_remembered_token_revoked_is_refused_at_once(served: Served) -> None:
     assert served.app.state.reporters.get(token) is not None
     _update_user(served, "worker-gw", "active = false")
     before = served.counts()
-    _problem(served.post("worker-gw", PIN, key=_key()), 401, "authorization")
-    _problem(served.post("worker-gw", PIN, key=key), 401, "authorization")  # not a replay
+    problem(served.post("worker-gw", PIN, key=_key()), 401, "authorization")
+    problem(served.post("worker-gw", PIN, key=key), 401, "authorization")  # not a replay
     assert served.counts() == before
     assert served.app.state.reporters.get(token) is None
 
@@ -91,12 +91,12 @@ def test_a_moved_worker_is_refused_where_it_no_longer_works(served: Served) -> N
     assert served.post("worker-gw", PIN, key=_key()).status_code == 201
     _update_user(served, "worker-gw", "jurisdiction = '110101001'")  # to 东华门街道
     before = served.counts()
-    _problem(served.post("worker-gw", PIN, key=_key()), 403, "geometry")
+    problem(served.post("worker-gw", PIN, key=_key()), 403, "geometry")
     assert served.counts() == before
 
 
 def test_a_worker_moved_here_may_report_at_once(served: Served) -> None:
-    _problem(served.post("worker-far", PIN, key=_key()), 403, "geometry")  # remembered, refused
+    problem(served.post("worker-far", PIN, key=_key()), 403, "geometry")  # remembered, refused
     _update_user(served, "worker-far", "jurisdiction = '110102020'")  # to 广安门外街道
     answer = served.post("worker-far", PIN, key=_key())
     assert answer.status_code == 201, answer.text
@@ -194,5 +194,5 @@ def test_an_open311_key_is_refused_on_the_event_loop(served: Served) -> None:
         session.commit()
     assert served.post("worker-gw", PIN, key=_key()).status_code == 201  # its bearer token
     before = served.counts()
-    _problem(served.post("key", PIN, key=_key()), 401, "authorization")
+    problem(served.post("key", PIN, key=_key()), 401, "authorization")
     assert served.counts() == before

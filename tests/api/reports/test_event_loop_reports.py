@@ -12,9 +12,8 @@ from sqlalchemy import text
 
 from api.config import Settings
 from geo.coords import CoordinateSystem, from_wgs84
-from tests.api.lifecycle.conftest import CENTRE
-from tests.api.lifecycle.served import Served
-from tests.api.lifecycle.test_refusals import BAD_REPORTS, PIN, PNG, _problem
+from tests.api.served import Served
+from tests.api.support import BAD_REPORTS, CENTRE, PIN, PNG, problem
 
 CENTRE_LON, CENTRE_LAT = CENTRE
 
@@ -23,14 +22,14 @@ CENTRE_LON, CENTRE_LAT = CENTRE
 def test_bad_reports_write_nothing_on_the_event_loop(served: Served, case: str) -> None:
     user, body, status, field = BAD_REPORTS[case]
     before = served.counts()
-    _problem(served.post(user, body, key=f"bad-{uuid.uuid4().hex}"), status, field)
+    problem(served.post(user, body, key=f"bad-{uuid.uuid4().hex}"), status, field)
     assert served.counts() == before
 
 
 def test_a_revoked_token_is_401_and_writes_nothing(served: Served) -> None:
     served.tokens["nobody"] = "not-a-token"
     before = served.counts()
-    _problem(served.post("nobody", PIN, key="k1"), 401, "authorization")
+    problem(served.post("nobody", PIN, key="k1"), 401, "authorization")
     assert served.counts() == before
 
 
@@ -87,7 +86,7 @@ def test_malformed_requests_are_refused_naming_the_field(served: Served, case: s
         headers["Authorization"] = f"Bearer {served.tokens[user]}"
     headers.update(extra)
     before = served.counts()
-    _problem(served.client.post("/api/reports", content=raw, headers=headers), status, field)
+    problem(served.client.post("/api/reports", content=raw, headers=headers), status, field)
     assert served.counts() == before
 
 
@@ -111,7 +110,7 @@ def test_a_point_is_stored_located_and_replayed_on_the_event_loop(served: Served
     assert again.json()["id"] == report["id"] and again.json()["replayed"] is True
     assert served.counts() == after
     other = served.post("worker-gw", {**PIN, "description": "another"}, key=key)
-    _problem(other, 409, "idempotency_key")
+    problem(other, 409, "idempotency_key")
     assert served.counts() == after
     with served.engine.connect() as conn:
         photo = conn.execute(

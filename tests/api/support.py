@@ -1,23 +1,20 @@
-"""Fixtures for the lifecycle: an API client on the demo city, users with tokens."""
+"""What the service's tests share: demo users with tokens, an API client, test shapes and
+the problem+json check."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import base64
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import api.models as models
-from api.app import create_app
 from api.auth.roles import Role
 from api.auth.service import create_user, issue_token
-from api.config import Settings
-from api.db.session import engine_for
-from api.deps import get_session
 
 # a building astride the 西城/丰台 line at (116.3200, 39.8900): about 70 % in 广外, 30 % in 太平桥
 BUILDING: dict[str, Any] = {
@@ -125,15 +122,69 @@ def issue_tokens(
     return tokens
 
 
-@pytest.fixture
-def api(demo_session: Session, demo_db_url: str) -> Iterator[Api]:
-    """The service on the demo city; everything it writes is rolled back after the test."""
-    tokens = issue_tokens(demo_session, USERS)
-    app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
-    app.dependency_overrides[get_session] = lambda: demo_session
-    with TestClient(app) as client:
-        yield Api(client=client, tokens=tokens, session=demo_session)
+PIN = {"geometry": {"type": "Point", "coordinates": list(CENTRE)}, "category": "E0303"}
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
+JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\0" * 64
 
 
-# the served app's fixture, for every lifecycle test module
-from tests.api.lifecycle.served import remove_committed_users, served  # noqa: E402, F401
+def problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["detail"]
+    if field is not None:
+        assert body["field"] == field, body
+    return body
+
+
+BAD_REPORTS: dict[str, tuple[str | None, dict[str, Any], int, str]] = {
+    "no token": (None, PIN, 401, "authorization"),
+    "outside every district": (
+        "worker-gw",
+        {**PIN, "geometry": {"type": "Point", "coordinates": [117.6, 40.6]}},
+        422,
+        "geometry",
+    ),
+    "unknown category": ("worker-gw", {**PIN, "category": "Z0000"}, 422, "category"),
+    "self-intersecting footprint": (
+        "worker-gw",
+        {
+            **PIN,
+            "geometry": BOWTIE,
+        },
+        422,
+        "geometry",
+    ),
+    "unknown crs": ("worker-gw", {**PIN, "crs": "epsg:3857"}, 422, "crs"),
+    "coordinates out of range": (
+        "worker-gw",
+        {**PIN, "geometry": {"type": "Point", "coordinates": [116.3, 95.0]}},
+        422,
+        "geometry",
+    ),
+    "photo of the wrong type": (
+        "worker-gw",
+        {**PIN, "photos": [{"content_type": "image/gif", "data": PNG}]},
+        422,
+        "photos.0.content_type",
+    ),
+    "photo content is not what it claims": (
+        "worker-gw",
+        {**PIN, "photos": [{"content_type": "image/jpeg", "data": PNG}]},
+        422,
+        "photos.0.data",
+    ),
+    "photo not base64": (
+        "worker-gw",
+        {**PIN, "photos": [{"content_type": "image/png", "data": "@@@"}]},
+        422,
+        "photos.0.data",
+    ),
+    "too many photos": (
+        "worker-gw",
+        {**PIN, "photos": [{"content_type": "image/png", "data": PNG}] * 5},
+        422,
+        "photos",
+    ),
+    "outside the worker's jurisdiction": ("worker-far", PIN, 403, "geometry"),
+}

@@ -22,8 +22,8 @@ from api.reports.service import Submission
 from api.reports.views import limits_of
 from api.routing.service import rules_from
 from geo.coords import CoordinateSystem
-from tests.api.lifecycle.conftest import CENTRE
-from tests.api.lifecycle.served import remove_committed_users
+from tests.api.served import remove_committed_users
+from tests.api.support import CENTRE
 from tests.browser import serve
 
 RACERS = 8

@@ -19,7 +19,7 @@ from api.deadlines.service import calendar, load_year, policies_from, recompute_
 from api.whistles.jobs import mark_overdue
 from api.whistles.models import Assignment
 from api.whistles.service import blow
-from tests.api.lifecycle.conftest import BUILDING, Api
+from tests.api.support import BUILDING, Api
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 FIXTURE_2027 = Path(__file__).resolve().parents[1] / "deadlines" / "fixtures" / "2027.csv"
