@@ -1,4 +1,4 @@
-"""call-backs (回访) of resolved hotline cases and after-photos
+"""call-backs (回访) of resolved hotline cases and the source of each satisfaction rating
 
 Revision ID: 0011
 Revises: 0010
