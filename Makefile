@@ -33,6 +33,12 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 		--python-platform x86_64-unknown-linux-gnu $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
+# The pages' JavaScript is checked by Biome (lint and format), pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
 setup: $(STAMP)
 	$(BIN)/gridwhistle setup-system
 
@@ -42,10 +48,11 @@ demo: setup
 serve: setup
 	$(BIN)/gridwhistle serve
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	node_modules/.bin/biome ci --colors=off
 
 test: $(STAMP) $(TOOLS)/.installed
 	$(BIN)/gridwhistle setup-system --browser
@@ -71,4 +78,4 @@ db-stop:
 
 clean:
 	-$(BIN)/gridwhistle db stop
-	rm -rf $(VENV) .gridwhistle .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .gridwhistle .pytest_cache .mypy_cache .ruff_cache

@@ -25,7 +25,7 @@ export function homeOf(user) {
 /** ``next`` when it is a path on this site ("/maps/…", "/app/…?q"), else null: never another
  * host ("//evil.example", "https://evil.example", "/\\evil.example") or another scheme. */
 export function safeNext(next) {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\")) return null;
+  if (!next?.startsWith("/") || next.startsWith("//") || next.includes("\\")) return null;
   let url;
   try {
     url = new URL(next, location.origin);
@@ -155,5 +155,5 @@ export function describe(err) {
     };
     return `${names[err.status] || `错误 ${err.status}`}：${err.message}`;
   }
-  return String(err && err.message ? err.message : err);
+  return String(err?.message ? err.message : err);
 }

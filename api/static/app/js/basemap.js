@@ -38,7 +38,7 @@ export function bboxOf(geojson) {
     geojson.type === "FeatureCollection"
       ? geojson.features.map((f) => f.geometry)
       : [geojson.geometry || geojson];
-  geometries.forEach((g) => walk(g.coordinates));
+  for (const g of geometries) walk(g.coordinates);
   return box;
 }
 

@@ -12,8 +12,7 @@ const HEADINGS = { disputed: "异议处理", resolved: "核查", verified: "结�
 function leads(user, c) {
   if (user.role === "admin") return true;
   if (user.role === "street") return user.jurisdiction === c.lead_street_code;
-  if (user.role === "community")
-    return Boolean(c.community_code && c.community_code.startsWith(user.jurisdiction));
+  if (user.role === "community") return Boolean(c.community_code?.startsWith(user.jurisdiction));
   return false;
 }
 
@@ -33,9 +32,15 @@ function choices(user, c, ctx, send, message) {
     list.push([
       "退回重办",
       () =>
-        textForm("退回理由", "确认退回", "verify", "reason", "已退回重办。", (path, body, done) =>
-          send(path, { confirmed: false, reason: body.reason }, done),
-        message),
+        textForm(
+          "退回理由",
+          "确认退回",
+          "verify",
+          "reason",
+          "已退回重办。",
+          (path, body, done) => send(path, { confirmed: false, reason: body.reason }, done),
+          message,
+        ),
     ]);
   }
   const rater = mine || (user.role === "grid_worker" && ctx.reporter);
@@ -121,7 +126,11 @@ function rerouteForm(c, ctx, send, message) {
     const body = whistleBody(form, message);
     if (!body) return;
     const names = body.departments.map((d) => ctx.depts.get(d.code) || d.code).join("、");
-    send("reroute", { departments: body.departments, note: note.value.trim() }, `已改派：${names}。`);
+    send(
+      "reroute",
+      { departments: body.departments, note: note.value.trim() },
+      `已改派：${names}。`,
+    );
   });
   return form;
 }
@@ -146,7 +155,9 @@ function evaluateForm(send, message) {
   let stars = 0;
   const labels = [];
   const word = h("span", { class: "muted" }, "请选择 1–5 星");
-  const paint = (n) => labels.forEach((l, i) => l.classList.toggle("on", i < n));
+  const paint = (n) => {
+    for (const [i, l] of labels.entries()) l.classList.toggle("on", i < n);
+  };
   const group = h(
     "fieldset",
     { class: "stars", onmouseleave: () => paint(stars) },

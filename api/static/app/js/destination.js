@@ -62,7 +62,7 @@ function locationRows(found, user) {
     );
   }
   const own = user.jurisdiction;
-  const street = found.street && found.street.code;
+  const street = found.street?.code;
   if (own && street && user.role === "grid_worker" && !street.startsWith(own.slice(0, 9))) {
     rows.push(h("p", { class: "warn" }, "此位置不在您的辖区，提交会被拒绝。"));
   }

@@ -15,7 +15,7 @@ export async function loadDuplicates(cases) {
     const got = await Promise.all(
       batch.map((id) => api(`/api/cases/${id}/duplicates`).catch(() => null)),
     );
-    got.forEach((d, j) => d && d.duplicates.length && found.set(batch[j], d));
+    for (const [j, d] of got.entries()) if (d?.duplicates.length) found.set(batch[j], d);
   }
   return found;
 }

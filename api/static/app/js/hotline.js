@@ -30,7 +30,11 @@ function marker(candidate, index) {
     iconSize: [28, 28],
     iconAnchor: [14, 28],
   });
-  const m = L.marker([candidate.lat, candidate.lon], { icon, keyboard: false, title: candidate.text });
+  const m = L.marker([candidate.lat, candidate.lon], {
+    icon,
+    keyboard: false,
+    title: candidate.text,
+  });
   m.on("click", () => choose(index));
   return m.addTo(map);
 }
@@ -40,8 +44,16 @@ function showCall(parsed) {
   const at = parsed.found ? text.indexOf(parsed.found) : -1;
   const parts =
     at >= 0
-      ? [text.slice(0, at), h("mark", { class: "found" }, parsed.found), text.slice(at + parsed.found.length)]
-      : [h("mark", { class: "found" }, parsed.found), " · ", h("span", { class: "complaint" }, parsed.complaint)];
+      ? [
+          text.slice(0, at),
+          h("mark", { class: "found" }, parsed.found),
+          text.slice(at + parsed.found.length),
+        ]
+      : [
+          h("mark", { class: "found" }, parsed.found),
+          " · ",
+          h("span", { class: "complaint" }, parsed.complaint),
+        ];
   $("parsed").replaceChildren(h("strong", {}, "地址："), ...parts);
 }
 
@@ -63,7 +75,11 @@ function showCandidates(answer) {
           onchange: () => choose(i),
         }),
         ` ${i + 1}. ${c.text}`,
-        h("span", { class: "muted" }, `（${LEVELS[c.level] || c.level}，±${Math.round(c.uncertainty_m)} 米，${c.score} 分）`),
+        h(
+          "span",
+          { class: "muted" },
+          `（${LEVELS[c.level] || c.level}，±${Math.round(c.uncertainty_m)} 米，${c.score} 分）`,
+        ),
       ),
     ),
   );
@@ -102,7 +118,8 @@ function showSuggestions(parsed) {
     h("h3", {}, parsed.uncertain ? "类别建议（不确定，请坐席选择）" : "类别建议"),
     h("ol", {}, rows),
   );
-  if (!parsed.uncertain && parsed.categories.length) $("category").value = parsed.categories[0].code;
+  if (!parsed.uncertain && parsed.categories.length)
+    $("category").value = parsed.categories[0].code;
 }
 
 function showNearby() {
@@ -126,7 +143,7 @@ function choose(index) {
   document.querySelectorAll("input.candidate").forEach((el) => {
     el.checked = el.value === String(index);
   });
-  state.markers.forEach((m, i) => m.setOpacity(i === index ? 1 : 0.45));
+  for (const [i, m] of state.markers.entries()) m.setOpacity(i === index ? 1 : 0.45);
   showNearby();
   preview();
 }
@@ -153,8 +170,14 @@ async function preview() {
     );
     $("destination").replaceChildren(
       h("h3", {}, "派往"),
-      h("p", { class: "streets" }, route.streets.map((s) => `${s.name} ${percent(s.share)}`).join("、")),
-      departments.length ? h("p", { class: "departments" }, `如需吹哨：${departments.join("、")}`) : null,
+      h(
+        "p",
+        { class: "streets" },
+        route.streets.map((s) => `${s.name} ${percent(s.share)}`).join("、"),
+      ),
+      departments.length
+        ? h("p", { class: "departments" }, `如需吹哨：${departments.join("、")}`)
+        : null,
     );
   } catch (err) {
     $("destination").replaceChildren(h("p", { class: "warn" }, describe(err)));
@@ -182,7 +205,8 @@ async function parse(event) {
     say($("form-message"), "");
     await preview();
   } catch (err) {
-    const found = err instanceof ApiError && err.problem.found ? `（识别到：${err.problem.found}）` : "";
+    const found =
+      err instanceof ApiError && err.problem.found ? `（识别到：${err.problem.found}）` : "";
     say($("form-message"), `${describe(err)}${found}`, "error");
   }
 }
@@ -200,7 +224,11 @@ async function submit() {
   };
   try {
     const done = await api("/api/reports", { method: "POST", body });
-    const link = h("a", { href: `/app/triage#case-${done.case_id}`, class: "case-link" }, done.message);
+    const link = h(
+      "a",
+      { href: `/app/triage#case-${done.case_id}`, class: "case-link" },
+      done.message,
+    );
     $("form-message").replaceChildren(link);
     $("form-message").className = "message ok";
     document.body.dataset.caseId = String(done.case_id);

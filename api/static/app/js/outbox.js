@@ -76,7 +76,7 @@ async function migrate() {
     return;
   }
   await write((store) => {
-    for (const item of legacy) if (item && item.key) store.put(item);
+    for (const item of legacy) if (item?.key) store.put(item);
   });
   localStorage.removeItem(LEGACY_KEY);
 }
@@ -146,7 +146,9 @@ export async function remove(key) {
 /** Drop what the server already has. */
 export async function clearDone() {
   const done = cache.filter((it) => it.state === "sent" || it.state === "merged");
-  await write((store) => done.forEach((it) => store.delete(it.key)));
+  await write((store) => {
+    for (const it of done) store.delete(it.key);
+  });
   await changed();
 }
 

@@ -83,22 +83,24 @@ function cells(row) {
 
 function render(board) {
   const list = ranked(board.rows);
-  $("scoreboard").querySelector("tbody").replaceChildren(
-    ...list.map(({ row, rank }) =>
-      h(
-        "tr",
-        { dataset: { code: row.code } },
-        h("td", { class: "rank" }, rank === null ? "—" : String(rank)),
+  $("scoreboard")
+    .querySelector("tbody")
+    .replaceChildren(
+      ...list.map(({ row, rank }) =>
         h(
-          "td",
-          { class: "name" },
-          row.name || row.code,
-          row.name ? h("span", { class: "code muted" }, ` ${row.code}`) : null,
+          "tr",
+          { dataset: { code: row.code } },
+          h("td", { class: "rank" }, rank === null ? "—" : String(rank)),
+          h(
+            "td",
+            { class: "name" },
+            row.name || row.code,
+            row.name ? h("span", { class: "code muted" }, ` ${row.code}`) : null,
+          ),
+          cells(row),
         ),
-        cells(row),
       ),
-    ),
-  );
+    );
   $("scoreboard")
     .querySelector("tfoot")
     .replaceChildren(
@@ -125,7 +127,11 @@ async function load() {
     $("scoreboard").hidden = true;
     $("summary").textContent = "";
     const denied = err instanceof ApiError && err.status === 403;
-    say($("scores-message"), denied ? "无权查看考核：考核排名只对部门、街道、区、分析员和管理员开放。" : describe(err), "error");
+    say(
+      $("scores-message"),
+      denied ? "无权查看考核：考核排名只对部门、街道、区、分析员和管理员开放。" : describe(err),
+      "error",
+    );
     document.body.dataset.state = denied ? "denied" : "error";
   }
   document.body.dataset.ready = "1";

@@ -198,7 +198,7 @@ function canTriage(c) {
     case "street":
       return user.jurisdiction === c.lead_street_code;
     case "community":
-      return Boolean(c.community_code && c.community_code.startsWith(user.jurisdiction));
+      return Boolean(c.community_code?.startsWith(user.jurisdiction));
     default:
       return false;
   }

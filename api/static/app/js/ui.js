@@ -173,7 +173,8 @@ export function registerOffline() {
       // a worker installed before the login could cache only the login page: now that this
       // browser is logged in, have it cache the pages
       navigator.serviceWorker.ready.then(async (registration) => {
-        if (!(await caches.match(location.pathname))) registration.active?.postMessage("cache-shell");
+        if (!(await caches.match(location.pathname)))
+          registration.active?.postMessage("cache-shell");
       });
     }
   }

@@ -76,7 +76,9 @@ function decider() {
 
 /** The whistling street decides on the extensions of its own cases. */
 function decides(c) {
-  return user.role === "admin" || (user.role === "street" && c.lead_street_code === user.jurisdiction);
+  return (
+    user.role === "admin" || (user.role === "street" && c.lead_street_code === user.jurisdiction)
+  );
 }
 
 // ---- rendering -----------------------------------------------------------------------
@@ -129,9 +131,9 @@ function card(a) {
       "p",
       { class: "who" },
       `${a.overall_lead ? "★ 总牵头 " : ""}${dept}（${a.role === "lead" ? "主办" : "协办"}）`,
-      c && c.joint ? h("span", { class: "badge joint" }, "联合") : null,
+      c?.joint ? h("span", { class: "badge joint" }, "联合") : null,
     ),
-    c && c.description ? h("p", { class: "description" }, c.description) : null,
+    c?.description ? h("p", { class: "description" }, c.description) : null,
     c ? h("p", { class: "muted" }, place(c)) : null,
     dues(a),
     a.on_site_distance_m !== null
