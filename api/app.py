@@ -24,7 +24,6 @@ from api.db.session import get_engine, libpq_url, session_factory
 from api.deps import single_query_values
 from api.docs import SecurityHeaders
 from api.docs import router as docs_router
-from api.errors import install_handlers
 from api.geography.views import router as geography_router
 from api.hotline.views import router as hotline_router
 from api.hotspots.views import router as hotspots_router
@@ -33,6 +32,7 @@ from api.maps.views import router as maps_router
 from api.open311.views import router as open311_router
 from api.openapi import install_openapi
 from api.pages.views import router as pages_router
+from api.problems import install_handlers
 from api.reports.loop import Reporters
 from api.reports.store import PLAN_CACHE_MODE
 from api.reports.views import router as reports_router

@@ -232,7 +232,7 @@ def prepare(url: str, *, workers: int, streets: int, seed: int) -> list[Worker]:
     from api.db.session import engine_for
     from api.geography.imports import load_demo
     from api.geography.service import read_level
-    from grids.codes import Level
+    from geo.codes import Level
 
     settings = Settings()
     rng = random.Random(seed)

@@ -40,6 +40,7 @@ import pandas as pd
 import shapely
 from distributed import Future
 
+from geo.codes import Level
 from geo.coords import CoordinateSystem
 from geo.crs import area_m2
 from geo.distributed import (
@@ -51,7 +52,6 @@ from geo.distributed import (
 )
 from geo.emerging import SpaceTimeCube, space_time_cube
 from geo.locate_table import locate_frame
-from grids.codes import Level
 from grids.demo import build_demo_city
 
 START = date(2016, 1, 4)  # a Monday

@@ -52,9 +52,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.codes import Level
 from geo.crs import to_metric, to_storage
 from grids.cells import generate_cells
-from grids.codes import Level
 
 CENTRE = (116.40, 39.90)
 HALF_SIDE_M = 14_500.0

@@ -10,7 +10,7 @@ What it does:
 1. without ``--url``: creates a throwaway database on the project's PostGIS (the embedded
    cluster, or ``DATABASE_URL``'s server), migrates it, loads the demo city with grid cells
    of ``--cell-area-m2`` (default 10,000 m², what ``make demo`` serves) and the simulated
-   year (``geo.simulate``, seed 2026); the database is dropped at the end, also on failure.
+   year (``grids.simulate``, seed 2026); the database is dropped at the end, also on failure.
    With ``--url`` it reads that database (which must hold the demo city and events);
 2. serves the application with uvicorn (one worker, in a thread) on 127.0.0.1 and requests
    over HTTP with httpx, one request at a time:
@@ -73,8 +73,8 @@ def prepare(url: str, *, cell_area_m2: float) -> None:
     from api.db.session import engine_for
     from api.geography.imports import load_demo
     from api.hotspots.service import load_events
-    from geo.simulate import simulate_year
     from grids.demo import build_demo_city
+    from grids.simulate import simulate_year
 
     settings = Settings()
     started = time.perf_counter()

@@ -133,7 +133,7 @@ def measure_locator(url: str, points: int, seed: int = 1) -> LocateStats:
 
     from api.db.session import engine_for
     from api.geography.service import load_locator
-    from grids.codes import Level
+    from geo.codes import Level
 
     start = time.perf_counter()
     with Session(engine_for(url)) as session:

@@ -37,12 +37,12 @@ import pandas as pd
 from distributed import Client, Future, LocalCluster
 
 from geo.batch import BatchLocator
+from geo.codes import LEVELS_TOP_DOWN, Level
 from geo.coords import CoordinateSystem
 from geo.emerging import SpaceTimeCube, space_time_cube
 from geo.hotspots import LEVEL_COLUMN, AreaLevel, Moment, select
 from geo.locate import Locator
 from geo.locate_table import locate_frame
-from grids.codes import LEVELS_TOP_DOWN, Level
 
 TILE_DEG = 0.05
 """Side of the coarse tiles of ``partition_spatially`` (degrees, about 4 x 5.5 km)."""

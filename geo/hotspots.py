@@ -1,6 +1,6 @@
 """Hotspot statistics on located events: counts, Getis-Ord Gi*, FDR, kernel density.
 
-Pure: events are a DataFrame with the columns of ``geo.simulate.SimulatedYear.events``
+Pure: events are a DataFrame with the columns of ``grids.simulate.SimulatedYear.events``
 (``at`` timezone-aware, ``lon``/``lat`` WGS-84, ``category``, ``grid_code`` … ``district_code``);
 areas and roads are GeoDataFrames in EPSG:4326. Metric work happens in EPSG:4548.
 

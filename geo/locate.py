@@ -29,8 +29,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.codes import CODE_LENGTH, LEVELS_TOP_DOWN, Level
 from geo.crs import to_metric, to_storage
-from grids.codes import CODE_LENGTH, LEVELS_TOP_DOWN, Level
 
 EDGE_TOLERANCE_DEG = 1e-9
 MIN_SHARE = 1e-9

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from geo.batch import BatchLocator
+from geo.codes import CODE_LENGTH, LEVELS_TOP_DOWN
 from geo.coords import CoordinateSystem, arrays_to_wgs84
 from geo.locate import Locator
-from grids.codes import CODE_LENGTH, LEVELS_TOP_DOWN
 
 CHUNK = 200_000
 """Rows located per call (bounds temporary arrays; a progress step)."""
@@ -35,7 +35,7 @@ def locate_frame(
     ``on_chunk`` is called with the number of rows of each located chunk.
 
     >>> import geopandas as gpd, shapely
-    >>> from grids.codes import Level
+    >>> from geo.codes import Level
     >>> box = gpd.GeoDataFrame(
     ...     {"code": ["110102"], "name": ["西城区"]},
     ...     geometry=[shapely.box(116.3, 39.8, 116.4, 39.9)], crs=4326)

@@ -36,10 +36,10 @@ from scipy.optimize import brentq
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geo.codes import Level
 from geo.crs import STORAGE_SRID, area_m2, to_metric
 from grids import demo, power
 from grids.cells import TARGET_MAX_CELLS, generate_cells
-from grids.codes import Level
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "beijing"
 INNER = ("110101", "110102", "110106")

@@ -18,7 +18,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from grids.codes import CODE_LENGTH, PARENT_LEVEL, Level
+from geo.codes import CODE_LENGTH, PARENT_LEVEL, Level
 
 STORAGE_CRS = "EPSG:4326"
 COLUMNS = ("code", "name", "parent_code", "level", "geometry")

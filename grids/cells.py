@@ -43,8 +43,8 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.codes import MAX_GRID_SEQUENCE, Level, code_problems, grid_code
 from geo.crs import STORAGE_SRID, to_metric, to_storage
-from grids.codes import MAX_GRID_SEQUENCE, Level, code_problems, grid_code
 
 GRID_SIZE_M = 2.0**-20
 """Precision grid (metres) for all overlays; a power of two so lattice lines are exact."""

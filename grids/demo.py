@@ -34,10 +34,10 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geo.codes import Level
 from geo.crs import STORAGE_SRID, area_m2, length_m, to_metric, to_storage
 from grids import demo_names
 from grids.cells import generate_cells
-from grids.codes import Level
 
 GRID_SIZE = 1e-9
 """Precision grid in degrees (about 0.1 mm) for every demo geometry and overlay.

@@ -16,9 +16,9 @@ import geopandas
 import numpy as np
 import shapely
 
+from geo.codes import CHILD_LEVEL, LEVELS_TOP_DOWN, Level
 from geo.crs import to_metric
 from grids.boundaries import STORAGE_CRS, derive_parent_code
-from grids.codes import CHILD_LEVEL, LEVELS_TOP_DOWN, Level
 
 SNAP_M = 0.001  # children this close to their parent's edge count as inside it
 

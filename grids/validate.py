@@ -26,9 +26,9 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.codes import CODE_LENGTH, PARENT_LEVEL, Level, code_problems
 from geo.crs import area_m2, to_metric, to_storage
 from grids.boundaries import STORAGE_CRS, BoundaryFileError, derive_parent_code
-from grids.codes import CODE_LENGTH, PARENT_LEVEL, Level, code_problems
 from grids.hierarchy import (
     coverage,
     coverage_suspects,

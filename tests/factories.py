@@ -8,7 +8,7 @@ import geopandas as gpd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from grids.codes import Level
+from geo.codes import Level
 
 # A 2 km x 1 km block near 广安门 (lon/lat); tests cut it into districts/streets.
 X0, Y0 = 116.30, 39.88

@@ -14,9 +14,9 @@ from api.addresses.models import AddressEntry
 from api.errors import Conflict
 from api.geography.models import Area, Generation
 from api.geography.service import active_generation, load_levels, read_level
+from geo.codes import Level
 from geo.geocode import Geocoder
 from grids.addresses import COLUMNS, RegisterReport, as_register, validate_register
-from grids.codes import Level
 
 _LEVEL_FRAMES = {
     "districts": Level.DISTRICT,

@@ -14,8 +14,8 @@ from api.cli.common import console, db_session, fail
 from api.config import get_settings
 from api.geography import imports
 from api.geography.service import count_areas, read_level
+from geo.codes import LEVELS_TOP_DOWN, Level
 from grids.boundaries import BoundaryFileError, read_boundaries
-from grids.codes import LEVELS_TOP_DOWN, Level
 from grids.hierarchy import format_report, hierarchy_report
 from grids.validate import Tolerances, ValidationReport, validate_boundaries
 

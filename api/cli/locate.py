@@ -17,10 +17,10 @@ from api.geography.locate import as_dict
 from api.geography.service import load_locator, read_level
 from api.routing import service
 from geo.batch import BatchLocator
+from geo.codes import Level
 from geo.coords import CoordinateSystem
 from geo.locate import Locator
 from geo.locate_table import locate_frame
-from grids.codes import Level
 
 
 def locate_command(

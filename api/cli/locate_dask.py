@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from api.cli.common import console, db_session, fail
 from api.geography.service import active_generation, read_level
+from geo.codes import LEVELS_TOP_DOWN
 from geo.coords import CoordinateSystem
 from geo.distributed import LocatorParts, dask_client, locate_partitions, partition_spatially
-from grids.codes import LEVELS_TOP_DOWN
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 

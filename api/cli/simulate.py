@@ -21,8 +21,8 @@ from api.config import get_settings
 from api.hotspots.service import event_count, load_events
 from api.simulation.run import Outcome
 from api.simulation.service import city_fingerprint, key_prefix, loaded, simulate_operations
-from geo.simulate import SimulatedYear, simulate_year
 from grids.demo import build_demo_city
+from grids.simulate import SimulatedYear, simulate_year
 
 
 def build_year(*, seed: int, cell_area_m2: float) -> SimulatedYear:

@@ -20,8 +20,8 @@ from api.errors import InvalidInput
 from api.geography.models import Generation
 from api.geography.service import find_generation_by_fingerprint, load_levels, read_level
 from geo import rules
+from geo.codes import LEVELS_TOP_DOWN, PARENT_LEVEL, Level
 from grids.cells import generate_cells
-from grids.codes import LEVELS_TOP_DOWN, PARENT_LEVEL, Level
 from grids.validate import Tolerances, ValidationReport, validate_boundaries
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.db.geometry import to_ewkb_hex
 from api.geography.service import active_generation
+from geo.codes import CODE_LENGTH, Level
 from geo.locate import (
     DISC_QUAD_SEGS,
     EDGE_TOLERANCE_DEG,
@@ -25,7 +26,6 @@ from geo.locate import (
     StreetShare,
     rank_shares,
 )
-from grids.codes import CODE_LENGTH, Level
 
 IN_GENERATION = "a.generation_low <= :gen AND a.generation_high >= :gen"
 

@@ -16,9 +16,9 @@ from api.addresses.models import AddressEntry
 from api.db.geometry import to_db
 from api.errors import NotFound
 from api.geography.models import Area, Chief, Generation, LandUseZone, Road
+from geo.codes import LEVELS_TOP_DOWN, Level
 from geo.crs import area_m2
 from geo.locate import Locator
-from grids.codes import LEVELS_TOP_DOWN, Level
 
 VERSIONED = (Area, Road, Chief, LandUseZone, AddressEntry)
 

@@ -24,7 +24,7 @@ from api.geography.schemas import (
     GenerationPublic,
     GenerationsPublic,
 )
-from grids.codes import Level
+from geo.codes import Level
 
 router = APIRouter(prefix="/api", tags=["geography"])
 

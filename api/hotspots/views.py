@@ -16,8 +16,8 @@ from api.geography.service import active_generation, read_level
 from api.hotspots.service import events_frame
 from api.hotspots.window import WindowQuery, time_window
 from api.maps.access import MapKind, require_map
+from geo.codes import Level
 from geo.hotspots import count_hotspots, weight_matrix
-from grids.codes import Level
 
 router = APIRouter(prefix="/api", tags=["hotspots"])
 

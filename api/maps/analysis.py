@@ -25,6 +25,7 @@ from api.hotspots.service import events_frame
 from api.hotspots.views import units_and_weights
 from api.maps.data import Pin, event_span, outlines, roads
 from geo import hotspot_maps as hm
+from geo.codes import Level
 from geo.crs import STORAGE_SRID, to_metric
 from geo.density_maps import DensityImage, density_image
 from geo.emerging import NO_PATTERN, emerging_hotspots, space_time_cube
@@ -37,7 +38,6 @@ from geo.hotspots import (
     road_counts,
     timestamp,
 )
-from grids.codes import Level
 
 NEAR_M = 30.0
 HOTSPOT_NEAR_M = 100.0  # a chief's map shows the hot/cold grid cells this close to the roads

@@ -15,7 +15,7 @@ from api.errors import NotFound
 from api.geography import service
 from api.geography.models import Area, Chief
 from api.whistles.models import Assignment
-from grids.codes import Level
+from geo.codes import Level
 
 Pin = tuple[float, float, str]  # lat, lon, label
 

@@ -30,7 +30,7 @@ from api.maps.access import pins_near, require_chief_map, require_map
 from api.maps.analysis import NEAR_M, Filters, Scope, chief_data, scope_data
 from api.maps.cache import MAPS_CACHE, data_version
 from api.maps.pages import chief_page, scope_page
-from grids.codes import Level
+from geo.codes import Level
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 

@@ -9,8 +9,8 @@ from api.auth.deps import ViewerDep
 from api.deps import QueryId, SessionDep, SettingsDep
 from api.geography import service
 from api.geography.service import check_generation
+from geo.codes import Level
 from geo.maps import Basemap, city_map, render, titled
-from grids.codes import Level
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 

@@ -15,8 +15,8 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.simulate import simulate_year
 from grids.demo import JOINT_SITE, JOINT_STREETS, DemoCity, joint_box
+from grids.simulate import simulate_year
 
 POOL = 10.0  # events simulated per report drawn
 FOCUS_WEIGHT = 12.0  # the joint streets' events are drawn this much more often (demo users)

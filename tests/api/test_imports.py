@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from api.geography.imports import import_level
 from api.geography.models import Area, AreaPart, Generation
 from api.geography.service import load_levels, read_level
+from geo.codes import Level
 from grids.boundaries import read_boundaries
-from grids.codes import Level
 from tests.conftest import real_districts_or_skip
 from tests.grids.geometries import (
     BOW_TIE,

@@ -12,8 +12,8 @@ from shapely.geometry import MultiPolygon, Polygon
 
 import geo.batch
 from geo.batch import BatchLocator
+from geo.codes import Level
 from geo.locate import Locator
-from grids.codes import Level
 from grids.demo import DemoCity, build_demo_city
 
 # Hand-made cells near 广安门 (lon/lat), 0.01° ≈ 850 m east-west.

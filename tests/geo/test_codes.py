@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grids.codes import (
+from geo.codes import (
     CODE_LENGTH,
     Level,
     code_problems,

@@ -29,8 +29,8 @@ from geo.distributed import (
 from geo.emerging import emerging_hotspots, space_time_cube
 from geo.hotspots import weight_matrix
 from geo.locate_table import locate_frame
-from geo.simulate import simulate_year
 from grids.demo import DemoCity, build_demo_city
+from grids.simulate import simulate_year
 
 START = date(2025, 11, 23)
 

@@ -9,9 +9,9 @@ import pytest
 import shapely
 from pyproj import Geod
 
+from geo.codes import Level
 from geo.crs import to_metric, to_storage
 from geo.locate import DISC_QUAD_SEGS, Locator, OutsideJurisdiction, degrees_holding
-from grids.codes import Level
 from tests.factories import (
     DX,
     DY,

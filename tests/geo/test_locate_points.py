@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
+from geo.codes import Level
 from geo.locate import EDGE_TOLERANCE_DEG, Locator
-from grids.codes import Level
 from tests.factories import DX, MID_LAT, X0, four_streets, two_districts
 
 BUILDING = shapely.box(X0 + 0.6 * DX, MID_LAT, X0 + 0.6 * DX + 0.0004, MID_LAT + 0.0003)

@@ -9,13 +9,13 @@ import pytest
 import shapely
 from pyproj import Geod
 
+from geo.codes import Level
 from geo.locate import (
     Locator,
     OutsideJurisdiction,
     StreetShare,
     rank_shares,
 )
-from grids.codes import Level
 from tests.factories import (
     DX,
     LINE_LON,

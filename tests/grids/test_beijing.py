@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import shapely
 
+from geo.codes import Level
 from geo.rules import read_departments
 from grids.beijing import (
     base_cell_area_m2,
@@ -24,7 +25,6 @@ from grids.beijing import (
     read_beijing,
     unit_kind,
 )
-from grids.codes import Level
 from grids.demo import DemoCity, DemoCityError, joint_box
 from grids.hierarchy import hierarchy_report
 

@@ -11,8 +11,8 @@ import pytest
 import shapely
 from pyproj import Transformer
 
+from geo.codes import Level
 from grids.boundaries import BoundaryFileError, read_boundaries
-from grids.codes import Level
 from tests.grids import geometries as g
 from tests.grids.geometries import BEIJING_DISTRICTS, needs_beijing
 

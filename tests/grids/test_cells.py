@@ -14,8 +14,8 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from geo.codes import MAX_GRID_SEQUENCE
 from grids.cells import CELL_COLUMNS, generate_cells, tiling_problems
-from grids.codes import MAX_GRID_SEQUENCE
 
 # Projections done here with pyproj, not geo.crs, so expectations never come from the code
 # under test. Both take and return one geometry or an array of geometries.

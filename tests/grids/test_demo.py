@@ -18,7 +18,7 @@ import pytest
 import shapely
 from shapely.geometry import Point
 
-from grids.codes import Level
+from geo.codes import Level
 from grids.demo import DemoCity, DemoCityError, build_demo_city, write_demo_city
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grids.codes import Level
+from geo.codes import Level
 from grids.hierarchy import CoverageRow, format_report, hierarchy_report
 from tests.grids import geometries as g
 

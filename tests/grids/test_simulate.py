@@ -18,8 +18,8 @@ import pytest
 import shapely
 
 from geo.crs import area_m2, to_metric
-from geo.simulate import PATTERNS, SimulatedYear, SimulationError, simulate_year
 from grids.demo import DemoCity, build_demo_city
+from grids.simulate import PATTERNS, SimulatedYear, SimulationError, simulate_year
 
 CATEGORIES_CSV = Path(__file__).resolve().parents[2] / "data" / "categories.csv"
 COARSE_CELL_M2 = 250_000.0
@@ -45,7 +45,7 @@ def uniform_year() -> SimulatedYear:
 
 def daily_background(year: SimulatedYear) -> pd.DataFrame:
     """Background events per day with the day's kind (workday / weekend / holiday)."""
-    from geo.simulate import _day_kind
+    from grids.simulate import _day_kind
 
     background = year.events[year.events["pattern"] == ""]
     days = [year.start + timedelta(days=i) for i in range((year.end - year.start).days + 1)]

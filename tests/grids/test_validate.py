@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
+from geo.codes import Level
 from grids.boundaries import BoundaryFileError, read_boundaries
-from grids.codes import Level
 from grids.validate import Problem, Tolerances, problem_from_error, validate_boundaries
 from tests.grids import geometries as g
 from tests.grids.geometries import BEIJING_DISTRICTS, needs_beijing

@@ -38,7 +38,7 @@ from api.deadlines.service import calendar, policies_from
 from api.hotspots.service import events_frame, load_events
 from api.whistles.service import blow
 from geo.hotspots import review_month
-from geo.simulate import SimulatedYear, simulate_year
+from grids.simulate import SimulatedYear, simulate_year
 from grids.demo import build_demo_city
 from tests.conftest import REPO, TEST_CELL_AREA_M2
 

@@ -11,9 +11,9 @@ from api.config import get_settings
 from api.geography.imports import generate_grid, load_demo
 from api.geography.locate import locate_footprint
 from api.geography.service import active_generation, count_areas
+from geo.codes import Level
 from geo.locate import FootprintLocation
 from grids.boundaries import read_boundaries
-from grids.codes import Level
 from grids.demo import joint_box
 from grids.validate import validate_boundaries
 from tests.conftest import TEST_CELL_AREA_M2, real_districts_or_skip

@@ -16,7 +16,7 @@ from api.geography.service import (
     load_levels,
     read_level,
 )
-from grids.codes import Level
+from geo.codes import Level
 from tests.factories import box, four_streets, frame, two_districts
 
 

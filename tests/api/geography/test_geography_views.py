@@ -14,7 +14,7 @@ from api.config import get_settings
 from api.departments.service import load_catalogues
 from api.geography.models import Area
 from api.geography.service import load_levels
-from grids.codes import Level
+from geo.codes import Level
 from tests.conftest import sign_in
 from tests.factories import four_streets, two_districts
 

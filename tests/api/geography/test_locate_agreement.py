@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from api.geography import locate as pg
 from api.geography.service import load_locator
+from geo.codes import Level
 from geo.locate import Locator, OutsideJurisdiction, PointLocation
-from grids.codes import Level
 
 # A located point, or ("outside", nearest district code, distance in metres).
 Answer = PointLocation | tuple[str, str, float]

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from api.hotspots.service import event_count, events_frame, load_events
-from geo.simulate import SimulatedYear, simulate_year
 from grids.demo import build_demo_city
+from grids.simulate import SimulatedYear, simulate_year
 from tests.api.support import Api
 from tests.conftest import TEST_CELL_AREA_M2
 

@@ -10,7 +10,7 @@ from api.db.session import engine_for
 from api.geography.imports import load_demo_into
 from api.geography.service import active_generation
 from api.hotspots.views import units_and_weights
-from grids.codes import Level
+from geo.codes import Level
 
 STREET = "110102020"
 

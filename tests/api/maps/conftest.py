@@ -16,8 +16,8 @@ from api.config import Settings
 from api.db.session import engine_for
 from api.deps import get_session
 from api.hotspots.service import load_events
-from geo.simulate import simulate_year
 from grids.demo import build_demo_city
+from grids.simulate import simulate_year
 from tests.conftest import TEST_CELL_AREA_M2, sign_in
 
 

@@ -16,8 +16,8 @@ from api.auth.roles import Role
 from api.geography.models import Chief, Road
 from api.hotspots.service import load_events
 from api.whistles.models import Assignment
-from geo.simulate import simulate_year
 from grids.demo import build_demo_city
+from grids.simulate import simulate_year
 from tests.api.maps.conftest import app_on, contains
 from tests.api.support import BUILDING, Api, issue_tokens
 from tests.browser import browser_page, chromium_or_skip, serve, set_login_cookie

@@ -19,8 +19,8 @@ from playwright.sync_api import FilePayload, Page, Route, expect
 from api.auth.deps import viewer
 from api.auth.roles import Actor, Role
 from api.deps import get_session
-from api.errors import install_handlers
 from api.pages.views import APP_DIR, PAGES, router
+from api.problems import install_handlers
 from tests.api.pages.conftest import PHONE, Person, Site, Tab
 from tests.api.support import BUILDING  # astride the 西城/丰台 line
 
