@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from api.hotspots.service import events_frame
 from api.hotspots.views import units_and_weights
+from api.maps.cache import MAPS_CACHE, DataVersion, data_version
 from api.maps.data import Pin, event_span, outlines, roads
 from geo import hotspot_maps as hm
 from geo.codes import Level
@@ -303,3 +304,26 @@ def _cells_along(
         keep[:] = False
     chosen = units[keep].reset_index(drop=True)
     return unit_collection(chosen, result[keep].reset_index(drop=True), None)
+
+
+def cached_scope_data(
+    *, session: Session, scope: Scope, filters: Filters, version: DataVersion | None = None
+) -> ScopeData:
+    """``scope_data`` through the per-process map cache: the scope's page and its vector
+    tiles share one entry."""
+    return MAPS_CACHE.get(
+        ("scope", scope, filters),
+        version or data_version(session=session),
+        lambda: scope_data(session=session, scope=scope, filters=filters),
+    )
+
+
+def cached_chief_data(
+    *, session: Session, chief_ref: str, street_code: str, version: DataVersion | None = None
+) -> ChiefData:
+    """``chief_data`` through the per-process map cache (the chief's page and tiles)."""
+    return MAPS_CACHE.get(
+        ("chief", chief_ref, street_code),
+        version or data_version(session=session),
+        lambda: chief_data(session=session, chief_ref=chief_ref, street_code=street_code),
+    )

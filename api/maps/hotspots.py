@@ -27,8 +27,7 @@ from api.deps import CategoryFilter, QueryInstant, SessionDep, StreetFilter
 from api.hotspots.window import WindowQuery, time_window
 from api.maps import data
 from api.maps.access import pins_near, require_chief_map, require_map
-from api.maps.analysis import NEAR_M, Filters, Scope, chief_data, scope_data
-from api.maps.cache import MAPS_CACHE, data_version
+from api.maps.analysis import NEAR_M, Filters, Scope, cached_chief_data, cached_scope_data
 from api.maps.pages import chief_page, scope_page
 from geo.codes import Level
 
@@ -40,12 +39,7 @@ DistrictCode = Annotated[str, Path(pattern=r"^\d{6}$", description="6-digit dist
 
 def _scope_page(session: Session, scope: Scope, filters: Filters, viewer: Actor) -> HTMLResponse:
     require_map(viewer, kind=scope.kind, code=scope.code)
-    key = ("scope", scope, filters)
-    computed = MAPS_CACHE.get(
-        key,
-        data_version(session=session),
-        lambda: scope_data(session=session, scope=scope, filters=filters),
-    )
+    computed = cached_scope_data(session=session, scope=scope, filters=filters)
     if viewer.role is Role.COMMUNITY:
         own = data.outlines(
             session=session, level=Level.COMMUNITY, prefix=viewer.jurisdiction, simplify_m=0.0
@@ -131,11 +125,7 @@ def chief_map(session: SessionDep, viewer: ViewerDep, chief_ref: str) -> HTMLRes
     chief = data.chief(session=session, chief_ref=chief_ref)
     street = chief.street_code
     require_chief_map(viewer, ref=chief.ref, street_code=street)
-    computed = MAPS_CACHE.get(
-        ("chief", chief_ref, street),
-        data_version(session=session),
-        lambda: chief_data(session=session, chief_ref=chief_ref, street_code=street),
-    )
+    computed = cached_chief_data(session=session, chief_ref=chief_ref, street_code=street)
     overdue = data.overdue(session=session, prefix=street, now=datetime.now(UTC))
     if viewer.role is Role.CHIEF:
         overdue = pins_near(overdue, computed.roads, distance_m=NEAR_M)
