@@ -13,6 +13,13 @@ compound, place or village name exactly or fuzzily (rapidfuzz), then the door nu
   ``CROSSING_MAX_M`` (a crossing, level ``road``);
 * an area named alone → the area (level ``community`` or ``street``).
 
+A name of three characters or more with one character wrong, missing or extra scores at
+least ``ONE_EDIT_SCORE`` (every such name of the register is weighed, not only the best few
+of the fuzzy search); what follows it decides among them: a road with the door said keeps
+the score, one without it gives at best an interpolated number five points lower (its
+middle falls below the threshold), a plain plate where 号院 was said loses
+``NO_YUAN_LOSS``.
+
 Scores run 0-100; an area named in the text that the candidate is not in costs points,
 one it is in makes up part of what a fuzzy name lost.
 Below ``MATCH_THRESHOLD`` the answer is ``unknown`` with no candidates (never a guess); a
@@ -42,7 +49,7 @@ from geo.geocode_answer import (
     distinct,
     rank,
 )
-from geo.geocode_index import Place, RegisterIndex, Road, road_stem
+from geo.geocode_index import TYPO_MIN_LENGTH, Place, RegisterIndex, Road, road_stem
 
 FUZZY_CUTOFF = 60.0
 FUZZY_LIMIT = 10
@@ -52,6 +59,13 @@ CROSSING_MAX_M = 80.0
 CROSSING_HALF = 10.0
 SAME_STEM_SCORE = 85.0
 """The name score of a road whose name differs from the one said only in its generic."""
+ONE_EDIT_SCORE = 80.0
+"""The least name score of a name one character away from the one said (replaced, missing
+or extra; names of ``TYPO_MIN_LENGTH`` characters or more). It reaches ``MATCH_THRESHOLD``
+only when what follows the name is found there too: a short name with a wrong character
+and a door number its road lacks stays unknown."""
+NO_YUAN_LOSS = 5.0
+"""Points lost when the text says 号院 and the register has a plain plate at that door."""
 ADMIN_PENALTY = {6: 25.0, 9: 15.0, 12: 10.0}
 """Points lost when the text names a district, street or community the candidate is not in."""
 ADMIN_SUPPORT = {6: 0.15, 9: 0.4, 12: 0.5}
@@ -165,6 +179,14 @@ class Geocoder:
                 text, keys, scorer=fuzz.ratio, limit=FUZZY_LIMIT, score_cutoff=FUZZY_CUTOFF
             ):
                 scores[key] = max(scores.get(key, 0.0), float(score))
+        # one character off: every such name, not only the best few of the fuzzy search (a
+        # three-character road has dozens of rivals at the same ratio across a city)
+        typed = {head} if head not in index.protected else set()
+        if len(leftover) >= TYPO_MIN_LENGTH and leftover not in index.protected:
+            typed.add(leftover)
+        for text in typed:
+            for key in index.one_edit(text):
+                scores[key] = max(scores.get(key, 0.0), ONE_EDIT_SCORE)
         return scores
 
     def _namesakes(self, key: str, parts: AddressParts) -> list[str]:
@@ -204,6 +226,8 @@ class Geocoder:
                 yield self._entry(building, score, parts, "plate", matched, "building")
             else:
                 lost = 10.0 if parts.building else 0.0
+                if parts.yuan and self.index.kind[door] != "compound":
+                    lost += NO_YUAN_LOSS
                 yield self._entry(door, score - lost, parts, "plate", matched, "plate")
             return
         interpolated = self._interpolate(road, n, suffix, score, parts)

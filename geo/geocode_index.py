@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from rapidfuzz.distance import Levenshtein
 from scipy.spatial import cKDTree
 
 from geo.address_text import Aliases, admin_forms, normalize
@@ -22,6 +24,8 @@ CODE_COLUMNS = ("grid_code", "community_code", "street_code", "district_code")
 TEXT_COLUMNS = ("text", "kind", "road", "suffix", "side", "name", *CODE_COLUMNS)
 NUMBER_COLUMNS = ("number", "building", "group")
 ROAD_GENERICS = ("大街", "胡同", "街", "路", "巷", "条")
+TYPO_MIN_LENGTH = 3
+"""Names at least this long are found with one character wrong, missing or extra."""
 DOOR_KINDS = ("plate", "compound")
 """Kinds that a road and a door number reach: a plate, or a 号院 (a compound with a number)."""
 
@@ -85,31 +89,54 @@ class RegisterIndex:
         self.place_keys = sorted(self.places)
         self.protected = frozenset(self.road_keys) | frozenset(self.place_keys)
         self.longest_key = max(map(len, self.protected), default=0)
+        self.deletions = _deletions(self.protected)
         self.tree = cKDTree(self.xy)
         self.keys_in_area = self._keys_in_area()
+
+    def one_edit(self, text: str) -> list[str]:
+        """Road and place keys one character away from ``text`` (replaced, missing or extra),
+        for texts and keys of at least ``TYPO_MIN_LENGTH`` characters.
+
+        Each key is indexed under itself and each of its one-character deletions, so two
+        strings one edit apart always share an entry (symmetric deletion); the shared entry
+        is then confirmed with the edit distance.
+        """
+        if len(text) < TYPO_MIN_LENGTH:
+            return []
+        found: set[str] = set()
+        for variant in {text, *(text[:i] + text[i + 1 :] for i in range(len(text)))}:
+            found.update(self.deletions.get(variant, ()))
+        found.discard(text)
+        return sorted(k for k in found if Levenshtein.distance(text, k, score_cutoff=1) == 1)
 
     def key(self, text: str) -> str:
         """The normalised spelling used as a lookup key."""
         return normalize(text, aliases=self.aliases)
 
+    def _name_keys(self, names: pd.Series) -> list[str]:
+        """``key`` of each name, each distinct name normalised once (a road names hundreds
+        of rows)."""
+        said = names.astype(str).tolist()
+        keys = {name: self.key(name) for name in dict.fromkeys(said)}
+        return [keys[name] for name in said]
+
     def _roads(self, frame: pd.DataFrame) -> dict[str, Road]:
         roads: dict[str, Road] = {}
         plain: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
         numbered = frame[frame["road"].astype(str) != ""]
-        for i, name, kind, number, suffix, side, building in zip(
-            numbered.index, numbered["road"], numbered["kind"], numbered["number"],
-            numbered["suffix"], numbered["side"], numbered["building"], strict=True,
+        for i, key, name, kind, number, suffix, side, building in zip(
+            numbered.index, self._name_keys(numbered["road"]),
+            *_lists(numbered, "road", "kind", "number", "suffix", "side", "building"), strict=True,
         ):  # fmt: skip
-            key = self.key(str(name))
             road = roads.setdefault(key, Road(str(name)))
-            if pd.isna(number):
+            if number is None:
                 continue
             n, sfx = int(number), str(suffix)
             if kind in DOOR_KINDS:
                 road.doors.setdefault((n, sfx), int(i))
                 if not sfx:
                     plain[(key, str(side) or ("odd" if n % 2 else "even"))].append((n, int(i)))
-            elif kind == "building" and not pd.isna(building):
+            elif kind == "building" and building is not None:
                 road.buildings.setdefault((n, sfx, int(building)), int(i))
         for (key, side), pairs in plain.items():
             pairs.sort()
@@ -139,22 +166,21 @@ class RegisterIndex:
     def _places(self, frame: pd.DataFrame) -> dict[str, Place]:
         places: dict[str, Place] = {}
         named = frame[frame["name"].astype(str) != ""]
-        for i, name, kind, number, building, group in zip(
-            named.index, named["name"], named["kind"], named["number"], named["building"],
-            named["group"], strict=True,
+        for i, key, name, kind, number, building, group in zip(
+            named.index, self._name_keys(named["name"]),
+            *_lists(named, "name", "kind", "number", "building", "group"), strict=True,
         ):  # fmt: skip
-            key = self.key(str(name))
             place_kind = (
                 "village" if kind == "village" else ("poi" if kind == "poi" else "compound")
             )
             place = places.setdefault(key, Place(str(name), place_kind))
             if kind in ("compound", "poi"):
                 place.row = int(i)
-            elif kind == "building" and not pd.isna(building):
+            elif kind == "building" and building is not None:
                 place.buildings.setdefault(int(building), int(i))
-            elif kind == "village" and not pd.isna(group):
+            elif kind == "village" and group is not None:
                 place.groups.setdefault(int(group), []).append(int(i))
-                if not pd.isna(number):
+                if number is not None:
                     place.houses.setdefault((int(group), int(number)), int(i))
         return places
 
@@ -200,6 +226,29 @@ class RegisterIndex:
         nearest = int(rows[int(np.argmin(distances))])
         spread = float(np.quantile(np.linalg.norm(xy - self.xy[nearest], axis=1), 0.9))
         return nearest, max(spread, 10.0)
+
+
+def _lists(frame: pd.DataFrame, *columns: str) -> list[list[Any]]:
+    """Columns as plain lists (iterating pandas' string and nullable arrays is slow); absent
+    numbers are None."""
+    out: list[list[Any]] = []
+    for column in columns:
+        values = frame[column]
+        if column in NUMBER_COLUMNS:
+            out.append(values.astype(object).where(values.notna(), None).tolist())
+        else:
+            out.append(values.astype(str).tolist())
+    return out
+
+
+def _deletions(keys: frozenset[str]) -> dict[str, list[str]]:
+    """Each key long enough for typos under itself and its one-character deletions."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(keys):
+        if len(key) >= TYPO_MIN_LENGTH:
+            for variant in {key, *(key[:i] + key[i + 1 :] for i in range(len(key)))}:
+                out[variant].append(key)
+    return dict(out)
 
 
 def road_stem(name: str) -> str:

@@ -138,13 +138,26 @@ def test_nothing_like_the_register_is_unknown(small: Geocoder, text: str) -> Non
     assert (result.status, result.candidates) == ("unknown", [])
 
 
-def test_a_wrong_character_in_a_short_name_is_not_guessed(small: Geocoder) -> None:
-    # 瑞青街 is two characters of three away from 瑞庆街: without more, unknown
-    assert small.geocode("瑞青街9号").status == "unknown"
-    # the street it is in, named, makes it the likely one
-    best = _best(small, "广安门外街道瑞青街9号")
+def test_a_wrong_character_in_a_short_name_is_taken_when_the_door_confirms_it(
+    small: Geocoder,
+) -> None:
+    # 瑞青街 is one character away from 瑞庆街, which has a 9号: taken, below full marks
+    best = _best(small, "瑞青街9号")
     assert best.text == "瑞庆街9号"
     assert MATCH_THRESHOLD <= best.score < 100.0
+    # the street it is in, named, makes it likelier still
+    named = _best(small, "广安门外街道瑞青街9号")
+    assert named.text == "瑞庆街9号"
+    assert best.score < named.score < 100.0
+
+
+def test_a_wrong_character_in_a_short_name_and_a_door_it_lacks_is_unknown(
+    small: Geocoder,
+) -> None:
+    # two guesses (the name and a number past the road's doors) are no answer
+    assert small.geocode("瑞青街99号").status == "unknown"
+    # two wrong characters of three are not a typo
+    assert small.geocode("瑞青巷9号").status == "unknown"
 
 
 def test_close_rivals_are_ambiguous(small: Geocoder) -> None:
@@ -303,6 +316,75 @@ def test_an_empty_register_knows_nothing() -> None:
     assert geocoder.reverse(116.39, 39.91) is None
 
 
+# --- one character wrong, missing or extra: the door, building or 号院 says which name ----
+
+
+def _typo_register() -> pd.DataFrame:
+    """Roads and compounds whose names differ in one character, in two streets."""
+    rows = [_plate("兴春路", n, 30.0 * n) for n in (1, 3, 5, 37)]
+    rows += [_plate("兴和路", n, 3000.0 + 30.0 * n, TPQ) for n in (1, 9)]
+    rows += [_entry("兴元路5号院", "compound", 5000, 12, TPQ, road="兴元路", number=5,
+                    side="odd")]  # fmt: skip
+    for name, x, buildings in (("望源花园", 800, (1, 2)), ("望佳花园", 1600, (1,))):
+        rows.append(_entry(name, "compound", x, 400, GW, name=name))
+        rows += [_entry(f"{name}{b}号楼", "building", x + 20 * b, 400, GW, name=name,
+                        building=b) for b in buildings]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def typos() -> Geocoder:
+    return Geocoder(_typo_register(), area_names=NAMES)
+
+
+def test_a_replaced_character_finds_the_one_road_with_that_door(typos: Geocoder) -> None:
+    # 兴富路 is one character from 兴春路, 兴和路 and 兴元路; only 兴春路 has a 37号
+    best = _best(typos, "兴富路37号")
+    assert best.text == "兴春路37号"
+    assert MATCH_THRESHOLD <= best.score < 100.0
+
+
+def test_roads_one_character_away_that_all_have_the_door_are_ambiguous(typos: Geocoder) -> None:
+    result = typos.geocode("兴富路1号")
+    assert result.status == "ambiguous"
+    assert {c.text for c in result.candidates[:2]} == {"兴春路1号", "兴和路1号"}
+
+
+def test_a_yuan_said_prefers_the_door_that_is_a_yuan(typos: Geocoder) -> None:
+    # 兴春路5号 is a plate, 兴元路5号院 a compound: 号院 said, the compound first
+    result = typos.geocode("兴富路5号院")
+    assert [c.text for c in result.candidates[:2]] == ["兴元路5号院", "兴春路5号"]
+    assert result.candidates[0].score > result.candidates[1].score
+
+
+def test_a_replaced_character_finds_the_compound_with_that_building(typos: Geocoder) -> None:
+    # 望金花园 is one character from both; only 望源花园 has a 2号楼
+    best = _best(typos, "望金花园2号楼")
+    assert (best.text, best.level) == ("望源花园2号楼", "compound")
+
+
+@pytest.mark.parametrize(
+    ("said", "text"),
+    [("兴春大路37号", "兴春路37号"),  # a character too many
+     ("望源园2号楼", "望源花园2号楼"),  # a character missing
+     ("兴春路三十七号", "兴春路37号")],  # a control: said right, numbers in words
+)  # fmt: skip
+def test_a_missing_or_extra_character(typos: Geocoder, said: str, text: str) -> None:
+    assert _best(typos, said).text == text
+
+
+def test_a_named_street_settles_a_typo_between_streets(typos: Geocoder) -> None:
+    # both 兴春路 (广外) and 兴和路 (太平桥) have a 1号; the street named picks one
+    assert _best(typos, "太平桥街道兴富路1号").text == "兴和路1号"
+    assert _best(typos, "广安门外街道兴富路1号").text == "兴春路1号"
+
+
+def test_two_character_names_are_not_typo_tolerant() -> None:
+    geocoder = Geocoder(pd.DataFrame([_plate("春路", 1, 0.0)]), area_names=NAMES)
+    assert geocoder.index.one_edit("夏路") == []
+    assert geocoder.geocode("夏路1号").status == "unknown"
+
+
 # --- the demo register ---------------------------------------------------------------------
 
 
@@ -406,6 +488,21 @@ def test_demo_typo_with_the_street_named(demo: Demo) -> None:
         result = geocoder.geocode(said)
         assert result.status in ("matched", "ambiguous")
         assert row["text"] in [c.text for c in result.candidates[:3]], said
+
+
+def test_demo_typo_without_a_street_is_among_the_candidates(demo: Demo) -> None:
+    # a three-character road has dozens of names at the same fuzzy ratio across the city:
+    # every name one character away is weighed, and those with the door come first
+    geocoder, register, _ = demo
+    plates = register[(register["kind"] == "plate") & register["road"].str.len().eq(3)]
+    known = set(register["road"]) | set(register["name"])
+    for _, row in plates.sample(n=8, random_state=13).iterrows():
+        road = row["road"]
+        typo = next(t for ch in "甲乙丙丁戊己庚辛" if (t := ch + road[1:]) not in known)
+        result = geocoder.geocode(row["text"].replace(road, typo, 1))
+        assert result.status in ("matched", "ambiguous")
+        assert row["text"] in [c.text for c in result.candidates], typo
+        assert all(c.score <= result.candidates[0].score for c in result.candidates)
 
 
 def test_demo_reverse_describes_the_nearest_plate(demo: Demo) -> None:
