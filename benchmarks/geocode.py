@@ -24,8 +24,12 @@ top-3 when one of the first three does; ``unknown`` and ``ambiguous`` are shares
 queries. Then ``--held-out`` of the plates (those with a lower and a higher number on their
 side) are left out of the register and geocoded: the share interpolated, within 50 m, the
 median error and the share whose error lies within the stated uncertainty.
-``jionlp.parse_location`` runs on the same strings when jionlp is importable (it answers
-province/city/county names, so its throughput and how often it says 北京市 are compared).
+``jionlp.parse_location`` (with its towns) runs on the same strings when jionlp is
+importable (a ``dev`` dependency; without it the comparison is skipped with the reason). It
+gives no positions, only province, city, county (区) and town (街道) names: per
+perturbation, how often its county is the entry's district and its town the entry's street
+is printed beside how often our first candidate lies in that district and street, then both
+throughputs on the same strings and their ratio (``--jionlp-queries`` limits its share).
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ import argparse
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +65,8 @@ class Query:
     lon: float
     lat: float
     perturbation: str
+    district: str = ""
+    street: str = ""
 
 
 def say_number(n: int) -> str:
@@ -164,7 +171,8 @@ def build_queries(
     out = []
     for i, (_, row) in enumerate(rows.iterrows()):
         label, make = kinds[i % len(kinds)]
-        out.append(Query(make(row), float(row["lon"]), float(row["lat"]), label))
+        out.append(Query(make(row), float(row["lon"]), float(row["lat"]), label,
+                         str(row["district_code"]), str(row["street_code"])))  # fmt: skip
     return out
 
 
@@ -178,15 +186,19 @@ def _hit_at(result: GeocodeResult, query: Query, k: int) -> bool:
 
 
 def run(queries: list[Query], geocoder: Geocoder) -> pd.DataFrame:
-    """One row per query: perturbation, status, top-1 and top-3 hits, seconds."""
+    """One row per query: perturbation, status, top-1 and top-3 hits, seconds, and whether
+    the first candidate lies in the entry's district and street."""
     records = []
     for query in queries:
         start = time.perf_counter()
         result = geocoder.geocode(query.text)
         elapsed = time.perf_counter() - start
+        best = result.candidates[0] if result.candidates else None
         records.append({"perturbation": query.perturbation, "status": result.status,
                         "top1": _hit_at(result, query, 1), "top3": _hit_at(result, query, 3),
-                        "seconds": elapsed, "text": query.text})  # fmt: skip
+                        "seconds": elapsed, "text": query.text,
+                        "district": best is not None and best.district == query.district,
+                        "street": best is not None and best.street == query.street})  # fmt: skip
     return pd.DataFrame(records)
 
 
@@ -253,19 +265,56 @@ def held_out_line(frame: pd.DataFrame) -> str:
     )
 
 
-def jionlp_line(queries: list[Query]) -> str:
-    """jionlp.parse_location's throughput on the same strings, or why there is none."""
+Parse = Callable[[str], Mapping[str, Any]]
+
+
+def jionlp_parser() -> tuple[Parse | None, str]:
+    """``jionlp.parse_location`` with towns, or None and why it cannot run."""
     try:
         import jionlp
-    except ImportError:
-        return "jionlp not installed"
+    except ImportError as error:  # an optional peer: the benchmark runs without it
+        return None, f"jionlp is not importable ({error}); install the dev extra to compare"
+
+    def parse(text: str) -> Mapping[str, Any]:
+        return dict(jionlp.parse_location(text, town_village=True))
+
+    return parse, ""
+
+
+def compare(
+    queries: list[Query], ours: pd.DataFrame, parse: Parse, names: Mapping[str, str]
+) -> tuple[pd.DataFrame, float]:
+    """Per perturbation, the shares (%) of ``queries`` whose district and street jionlp's
+    ``parse`` names (county, town) beside those our first candidate lies in (``ours``,
+    from ``run`` on the same queries), and the seconds ``parse`` took in all."""
+    records = []
     start = time.perf_counter()
-    cities = [jionlp.parse_location(query.text).get("city") for query in queries]
+    for query in queries:
+        found = parse(query.text)
+        records.append({
+            "perturbation": query.perturbation,
+            "jionlp_district": found.get("county") == names.get(query.district),
+            "jionlp_street": found.get("town") == names.get(query.street),
+        })  # fmt: skip
     elapsed = time.perf_counter() - start
-    beijing = sum(city == "北京市" for city in cities) / len(queries)
+    theirs = pd.DataFrame(records)
+    both = pd.concat(
+        [theirs, ours.iloc[: len(theirs)][["district", "street"]].reset_index(drop=True)], axis=1
+    )
+    table = both.groupby("perturbation", sort=False).mean() * 100
+    table.loc["all"] = both.drop(columns="perturbation").mean() * 100
+    table = table.rename(columns={"district": "ours_district", "street": "ours_street"})
+    columns = ["ours_district", "jionlp_district", "ours_street", "jionlp_street"]
+    return table[columns].add_suffix("_%"), elapsed
+
+
+def throughput_line(ours: pd.DataFrame, count: int, seconds: float) -> str:
+    """Both throughputs on the same strings (the first ``count`` queries) and their ratio."""
+    mine = count / float(ours["seconds"].iloc[:count].sum())
+    theirs = count / seconds
     return (
-        f"jionlp.parse_location: {len(queries) / elapsed:,.0f} addresses/s, "
-        f"city 北京市 in {100 * beijing:.1f} % (it gives no positions)"
+        f"on the same {count:,} strings: {mine:,.0f} addresses/s against "
+        f"jionlp.parse_location's {theirs:,.0f} ({mine / theirs:,.1f}×)"
     )
 
 
@@ -274,6 +323,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--held-out", type=float, default=0.02, help="share of plates left out")
+    parser.add_argument(
+        "--jionlp-queries", type=int, default=None, help="queries also given to jionlp (all)"
+    )
     args = parser.parse_args(argv)
     city = build_demo_city(cell_area_m2=40_000, seed=args.seed)
     register = demo_register(city, seed=args.seed)
@@ -289,7 +341,19 @@ def main(argv: list[str] | None = None) -> None:
     ):
         print(summary(frame))
     print(held_out_line(held_out(register, names, share=args.held_out, seed=args.seed)))
-    print(jionlp_line(queries))
+    parse, why = jionlp_parser()
+    if parse is None:
+        print(f"jionlp comparison skipped: {why}")
+        return
+    parse(queries[0].text)  # jionlp loads its dictionaries on the first call
+    shown = queries[: args.jionlp_queries]
+    table, seconds = compare(shown, frame, parse, names)
+    print("district and street right (ours: the first candidate; jionlp: county and town):")
+    with pd.option_context(
+        "display.float_format", "{:,.1f}".format, "display.width", 160, "display.max_columns", 20
+    ):
+        print(table)
+    print(throughput_line(frame, len(shown), seconds))
 
 
 if __name__ == "__main__":

@@ -66,6 +66,9 @@ only when what follows the name is found there too: a short name with a wrong ch
 and a door number its road lacks stays unknown."""
 NO_YUAN_LOSS = 5.0
 """Points lost when the text says 号院 and the register has a plain plate at that door."""
+UNSAID_YUAN_LOSS = 1.0
+"""Points lost when the register has a 号院 at the door and the text a plain number: callers
+often drop the 院, so little, but a plate that reads as said ranks first."""
 ADMIN_PENALTY = {6: 25.0, 9: 15.0, 12: 10.0}
 """Points lost when the text names a district, street or community the candidate is not in."""
 ADMIN_SUPPORT = {6: 0.15, 9: 0.4, 12: 0.5}
@@ -228,6 +231,8 @@ class Geocoder:
                 lost = 10.0 if parts.building else 0.0
                 if parts.yuan and self.index.kind[door] != "compound":
                     lost += NO_YUAN_LOSS
+                elif not parts.yuan and self.index.kind[door] == "compound":
+                    lost += UNSAID_YUAN_LOSS
                 yield self._entry(door, score - lost, parts, "plate", matched, "plate")
             return
         interpolated = self._interpolate(road, n, suffix, score, parts)

@@ -1,14 +1,28 @@
-"""The geocoding benchmark's test set: numbers said in words, each perturbation, the table."""
+"""The geocoding benchmark's test set: numbers said in words, each perturbation, the table,
+the comparison with jionlp (on a few strings)."""
 
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 import pytest
 
-from benchmarks.geocode import build_queries, say_number, summary
+from benchmarks.geocode import (
+    Query,
+    build_queries,
+    compare,
+    jionlp_parser,
+    run,
+    say_number,
+    summary,
+    throughput_line,
+)
 from geo.cn_numerals import chinese_to_int
+from geo.geocode import Geocoder
 
 NAMES = {"110102": "西城区", "110102020": "广安门外街道"}
 
@@ -66,3 +80,66 @@ def test_the_table_counts_hits_and_statuses() -> None:
     assert table.loc["all", "unknown_%"] == 25.0
     assert table.loc["all", "addresses_per_s"] == pytest.approx(4 / 0.008)
     assert table.loc["all but typo_bare", "queries"] == 2
+
+
+def _plates() -> pd.DataFrame:
+    return pd.DataFrame([_row(f"嘉泰大街{n}号", road="嘉泰大街", number=n, lon=116.39 + n * 1e-4,
+                              community_code="110102020001", grid_code="110102020001001")
+                         for n in range(1, 10)])  # fmt: skip
+
+
+def test_run_says_whether_the_first_candidate_is_in_the_right_district_and_street() -> None:
+    geocoder = Geocoder(_plates(), area_names=NAMES)
+    queries = [Query("嘉泰大街3号", 116.3903, 39.91, "exact", "110102", "110102020"),
+               Query("嘉泰大街3号", 116.3903, 39.91, "exact", "110106", "110106002"),
+               Query("上海市南京东路1号", 121.48, 31.24, "noise", "110102", "110102020")]  # fmt: skip
+    frame = run(queries, geocoder)
+    assert frame["district"].tolist() == [True, False, False]
+    assert frame["street"].tolist() == [True, False, False]
+    assert frame["top1"].tolist() == [True, True, False]
+
+
+def test_the_comparison_counts_jionlps_county_and_town_against_the_truth() -> None:
+    queries = [Query("西城区广安门外街道嘉泰大街1号", 0, 0, "full_prefix", "110102", "110102020"),
+               Query("嘉泰大街2号", 0, 0, "exact", "110102", "110102020")]  # fmt: skip
+    answers: dict[str, Mapping[str, Any]] = {queries[0].text: {"county": "西城区", "town": "广安门外街道"},
+               queries[1].text: {"county": "广安区", "town": None}}  # fmt: skip
+
+    def parse(text: str) -> Mapping[str, Any]:
+        return answers[text]
+
+    ours = pd.DataFrame({"district": [True, True], "street": [False, True],
+                         "seconds": [0.001, 0.003]})  # fmt: skip
+    table, seconds = compare(queries, ours, parse, NAMES)
+    assert table.loc["full_prefix", "jionlp_district_%"] == 100.0
+    assert table.loc["exact", "jionlp_street_%"] == 0.0
+    assert table.loc["all", "jionlp_district_%"] == 50.0
+    assert table.loc["all", "ours_street_%"] == 50.0
+    assert seconds >= 0.0
+    # 2 strings in 4 ms is 500/s; jionlp's 2 in 40 ms 50/s: ten times
+    assert throughput_line(ours, 2, 0.04).endswith("500 addresses/s against "
+                                                   "jionlp.parse_location's 50 (10.0×)")  # fmt: skip
+
+
+def test_without_jionlp_the_comparison_is_skipped_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "jionlp", None)  # import jionlp raises ImportError
+    parse, why = jionlp_parser()
+    assert parse is None
+    assert "jionlp is not importable" in why
+
+
+def test_jionlp_runs_on_a_few_strings_beside_the_geocoder() -> None:
+    pytest.importorskip("jionlp")
+    parse, why = jionlp_parser()
+    assert parse is not None, why
+    geocoder = Geocoder(_plates(), area_names=NAMES)
+    queries = [Query("西城区广安门外街道嘉泰大街3号", 116.3903, 39.91, "full_prefix", "110102",
+                     "110102020"),
+               Query("嘉泰大街3号", 116.3903, 39.91, "exact", "110102", "110102020")]  # fmt: skip
+    table, _ = compare(queries, run(queries, geocoder), parse, NAMES)
+    # ours from the register; jionlp's is whatever it reads (it takes 西城区广安门外… for
+    # 四川省广安市), a share all the same
+    assert (table[["ours_district_%", "ours_street_%"]] == 100.0).all().all()
+    assert table[["jionlp_district_%", "jionlp_street_%"]].isin([0.0, 50.0, 100.0]).all().all()

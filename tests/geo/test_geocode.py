@@ -350,11 +350,16 @@ def test_roads_one_character_away_that_all_have_the_door_are_ambiguous(typos: Ge
     assert {c.text for c in result.candidates[:2]} == {"兴春路1号", "兴和路1号"}
 
 
-def test_a_yuan_said_prefers_the_door_that_is_a_yuan(typos: Geocoder) -> None:
+def test_the_door_that_reads_as_said_comes_first(typos: Geocoder) -> None:
     # 兴春路5号 is a plate, 兴元路5号院 a compound: 号院 said, the compound first
     result = typos.geocode("兴富路5号院")
     assert [c.text for c in result.candidates[:2]] == ["兴元路5号院", "兴春路5号"]
     assert result.candidates[0].score > result.candidates[1].score
+    # a plain number said: the plate reads as said, the 号院 (院 dropped) a point behind
+    result = typos.geocode("兴富路5号")
+    assert result.status == "ambiguous"
+    assert [c.text for c in result.candidates[:2]] == ["兴春路5号", "兴元路5号院"]
+    assert result.candidates[0].score == result.candidates[1].score + 1.0
 
 
 def test_a_replaced_character_finds_the_compound_with_that_building(typos: Geocoder) -> None:
