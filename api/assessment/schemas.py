@@ -66,9 +66,15 @@ class ScoreboardRowPublic(BaseModel):
     scored: int
     provisional: int
     average_score: float | None
+    final: int
+    final_average_score: float | None
+    provisional_average_score: float | None
+    rank: int | None
     assigned: int
+    response_due: int
     responded_on_time: int
     response_rate: float | None
+    resolution_due: int
     resolved: int
     resolution_rate: float | None
     rated: int
@@ -83,8 +89,29 @@ class ScoreboardRowPublic(BaseModel):
     escalations: int
 
 
+class RowScorePublic(DepartmentScorePublic):
+    """One whistle score of a scoreboard row: which whistle and case, and when dispatched."""
+
+    whistle_id: int
+    case_id: int
+    dispatched_at: datetime
+
+
+class RowScoresPublic(BaseModel):
+    """The whistle scores one scoreboard row averages, lowest first, with their deductions."""
+
+    period: str
+    by: str
+    code: str
+    as_of: datetime
+    scores: list[RowScorePublic]
+
+
 class ScoreboardPublic(BaseModel):
-    """A monthly or yearly scoreboard, rows sorted by code, with the total over the rows."""
+    """A monthly or yearly scoreboard, rows sorted by code, with the total over the rows.
+
+    ``rank`` orders the rows by ``final_average_score`` (final scores only, ties share a
+    rank); rows with no final score are not ranked. Provisional scores are shown apart."""
 
     period: str
     start: datetime

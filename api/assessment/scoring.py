@@ -22,6 +22,9 @@ from api.deadlines.calendar import TZ, to_local
 
 DIMENSIONS = ("acknowledge", "handling", "satisfaction")
 STAR_LABELS = {5: "非常满意", 4: "基本满意", 3: "一般", 2: "不满意", 1: "非常不满意"}
+RATING_SOURCES = frozenset({"reporter", "resident", "callback"})
+"""Ratings that count as satisfaction by default: the reporter's, a resident's, the 12345
+call-back's. A street's (or community's) own closing rating is recorded, not counted."""
 _HOURS = re.compile(r"(?P<n>\d+(?:\.\d+)?)h")
 
 
@@ -64,6 +67,7 @@ class Rules:
     stars: Mapping[int, float]
     unrated: float | None  # None: an unrated case is not counted
     satisfied_min_stars: int
+    rating_sources: frozenset[str] = RATING_SOURCES  # whose ratings count as satisfaction
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,8 @@ class Timeline:
     whistle_resolved_at: datetime | None = None  # the overall lead's resolution in force
     approved_extensions: int = 0
     reopened: int = 0
-    rating: int | None = None  # the case's stars
+    rating: int | None = None  # the stars that closed the case
+    rating_source: str | None = None  # who gave them (reporter, resident, callback, street …)
     case_verified: bool = False  # verified (核查) as resolved by the departments
     case_resolved_at: datetime | None = None  # when the departments resolved the case
     settled: bool = False  # nothing can change the score any more
@@ -102,6 +107,11 @@ class Timeline:
     def carries_satisfaction(self) -> bool:
         """The overall lead whose resolution is in force carries the case's rating."""
         return self.overall_lead and self.resolved_at is not None and self.cancelled_at is None
+
+    def counted_rating(self, rules: Rules) -> int | None:
+        """The rating, when it came from a source that counts as satisfaction."""
+        counted = self.rating_source is None or self.rating_source in rules.rating_sources
+        return self.rating if counted else None
 
     def stop(self, as_of: datetime) -> datetime:
         """When unmet obligations stop running late: cancelled, disputed, resolved or now."""
@@ -234,6 +244,9 @@ def satisfaction(t: Timeline, rules: Rules) -> Dimension:
     if not t.carries_satisfaction:
         note = "the case is not resolved by this department (yet)"
         return Dimension("satisfaction", weight, None, note=note)
+    if t.rating is not None and t.counted_rating(rules) is None:
+        note = f"rated {t.rating} stars by the {t.rating_source} itself: recorded, not counted"
+        return Dimension("satisfaction", weight, None, note=note)
     if t.rating is None:
         if rules.unrated is None:
             return Dimension("satisfaction", weight, None, note="not rated (not counted)")
@@ -297,6 +310,9 @@ def parse_rules(data: Mapping[str, Any]) -> Rules:
         raise ValueError("satisfaction.stars: give points for each of 1, 2, 3, 4 and 5 stars")
     unrated = sat.get("unrated")
     min_stars = sat.get("satisfied_min_stars")
+    sources = sat.get("sources", sorted(RATING_SOURCES))
+    if not isinstance(sources, list) or not all(isinstance(x, str) and x for x in sources):
+        raise ValueError(f"satisfaction.sources: a list of rating sources, got {sources!r}")
     if not isinstance(min_stars, int) or isinstance(min_stars, bool) or not 1 <= min_stars <= 5:
         raise ValueError(f"satisfaction.satisfied_min_stars: 1 to 5, got {min_stars!r}")
     parsed_weights = {k: _number(weights, k, "weights") for k in DIMENSIONS}
@@ -315,6 +331,7 @@ def parse_rules(data: Mapping[str, Any]) -> Rules:
         ),
         unrated=None if unrated == "exclude" else _number(sat, "unrated", "satisfaction", high=100),
         satisfied_min_stars=min_stars,
+        rating_sources=frozenset(sources),
     )
 
 
@@ -371,6 +388,16 @@ def in_rates(t: Timeline) -> bool:
     return t.cancelled_at is None and t.dispute is not DisputeOutcome.UPHELD
 
 
+def response_due(t: Timeline, as_of: datetime) -> bool:
+    """The acknowledgement is owed by ``as_of`` (its due time passed) or already given."""
+    return t.responded_at is not None or t.acknowledge_due_at <= as_of
+
+
+def resolution_due(t: Timeline, as_of: datetime) -> bool:
+    """The resolution is owed by ``as_of`` (the whistle's due time passed) or already done."""
+    return resolved(t) or t.whistle_due_at <= as_of
+
+
 def responded_on_time(t: Timeline) -> bool:
     """Answered (acknowledged, on site or disputed) by the acknowledge due time."""
     return t.responded_at is not None and t.responded_at <= t.acknowledge_due_at
@@ -399,7 +426,9 @@ class Tally:
     provisional: int = 0
     score_sum: float = 0.0
     assigned: int = 0
+    response_due: int = 0
     responded_on_time: int = 0
+    resolution_due: int = 0
     resolved: int = 0
     rated: int = 0
     satisfied: int = 0
@@ -409,6 +438,10 @@ class Tally:
     chases: int = 0
     escalations: int = 0
 
+    def __post_init__(self) -> None:
+        # not a field: the fields are what a scoreboard row shows and adds up
+        self.final_score_sum = 0.0
+
     def add(self, t: Timeline, s: Score, *, period: Period, as_of: datetime, rules: Rules) -> None:
         """Count one department on one whistle into the row."""
         done = resolved(t)
@@ -416,15 +449,21 @@ class Tally:
             self.scored += 1
             self.provisional += not s.final
             self.score_sum += s.total
+            self.final_score_sum += s.total if s.final else 0.0
             self.chases += t.chases
             self.escalations += t.escalations
             if in_rates(t):
                 self.assigned += 1
-                self.responded_on_time += responded_on_time(t)
-                self.resolved += done
-                if t.carries_satisfaction and t.rating is not None:
+                if response_due(t, as_of):
+                    self.response_due += 1
+                    self.responded_on_time += responded_on_time(t)
+                if resolution_due(t, as_of):
+                    self.resolution_due += 1
+                    self.resolved += done
+                rating = t.counted_rating(rules)
+                if t.carries_satisfaction and rating is not None:
                     self.rated += 1
-                    self.satisfied += t.rating >= rules.satisfied_min_stars
+                    self.satisfied += rating >= rules.satisfied_min_stars
         if in_rates(t) and t.whistle_due_at in period and (t.whistle_due_at <= as_of or done):
             self.due += 1
             self.closed += done
@@ -432,18 +471,35 @@ class Tally:
 
     @property
     def average_score(self) -> float | None:
-        """Mean whistle score (2 decimals)."""
+        """Mean whistle score, final and provisional together (2 decimals)."""
         return round(self.score_sum / self.scored, 2) if self.scored else None
 
     @property
+    def final(self) -> int:
+        """Whistle scores that are final (the case is settled)."""
+        return self.scored - self.provisional
+
+    @property
+    def final_average_score(self) -> float | None:
+        """Mean of the final whistle scores (2 decimals): what the scoreboard ranks by."""
+        return round(self.final_score_sum / self.final, 2) if self.final else None
+
+    @property
+    def provisional_average_score(self) -> float | None:
+        """Mean of the provisional whistle scores (2 decimals): shown apart, not ranked."""
+        if not self.provisional:
+            return None
+        return round((self.score_sum - self.final_score_sum) / self.provisional, 2)
+
+    @property
     def response_rate(self) -> float | None:
-        """响应率 = responded on time / assigned."""
-        return _rate(self.responded_on_time, self.assigned)
+        """响应率 = responded on time / acknowledgements due (or given) by ``as_of``."""
+        return _rate(self.responded_on_time, self.response_due)
 
     @property
     def resolution_rate(self) -> float | None:
-        """解决率 = resolved / assigned."""
-        return _rate(self.resolved, self.assigned)
+        """解决率 = resolved / resolutions due (or done) by ``as_of``."""
+        return _rate(self.resolved, self.resolution_due)
 
     @property
     def satisfaction_rate(self) -> float | None:

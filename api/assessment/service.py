@@ -23,6 +23,14 @@ from api.assessment.scoring import (
     read_rules,
     score,
 )
+from api.assessment.snapshot import (
+    Act,
+    Approval,
+    AssignmentAsOf,
+    CaseAsOf,
+    due_as_of,
+    replay,
+)
 from api.auth.roles import Action, Actor, Role
 from api.cases.models import Case, CaseEvent
 from api.cases.service import require
@@ -37,7 +45,7 @@ RULES_FILE = "assessment.toml"
 SETTLED_CASES = frozenset({"closed", "rejected", "merged"})
 LOCALLY_CLOSED = ("resolved", "verified", "closed")
 CHASE = event_kind(Level.CHASED)
-SUPERVISION_COUNTED = (CHASE, event_kind(Level.DISTRICT), event_kind(Level.CITY))
+ESCALATIONS = frozenset({event_kind(Level.DISTRICT), event_kind(Level.CITY)})
 ASSESSORS = frozenset({Role.STREET, Role.DISTRICT, Role.DEPARTMENT, Role.ANALYST, Role.ADMIN})
 
 
@@ -72,124 +80,122 @@ class Scored:
     score: Score
 
 
-@dataclass(frozen=True)
-class _Sibling:
-    whistle_id: int
-    department_code: str
-    overall_lead: bool
-    status: str
-    resolved_at: datetime | None
-    resolve_due_at: datetime
-
-
 @dataclass
 class _Context:
-    """Facts about the cases of the assignments being scored (a few queries in all)."""
+    """The cases of the assignments being scored, replayed to ``as_of`` (a few queries)."""
 
-    siblings: dict[int, list[_Sibling]] = field(default_factory=dict)  # by whistle
-    whistles: dict[int, list[tuple[int, datetime]]] = field(default_factory=dict)  # by case
-    extensions: dict[int, int] = field(default_factory=dict)  # approved, by assignment
-    arrivals: dict[int, datetime] = field(default_factory=dict)  # first on site, by assignment
-    reopened: dict[int, int] = field(default_factory=dict)  # by assignment
-    chases: dict[int, int] = field(default_factory=dict)  # by assignment
-    escalations: dict[int, int] = field(default_factory=dict)  # by assignment
+    cases: dict[int, CaseAsOf] = field(default_factory=dict)
+    leads: dict[int, Assignment] = field(default_factory=dict)  # overall lead, by whistle
+    departments: dict[int, set[str]] = field(default_factory=dict)  # summoned, by whistle
+    whistles: dict[int, list[int]] = field(default_factory=dict)  # blown by as_of, by case
+    approvals: dict[int, list[Approval]] = field(default_factory=dict)  # by assignment
+
+    def state(self, a: Assignment) -> AssignmentAsOf:
+        """The assignment at ``as_of`` (dispatched, nothing done, when no event says more)."""
+        return self.cases[a.case_id].assignments.get(a.id, AssignmentAsOf())
+
+    def due(self, a: Assignment, as_of: datetime) -> datetime:
+        """Its resolve due time at ``as_of``."""
+        return due_as_of(a.resolve_due_at, self.approvals.get(a.id, []), as_of)
 
 
-def _context(session: Session, case_ids: set[int], assignment_ids: set[int]) -> _Context:
+def _context(session: Session, case_ids: set[int], as_of: datetime) -> _Context:
     ctx = _Context()
-    siblings: dict[int, list[_Sibling]] = defaultdict(list)
+    acts: dict[int, list[Act]] = defaultdict(list)
     for row in session.execute(
         select(
-            Assignment.whistle_id,
-            Assignment.department_code,
-            Assignment.overall_lead,
-            Assignment.status,
-            Assignment.resolved_at,
-            Assignment.resolve_due_at,
-        ).where(Assignment.case_id.in_(case_ids))
+            CaseEvent.case_id,
+            CaseEvent.at,
+            CaseEvent.kind,
+            CaseEvent.from_status,
+            CaseEvent.to_status,
+            CaseEvent.actor_role,
+            CaseEvent.data,
+        )
+        .where(CaseEvent.case_id.in_(case_ids), CaseEvent.at <= as_of)
+        .order_by(CaseEvent.id)
     ):
-        siblings[row.whistle_id].append(_Sibling(*row))
-    ctx.siblings = dict(siblings)
-    whistles: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
-    for wid, cid, blown in session.execute(
-        select(Whistle.id, Whistle.case_id, Whistle.blown_at)
-        .where(Whistle.case_id.in_(case_ids))
+        acts[row.case_id].append(Act(*row[1:]))
+    ctx.cases = {
+        cid: replay(acts[cid], as_of=as_of, chase=CHASE, escalations=ESCALATIONS)
+        for cid in case_ids
+    }
+    for a in session.scalars(
+        select(Assignment).where(
+            Assignment.case_id.in_(case_ids), Assignment.dispatched_at <= as_of
+        )
+    ):
+        ctx.departments.setdefault(a.whistle_id, set()).add(a.department_code)
+        if a.overall_lead:
+            ctx.leads[a.whistle_id] = a
+    whistles: dict[int, list[int]] = defaultdict(list)
+    for wid, cid in session.execute(
+        select(Whistle.id, Whistle.case_id)
+        .where(Whistle.case_id.in_(case_ids), Whistle.blown_at <= as_of)
         .order_by(Whistle.id)
     ):
-        whistles[cid].append((wid, blown))
+        whistles[cid].append(wid)
     ctx.whistles = dict(whistles)
-    ctx.extensions = {
-        aid: n
-        for aid, n in session.execute(
-            select(Extension.assignment_id, func.count())
-            .where(Extension.status == "approved", Extension.assignment_id.in_(assignment_ids))
-            .group_by(Extension.assignment_id)
+    approvals: dict[int, list[Approval]] = defaultdict(list)
+    for aid, decided, old, new in session.execute(
+        select(
+            Extension.assignment_id,
+            Extension.decided_at,
+            Extension.old_due_at,
+            Extension.new_due_at,
         )
-    }
-    moved = CaseEvent.data["assignment_id"].as_integer()
-    for aid, from_status, at in session.execute(
-        select(moved, CaseEvent.from_status, CaseEvent.at)
-        .where(CaseEvent.case_id.in_(case_ids), CaseEvent.kind == "assignment:on_site")
-        .order_by(CaseEvent.at, CaseEvent.id)
+        .join(Assignment, Assignment.id == Extension.assignment_id)
+        .where(Assignment.case_id.in_(case_ids), Extension.status == "approved")
     ):
-        if from_status == "resolved":
-            ctx.reopened[aid] = ctx.reopened.get(aid, 0) + 1
-        else:
-            ctx.arrivals.setdefault(aid, at)
-    for aid, kind, count in session.execute(
-        select(moved, CaseEvent.kind, func.count())
-        .where(CaseEvent.case_id.in_(case_ids), CaseEvent.kind.in_(SUPERVISION_COUNTED))
-        .group_by(moved, CaseEvent.kind)
-    ):
-        tally = ctx.chases if kind == CHASE else ctx.escalations
-        tally[aid] = tally.get(aid, 0) + count
+        approvals[aid].append(Approval(decided or old, old, new))
+    ctx.approvals = dict(approvals)
     return ctx
 
 
-def _dispute(a: Assignment, case: Case, ctx: _Context) -> DisputeOutcome | None:
-    if a.disputed_at is None:
+def _dispute(a: Assignment, mine: AssignmentAsOf, ctx: _Context) -> DisputeOutcome | None:
+    if mine.disputed_at is None:
         return None
-    later = [wid for wid, _blown in ctx.whistles.get(case.id, []) if wid > a.whistle_id]
+    later = [wid for wid in ctx.whistles.get(a.case_id, []) if wid > a.whistle_id]
     if later:
-        again = {s.department_code for s in ctx.siblings.get(later[0], [])}
+        again = ctx.departments.get(later[0], set())
         return DisputeOutcome.NOT_UPHELD if a.department_code in again else DisputeOutcome.UPHELD
-    if case.status == "disputed":
+    if ctx.cases[a.case_id].status == "disputed":
         return DisputeOutcome.PENDING
     return DisputeOutcome.UPHELD  # the street took the case back (resolved locally, rejected)
 
 
-def _timeline(a: Assignment, case: Case, ctx: _Context) -> Timeline:
-    """The facts one department's score is made of (the event log gives first arrivals)."""
-    siblings = ctx.siblings.get(a.whistle_id, [])
-    lead = next((s for s in siblings if s.overall_lead), None)
-    lead_due = lead.resolve_due_at if lead else a.resolve_due_at
-    lead_resolved = lead.resolved_at if lead and lead.status == "resolved" else None
-    dispute = _dispute(a, case, ctx)
-    by_departments = case.resolution_level == "department"
+def _timeline(a: Assignment, ctx: _Context, as_of: datetime) -> Timeline:
+    """The facts one department's score is made of, as they stood at ``as_of``."""
+    case = ctx.cases[a.case_id]
+    mine = ctx.state(a)
+    lead = ctx.leads.get(a.whistle_id, a)
+    lead_resolved = ctx.state(lead).resolved_at
+    dispute = _dispute(a, mine, ctx)
     return Timeline(
         overall_lead=a.overall_lead,
         dispatched_at=a.dispatched_at,
         acknowledge_due_at=a.acknowledge_due_at,
         on_site_due_at=a.on_site_due_at,
-        resolve_due_at=a.resolve_due_at,
-        whistle_due_at=lead_due,
-        acknowledged_at=a.acknowledged_at,
-        on_site_at=ctx.arrivals.get(a.id, a.on_site_at),
-        resolved_at=a.resolved_at if a.status == "resolved" else None,
-        disputed_at=a.disputed_at,
+        resolve_due_at=ctx.due(a, as_of),
+        whistle_due_at=ctx.due(lead, as_of),
+        acknowledged_at=mine.acknowledged_at,
+        on_site_at=mine.first_on_site_at,
+        resolved_at=mine.resolved_at,
+        disputed_at=mine.disputed_at,
         dispute=dispute,
-        cancelled_at=a.cancelled_at,
+        cancelled_at=mine.cancelled_at,
         whistle_resolved_at=lead_resolved,
-        approved_extensions=ctx.extensions.get(a.id, 0),
-        reopened=ctx.reopened.get(a.id, 0),
+        approved_extensions=sum(x.decided_at <= as_of for x in ctx.approvals.get(a.id, [])),
+        reopened=mine.reopened,
         rating=case.rating,
-        case_verified=by_departments and case.verified_at is not None,
-        case_resolved_at=case.resolved_at if by_departments else None,
+        rating_source=case.rating_source,
+        case_verified=case.by_departments and case.verified,
+        case_resolved_at=case.resolved_at if case.by_departments else None,
         settled=case.status in SETTLED_CASES
-        or a.cancelled_at is not None
+        or mine.cancelled_at is not None
         or dispute in (DisputeOutcome.UPHELD, DisputeOutcome.NOT_UPHELD),
-        chases=ctx.chases.get(a.id, 0),
-        escalations=ctx.escalations.get(a.id, 0),
+        chases=mine.chases,
+        escalations=mine.escalations,
     )
 
 
@@ -198,29 +204,29 @@ def scored(
 ) -> list[Scored]:
     """Every assignment matching ``where`` (over Assignment, Whistle, Case) with its score."""
     rows = session.execute(
-        select(Assignment, Whistle, Case)
+        select(Assignment, Whistle)
         .join(Whistle, Whistle.id == Assignment.whistle_id)
         .join(Case, Case.id == Assignment.case_id)
-        .where(where)
+        .where(where, Assignment.dispatched_at <= as_of)
         .order_by(Assignment.whistle_id, Assignment.id)
     ).all()
     if not rows:
         return []
-    ctx = _context(session, {c.id for _, _, c in rows}, {a.id for a, _, _ in rows})
+    ctx = _context(session, {a.case_id for a, _ in rows}, as_of)
     out = []
-    for a, w, case in rows:
-        t = _timeline(a, case, ctx)
+    for a, w in rows:
+        t = _timeline(a, ctx, as_of)
         out.append(
             Scored(
                 assignment_id=a.id,
                 whistle_id=w.id,
-                case_id=case.id,
+                case_id=a.case_id,
                 department_code=a.department_code,
                 district_code=a.district_code,
                 lead_street_code=w.lead_street_code,
                 role=a.role,
                 overall_lead=a.overall_lead,
-                status=a.status,
+                status=ctx.state(a).status,
                 timeline=t,
                 score=score(t, rules=rules, as_of=as_of),
             )
@@ -288,6 +294,29 @@ def scoreboard(
     *, session: Session, actor: Actor, period: Period, by: GroupBy, rules: Rules, as_of: datetime
 ) -> tuple[dict[str, Tally], Tally]:
     """Monthly or yearly rows per department, street or district within the actor's scope."""
+    items = _board_items(session=session, actor=actor, period=period, rules=rules, as_of=as_of)
+    return tally(items=items, by=by, period=period, as_of=as_of, rules=rules)
+
+
+def row_scores(
+    *,
+    session: Session,
+    actor: Actor,
+    period: Period,
+    by: GroupBy,
+    code: str,
+    rules: Rules,
+    as_of: datetime,
+) -> list[Scored]:
+    """The whistle scores one scoreboard row averages (dispatched in the period), worst first."""
+    items = _board_items(session=session, actor=actor, period=period, rules=rules, as_of=as_of)
+    mine = [i for i in items if _group_key(i, by) == code and i.timeline.dispatched_at in period]
+    return sorted(mine, key=lambda i: (i.score.total, i.whistle_id, i.assignment_id))
+
+
+def _board_items(
+    *, session: Session, actor: Actor, period: Period, rules: Rules, as_of: datetime
+) -> list[Scored]:
     lead = aliased(Assignment)
     due_in_period = exists(
         select(lead.id).where(
@@ -301,8 +330,7 @@ def scoreboard(
         Assignment.dispatched_at >= period.start, Assignment.dispatched_at < period.end
     )
     where = and_(scope(actor=actor), or_(dispatched, due_in_period))
-    items = scored(session=session, where=where, rules=rules, as_of=as_of)
-    return tally(items=items, by=by, period=period, as_of=as_of, rules=rules)
+    return scored(session=session, where=where, rules=rules, as_of=as_of)
 
 
 def names(*, session: Session, by: GroupBy, codes: Iterable[str]) -> dict[str, str]:

@@ -14,6 +14,8 @@ from api.assessment.schemas import (
     DepartmentScorePublic,
     DimensionPublic,
     LocalCellPublic,
+    RowScorePublic,
+    RowScoresPublic,
     ScoreboardPublic,
     ScoreboardRowPublic,
     ShouldHaveWhistledPublic,
@@ -34,8 +36,24 @@ AsOf = Annotated[
 ]
 
 
+Period_ = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[12][0-9]{3}(-(0[1-9]|1[0-2]))?$",
+        description="YYYY-MM or YYYY (default: this month)",
+    ),
+]
+
+
 def _as_of(value: datetime | None) -> datetime:
     return utcnow() if value is None else value  # without an offset, Beijing (QueryInstant)
+
+
+def _period(value: str | None, at: datetime) -> Period:
+    try:
+        return Period.parse(value) if value is not None else Period.month_of(at)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="period") from exc
 
 
 def _department(item: service.Scored, names: dict[str, str]) -> DepartmentScorePublic:
@@ -86,9 +104,12 @@ def whistle(
     )
 
 
-def _row(code: str, name: str | None, tally: Tally) -> ScoreboardRowPublic:
+def _row(code: str, name: str | None, tally: Tally, rank: int | None) -> ScoreboardRowPublic:
     counts = {f.name: getattr(tally, f.name) for f in fields(tally) if f.name != "score_sum"}
     rates = (
+        "final",
+        "final_average_score",
+        "provisional_average_score",
         "average_score",
         "response_rate",
         "resolution_rate",
@@ -97,8 +118,31 @@ def _row(code: str, name: str | None, tally: Tally) -> ScoreboardRowPublic:
         "on_time_closure_rate",
     )
     return ScoreboardRowPublic(
-        code=code, name=name, **counts, **{r: getattr(tally, r) for r in rates}
+        code=code, name=name, rank=rank, **counts, **{r: getattr(tally, r) for r in rates}
     )
+
+
+def ranks(rows: dict[str, Tally]) -> dict[str, int]:
+    """Competition ranks (1, 2, 2, 4) by the final average score; unscored rows are left out.
+
+    >>> from api.assessment.scoring import Tally
+    >>> def row(final: float | None) -> Tally:
+    ...     t = Tally(scored=1)
+    ...     t.final_score_sum = final or 0.0
+    ...     t.provisional = int(final is None)
+    ...     return t
+    >>> ranks({"a": row(90), "b": row(95), "c": row(90), "d": row(None)})
+    {'b': 1, 'a': 2, 'c': 2}
+    """
+    averages = {code: t.final_average_score for code, t in rows.items()}
+    scored = sorted(
+        ((value, code) for code, value in averages.items() if value is not None),
+        key=lambda x: (-x[0], x[1]),
+    )
+    out: dict[str, int] = {}
+    for i, (value, code) in enumerate(scored):
+        out[code] = i + 1 if i == 0 or value != scored[i - 1][0] else out[scored[i - 1][1]]
+    return out
 
 
 @router.get("/scoreboard", response_model=ScoreboardPublic)
@@ -106,22 +150,15 @@ def scoreboard(
     session: SessionDep,
     settings: SettingsDep,
     actor: ActorDep,
-    period: Annotated[
-        str | None,
-        Query(
-            pattern=r"^[12][0-9]{3}(-(0[1-9]|1[0-2]))?$",
-            description="YYYY-MM or YYYY (default: this month)",
-        ),
-    ] = None,
+    period: Period_ = None,
     by: GroupBy = GroupBy.DEPARTMENT,
     as_of: AsOf = None,
 ) -> ScoreboardPublic:
-    """Monthly or yearly scores and rates per department, street or district in your scope."""
+    """Monthly or yearly scores and rates per department, street or district in your scope.
+
+    Rows are ranked by their final scores only; provisional scores are counted apart."""
     at = _as_of(as_of)
-    try:
-        chosen = Period.parse(period) if period is not None else Period.month_of(at)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="period") from exc
+    chosen = _period(period, at)
     rows, total = service.scoreboard(
         session=session,
         actor=actor,
@@ -131,14 +168,63 @@ def scoreboard(
         as_of=at,
     )
     names = service.names(session=session, by=by, codes=rows)
+    ranked = ranks(rows)
     return ScoreboardPublic(
         period=chosen.label,
         start=chosen.start,
         end=chosen.end,
         by=str(by),
         as_of=at,
-        rows=[_row(code, names.get(code), rows[code]) for code in sorted(rows)],
-        total=_row("total", None, total),
+        rows=[_row(code, names.get(code), rows[code], ranked.get(code)) for code in sorted(rows)],
+        total=_row("total", None, total, None),
+    )
+
+
+@router.get("/scores", response_model=RowScoresPublic)
+def row_scores(
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    code: Annotated[
+        str,
+        Query(
+            pattern=r"^[0-9]{6}(-[a-z]{1,32}|[0-9]{3})?$",
+            description="the row's code: a department (110102-cgzf), street or district",
+        ),
+    ],
+    period: Period_ = None,
+    by: GroupBy = GroupBy.DEPARTMENT,
+    as_of: AsOf = None,
+) -> RowScoresPublic:
+    """The whistle scores of one scoreboard row with their itemised deductions, lowest first."""
+    at = _as_of(as_of)
+    chosen = _period(period, at)
+    items = service.row_scores(
+        session=session,
+        actor=actor,
+        period=chosen,
+        by=by,
+        code=code,
+        rules=service.rules_from(settings.data_dir),
+        as_of=at,
+    )
+    names = service.names(
+        session=session, by=GroupBy.DEPARTMENT, codes=[i.department_code for i in items]
+    )
+    return RowScoresPublic(
+        period=chosen.label,
+        by=str(by),
+        code=code,
+        as_of=at,
+        scores=[
+            RowScorePublic(
+                **_department(i, names).model_dump(),
+                whistle_id=i.whistle_id,
+                case_id=i.case_id,
+                dispatched_at=i.timeline.dispatched_at,
+            )
+            for i in items
+        ],
     )
 
 

@@ -135,7 +135,7 @@ def _replay(api: Api, *, reopen: bool = False) -> tuple[int, dict[str, Assignmen
     evaluate(
         session=s,
         case=case,
-        actor=actor(api, "gw"),
+        actor=actor(api, "worker-gw"),
         stars=4,
         comment="基本满意",
         at=at("12-05", "10:00"),
