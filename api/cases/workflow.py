@@ -3,7 +3,11 @@
 A case: ``new`` → resolved locally / rejected / merged / whistled; a whistled case may be
 ``disputed`` (a department says "not ours") and re-routed, then ``resolved`` by its lead
 department; the street ``verified`` it (or reopens it) and the reporter or community
-evaluates it, which ``closed`` it. An assignment (one department on one whistle):
+evaluates it, which ``closed`` it. A hotline case is closed by its call-back (回访) instead;
+a 不满意 call-back the lead street accepts reopens the verified case (重办). Those moves are
+guarded: the table names the fact each needs (``CASE_GUARDS``), the service says which hold.
+
+An assignment (one department on one whistle):
 ``dispatched`` → ``acknowledged`` (签收) → ``on_site`` (报到) → ``resolved``; it may be
 ``disputed`` before reaching the site, and is ``cancelled`` when the case is re-routed.
 """
@@ -33,10 +37,30 @@ CASE_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.WHISTLED: frozenset({CaseStatus.RESOLVED, CaseStatus.DISPUTED}),
     CaseStatus.DISPUTED: frozenset({CaseStatus.WHISTLED, CaseStatus.RESOLVED, CaseStatus.REJECTED}),
     CaseStatus.RESOLVED: frozenset({CaseStatus.VERIFIED, CaseStatus.WHISTLED, CaseStatus.NEW}),
-    CaseStatus.VERIFIED: frozenset({CaseStatus.CLOSED}),
+    CaseStatus.VERIFIED: frozenset({CaseStatus.CLOSED, CaseStatus.WHISTLED, CaseStatus.NEW}),
     CaseStatus.REJECTED: frozenset(),
     CaseStatus.MERGED: frozenset(),
     CaseStatus.CLOSED: frozenset(),
+}
+
+
+class Guard(StrEnum):
+    """A fact a guarded move needs besides the table."""
+
+    CALLBACK_ACCEPTED = "callback_accepted"  # the lead street accepted a 不满意 call-back
+    CALLBACK_SETTLED = "callback_settled"  # no call-back is owed (not a hotline case, or done)
+
+
+CASE_GUARDS: dict[tuple[CaseStatus, CaseStatus], Guard] = {
+    (CaseStatus.VERIFIED, CaseStatus.WHISTLED): Guard.CALLBACK_ACCEPTED,  # 重办 by the lead
+    (CaseStatus.VERIFIED, CaseStatus.NEW): Guard.CALLBACK_ACCEPTED,  # 重办, resolved locally
+    (CaseStatus.VERIFIED, CaseStatus.CLOSED): Guard.CALLBACK_SETTLED,
+}
+
+GUARD_REFUSALS = {
+    Guard.CALLBACK_ACCEPTED: "a verified case is reopened only by a 不满意 call-back the lead "
+    "street accepts (重办)",
+    Guard.CALLBACK_SETTLED: "a hotline case waits for its call-back (回访), which closes it",
 }
 
 OPEN_CASE_STATUSES = frozenset(
@@ -71,8 +95,17 @@ class IllegalTransition(Conflict):
     """A state change the workflow does not allow (409)."""
 
 
-def check_case(old: CaseStatus, new: CaseStatus) -> None:
-    """Raise IllegalTransition unless ``old`` → ``new`` is allowed for a case."""
+def check_case(old: CaseStatus, new: CaseStatus, met: frozenset[Guard] = frozenset()) -> None:
+    """Raise IllegalTransition unless ``old`` → ``new`` is allowed for a case and the move's
+    guard, if it has one, is among the facts ``met``."""
+    guard = CASE_GUARDS.get((old, new))
+    if new in CASE_TRANSITIONS[old] and guard is not None and guard not in met:
+        raise IllegalTransition(
+            f"a {old} case cannot become {new}: {GUARD_REFUSALS[guard]}",
+            field="status",
+            current=str(old),
+            requested=str(new),
+        )
     if new not in CASE_TRANSITIONS[old]:
         allowed = ", ".join(sorted(CASE_TRANSITIONS[old])) or "none (final)"
         raise IllegalTransition(
