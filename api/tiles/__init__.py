@@ -1,0 +1,1 @@
+"""Vector tiles (``GET /tiles/{layer}/{z}/{x}/{y}.mvt``) from PostGIS."""
