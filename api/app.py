@@ -39,6 +39,7 @@ from api.reports.views import router as reports_router
 from api.routing.service import rules_from
 from api.routing.snapshot import CatalogueListener, FactsHolder
 from api.routing.views import router as routing_router
+from api.tiles.views import router as tiles_router
 from api.whistles.jobs import run_periodically
 from api.whistles.views import router as whistles_router
 
@@ -117,6 +118,7 @@ def create_app(
     app.include_router(geography_router)
     app.include_router(maps_router)
     app.include_router(hotspot_maps_router)
+    app.include_router(tiles_router)
     app.include_router(routing_router)
     for router in (
         auth_router,
