@@ -6,7 +6,7 @@
 // the login the server redirects them to the login page, and a redirected answer is never
 // cached (a logged-in page asks the worker to cache the pages again).
 
-const VERSION = "gridwhistle-app-4";
+const VERSION = "gridwhistle-app-5";
 const SHELL = [
   "/app/login",
   "/app/report",
@@ -22,6 +22,8 @@ const SHELL = [
   "/static/app/js/destination.js",
   "/static/app/js/duplicates.js",
   "/static/app/js/hotline.js",
+  "/static/app/js/inbox.js",
+  "/static/app/js/live.js",
   "/static/app/js/login.js",
   "/static/app/js/outbox.js",
   "/static/app/js/photos.js",

@@ -15,6 +15,7 @@ import {
 import { lifecycleActions } from "./case-actions.js";
 import { badges, caseView } from "./case-view.js";
 import { drawDuplicates, duplicatesSection, loadDuplicates } from "./duplicates.js";
+import { onCaseEvents } from "./live.js";
 import { actions } from "./triage-actions.js";
 import {
   categories,
@@ -256,6 +257,7 @@ if (user) {
   topbar(user, "分拨指挥");
   $("status-filter").addEventListener("change", loadQueue);
   $("refresh").addEventListener("click", loadQueue);
+  onCaseEvents(loadQueue); // a case in scope changed: the queue refreshes itself
   showEmptyDetail();
   drawMap();
   Promise.all([categories(), departments()])

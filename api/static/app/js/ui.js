@@ -1,6 +1,7 @@
 // Small DOM helpers, Beijing-time formatting, the top bar and the offline service worker.
 
 import { cachedGet, session } from "./api.js";
+import { inboxButton } from "./inbox.js";
 
 /** h("p", {class: "x", onclick: fn}, "text", child…) → an element. */
 export function h(tag, attrs = {}, ...children) {
@@ -120,6 +121,7 @@ export function topbar(user, title) {
         )
       : null,
     h("span", { class: "who" }, `${user.display_name}（${ROLE_NAMES[user.role] || user.role}）`),
+    inboxButton(),
     net,
     h(
       "button",
