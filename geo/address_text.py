@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geo.cn_numerals import arabic_after, arabic_before, int_to_ordinal
-from geo.rules import RuleFileError
+from geo.datafile import DataFileError
 
 ALIASES_PATH = Path(__file__).resolve().parents[1] / "data" / "address_aliases.csv"
 ALIAS_COLUMNS = ("alias", "canonical")
@@ -49,7 +49,7 @@ _ROOM = re.compile(r"(?P<room>\d+)(?:室|号房|户)?$")
 
 
 def read_aliases(path: Path = ALIASES_PATH) -> dict[str, str]:
-    """The alias → canonical rows of an aliases CSV; a wrong row raises ``RuleFileError``.
+    """The alias → canonical rows of an aliases CSV; a wrong row raises ``DataFileError``.
 
     Refused: a missing column, an empty value, an alias equal to its canonical form, an
     alias given twice, and an alias whose canonical form is itself an alias (a chain).
@@ -94,10 +94,8 @@ def _check_alias(path: Path, line: int, row: dict[str, str], seen: dict[str, int
         )
 
 
-def _alias_error(path: Path, line: int, column: str, message: str) -> RuleFileError:
-    return RuleFileError(
-        source=path.name, line=line, field=column, message=f"column {column}: {message}"
-    )
+def _alias_error(path: Path, line: int, column: str, message: str) -> DataFileError:
+    return DataFileError(source=path.name, line=line, column=column, message=message)
 
 
 class Aliases:

@@ -7,7 +7,7 @@ suggestion carries the words of the text that argued for it. A low or close call
 *uncertain* (:func:`is_uncertain`): the call-taker then chooses from the list.
 
 Both files are read with the duty rules' CSV reader, so a wrong row is one
-:class:`~geo.rules.RuleFileError` naming the file, the line and the column.
+:class:`~geo.datafile.DataFileError` naming the file, the line and the column.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from geo.rules import Category, RuleFileError, _records, read_categories
+from geo.datafile import DataFileError, records
+from geo.rules import Category, read_categories
 
 DEFAULT_SEED = 20190101
 KEYWORD_WEIGHT = 0.2
@@ -104,7 +105,7 @@ def read_corpus(path: Path, *, categories: Mapping[str, str]) -> list[LabelledTe
     """The labelled sentences of a ``text,category`` file; each code must be a sub-category."""
     out: list[LabelledText] = []
     seen: dict[str, int] = {}
-    for line, row in _records(path, required=("text", "category"), allowed=("text", "category")):
+    for line, row in records(path, required=("text", "category"), allowed=("text", "category")):
         text = normalize(row["text"])
         if not text:
             raise _error(path, line, "text", "empty sentence")
@@ -120,7 +121,7 @@ def read_keywords(path: Path, *, categories: Mapping[str, str]) -> dict[str, tup
     """The keyword lists of a ``category,keyword[,synonyms]`` file by sub-category code."""
     found: dict[str, dict[str, int]] = {}
     columns = ("category", "keyword", "synonyms")
-    for line, row in _records(path, required=columns[:2], allowed=columns):
+    for line, row in records(path, required=columns[:2], allowed=columns):
         code = row["category"]
         _check_code(path, line, code, categories)
         keyword = normalize(row["keyword"])
@@ -348,7 +349,5 @@ def _check_code(path: Path, line: int, code: str, categories: Mapping[str, str])
         )
 
 
-def _error(path: Path, line: int, column: str, message: str) -> RuleFileError:
-    return RuleFileError(
-        source=path.name, line=line, field=column, message=f"column {column}: {message}"
-    )
+def _error(path: Path, line: int, column: str, message: str) -> DataFileError:
+    return DataFileError(source=path.name, line=line, column=column, message=message)

@@ -24,7 +24,7 @@ so the line numbers in errors and reasons are the ones an editor shows. Columns:
     Free text; the column may be left out.
 
 At most one rule per (category, zone, level). Anything else is refused on load with a
-:class:`RuleFileError` naming the file, the line and the column.
+:class:`geo.datafile.DataFileError` naming the file, the line and the column.
 
 Matching (:meth:`RuleSet.match`) for a category, the zone kinds a case lies in and a level
 considers only rules of that level and takes the first rule found in this order:
@@ -42,13 +42,14 @@ zone kind or level raises :class:`UnknownCategory` / ``ValueError``.
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
+
+from geo.datafile import DataFileError, records
 
 ZONE_PRIORITY: tuple[str, ...] = ("river", "forest", "farmland")
 """Land-use zone kinds, highest priority first, for a case lying in several zones."""
@@ -94,17 +95,6 @@ class WhistleType(StrEnum):
     JOINT_ENFORCEMENT = "综合执法哨"
     KEY_TASK = "重点工作哨"
     EMERGENCY = "应急处置哨"
-
-
-class RuleFileError(ValueError):
-    """A catalogue file is wrong at one line and column; the message names file and line."""
-
-    def __init__(self, *, source: str, line: int, field: str, message: str) -> None:
-        super().__init__(f"{source} line {line}: {message}")
-        self.source = source
-        self.line = line
-        self.field = field
-        self.detail = message
 
 
 class UnknownCategory(ValueError):
@@ -269,8 +259,8 @@ class RuleSet:
     def _check(self, rule: DutyRule, *, sla_policies: Collection[str] | None, source: str) -> None:
         """Refuse a rule that names something unknown or repeats another rule's key."""
 
-        def fail(field: str, message: str) -> RuleFileError:
-            return RuleFileError(source=source, line=rule.line, field=field, message=message)
+        def fail(field: str, message: str) -> DataFileError:
+            return DataFileError(source=source, line=rule.line, column=field, message=message)
 
         if rule.category not in self._categories:
             raise fail("category", f"unknown category code {rule.category!r}")
@@ -311,50 +301,50 @@ class RuleSet:
 
 
 def load_rules(
-    path: Path, *, categories_path: Path, departments_path: Path, sla_path: Path
+    path: Path, *, categories_path: Path, departments_path: Path, sla_policies: Collection[str]
 ) -> RuleSet:
-    """Read, check and index a duty rules file against the catalogues it refers to."""
+    """Read, check and index a duty rules file against the catalogues it refers to and the
+    names of the SLA policies in force (``api.deadlines.sla.read_policies`` reads their file)."""
     categories = read_categories(categories_path)
     names = read_department_kinds(departments_path)
-    policies = read_sla_policies(sla_path)
     rules = list(_parse_rules(path))
     return RuleSet(
         rules,
         categories=categories,
         department_names=names,
-        sla_policies=policies,
+        sla_policies=sla_policies,
         source=path.name,
     )
 
 
-def load_shipped_rules(data_dir: Path) -> RuleSet:
+def load_shipped_rules(data_dir: Path, *, sla_policies: Collection[str]) -> RuleSet:
     """The rules in ``data_dir``/duty_rules.csv with the catalogues beside them."""
     return load_rules(
         data_dir / "duty_rules.csv",
         categories_path=data_dir / "categories.csv",
         departments_path=data_dir / "departments.csv",
-        sla_path=data_dir / "sla_policies.csv",
+        sla_policies=sla_policies,
     )
 
 
 def read_categories(path: Path) -> dict[str, Category]:
     """The category catalogue by code (unique codes, parents exist)."""
-    rows = list(_records(path, required=("code", "name", "parent_code")))
+    rows = list(records(path, required=("code", "name", "parent_code")))
     codes = {row["code"] for _, row in rows}
     out: dict[str, Category] = {}
     for line, row in rows:
         code, parent = row["code"], row["parent_code"] or None
         if not code:
-            raise RuleFileError(source=path.name, line=line, field="code", message="empty code")
+            raise DataFileError(source=path.name, line=line, column="code", message="empty code")
         if code in out:
-            raise RuleFileError(
-                source=path.name, line=line, field="code", message=f"duplicate code {code!r}"
+            raise DataFileError(
+                source=path.name, line=line, column="code", message=f"duplicate code {code!r}"
             )
         if parent is not None and parent not in codes:
-            raise RuleFileError(
+            raise DataFileError(
                 source=path.name,
                 line=line,
-                field="parent_code",
+                column="parent_code",
                 message=f"unknown parent category {parent!r}",
             )
         out[code] = Category(code, row["name"], parent, row.get("kind", ""))
@@ -381,10 +371,10 @@ def read_departments(path: Path) -> list[CatalogueDepartment]:
     out: list[CatalogueDepartment] = []
     seen: set[str] = set()
     columns = ("code", "name", "kind", "level", "district_code")
-    for line, row in _records(path, required=columns):
+    for line, row in records(path, required=columns):
 
-        def fail(field: str, message: str, line: int = line) -> RuleFileError:
-            return RuleFileError(source=path.name, line=line, field=field, message=message)
+        def fail(field: str, message: str, line: int = line) -> DataFileError:
+            return DataFileError(source=path.name, line=line, column=field, message=message)
 
         for column in ("code", "name", "kind"):
             if not row[column]:
@@ -414,27 +404,12 @@ def read_department_kinds(path: Path) -> dict[str, str]:
     return {kind: KIND_NAMES.get(kind, name) for kind, name in full.items()}
 
 
-def read_sla_policies(path: Path) -> dict[str, str]:
-    """SLA policy names and descriptions from ``sla_policies.csv``."""
-    out: dict[str, str] = {}
-    for line, row in _records(path, required=("name", "description")):
-        name = row["name"]
-        if not name:
-            raise RuleFileError(source=path.name, line=line, field="name", message="empty name")
-        if name in out:
-            raise RuleFileError(
-                source=path.name, line=line, field="name", message=f"duplicate policy {name!r}"
-            )
-        out[name] = row["description"]
-    return out
-
-
 def _parse_rules(path: Path) -> Iterator[DutyRule]:
     """Turn each data line of a rules file into a DutyRule (references are checked later)."""
-    for line, row in _records(path, required=REQUIRED_COLUMNS, allowed=COLUMNS):
+    for line, row in records(path, required=REQUIRED_COLUMNS, allowed=COLUMNS):
 
-        def fail(field: str, message: str, line: int = line) -> RuleFileError:
-            return RuleFileError(source=path.name, line=line, field=field, message=message)
+        def fail(field: str, message: str, line: int = line) -> DataFileError:
+            return DataFileError(source=path.name, line=line, column=field, message=message)
 
         for column in _REQUIRED_VALUES:
             if not row[column]:
@@ -459,69 +434,3 @@ def _parse_rules(path: Path) -> Iterator[DutyRule]:
 def _whistle_message(value: str) -> str:
     expected = ", ".join(w.value for w in WhistleType)
     return f"unknown whistle type {value!r} (expected one of {expected})"
-
-
-def _records(
-    path: Path, *, required: Sequence[str], allowed: Collection[str] | None = None
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, stripped row) for each data line; comments and blank lines skipped."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(_blank_comments(handle))
-        header: list[str] | None = None
-        header_line = 1
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            if header is None:
-                header = [c.strip() for c in cells]
-                header_line = reader.line_num
-                _check_header(path.name, header_line, header, required, allowed)
-                continue
-            line = reader.line_num
-            if len(cells) > len(header):
-                raise RuleFileError(
-                    source=path.name,
-                    line=line,
-                    field=header[-1],
-                    message=f"{len(cells)} values but the header has {len(header)} columns "
-                    "(quote values that contain commas)",
-                )
-            padded = [*cells, *[""] * (len(header) - len(cells))]
-            yield line, {col: value.strip() for col, value in zip(header, padded, strict=True)}
-        if header is None:
-            _check_header(path.name, header_line, [], required, allowed)
-
-
-def _check_header(
-    source: str,
-    line: int,
-    header: Sequence[str],
-    required: Sequence[str],
-    allowed: Collection[str] | None,
-) -> None:
-    """Refuse a header that lacks a required column, repeats one or has an unknown one."""
-    for column in required:
-        if column not in header:
-            raise RuleFileError(
-                source=source, line=line, field=column, message=f"missing column {column!r}"
-            )
-    seen: set[str] = set()
-    for column in header:
-        if column in seen:
-            raise RuleFileError(
-                source=source, line=line, field=column, message=f"column {column!r} twice"
-            )
-        seen.add(column)
-        if allowed is not None and column not in allowed:
-            raise RuleFileError(
-                source=source,
-                line=line,
-                field=column,
-                message=f"unknown column {column!r} (expected {', '.join(allowed)})",
-            )
-
-
-def _blank_comments(lines: Iterable[str]) -> Iterator[str]:
-    """Replace ``#`` comment lines by blank ones so the csv line numbers stay true."""
-    for text in lines:
-        yield "\n" if text.lstrip().startswith("#") else text

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from api.cli.common import console, fail
 from api.config import get_settings
-from geo.rules import RuleFileError
+from geo.datafile import DataFileError
 
 categories_app = typer.Typer(help="Category suggestions for complaint text (data/complaints).")
 
@@ -41,7 +41,7 @@ def train_command(
     data_dir = get_settings().data_dir
     try:
         data = read_training_data(data_dir)
-    except RuleFileError as exc:
+    except DataFileError as exc:
         raise fail(f"{exc}; no model was written", code=2) from exc
     except OSError as exc:
         raise fail(f"{exc.filename}: {exc.strerror}; no model was written", code=2) from exc

@@ -12,9 +12,10 @@ from rich.table import Table
 from api.cases.service import utcnow
 from api.cli.common import console, db_session, fail
 from api.config import get_settings
-from api.deadlines.calendar import DataFileError, read_year_file, status_years, to_local
+from api.deadlines.calendar import read_year_file, status_years, to_local
 from api.deadlines.service import calendar, load_year, policies_from, recompute_provisional
 from api.whistles.jobs import run_round
+from geo.datafile import DataFileError
 
 calendar_app = typer.Typer(help="China's working-day calendar: load a year the library lacks.")
 jobs_app = typer.Typer(help="Scheduled jobs, run once by hand.")

@@ -35,10 +35,9 @@ refused with a :class:`DataFileError` naming file, line and column.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -49,7 +48,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-from geo.datafile import DataFileError
+from geo.datafile import DataFileError, records
 
 TZ = ZoneInfo("Asia/Shanghai")
 """Every deadline is expressed in China Standard Time."""
@@ -279,9 +278,9 @@ class WorkCalendar:
 def read_year_file(path: Path) -> YearData:
     """One year's holidays and make-up workdays from a ``date,kind,name`` CSV file."""
     rows = list(
-        csv_records(
+        records(
             path,
-            columns=YEAR_FILE_COLUMNS,
+            allowed=YEAR_FILE_COLUMNS,
             required=_REQUIRED_YEAR_COLUMNS,
             non_empty=_REQUIRED_YEAR_COLUMNS,
         )
@@ -346,87 +345,6 @@ def read_year_file(path: Path) -> YearData:
 def read_year_dir(folder: Path) -> tuple[YearData, ...]:
     """Every ``YYYY.csv`` in a folder; other files (README.md, examples) are ignored."""
     return tuple(read_year_file(p) for p in sorted(folder.glob("[0-9][0-9][0-9][0-9].csv")))
-
-
-def csv_records(
-    path: Path, *, columns: Sequence[str], required: Sequence[str], non_empty: Sequence[str]
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, stripped row) per data line of a CSV file; ``#`` comments and blanks are skipped.
-
-    The header may use only ``columns`` and must hold every ``required`` one; the values of
-    ``non_empty`` columns must not be blank.
-    """
-    source = path.name
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(_blank_comments(handle))
-        header: list[str] | None = None
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            line = reader.line_num
-            if header is None:
-                header = [cell.strip() for cell in cells]
-                _check_header(source, line, header, columns=columns, required=required)
-                continue
-            if len(cells) > len(header):
-                raise DataFileError(
-                    source=source,
-                    line=line,
-                    column=header[-1],
-                    message=f"{len(cells)} values but the header has {len(header)} columns "
-                    "(quote values that contain commas)",
-                )
-            padded = [*cells, *[""] * (len(header) - len(cells))]
-            row = {column: value.strip() for column, value in zip(header, padded, strict=True)}
-            for column in non_empty:
-                if not row[column]:
-                    raise DataFileError(
-                        source=source, line=line, column=column, message=f"{column} is empty"
-                    )
-            yield line, row
-        if header is None:
-            raise DataFileError(
-                source=source,
-                line=max(reader.line_num, 1),
-                column=required[0],
-                message=f"no header line (expected {','.join(columns)})",
-            )
-
-
-def _check_header(
-    source: str,
-    line: int,
-    header: Sequence[str],
-    *,
-    columns: Sequence[str],
-    required: Sequence[str],
-) -> None:
-    """Refuse a header that lacks a required column, repeats one or has an unknown one."""
-    seen: set[str] = set()
-    for column in header:
-        if column not in columns:
-            raise DataFileError(
-                source=source,
-                line=line,
-                column=column,
-                message=f"unknown column {column!r} (expected {', '.join(columns)})",
-            )
-        if column in seen:
-            raise DataFileError(
-                source=source, line=line, column=column, message=f"column {column!r} twice"
-            )
-        seen.add(column)
-    for column in required:
-        if column not in header:
-            raise DataFileError(
-                source=source, line=line, column=column, message=f"missing column {column!r}"
-            )
-
-
-def _blank_comments(lines: Iterable[str]) -> Iterator[str]:
-    """Replace ``#`` comment lines by blank ones so the csv line numbers stay true."""
-    for text in lines:
-        yield "\n" if text.lstrip().startswith("#") else text
 
 
 def _check_count(days: int, *, minimum: int, what: str) -> None:

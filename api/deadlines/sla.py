@@ -38,13 +38,12 @@ from pathlib import Path
 from types import MappingProxyType
 
 from api.deadlines.calendar import (
-    DataFileError,
     Deadline,
     WorkCalendar,
-    csv_records,
     format_amount,
     to_local,
 )
+from geo.datafile import DataFileError, records
 
 _DURATION = re.compile(r"(?P<amount>\d+(?:\.\d+)?|\.\d+)(?P<unit>wd|d|h)")
 
@@ -133,7 +132,7 @@ def read_policies(path: Path) -> dict[str, SlaPolicy]:
     out: dict[str, SlaPolicy] = {}
     lines: dict[str, int] = {}
     non_empty = ("name", *(o.value for o in Obligation))
-    rows = csv_records(path, columns=POLICY_COLUMNS, required=POLICY_COLUMNS, non_empty=non_empty)
+    rows = records(path, allowed=POLICY_COLUMNS, required=POLICY_COLUMNS, non_empty=non_empty)
     for line, row in rows:
         name = row["name"]
         if name in out:

@@ -41,8 +41,9 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
-from api.deadlines.calendar import TZ, DataFileError, Deadline, WorkCalendar, csv_records, to_local
+from api.deadlines.calendar import TZ, Deadline, WorkCalendar, to_local
 from api.deadlines.sla import Duration, Obligation, Unit, extend
+from geo.datafile import DataFileError, records
 
 DEFAULT = "*"
 LADDER_COLUMNS: tuple[str, ...] = (
@@ -250,9 +251,9 @@ def due_cutoff(step: Level, ladder: Ladder, now: datetime, calendar: WorkCalenda
 def read_ladders(path: Path, *, policies: Collection[str]) -> Ladders:
     """The ladders of a ``supervision.csv`` file; every SLA policy of ``policies`` must have
     one (its own row or the ``*`` default) and every row must name one of them or ``*``."""
-    rows = csv_records(
+    rows = records(
         path,
-        columns=LADDER_COLUMNS,
+        allowed=LADDER_COLUMNS,
         required=LADDER_COLUMNS,
         non_empty=tuple(c for c in LADDER_COLUMNS if c != "description"),
     )

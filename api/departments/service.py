@@ -10,9 +10,11 @@ from sqlalchemy import String, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from api.deadlines.sla import read_policies
 from api.departments.models import Category, Department
 from api.errors import InvalidInput
 from geo import rules
+from geo.datafile import DataFileError
 
 CATEGORY_KINDS = ("event", "component")
 CATALOGUE_CHANNEL = "gridwhistle_catalogue"  # notified when the catalogues are loaded
@@ -44,9 +46,10 @@ def read_catalogues(*, data_dir: Path) -> tuple[list[dict[str, Any]], list[dict[
     try:
         departments = [asdict(d) for d in rules.read_departments(data_dir / "departments.csv")]
         categories = rules.read_categories(data_dir / "categories.csv")
-        rules.load_shipped_rules(data_dir)
-    except rules.RuleFileError as exc:
-        raise InvalidInput(str(exc), field=exc.field) from exc
+        policies = read_policies(data_dir / "sla_policies.csv")
+        rules.load_shipped_rules(data_dir, sla_policies=policies)
+    except DataFileError as exc:
+        raise InvalidInput(str(exc), field=exc.column) from exc
     except OSError as exc:
         raise InvalidInput(f"{exc.filename}: {exc.strerror}", field="data_dir") from exc
     for category in categories.values():

@@ -21,6 +21,7 @@ from api.geography.models import Generation
 from api.geography.service import find_generation_by_fingerprint, load_levels, read_level
 from geo import rules
 from geo.codes import LEVELS_TOP_DOWN, PARENT_LEVEL, Level
+from geo.datafile import DataFileError
 from grids.cells import generate_cells
 from grids.validate import Tolerances, ValidationReport, validate_boundaries
 
@@ -140,8 +141,8 @@ def load_city_departments(*, session: Session, path: Path) -> int:
     """Upsert the district departments a city ships beside the catalogue; return their count."""
     try:
         rows = [asdict(d) for d in rules.read_departments(path)]
-    except rules.RuleFileError as exc:
-        raise InvalidInput(str(exc), field=exc.field) from exc
+    except DataFileError as exc:
+        raise InvalidInput(str(exc), field=exc.column) from exc
     stmt = insert(Department).values(rows)
     columns = {c: stmt.excluded[c] for c in rows[0] if c != "code"}
     session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=columns))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.db import driver
 from api.db.geometry import to_ewkb_hex
+from api.deadlines.sla import read_policies
 from api.departments.models import Department as DepartmentRow
 from api.errors import Conflict, InvalidInput
 from api.geography import locate as pg
@@ -65,7 +66,7 @@ _POINT_EXTRAS = (
 @lru_cache(maxsize=4)
 def rules_from(data_dir: Path) -> RuleSet:
     """The duty rules of ``data_dir`` (validated once per process)."""
-    return load_shipped_rules(data_dir)
+    return load_shipped_rules(data_dir, sla_policies=read_policies(data_dir / "sla_policies.csv"))
 
 
 def outside_error(exc: OutsideJurisdiction, field: str) -> InvalidInput:

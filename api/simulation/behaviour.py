@@ -16,7 +16,7 @@ from typing import Literal, TypeVar
 
 import numpy as np
 
-from api.deadlines.calendar import DataFileError, csv_records
+from geo.datafile import DataFileError, records
 
 STREET_SIGMA = 0.6
 BEIJING = timezone(timedelta(hours=8))  # no daylight saving time since 1991
@@ -66,7 +66,7 @@ def _read(path: Path, kind: type[P]) -> dict[str, P]:
     names = [f.name for f in fields(kind)]
     out: dict[str, P] = {}
     key = names[0]
-    for line, row in csv_records(path, columns=names, required=names, non_empty=names[:1]):
+    for line, row in records(path, allowed=names, required=names, non_empty=names[:1]):
         values: dict[str, str | float] = {key: row[key], "description": row["description"]}
         for name in names[2:]:
             try:

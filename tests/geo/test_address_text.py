@@ -22,7 +22,7 @@ from geo.address_text import (
     to_half_width,
 )
 from geo.cn_numerals import chinese_to_int, int_to_ordinal
-from geo.rules import RuleFileError
+from geo.datafile import DataFileError
 
 SHIPPED = Aliases(read_aliases())
 AREAS = {"110102": "西城区", "110102020": "广安门外街道", "110102020001": "鸭子桥社区居委会"}
@@ -190,11 +190,11 @@ def _aliases_file(tmp_path: Path, text: str) -> Path:
 def test_a_wrong_aliases_row_is_refused_naming_line_and_column(
     tmp_path: Path, text: str, line: int, column: str, words: str
 ) -> None:
-    with pytest.raises(RuleFileError) as caught:
+    with pytest.raises(DataFileError) as caught:
         read_aliases(_aliases_file(tmp_path, text))
     error = caught.value
-    assert (error.source, error.line, error.field) == ("aliases.csv", line, column)
-    assert f"aliases.csv line {line}: column {column}: " in str(error)
+    assert (error.source, error.line, error.column) == ("aliases.csv", line, column)
+    assert f"aliases.csv line {line}, column {column}: " in str(error)
     assert words in str(error)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from geo.classify import keyword_hits, read_corpus, read_keywords, read_training_data
-from geo.rules import RuleFileError
+from geo.datafile import DataFileError
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SUBS = {"E0101": "暴露垃圾", "E0404": "乱停车", "C0101": "井盖缺失", "C0102": "井盖破损"}
@@ -71,17 +71,23 @@ def test_a_bad_corpus_row_is_refused(
     tmp_path: Path, rows: str, line: int, field: str, text: str
 ) -> None:
     path = write(tmp_path, "corpus.csv", "text,category\n" + rows)
-    with pytest.raises(RuleFileError) as info:
+    with pytest.raises(DataFileError) as info:
         read_corpus(path, categories={**SUBS, "C0103": "路灯不亮"})
-    assert (info.value.source, info.value.line, info.value.field) == ("corpus.csv", line, field)
-    assert f"corpus.csv line {line}: column {field}: {text}" in str(info.value)
+    assert (info.value.source, info.value.line, info.value.column) == ("corpus.csv", line, field)
+    assert f"corpus.csv line {line}, column {field}: {text}" in str(info.value)
 
 
 def test_a_corpus_without_its_category_column_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "corpus.csv", "text,code\n井盖没了,C0101\n")
-    with pytest.raises(RuleFileError) as info:
+    with pytest.raises(DataFileError) as info:
         read_corpus(path, categories=SUBS)
-    assert (info.value.line, info.value.field) == (1, "category")
+    # the column written instead is named first (a misspelt column is the usual cause)
+    assert (info.value.line, info.value.column) == (1, "code")
+    assert "unknown column 'code'" in str(info.value)
+    path = write(tmp_path, "corpus.csv", "text\n井盖没了\n")
+    with pytest.raises(DataFileError) as info:
+        read_corpus(path, categories=SUBS)
+    assert (info.value.line, info.value.column) == (1, "category")
 
 
 # --- the keywords reader -----------------------------------------------------------------------
@@ -119,17 +125,17 @@ def test_a_bad_keyword_row_is_refused(
     tmp_path: Path, rows: str, line: int, field: str, text: str
 ) -> None:
     path = write(tmp_path, "keywords.csv", HEADER + rows)
-    with pytest.raises(RuleFileError) as info:
+    with pytest.raises(DataFileError) as info:
         read_keywords(path, categories=SUBS)
-    assert (info.value.source, info.value.line, info.value.field) == ("keywords.csv", line, field)
-    assert f"keywords.csv line {line}: column {field}: {text}" in str(info.value)
+    assert (info.value.source, info.value.line, info.value.column) == ("keywords.csv", line, field)
+    assert f"keywords.csv line {line}, column {field}: {text}" in str(info.value)
 
 
 def test_an_unknown_keywords_column_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "keywords.csv", "category,keyword,weight\nE0101,垃圾,2\n")
-    with pytest.raises(RuleFileError) as info:
+    with pytest.raises(DataFileError) as info:
         read_keywords(path, categories=SUBS)
-    assert (info.value.line, info.value.field) == (1, "weight")
+    assert (info.value.line, info.value.column) == (1, "weight")
 
 
 def test_the_same_word_may_serve_two_categories_and_synonyms_are_optional(

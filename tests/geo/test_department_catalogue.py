@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from api.config import get_settings
-from geo.rules import CatalogueDepartment, RuleFileError, read_departments
+from geo.datafile import DataFileError
+from geo.rules import CatalogueDepartment, read_departments
 
 HEADER = "code,name,kind,level,district_code"
 DISTRICT = "110102-cgzf,北京市西城区城市管理综合行政执法局,cgzf,district,110102"
@@ -55,15 +56,15 @@ def test_rows_become_departments(tmp_path: Path) -> None:
 def test_a_wrong_row_names_file_line_and_field(
     tmp_path: Path, bad: str, field: str, text: str
 ) -> None:
-    with pytest.raises(RuleFileError) as caught:
+    with pytest.raises(DataFileError) as caught:
         read_departments(write(tmp_path, "# comment", DISTRICT, bad))
-    assert caught.value.field == field
+    assert caught.value.column == field
     assert caught.value.line == 4  # the header, the comment, the good row, then this one
     assert text in str(caught.value)
-    assert str(caught.value).startswith("departments.csv line 4:")
+    assert str(caught.value).startswith(f"departments.csv line 4, column {field}:")
 
 
 def test_a_missing_column_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(RuleFileError) as caught:
+    with pytest.raises(DataFileError) as caught:
         read_departments(write(tmp_path, CITY, header="code,name,kind,level"))
-    assert caught.value.field == "district_code"
+    assert caught.value.column == "district_code"

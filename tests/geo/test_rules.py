@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from api.deadlines.sla import read_policies
+from geo.datafile import DataFileError
 from geo.rules import (
     ZONE_PRIORITY,
     DutyRule,
     NoDutyRule,
-    RuleFileError,
     RuleSet,
     UnknownCategory,
     WhistleType,
@@ -20,13 +21,14 @@ from geo.rules import (
 )
 
 DATA = Path(__file__).resolve().parents[2] / "data"
+POLICIES = read_policies(DATA / "sla_policies.csv")
 HEADER = "category,zone,level,lead,support,whistle_type,sla_policy,note"
 JINHAIHU = [("river", "swj"), ("farmland", "nyj"), ("forest", "ylj")]
 
 
 @pytest.fixture(scope="module")
 def shipped() -> RuleSet:
-    return load_shipped_rules(DATA)
+    return load_shipped_rules(DATA, sla_policies=POLICIES)
 
 
 def write_rules(tmp_path: Path, *lines: str, header: str = HEADER) -> Path:
@@ -41,12 +43,12 @@ def load_tmp(path: Path) -> RuleSet:
         path,
         categories_path=DATA / "categories.csv",
         departments_path=DATA / "departments.csv",
-        sla_path=DATA / "sla_policies.csv",
+        sla_policies=POLICIES,
     )
 
 
-def refusal(tmp_path: Path, *lines: str, header: str = HEADER) -> RuleFileError:
-    with pytest.raises(RuleFileError) as info:
+def refusal(tmp_path: Path, *lines: str, header: str = HEADER) -> DataFileError:
+    with pytest.raises(DataFileError) as info:
         load_tmp(write_rules(tmp_path, *lines, header=header))
     return info.value
 
@@ -241,7 +243,7 @@ def test_ruleset_can_be_built_without_files() -> None:
     )
     reason = rules.match(category="A1").reason
     assert reason.endswith("X(x) 主责") and "甲一(A1)，不限区域" in reason
-    with pytest.raises(RuleFileError, match="unknown department kind 'y'"):
+    with pytest.raises(DataFileError, match="unknown department kind 'y'"):
         RuleSet(
             [rule, replace(rule, line=2, category="A", lead="y")],
             categories={"A": Cat("甲", None), "A1": Cat("甲一", "A")},
@@ -274,14 +276,14 @@ def test_bad_value_names_file_line_and_field(
     tmp_path: Path, bad: str, field: str, text: str
 ) -> None:
     error = refusal(tmp_path, "# comment", GOOD, bad)
-    assert (error.line, error.field) == (4, field)
-    assert str(error).startswith("duty_rules.csv line 4: ")
+    assert (error.line, error.column) == (4, field)
+    assert str(error).startswith(f"duty_rules.csv line 4, column {field}: ")
     assert text in str(error)
 
 
 def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
     error = refusal(tmp_path, GOOD, "E0602,river,district,swj,ga,综合执法哨,huangpu,", GOOD)
-    assert (error.line, error.field) == (4, "category")
+    assert (error.line, error.column) == (4, "category")
     assert "duplicate" in str(error) and "line 2" in str(error)
 
 
@@ -294,13 +296,13 @@ def test_same_category_and_zone_at_another_level_is_not_a_duplicate(tmp_path: Pa
 def test_missing_required_column(tmp_path: Path, missing: str) -> None:
     header = ",".join(c for c in HEADER.split(",") if c != missing)
     error = refusal(tmp_path, "# nothing yet", header=header)
-    assert (error.line, error.field) == (1, missing)
+    assert (error.line, error.column) == (1, missing)
     assert f"missing column '{missing}'" in str(error)
 
 
 def test_header_after_comments_and_unknown_column(tmp_path: Path) -> None:
     error = refusal(tmp_path, header="# 职责清单\n" + HEADER + ",owner")
-    assert (error.line, error.field) == (2, "owner")
+    assert (error.line, error.column) == (2, "owner")
     # the note column may be left out
     no_note = HEADER.rsplit(",", 1)[0]
     rules = load_tmp(write_rules(tmp_path, GOOD.rsplit(",", 1)[0], header=no_note))
@@ -309,17 +311,25 @@ def test_header_after_comments_and_unknown_column(tmp_path: Path) -> None:
 
 def test_empty_file_is_refused(tmp_path: Path) -> None:
     error = refusal(tmp_path, header="# only a comment")
-    assert error.field == "category"
+    assert error.column == "category"
 
 
 def test_catalogue_errors_name_their_own_file(tmp_path: Path) -> None:
-    sla = tmp_path / "sla_policies.csv"
-    sla.write_text("name,description\nhuangpu,a\nhuangpu,b\n", encoding="utf-8")
-    with pytest.raises(RuleFileError, match=r"^sla_policies.csv line 3: ") as info:
+    categories = tmp_path / "categories.csv"
+    categories.write_text("code,name,parent_code\nE01,a,\nE01,b,\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"^categories.csv line 3, column code: ") as info:
         load_rules(
             write_rules(tmp_path, GOOD),
-            categories_path=DATA / "categories.csv",
+            categories_path=categories,
             departments_path=DATA / "departments.csv",
-            sla_path=sla,
+            sla_policies=POLICIES,
         )
-    assert info.value.field == "name"
+    assert info.value.column == "code"
+
+
+def test_a_duplicate_sla_policy_is_refused_by_its_one_reader(tmp_path: Path) -> None:
+    sla = tmp_path / "sla_policies.csv"
+    row = "huangpu,a,2d,2d,5wd"
+    sla.write_text(f"name,description,acknowledge,on_site,resolve\n{row}\n{row}\n", "utf-8")
+    with pytest.raises(DataFileError, match=r"^sla_policies.csv line 3, column name: "):
+        read_policies(sla)

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from api.deadlines.sla import read_policies
+from geo.datafile import DataFileError
 from geo.rules import (
-    RuleFileError,
     RuleSet,
     load_rules,
     read_categories,
     read_department_kinds,
-    read_sla_policies,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "data"
+POLICIES = read_policies(DATA / "sla_policies.csv")
 HEADER = "category,zone,level,lead,support,whistle_type,sla_policy,note"
 
 
@@ -27,7 +28,7 @@ def load_text(tmp_path: Path, text: str, *, encoding: str = "utf-8") -> RuleSet:
         path,
         categories_path=DATA / "categories.csv",
         departments_path=DATA / "departments.csv",
-        sla_path=DATA / "sla_policies.csv",
+        sla_policies=POLICIES,
     )
 
 
@@ -94,9 +95,9 @@ def test_every_support_separator(tmp_path: Path, support: str) -> None:
 
 
 def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(RuleFileError) as info:
+    with pytest.raises(DataFileError) as info:
         load_text(tmp_path, f"{HEADER},zone\n")
-    assert (info.value.line, info.value.field) == (1, "zone")
+    assert (info.value.line, info.value.column) == (1, "zone")
     assert "twice" in str(info.value)
 
 
@@ -121,9 +122,13 @@ def test_a_bad_category_is_refused(
     tmp_path: Path, rows: str, line: int, field: str, text: str
 ) -> None:
     path = write(tmp_path, "categories.csv", "code,name,parent_code,kind\n" + rows)
-    with pytest.raises(RuleFileError) as info:
+    with pytest.raises(DataFileError) as info:
         read_categories(path)
-    assert (info.value.source, info.value.line, info.value.field) == ("categories.csv", line, field)
+    assert (info.value.source, info.value.line, info.value.column) == (
+        "categories.csv",
+        line,
+        field,
+    )
     assert text in str(info.value)
 
 
@@ -142,9 +147,9 @@ def test_a_department_without_a_kind_is_refused(tmp_path: Path) -> None:
         "departments.csv",
         "code,name,kind,level,district_code\n110000-cgzf,城管执法,cgzf,city,\nx,无类别,,district,110102\n",
     )
-    with pytest.raises(RuleFileError) as info:
+    with pytest.raises(DataFileError) as info:
         read_department_kinds(path)
-    assert (info.value.line, info.value.field) == (3, "kind")
+    assert (info.value.line, info.value.column) == (3, "kind")
 
 
 def test_a_kind_without_a_short_name_shows_its_city_departments_name(tmp_path: Path) -> None:
@@ -166,7 +171,8 @@ def test_a_kind_without_a_short_name_shows_its_city_departments_name(tmp_path: P
 
 
 def test_an_sla_policy_without_a_name_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "sla_policies.csv", "name,description\nhuangpu,a\n,b\n")
-    with pytest.raises(RuleFileError) as info:
-        read_sla_policies(path)
-    assert (info.value.line, info.value.field) == (3, "name")
+    text = "name,description,acknowledge,on_site,resolve\nhuangpu,a,2d,2d,5wd\n,b,2d,2d,5wd\n"
+    path = write(tmp_path, "sla_policies.csv", text)
+    with pytest.raises(DataFileError) as info:
+        read_policies(path)
+    assert (info.value.line, info.value.column) == (3, "name")

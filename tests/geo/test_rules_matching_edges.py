@@ -12,9 +12,12 @@ from types import FrameType
 
 import pytest
 
-from geo.rules import DutyRule, NoDutyRule, RuleFileError, RuleSet, WhistleType, load_rules
+from api.deadlines.sla import read_policies
+from geo.datafile import DataFileError
+from geo.rules import DutyRule, NoDutyRule, RuleSet, WhistleType, load_rules
 
 DATA = Path(__file__).resolve().parents[2] / "data"
+POLICIES = read_policies(DATA / "sla_policies.csv")
 HEADER = "category,zone,level,lead,support,whistle_type,sla_policy,note"
 RULE = DutyRule(
     line=1,
@@ -70,13 +73,13 @@ def test_a_parent_missing_from_the_catalogue_ends_the_search() -> None:
 
 
 def test_a_whistle_type_that_is_not_a_whistle_type_is_refused() -> None:
-    with pytest.raises(RuleFileError) as info:
+    with pytest.raises(DataFileError) as info:
         RuleSet(
             [replace(RULE, whistle_type="吹哨")],  # type: ignore[arg-type]
             categories={"A1": Cat("甲一", None)},
             department_names={"x": "X"},
         )
-    assert info.value.field == "whistle_type"
+    assert info.value.column == "whistle_type"
 
 
 @pytest.fixture
@@ -87,7 +90,7 @@ def e06_only(tmp_path: Path) -> RuleSet:
         path,
         categories_path=DATA / "categories.csv",
         departments_path=DATA / "departments.csv",
-        sla_path=DATA / "sla_policies.csv",
+        sla_policies=POLICIES,
     )
 
 

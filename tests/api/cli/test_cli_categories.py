@@ -75,7 +75,7 @@ def test_a_broken_keywords_file_is_exit_2_naming_line_and_column(
     result = runner.invoke(app, ["categories", "train", "--out", str(out)])
     assert result.exit_code == 2, result.output
     output = " ".join(result.output.split())
-    assert "keywords.csv line 5: column category: unknown sub-category 'E0999'" in output
+    assert "keywords.csv line 5, column category: unknown sub-category 'E0999'" in output
     assert "no model was written" in output
     assert not out.exists()
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.deadlines.calendar import TZ, DataFileError, Deadline, WorkCalendar, read_year_file
+from api.deadlines.calendar import TZ, Deadline, WorkCalendar, read_year_file
 from api.deadlines.sla import (
     Duration,
     Obligation,
@@ -20,7 +20,8 @@ from api.deadlines.sla import (
     extend,
     read_policies,
 )
-from geo.rules import read_sla_policies
+from geo.datafile import DataFileError
+from geo.rules import load_shipped_rules
 
 DATA = Path(__file__).resolve().parents[3] / "data"
 FICTIONAL_2027 = Path(__file__).parent / "fixtures" / "2027.csv"
@@ -60,12 +61,13 @@ def test_shipped_policies_and_their_durations(policies: dict[str, SlaPolicy]) ->
     assert all(p.description for p in policies.values())
 
 
-def test_shipped_file_still_reads_for_the_duty_rules(policies: dict[str, SlaPolicy]) -> None:
-    names = read_sla_policies(DATA / "sla_policies.csv")
-    assert list(names) == list(policies) == ["huangpu", "maanshan", "emergency"]
-    assert names["huangpu"] == policies["huangpu"].description
-    header = (DATA / "sla_policies.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.split(",")[:2] == ["name", "description"]
+def test_the_duty_rules_are_checked_against_the_policies_read_here(
+    policies: dict[str, SlaPolicy],
+) -> None:
+    rules = load_shipped_rules(DATA, sla_policies=policies)
+    assert {rule.sla_policy for rule in rules} <= set(policies)
+    with pytest.raises(DataFileError, match="sla_policy"):
+        load_shipped_rules(DATA, sla_policies={"huangpu"})
 
 
 # --- due times --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.config import Settings
+from api.deadlines.sla import read_policies
 from api.errors import InvalidInput
 from api.geography import locate as pg
 from api.routing.service import catalogue, nearest_chief, point_facts, route_case, zones_at
@@ -41,7 +42,8 @@ def _points(session: Session, count: int, seed: int) -> list[tuple[float, float]
 
 @pytest.fixture(scope="module")
 def rules() -> RuleSet:
-    return load_shipped_rules(Settings().data_dir)
+    data_dir = Settings().data_dir
+    return load_shipped_rules(data_dir, sla_policies=read_policies(data_dir / "sla_policies.csv"))
 
 
 def test_point_facts_match_the_separate_lookups(demo_session: Session, rules: RuleSet) -> None:
