@@ -30,7 +30,7 @@ coarser answer around the best one makes it ``ambiguous``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -361,22 +361,36 @@ class Geocoder:
         The text reads like "瑞庆街12号东侧约30米" (the point is east of the plate, about
         30 m away; distances rounded to 10 m), or the entry alone within 5 m.
         """
-        x, y = metric_xy(lon, lat)
-        if not (math.isfinite(x) and math.isfinite(y)):  # far outside the metric zone's reach
-            return None
-        distance, row = self.index.tree.query([x, y], distance_upper_bound=max_m)
-        if not math.isfinite(distance):
-            return None
-        row = int(row)
+        return self.reverse_many([lon], [lat], max_m=max_m)[0]
+
+    def reverse_many(
+        self, lons: Sequence[float], lats: Sequence[float], *, max_m: float = REVERSE_MAX_M
+    ) -> list[ReverseResult | None]:
+        """``reverse`` of many points in one search of the index (a page of cases)."""
+        if len(lons) == 0:
+            return []
+        x, y = metric_xy(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
+        xy = np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
+        reachable = np.isfinite(xy).all(axis=1)  # EPSG:4548 has no metres far from 117°E
+        distances = np.full(len(xy), np.inf)
+        rows = np.zeros(len(xy), dtype=np.int64)
+        if reachable.any() and len(self.index.xy):
+            distances[reachable], rows[reachable] = self.index.tree.query(
+                xy[reachable], distance_upper_bound=max_m
+            )
+        return [
+            self._describe(int(row), float(distance), point) if math.isfinite(distance) else None
+            for row, distance, point in zip(rows, distances, xy, strict=True)
+        ]
+
+    def _describe(self, row: int, distance: float, point: np.ndarray) -> ReverseResult:
         entry = self._entry(row, 100.0, AddressParts(text=""), "plate", {}, "plate")
-        dx, dy = x - self.index.xy[row][0], y - self.index.xy[row][1]
+        dx, dy = point - self.index.xy[row]
         direction = DIRECTIONS[round(math.degrees(math.atan2(dy, dx)) / 45.0) % 8]
         if distance < 5.0:
-            return ReverseResult(entry.text, entry, float(distance), "")
+            return ReverseResult(entry.text, entry, distance, "")
         rounded = max(10, round(distance / 10.0) * 10)
-        return ReverseResult(
-            f"{entry.text}{direction}侧约{rounded}米", entry, float(distance), direction
-        )
+        return ReverseResult(f"{entry.text}{direction}侧约{rounded}米", entry, distance, direction)
 
 
 def _substrings(text: str, keys: frozenset[str], longest: int) -> list[str]:

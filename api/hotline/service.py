@@ -6,7 +6,11 @@ Every refusal is an ``InvalidInput`` naming the field and what was found in the 
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import threading
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,11 +20,12 @@ import shapely
 from geoalchemy2 import Geography
 from geoalchemy2.functions import ST_Distance, ST_DWithin
 from sqlalchemy import cast, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.addresses.service import GEOCODER
 from api.cases.models import Case
 from api.cases.workflow import OPEN_CASE_STATUSES
+from api.config import Settings
 from api.db.geometry import to_db
 from api.errors import InvalidInput
 from api.reports.service import routing_json
@@ -234,27 +239,93 @@ def parse_call(
 
 class ModelHolder:
     """The category model, loaded once per process on first use: the saved model if there
-    is one, otherwise fitted on the data folder's corpus (kept in memory)."""
+    is one, otherwise the one fitted on the data folder's corpus before, kept in the cache
+    folder under a digest of what it was fitted from, otherwise fitted now (and cached).
+
+    One load at a time: a caller arriving during a load waits for it and takes it.
+    ``loads`` counts them."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._model: TrainedModel | None = None
+        self.loads = 0
 
-    def current(self, *, data_dir: Path, path: Path) -> TrainedModel:
+    def current(self, *, data_dir: Path, path: Path, cache_dir: Path | None = None) -> TrainedModel:
         """The model (scikit-learn is imported here, off the app's import path)."""
         with self._lock:
             if self._model is None:
-                from geo.classify import fit, load_model, read_training_data
-
-                if path.exists():
-                    self._model = load_model(path)
-                else:
-                    data = read_training_data(data_dir)
-                    self._model = fit(
-                        data.corpus, categories=data.categories, keywords=data.keywords
-                    )
+                self._model = _load_or_fit(data_dir, path, cache_dir)
+                self.loads += 1
             return self._model
+
+    def forget(self) -> None:
+        """Drop the model (the next call loads it again)."""
+        with self._lock:
+            self._model = None
+
+
+def _load_or_fit(data_dir: Path, path: Path, cache_dir: Path | None) -> TrainedModel:
+    from geo.classify import fit, load_model, read_training_data
+
+    if path.exists():
+        return load_model(path)
+    cached = None if cache_dir is None else cache_dir / f"categories-{_digest(data_dir)}.pkl"
+    if cached is not None and cached.exists():
+        with suppress(OSError, ValueError, pickle.UnpicklingError, AttributeError):
+            return load_model(cached)
+    data = read_training_data(data_dir)
+    model = fit(data.corpus, categories=data.categories, keywords=data.keywords)
+    if cached is not None:
+        with suppress(OSError):  # a read-only home fits again next time
+            partial = model.save(cached.with_suffix(f".{os.getpid()}.part"))
+            os.replace(partial, cached)
+    return model
+
+
+def _digest(data_dir: Path) -> str:
+    """What a fitted model depends on: the catalogue, corpus and keyword files, the
+    classifier's code and scikit-learn's version."""
+    import sklearn
+
+    import geo.classify
+
+    digest = hashlib.sha256(sklearn.__version__.encode())
+    for file in (
+        data_dir / "categories.csv",
+        data_dir / "complaints" / "corpus.csv",
+        data_dir / "complaints" / "keywords.csv",
+        Path(geo.classify.__file__),
+    ):
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 MODEL = ModelHolder()
 """The process's category model."""
+
+
+def warm_up(*, sessions: sessionmaker[Session], settings: Settings) -> threading.Thread:
+    """Build the geocoder and load the category model in a daemon thread, so that the first
+    call does not wait for them (a call during the warm-up waits for the build under way,
+    never starts a second one). Failures are left to the first call, which meets them
+    again and answers them (no boundaries loaded: a 409)."""
+
+    def warm() -> None:
+        with suppress(Exception), sessions() as session:
+            GEOCODER.current(session=session)
+        with suppress(Exception):
+            current_model(settings)
+
+    thread = threading.Thread(target=warm, name="gridwhistle-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def current_model(settings: Settings) -> TrainedModel:
+    """The process's category model for ``settings``' data folder and home."""
+    home = settings.home
+    return MODEL.current(
+        data_dir=settings.data_dir,
+        path=home / "models" / "categories.pkl",
+        cache_dir=home / "cache",
+    )

@@ -34,9 +34,7 @@ def parse(
         session=session,
         text=body.text,
         geocoder=GEOCODER.current(session=session),
-        model=service.MODEL.current(
-            data_dir=settings.data_dir, path=settings.home / "models" / "categories.pkl"
-        ),
+        model=service.current_model(settings),
         rules=rules_from(settings.data_dir),
         chief_radius_m=settings.chief_radius_m,
         duplicate_radius_m=settings.duplicate_radius_m,

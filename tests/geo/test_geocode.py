@@ -300,6 +300,18 @@ def test_reverse_far_outside_the_metric_zone_finds_nothing(small: Geocoder) -> N
     assert small.reverse(25.1, -0.006) is None  # EPSG:4548 has no metres there (inf)
 
 
+def test_reverse_many_points_at_once_answers_as_one_by_one(small: Geocoder) -> None:
+    points = [TO_LL.transform(X0 + x, Y0 + y) for x, y in ((830.0, 0.0), (0.0, 14.0),
+                                                          (800.0, -105.0))]  # fmt: skip
+    points.append((25.1, -0.006))  # beyond the metric zone
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    many = small.reverse_many(lons, lats)
+    assert many == [small.reverse(lon, lat) for lon, lat in points]
+    assert [None if r is None else r.text for r in many] == [
+        "玉桃园小学东侧约30米", "瑞庆街1号", None, None]  # fmt: skip
+    assert small.reverse_many([], []) == []
+
+
 def test_a_register_with_only_some_columns_and_blanks() -> None:
     frame = pd.DataFrame({"text": ["瑞庆街12号", "玉桃园小学"], "kind": ["plate", "poi"],
                           "road": ["瑞庆街", None], "name": [None, "玉桃园小学"],
@@ -314,6 +326,7 @@ def test_an_empty_register_knows_nothing() -> None:
     geocoder = Geocoder(pd.DataFrame({"text": [], "kind": [], "lon": [], "lat": []}))
     assert geocoder.geocode("瑞庆街12号").status == "unknown"
     assert geocoder.reverse(116.39, 39.91) is None
+    assert geocoder.reverse_many([116.39], [39.91]) == [None]
 
 
 # --- one character wrong, missing or extra: the door, building or 号院 says which name ----
