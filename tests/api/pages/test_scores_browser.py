@@ -66,8 +66,9 @@ def rate(value: float | None) -> str:
 
 
 def check_against_api(page: Page, board: dict) -> None:
-    """The table shows the API's rows ranked by average score, and the API's total."""
-    rows = sorted(board["rows"], key=lambda r: (-(r["average_score"] or -1), r["code"]))
+    """The table shows the API's rows in the API's rank order (final scores; unranked rows
+    last), their final average, and the API's total."""
+    rows = sorted(board["rows"], key=lambda r: (r["rank"] or 10**6, r["code"]))
     shown = page.locator("#scoreboard tbody tr")
     expect(shown).to_have_count(len(rows))
     assert [shown.nth(i).get_attribute("data-code") for i in range(len(rows))] == [
@@ -75,7 +76,7 @@ def check_against_api(page: Page, board: dict) -> None:
     ]
     for row in [*rows, board["total"]]:
         tr = page.locator(f"#scoreboard tr[data-code='{row['code']}']")
-        expect(tr.locator("td.score")).to_have_text(score(row["average_score"]))
+        expect(tr.locator("td.score")).to_have_text(score(row["final_average_score"]))
         expect(tr.locator("td.scored")).to_have_text(str(row["scored"]))
         for key in RATES:
             expect(tr.locator(f"td[data-rate='{key}']")).to_have_text(rate(row[key]))
@@ -126,7 +127,16 @@ def test_analyst_sees_the_scoreboard_and_a_grid_worker_is_refused(
     expect(page.locator("body")).to_have_attribute("data-state", "shown")
     check_against_api(page, board)
     expect(page.locator("#scoreboard tbody tr").first.locator("td.rank")).to_have_text("1")
+    expect(page.locator(f"#scoreboard tr[data-code='{XC_CGZF}'] td.provisional")).to_contain_text(
+        "1 个"
+    )
     expect(page.locator("#topbar nav a.current")).to_have_text("考核")
+    # a click on a row lists its whistle scores with the itemised deductions
+    page.click(f"#scoreboard tr[data-code='{XC_CSGLW}']")
+    detail = page.locator("#row-detail .row-scores tbody tr")
+    expect(detail).to_have_count(1)
+    expect(detail.locator("li[data-code='acknowledge_late']")).to_contain_text("acknowledged 5")
+    expect(detail.locator("li[data-code='stars']")).to_contain_text("rated 3 stars")
     page.screenshot(path=str(artifacts / "pages_scores.png"), full_page=True)
 
     page.select_option("#by", "street")  # the same whistles, grouped by the lead street
