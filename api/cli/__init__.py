@@ -16,6 +16,7 @@ from api.cli import (
     simulate,
     system,
     users,
+    webhooks,
 )
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app.add_typer(geography.grids_app, name="grids")
 app.add_typer(catalogues.catalogues_app, name="catalogues")
 app.add_typer(categories.categories_app, name="categories")
 app.add_typer(addresses.addresses_app, name="addresses")
+app.add_typer(webhooks.webhooks_app, name="webhooks")
 app.command("load-demo")(geography.load_demo_command)
 app.command("serve")(serve.serve_command)
 app.add_typer(simulate.simulate_app, name="simulate")

@@ -1,0 +1,1 @@
+"""Live case events for the pages: the LISTEN hub and the Server-Sent Events stream."""

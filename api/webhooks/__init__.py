@@ -1,0 +1,1 @@
+"""Outbound webhooks: subscriptions, the delivery outbox and its sender."""
