@@ -6,8 +6,10 @@ named road and its chief), the duty rules and the department catalogue; the outp
 
 Departments belong to districts: each district a case touches summons its own departments of
 the kinds the matched rule names (its lead kind as ``lead``, the others as ``support``); the
-lead street's district leads overall and comes first. A kind a district does not have (e.g.
-农业农村局 in a purely urban district) falls back to the city department of that kind. At
+lead street's district leads overall and comes first. The street with the largest share leads
+a joint case, unless the street that received the report (首接负责) holds a share within the
+lead tolerance of the largest: then it leads (:func:`lead_first`). A kind a district does not
+have (e.g. 农业农村局 in a purely urban district) falls back to the city department of that kind. At
 ``level="city"`` (escalation) the city departments are summoned instead.
 """
 
@@ -87,6 +89,41 @@ class Routing:
         return len(self.streets) > 1
 
 
+@dataclass(frozen=True)
+class FirstReceiver:
+    """The street that received the report (the reporter's own street) and how close its share
+    must be to the largest (a fraction: 0.05 is five percentage points) for it to lead."""
+
+    street_code: str
+    tolerance: float
+
+
+def lead_first(
+    streets: Sequence[StreetShare], received: FirstReceiver | None
+) -> tuple[tuple[StreetShare, ...], bool]:
+    """The streets with the lead first, and whether the first-receiver rule chose it: the
+    receiving street leads when its share is within the tolerance of the largest share."""
+    ordered = tuple(streets)
+    if received is None or len(ordered) < 2:
+        return ordered, False
+    top = ordered[0]
+    for street in ordered[1:]:
+        if street.code == received.street_code:
+            if top.share - street.share <= received.tolerance:
+                return (street, *(s for s in ordered if s is not street)), True
+            break
+    return ordered, False
+
+
+def share_labels(streets: Sequence[StreetShare]) -> list[str]:
+    """Each street's share as a percentage: whole numbers, or one decimal when two shares would
+    otherwise read the same (50.06 % and 49.94 % are not 50 % and 50 %)."""
+    whole = [f"{s.share:.0%}" for s in streets]
+    if len(set(whole)) == len(whole):
+        return whole
+    return [f"{s.share:.1%}" for s in streets]
+
+
 def districts_in_order(streets: Sequence[StreetShare]) -> list[str]:
     """District codes of the streets, the lead street's district first, no repeats."""
     seen: list[str] = []
@@ -154,16 +191,25 @@ def route(
     generation: int,
     facts: Sequence[str] = (),
     level: str = "district",
+    received: FirstReceiver | None = None,
 ) -> Routing:
-    """Compose the routing of a located case from the matched duty rule."""
+    """Compose the routing of a located case from the matched duty rule; ``received``: the
+    street that received the report, which leads a near tie."""
     if not streets:
         raise ValueError("a routing needs at least one street")
+    streets, by_receipt = lead_first(streets, received)
     districts = districts_in_order(streets)
     departments, notes = summon(match=match, districts=districts, catalogue=catalogue, level=level)
     explanation = [*facts]
     if len(streets) > 1:
-        parts = "、".join(f"{s.name}({s.code}) {s.share:.0%}" for s in streets)
-        explanation.append(f"跨街道：{parts} → 联合吹哨，牵头街道 {streets[0].name}（占比最大）")
+        labels = share_labels(streets)
+        parts = "、".join(f"{s.name}({s.code}) {p}" for s, p in zip(streets, labels, strict=True))
+        if by_receipt and received is not None:
+            points = f"{received.tolerance * 100:g}"
+            why = f"首接负责：上报由本街道受理，占比与最大者相差不超过 {points} 个百分点"
+        else:
+            why = "占比最大"
+        explanation.append(f"跨街道：{parts} → 联合吹哨，牵头街道 {streets[0].name}（{why}）")
         if len(districts) > 1:
             joined = "、".join(districts)
             explanation.append(

@@ -85,6 +85,25 @@ def chief_street(ref: str | None) -> str | None:
     return found.group(1) if found else None
 
 
+def home_street(actor: Actor) -> str | None:
+    """The street an actor works in (a grid worker's, community's, street's or chief's), the
+    street that received what the actor reports; None for roles above or beside streets.
+
+    >>> home_street(Actor(1, Role.GRID_WORKER, "110102020007"))
+    '110102020'
+    >>> home_street(Actor(2, Role.CHIEF, "C110106002-03"))
+    '110106002'
+    >>> home_street(Actor(3, Role.HOTLINE, None)) is None
+    True
+    """
+    j = actor.jurisdiction
+    if actor.role is Role.CHIEF:
+        return chief_street(j)
+    if actor.role in (Role.GRID_WORKER, Role.COMMUNITY, Role.STREET) and j and len(j) >= 9:
+        return j[:9]
+    return None
+
+
 def _within(jurisdiction: str | None, code: str | None) -> bool:
     return jurisdiction is not None and code is not None and code.startswith(jurisdiction)
 

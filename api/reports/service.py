@@ -23,7 +23,13 @@ from api.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from api.reports import store
 from api.reports.models import Report
 from api.reports.store import UNIQUE_VIOLATIONS, CaseRow, NewReport, Replay
-from api.routing.service import facts_of_row, point_query, route_case, route_point
+from api.routing.service import (
+    facts_of_row,
+    first_receiver,
+    point_query,
+    route_case,
+    route_point,
+)
 from geo.coords import CoordinateSystem, geometry_to_wgs84
 from geo.locate import PointLocation
 from geo.route import Routing
@@ -53,6 +59,8 @@ class Limits:
     duplicate_radius_m: float = 50.0
     duplicate_window: timedelta = timedelta(hours=72)
     chief_radius_m: float = 150.0
+    # the first-receiver rule's tolerance (a fraction; ``data/routing.toml``), 0: off
+    lead_tolerance: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -280,7 +288,7 @@ class Submission:
             actor=actor,
             fingerprint=fingerprint,
             wgs=wgs,
-            route=lambda: self._route(wgs, row, session),
+            route=lambda: self._route(wgs, row, session, actor),
         )
 
     def opened(self, row: Any, fingerprint: str) -> tuple[Actor, Submitted | None]:
@@ -362,7 +370,7 @@ class Submission:
         raise AssertionError("unreachable")
 
     def _route(
-        self, wgs: BaseGeometry, row: Any, session: Session | None
+        self, wgs: BaseGeometry, row: Any, session: Session | None, actor: Actor
     ) -> tuple[Routing, PointLocation | None]:
         if isinstance(wgs, shapely.Point):
             return route_point(
@@ -382,4 +390,5 @@ class Submission:
             rules=self.rules,
             accuracy_m=self.accuracy_m,
             chief_radius_m=self.limits.chief_radius_m,
+            received=first_receiver(actor, self.limits.lead_tolerance),
         )

@@ -29,7 +29,7 @@ from api.reports.schemas import (
     read_report,
 )
 from api.reports.service import Limits, Submission, Submitted, submitted
-from api.routing.service import rules_from
+from api.routing.service import lead_tolerance_from, rules_from
 from geo.coords import CoordinateSystem
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -43,6 +43,7 @@ def limits_of(settings: Settings) -> Limits:
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_hours),
         chief_radius_m=settings.chief_radius_m,
+        lead_tolerance=lead_tolerance_from(settings.data_dir),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from api.auth.roles import Actor, home_street
 from api.db import driver
 from api.db.geometry import to_ewkb_hex
 from api.deadlines.sla import read_policies
@@ -22,7 +24,7 @@ from geo.coords import CoordinateSystem, geometry_to_wgs84, to_wgs84, valid_wgs8
 from geo.crs import measurable
 from geo.facts import PointFacts
 from geo.locate import OutsideJurisdiction, PointLocation, StreetShare
-from geo.route import CITY_CODE, ChiefRef, Department, Routing, ZoneHit, route
+from geo.route import CITY_CODE, ChiefRef, Department, FirstReceiver, Routing, ZoneHit, route
 from geo.rules import NoDutyRule, RuleSet, UnknownCategory, load_shipped_rules
 
 # The zones a geometry touches and its nearest chief, as SQL on a geometry expression {g} and
@@ -61,6 +63,29 @@ _POINT_EXTRAS = (
     f"WHERE dp.district_code IS NULL OR dp.district_code IN ('', '{CITY_CODE}', left(d.code, 6))"
     ") AS departments",
 )
+
+
+ROUTING_FILE = "routing.toml"
+
+
+@lru_cache(maxsize=4)
+def lead_tolerance_from(data_dir: Path) -> float:
+    """The first-receiver tolerance of ``data_dir``/routing.toml as a fraction (5 points:
+    0.05); ValueError names the file and the key."""
+    path = data_dir / ROUTING_FILE
+    try:
+        points = tomllib.loads(path.read_text(encoding="utf-8"))["lead_tolerance_points"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: lead_tolerance_points: {exc}") from exc
+    if isinstance(points, bool) or not isinstance(points, int | float) or not 0 <= points <= 50:
+        raise ValueError(f"{path}: lead_tolerance_points: 0 to 50, got {points!r}")
+    return float(points) / 100
+
+
+def first_receiver(actor: Actor, tolerance: float) -> FirstReceiver | None:
+    """The street that received ``actor``'s report, for the router's first-receiver rule."""
+    street = home_street(actor)
+    return None if street is None or tolerance <= 0 else FirstReceiver(street, tolerance)
 
 
 @lru_cache(maxsize=4)
@@ -279,8 +304,10 @@ def route_case(
     level: str = "district",
     generation: int | None = None,
     chief_radius_m: float = 150.0,
+    received: FirstReceiver | None = None,
 ) -> tuple[Routing, PointLocation | None]:
-    """Locate ``geom`` (given in ``crs``) and route it by the duty rules."""
+    """Locate ``geom`` (given in ``crs``) and route it by the duty rules; ``received``: the
+    street that received the report (it leads a near tie of a footprint across streets)."""
     wgs = geometry_to_wgs84(geom, crs)
     min_lon, min_lat, max_lon, max_lat = wgs.bounds
     if not (valid_wgs84(min_lon, min_lat) and valid_wgs84(max_lon, max_lat)):
@@ -334,5 +361,6 @@ def route_case(
         generation=gen,
         facts=facts,
         level=level,
+        received=received,
     )
     return routing, None

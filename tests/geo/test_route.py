@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from geo.locate import StreetShare
-from geo.route import ChiefRef, Department, ZoneHit, route
+from geo.route import (
+    ChiefRef,
+    Department,
+    FirstReceiver,
+    ZoneHit,
+    lead_first,
+    route,
+    share_labels,
+)
 from geo.rules import DutyRule, RuleMatch, WhistleType
 
 RULE = DutyRule(
@@ -79,3 +89,47 @@ def test_escalation_summons_the_city_departments() -> None:
         ("110000-cgzf", "lead"),
         ("110000-nyj", "support"),
     ]
+
+
+NEAR_GW = StreetShare("110102020", "广安门外街道", "110102", 0.5006)
+NEAR_TPQ = StreetShare("110106002", "太平桥街道", "110106", 0.4994)
+
+
+def test_the_street_that_received_the_report_leads_a_near_tie() -> None:
+    received = FirstReceiver("110106002", tolerance=0.05)
+    got = route(
+        streets=(NEAR_GW, NEAR_TPQ),
+        match=MATCH,
+        zones=(),
+        catalogue=CATALOGUE,
+        chief=None,
+        generation=3,
+        received=received,
+    )
+    assert got.lead_street.code == "110106002"
+    assert [d.code for d in got.departments if d.overall_lead] == ["110106-cgzf"]
+    text = "\n".join(got.explanation)
+    assert "太平桥街道(110106002) 49.9%、广安门外街道(110102020) 50.1%" in text
+    assert "牵头街道 太平桥街道（首接负责：" in text and "不超过 5 个百分点" in text
+
+
+@pytest.mark.parametrize(
+    ("received", "lead"),
+    [
+        (None, "110102020"),  # no receiving street: the largest share leads
+        (FirstReceiver("110106002", tolerance=0.30), "110102020"),  # 40 points apart
+        (FirstReceiver("110106002", tolerance=0.40), "110106002"),  # just within
+        (FirstReceiver("110102020", tolerance=0.40), "110102020"),  # already the largest
+        (FirstReceiver("110101001", tolerance=0.40), "110102020"),  # not a party
+    ],
+)
+def test_the_largest_share_leads_otherwise(received: FirstReceiver | None, lead: str) -> None:
+    streets, by_receipt = lead_first((GW, TPQ), received)
+    assert streets[0].code == lead
+    assert by_receipt == (lead != "110102020")
+    assert {s.code for s in streets} == {GW.code, TPQ.code}
+
+
+def test_shares_read_whole_unless_two_would_read_the_same() -> None:
+    assert share_labels((GW, TPQ)) == ["70%", "30%"]
+    assert share_labels((NEAR_GW, NEAR_TPQ)) == ["50.1%", "49.9%"]

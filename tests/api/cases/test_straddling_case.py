@@ -195,3 +195,29 @@ def test_reports_in_chinese_crs_land_where_the_wgs_pin_does(api: Api, crs: str) 
     )
     assert r.status_code == 201, r.text
     assert r.json()["routing"]["streets"][0]["code"] == TAIPINGQIAO
+
+
+def test_the_receiving_street_leads_a_near_tie_and_triages_it(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """首接负责: with a tolerance wider than the building's 40-point gap, the 太平桥 worker's
+    street leads the case it received, and 太平桥 (not 广外) may whistle it."""
+    monkeypatch.setattr("api.reports.views.lead_tolerance_from", lambda _: 0.45)
+    body = {"geometry": BUILDING, "category": "E0303"}
+    done = api.call("POST", "/api/reports", "worker-tpq", json=body)
+    assert done.status_code == 201, done.text
+    routing = done.json()["routing"]
+    assert [s["code"] for s in routing["streets"]] == [TAIPINGQIAO, GUANGWAI]
+    assert any("首接负责" in line for line in routing["explanation"])
+    case_id = done.json()["case_id"]
+    assert api.call("GET", f"/api/cases/{case_id}", "tpq").json()["lead_street_code"] == TAIPINGQIAO
+    assert api.call("POST", f"/api/cases/{case_id}/whistle", "gw", json={}).status_code == 403
+    assert api.call("POST", f"/api/cases/{case_id}/whistle", "tpq", json={}).status_code == 200
+
+
+def test_beyond_the_tolerance_the_largest_share_leads_whoever_received_it(api: Api) -> None:
+    done = api.call(
+        "POST", "/api/reports", "worker-tpq", json={"geometry": BUILDING, "category": "E0303"}
+    )
+    assert done.status_code == 201, done.text
+    assert [s["code"] for s in done.json()["routing"]["streets"]] == [GUANGWAI, TAIPINGQIAO]
