@@ -65,9 +65,10 @@ def locate(
 
 @router.post("/route", response_model=RoutingPublic)
 def route(
-    body: RouteRequest, session: SessionDep, settings: SettingsDep, _actor: ActorDep
+    body: RouteRequest, session: SessionDep, settings: SettingsDep, actor: ActorDep
 ) -> RoutingPublic:
-    """Streets, departments, whistle type, SLA policy and chief for a pin or footprint."""
+    """Streets, departments, whistle type, SLA policy and chief for a pin or footprint, as a
+    report by the caller would be routed (the caller's street leads a near tie, 首接负责)."""
     check_generation(session=session, generation=body.generation)
     routing, located = service.route_case(
         session=session,
@@ -79,6 +80,7 @@ def route(
         level=body.level,
         generation=body.generation,
         chief_radius_m=settings.chief_radius_m,
+        received=service.first_receiver(actor, service.lead_tolerance_from(settings.data_dir)),
     )
     chief = routing.chief
     return RoutingPublic(

@@ -221,3 +221,14 @@ def test_beyond_the_tolerance_the_largest_share_leads_whoever_received_it(api: A
     )
     assert done.status_code == 201, done.text
     assert [s["code"] for s in done.json()["routing"]["streets"]] == [GUANGWAI, TAIPINGQIAO]
+
+
+def test_the_preview_routes_as_the_callers_report_would(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("api.routing.service.lead_tolerance_from", lambda _: 0.45)
+    body = {"geometry": BUILDING, "category": "E0303"}
+    by_tpq = api.call("POST", "/api/route", "worker-tpq", json=body).json()
+    by_gw = api.call("POST", "/api/route", "worker-gw", json=body).json()
+    assert by_tpq["lead_street"]["code"] == TAIPINGQIAO
+    assert by_gw["lead_street"]["code"] == GUANGWAI
