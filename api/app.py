@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from api.addresses.views import router as addresses_router
 from api.assessment.views import router as assessment_router
+from api.auth.views import audit_router
 from api.auth.views import router as auth_router
 from api.cases.views import router as cases_router
 from api.config import Settings, get_settings
@@ -122,6 +123,7 @@ def create_app(
     app.include_router(routing_router)
     for router in (
         auth_router,
+        audit_router,
         cases_router,
         whistles_router,
         open311_router,

@@ -57,6 +57,23 @@ class Settings(BaseSettings):
     open311_public: bool = False
     # who may frame the pages (CSP frame-ancestors): nobody, unless the intranet portal must
     frame_ancestors: str = "'none'"
+    # bearer tokens (docs/roles.md): unused for token_idle_s they expire; use moves that on
+    # (at most once per token_touch_s), never past token_max_s after the login
+    token_idle_s: float = Field(default=12 * 3600, gt=0)
+    token_max_s: float = Field(default=30 * 86400, gt=0)
+    token_touch_s: float = Field(default=60, ge=0)
+    # Open311 api_keys live in other systems' configuration: until revoked, unless given
+    open311_key_max_s: float | None = Field(default=None, gt=0)
+    # failed logins per username / per client address (an office may share one): after the
+    # free ones each further attempt waits login_delay_s, doubling; at the lock count the
+    # username or address is refused for login_lock_s after its last failure
+    login_free_failures: int = Field(default=3, ge=0)
+    login_lock_failures: int = Field(default=10, ge=1)
+    login_address_free_failures: int = Field(default=20, ge=0)
+    login_address_lock_failures: int = Field(default=50, ge=1)
+    login_delay_s: float = Field(default=1.0, gt=0)
+    login_lock_s: float = Field(default=15 * 60, gt=0)
+    password_min_length: int = Field(default=10, ge=1)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

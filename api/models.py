@@ -1,7 +1,7 @@
 """Import every ORM model so Base.metadata knows all tables (for Alembic and tests)."""
 
 from api.addresses.models import AddressEntry
-from api.auth.models import ApiToken, User
+from api.auth.models import ApiToken, AuditEvent, LoginThrottle, User
 from api.cases.models import Case, CaseEvent, CaseStreet
 from api.deadlines.models import CalendarDay
 from api.departments.models import Category, Department
@@ -16,6 +16,7 @@ __all__ = [
     "Area",
     "AreaPart",
     "Assignment",
+    "AuditEvent",
     "CalendarDay",
     "Case",
     "CaseEvent",
@@ -27,6 +28,7 @@ __all__ = [
     "Extension",
     "Generation",
     "LandUseZone",
+    "LoginThrottle",
     "Report",
     "ReportPhoto",
     "Road",

@@ -6,6 +6,10 @@ by navigation cannot send a header, so ``POST /api/auth/login`` also sets the sa
 HttpOnly, SameSite=Strict cookie. Only the GET routes of pages, maps and map tiles accept it
 (``viewer``, ``tile_viewer``): a cookie never authorises a change, so no cross-site form can
 act on a user's behalf.
+
+A revoked or expired token opens nothing (``api.auth.service.TOKEN_USER``). Using a valid one
+moves its expiry on, at most once per ``token_touch_s``: that write is committed here, before
+the route runs, so that a read-only route keeps it too.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from api.auth.models import User
 from api.auth.roles import Actor
-from api.auth.service import actor_by_token, user_by_token
-from api.deps import SessionDep
+from api.auth.service import TokenPolicy, token_holder
+from api.config import Settings
+from api.deps import SessionDep, SettingsDep
 from api.errors import LoginRequired, Unauthorized
 
 COOKIE = "gridwhistle_token"
@@ -32,28 +37,44 @@ def bearer(authorization: str | None) -> str:
 
 
 def current_user(
-    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    session: SessionDep,
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> User:
     """The user of ``Authorization: Bearer <token>``; 401 otherwise."""
-    user = user_by_token(session=session, token=bearer(authorization))
-    if user is None:
-        raise Unauthorized("unknown or revoked token", field="authorization")
+    actor = authenticate(session, bearer(authorization), settings)
+    user = session.get(User, actor.id)
+    if user is None:  # deleted since
+        raise Unauthorized("unknown, revoked or expired token", field="authorization")
     return user
 
 
-def authenticate(session: Session, token: str) -> Actor:
-    """The actor a bearer token belongs to; 401 when it is unknown or revoked."""
-    actor = actor_by_token(session=session, token=token)
+def actor_of_token(session: Session, token: str, settings: Settings) -> Actor | None:
+    """The actor of a valid bearer token (None: unknown, revoked or expired); its expiry moved
+    on and committed when due."""
+    holder = token_holder(session=session, token=token, policy=TokenPolicy.of(settings))
+    if holder is None:
+        return None
+    if holder.touched:
+        session.commit()
+    return holder.actor
+
+
+def authenticate(session: Session, token: str, settings: Settings) -> Actor:
+    """The actor a bearer token belongs to; 401 when it is unknown, revoked or expired."""
+    actor = actor_of_token(session, token, settings)
     if actor is None:
-        raise Unauthorized("unknown or revoked token", field="authorization")
+        raise Unauthorized("unknown, revoked or expired token", field="authorization")
     return actor
 
 
 def current_actor(
-    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    session: SessionDep,
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> Actor:
     """The current user as the policy sees them (read without loading the ORM user)."""
-    return authenticate(session, bearer(authorization))
+    return authenticate(session, bearer(authorization), settings)
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -68,13 +89,14 @@ def _token(authorization: str | None, cookie: str | None) -> str | None:
 def viewer(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     authorization: Annotated[str | None, Header()] = None,
     gridwhistle_token: Annotated[str | None, Cookie()] = None,
 ) -> Actor:
     """Who looks at a page or map (bearer token or login cookie); without one, a 303 to the
     login page that comes back here."""
     token = _token(authorization, gridwhistle_token)
-    actor = actor_by_token(session=session, token=token) if token else None
+    actor = actor_of_token(session, token, settings) if token else None
     if actor is None:
         url = request.url
         raise LoginRequired(
@@ -85,6 +107,7 @@ def viewer(
 
 def tile_viewer(
     session: SessionDep,
+    settings: SettingsDep,
     authorization: Annotated[str | None, Header()] = None,
     gridwhistle_token: Annotated[str | None, Cookie()] = None,
 ) -> Actor:
@@ -92,7 +115,7 @@ def tile_viewer(
     token = _token(authorization, gridwhistle_token)
     if token is None:
         raise Unauthorized("send Authorization: Bearer <token>", field="authorization")
-    return authenticate(session, token)
+    return authenticate(session, token, settings)
 
 
 ViewerDep = Annotated[Actor, Depends(viewer)]

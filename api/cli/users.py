@@ -1,4 +1,4 @@
-"""``gridwhistle users add|token|list``."""
+"""``gridwhistle users add|token|revoke|password|list``."""
 
 from __future__ import annotations
 
@@ -7,10 +7,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.auth.models import User
 from api.auth.roles import Role
-from api.auth.service import API_SCOPE, OPEN311_SCOPE, create_user, issue_token
+from api.auth.service import (
+    API_SCOPE,
+    OPEN311_SCOPE,
+    create_user,
+    issue_token,
+    revoke_tokens,
+    set_password,
+)
 from api.cli.common import console, db_session, fail
 from api.errors import DomainError
 
@@ -26,7 +34,10 @@ def add(
         typer.Option(help="community/street/district/department code, or a chief's ref"),
     ] = None,
     name: Annotated[str, typer.Option(help="display name")] = "",
-    password: Annotated[str | None, typer.Option(help="password for the pages (optional)")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(help="password for the pages (optional; GRIDWHISTLE_PASSWORD_MIN_LENGTH)"),
+    ] = None,
 ) -> None:
     """Add a user and print a bearer token for it."""
     with db_session() as session:
@@ -72,6 +83,48 @@ def token(
         )
         session.commit()
     typer.echo(value)
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise fail(f"no user {username!r}")
+    return user
+
+
+@app.command("revoke")
+def revoke(username: str) -> None:
+    """Revoke every bearer token and Open311 key of a user (a lost phone, a person who left):
+    print how many."""
+    with db_session() as session:
+        count = revoke_tokens(session=session, user=_user(session, username), reason="cli")
+        session.commit()
+    console.print(f"revoked {count} token(s) of {username}")
+
+
+@app.command("password")
+def password(
+    username: str,
+    new: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            prompt="new password",
+            hide_input=True,
+            confirmation_prompt=True,
+            help="the new password (asked for when not given)",
+        ),
+    ],
+) -> None:
+    """Set a user's password (at least GRIDWHISTLE_PASSWORD_MIN_LENGTH characters); the user's
+    tokens are revoked."""
+    with db_session() as session:
+        try:
+            count = set_password(session=session, user=_user(session, username), password=new)
+        except DomainError as exc:
+            raise fail(exc.detail) from exc
+        session.commit()
+    console.print(f"password of {username} set; revoked {count} token(s)")
 
 
 @app.command("list")

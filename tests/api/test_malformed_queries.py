@@ -73,6 +73,7 @@ PLANS: dict[str, Plan] = {
     "/maps/district/{code}": Plan("admin", MAP_QUERY, {"code": "110102"}),
     "/maps/street/{code}": Plan("admin", MAP_QUERY, {"code": "110102020"}),
     "/api/addresses": Plan("admin", {"street": "110102020", "q": "号", "limit": "10"}),
+    "/api/audit": Plan("admin", {"kind": "login", "user": "t-gw", "limit": "10"}),
     # a few metres from 锦安路1号 of the demo register
     "/api/reverse": Plan("admin", {"lon": "116.32740", "lat": "39.89855", "crs": "wgs84"}),
     "/api/locate": Plan(

@@ -66,7 +66,7 @@ def only(status: int, *roles: str) -> dict[str, int]:
 
 PIN = ["{lon}", "{lat}"]  # a point inside COMMUNITY
 REPORT = {"geometry": {"type": "Point", "coordinates": PIN}, "category": "E0303"}
-LOGIN = {"username": "m-street", "password": "secret"}
+LOGIN = {"username": "m-street", "password": "secret-password"}
 # the command centres and analysts that may open a street's hot spot map
 STREET_MAP = only(200, "admin", "analyst", "district", "street", "community")
 # the case: who may see it (the chief did not report it), triage it (the case is whistled:
@@ -86,6 +86,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/favicon.ico"): Row("/favicon.ico", 200, 200),
     ("GET", "/api/health"): Row("/api/health", 200, 200),
     ("POST", "/api/auth/login"): Row("/api/auth/login", 200, 200, body=LOGIN),
+    # the caller's own token (revoked in the savepoint); the audit trail: administrators
+    ("POST", "/api/auth/logout"): Row("/api/auth/logout", 401, 204),
+    ("GET", "/api/audit"): Row("/api/audit?kind=login&limit=5", 401, 403, only(200, "admin")),
     # pages: the login page and the worker for all, the other shells for a logged-in browser
     ("GET", "/app"): Row("/app", 307, 307),
     ("GET", "/app/"): Row("/app/", 307, 307),
@@ -345,7 +348,7 @@ def world(demo_db_url: str) -> Iterator[World]:
     with engine.connect() as connection:
         outer = connection.begin()
         session = Session(bind=connection, join_transaction_mode="create_savepoint")
-        tokens = issue_tokens(session, ROLES, prefix="m-", password="secret")
+        tokens = issue_tokens(session, ROLES, prefix="m-", password="secret-password")
         current = {"session": session}
         app = create_app(engine=engine, settings=Settings(environment="test"))
         app.dependency_overrides[get_session] = lambda: current["session"]

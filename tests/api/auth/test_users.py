@@ -41,7 +41,7 @@ def test_a_chief_needs_the_ref_of_a_chief_in_force(
 
 
 def test_the_demo_has_named_chief_users(demo_session: Session) -> None:
-    created = seed_demo_users(session=demo_session, password="pw")
+    created = seed_demo_users(session=demo_session, password="demo-password")
     chiefs = {name: ref for name, _, role, ref in DEMO_USERS if role is Role.CHIEF}
     assert set(chiefs) == {"chief-gw-01", "chief-gw-02", "chief-tpq-01"}
     assert set(chiefs) <= set(created)
