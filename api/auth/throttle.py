@@ -35,7 +35,12 @@ class LoginThrottled(DomainError):
     title: ClassVar[str] = "Too many requests"
 
     def __init__(self, detail: str, *, retry_after_s: int) -> None:
-        super().__init__(detail, field="username", retry_after=retry_after_s)
+        super().__init__(
+            detail,
+            field="username",
+            retry_after=retry_after_s,
+            message=f"登录失败次数过多，请 {retry_after_s} 秒后再试。",
+        )
         self.retry_after_s = retry_after_s
 
 

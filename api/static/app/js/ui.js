@@ -1,6 +1,6 @@
 // Small DOM helpers, Beijing-time formatting, the top bar and the offline service worker.
 
-import { cachedGet, session } from "./api.js";
+import { api, cachedGet, session } from "./api.js";
 import { inboxButton } from "./inbox.js";
 
 /** h("p", {class: "x", onclick: fn}, "text", child…) → an element. */
@@ -128,7 +128,13 @@ export function topbar(user, title) {
       {
         type: "button",
         class: "link",
-        onclick: () => {
+        onclick: async () => {
+          try {
+            // the server revokes the token and clears the login cookie
+            await api("/api/auth/logout", { method: "POST" });
+          } catch {
+            // offline or already ended: the token is forgotten here all the same
+          }
           session.clear();
           location.assign("/app/login");
         },
