@@ -176,8 +176,11 @@ def build_geocoder(session: Session, generation: int) -> Geocoder:
     objects: 43,000 entries in well under a second)."""
     columns = [getattr(AddressEntry, c) for c in COLUMNS if c != "id"]
     stmt = select(*columns).where(_in_generation(generation)).order_by(AddressEntry.ref)
-    rows = session.execute(stmt).all()
-    register = pd.DataFrame.from_records(rows, columns=[c.key for c in columns])
+    rows = session.execute(stmt).tuples().all()
+    values = zip(*rows, strict=True) if rows else ([] for _ in columns)
+    register = pd.DataFrame(
+        {c.key: pd.Series(v, dtype=object) for c, v in zip(columns, values, strict=True)}
+    )
     return Geocoder(register, area_names=area_names(session=session, generation=generation))
 
 
