@@ -66,6 +66,8 @@ def fuzz(
         "--report=junit",
         f"--report-dir={tmp_path}",
         "--no-color",
+        # an endless event stream (a request would only time out): tests/api/events test it
+        "--exclude-path=/api/events/stream",
         "--output-truncate=true",
     ]
     if update:
