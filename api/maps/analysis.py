@@ -4,8 +4,9 @@ A **scope** is the city (units: communities), a district (its communities) or a 
 grid cells). For a scope and a filter (window, category) ``scope_data`` reads the events
 once and computes everything the page draws: counts, Gi* classes, emerging hot spot
 categories (weekly space-time cube over the window), a kernel density surface, the load of
-every street and alley (events within 30 m), the outlines and — only for a street — the raw
-event positions. The result carries no session and is what ``api.maps.cache`` keeps.
+every street and alley (events within 30 m) and the outlines (raw events reach a street's
+page as vector tiles, ``api.tiles``). The result carries no session and is what
+``api.maps.cache`` keeps.
 """
 
 from __future__ import annotations
@@ -84,7 +85,6 @@ class ScopeData:
     roads: dict[str, Any]
     road_breaks: list[float]
     outlines: dict[str, dict[str, Any]]
-    pins: list[Pin]
 
 
 def weekly_window(
@@ -241,7 +241,6 @@ def scope_data(*, session: Session, scope: Scope, filters: Filters) -> ScopeData
             level: outlines(session=session, level=Level(level), prefix=prefix)
             for level, prefix in levels.items()
         },
-        pins=pins(events) if scope.kind == "street" else [],
     )
 
 

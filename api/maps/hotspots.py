@@ -7,13 +7,12 @@ every request.
 
 Each page is for its viewers only (``api.maps.access``, docs/roles.md): an anonymous browser
 is sent to the login page, a viewer outside the map's area gets a 403; community staff see a
-street's raw events only inside their community, a chief only the overdue whistles along the
-chief's roads.
+street's raw events (vector tiles, ``api.tiles``) only inside their community, a chief only
+the overdue whistles along the chief's roads.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -40,17 +39,12 @@ DistrictCode = Annotated[str, Path(pattern=r"^\d{6}$", description="6-digit dist
 def _scope_page(session: Session, scope: Scope, filters: Filters, viewer: Actor) -> HTMLResponse:
     require_map(viewer, kind=scope.kind, code=scope.code)
     computed = cached_scope_data(session=session, scope=scope, filters=filters)
-    if viewer.role is Role.COMMUNITY:
-        own = data.outlines(
-            session=session, level=Level.COMMUNITY, prefix=viewer.jurisdiction, simplify_m=0.0
-        )
-        computed = replace(computed, pins=pins_near(computed.pins, own, distance_m=0))
     overdue = (
         data.overdue(session=session, prefix=scope.code, now=datetime.now(UTC))
         if scope.code
         else None
     )
-    return HTMLResponse(scope_page(scope, computed, overdue=overdue))
+    return HTMLResponse(scope_page(scope, computed, overdue=overdue, filters=filters))
 
 
 def _area_page(

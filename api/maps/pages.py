@@ -6,17 +6,21 @@ from typing import Any
 
 import folium
 
-from api.maps.analysis import NEAR_M, ChiefData, Scope, ScopeData
+from api.maps.analysis import NEAR_M, ChiefData, Filters, Scope, ScopeData
 from api.maps.data import Pin
+from api.tiles.service import MIN_ZOOM, Layer
+from api.tiles.urls import tile_url
 from geo import hotspot_maps as hm
 from geo.density_maps import density_layer, density_legend
-from geo.emerging_maps import emerging_layer, emerging_legend
+from geo.emerging_maps import LAYER_EMERGING, emerging_layer, emerging_legend, patterned
 from geo.maps import base_map, boundary_layer, collection_bounds, render, titled
+from geo.tile_maps import VectorTileLayer, class_style, count_style, emerging_style, point_style
 
 ASSETS_URL = "/static/vendor"
 MAX_ZOOM = 19  # leaflet.markercluster needs a maxZoom (there is no tile layer)
 LAYER_ALLEYS = f"街巷负荷（{NEAR_M:g}米内事件）"
 UNIT_LABELS = {"city": "社区", "district": "社区", "street": "网格"}
+LAYER_EVENTS = f"事件点（{MIN_ZOOM[Layer.EVENTS]}级起显示）"
 
 
 def _significant(collection: dict[str, Any]) -> dict[str, Any]:
@@ -24,14 +28,53 @@ def _significant(collection: dict[str, Any]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": chosen}
 
 
-def scope_page(scope: Scope, data: ScopeData, *, overdue: list[Pin] | None) -> str:
+def _unit_tiles(map_: folium.Map, scope: Scope, data: ScopeData, filters: Filters) -> None:
+    """A street's grid cells as counts, Gi* classes and emerging categories, from the
+    hotspots tiles of the street (the same statistics, cut by the tile server)."""
+    url = tile_url("hotspots", scope=scope.code, filters=filters)
+    popup = [
+        ("name", "名称："),
+        ("code", "代码："),
+        ("count", "事件数："),
+        ("z", "z："),
+        ("class_label", "Gi*："),
+        ("emerging_label", "时空模式："),
+    ]
+    layers = (
+        (hm.LAYER_COUNTS, count_style(data.breaks), True),
+        (hm.LAYER_GI, class_style(), False),
+        (
+            f"{LAYER_EMERGING}（{len(patterned(data.units)['features'])}）",
+            emerging_style(),
+            False,
+        ),
+    )
+    for name, style, show in layers:
+        VectorTileLayer(
+            url,
+            name=name,
+            layer="hotspots",
+            style=style,
+            assets_url=ASSETS_URL,
+            popup=popup,
+            show=show,
+        ).add_to(map_)
+
+
+def scope_page(
+    scope: Scope, data: ScopeData, *, overdue: list[Pin] | None, filters: Filters | None = None
+) -> str:
     """The hot spot map of a scope: counts, Gi*, emerging categories, density, roads by load,
-    outlines, overdue whistles and (street only) the raw events as a cluster."""
+    outlines, overdue whistles; a street's grid cells and raw events come as vector tiles
+    (of ``filters``, the page's)."""
     map_ = base_map(center=(39.89, 116.36), zoom=11, assets_url=ASSETS_URL)
     map_.options["max_zoom"] = MAX_ZOOM
-    hm.counts_layer(data.units, breaks=data.breaks).add_to(map_)
-    hm.gi_layer(_significant(data.units)).add_to(map_)
-    emerging_layer(data.units).add_to(map_)
+    if scope.kind == "street":  # grid cells and raw events: drawn from vector tiles
+        _unit_tiles(map_, scope, data, filters or Filters())
+    else:
+        hm.counts_layer(data.units, breaks=data.breaks).add_to(map_)
+        hm.gi_layer(_significant(data.units)).add_to(map_)
+        emerging_layer(data.units).add_to(map_)
     if data.density is not None:
         density_layer(data.density).add_to(map_)
     weight = 6 if scope.kind == "street" else 3
@@ -44,7 +87,19 @@ def scope_page(scope: Scope, data: ScopeData, *, overdue: list[Pin] | None) -> s
     if overdue is not None:
         hm.overdue_layer(overdue).add_to(map_)
     if scope.kind == "street":
-        hm.event_cluster(data.pins, assets_url=ASSETS_URL).add_to(map_)
+        VectorTileLayer(
+            tile_url("events", filters=filters),
+            name=LAYER_EVENTS,
+            layer="events",
+            style=point_style("#c0392b"),
+            assets_url=ASSETS_URL,
+            popup=[
+                ("category", "类别："),
+                ("at", "时间："),
+                ("source", "来源："),
+                ("ref", "编号："),
+            ],
+        ).add_to(map_)
     folium.LayerControl(collapsed=False).add_to(map_)
     hm.add_legend(map_, hm.class_legend())
     hm.add_legend(map_, hm.count_legend(data.breaks, title=f"事件数（{data.n_events}）"))

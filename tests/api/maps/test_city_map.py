@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Role
-from tests.api.maps.conftest import app_on
+from tests.api.maps.conftest import app_on, tile_urls
 from tests.api.support import issue_tokens
 from tests.browser import browser_page, chromium_or_skip, serve, set_login_cookie
 
@@ -33,6 +33,12 @@ def test_city_map_html_uses_only_local_assets(signed_demo_client: TestClient) ->
     for label in ("区", "街道/乡镇", "社区/村", "网格", "广安门外街道", "太平桥街道"):
         assert _contains(html, label), label
     assert demo_client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+    # communities and grid cells come as vector tiles, not in the page
+    assert set(tile_urls(html)) == {
+        "/tiles/communities/{z}/{x}/{y}.mvt",
+        "/tiles/grid/{z}/{x}/{y}.mvt",
+    }
+    assert not re.search(r'"code": "\d{12}"', html)
 
 
 @pytest.mark.browser
@@ -49,7 +55,7 @@ def test_city_map_draws_in_chromium_without_errors_or_foreign_requests(
         page.wait_for_selector("path.leaflet-interactive")  # type: ignore[attr-defined]
         drawn = page.locator("path.leaflet-interactive").count()  # type: ignore[attr-defined]
         page.screenshot(path=str(artifacts / "city_map_overview.png"))  # type: ignore[attr-defined]
-        # zoom in on the 西城/丰台 line: grid cells are fetched for the visible bbox
+        # zoom in on the 西城/丰台 line: the grid cells' vector tiles are fetched
         page.evaluate(  # type: ignore[attr-defined]
             "() => { const m = Object.values(window).find(v => v && v._leaflet_id && v.setView);"
             " m.setView([39.890, 116.320], 16); }"
@@ -65,4 +71,4 @@ def test_city_map_draws_in_chromium_without_errors_or_foreign_requests(
     assert log.failed == []
     assert log.console_errors == []
     assert log.foreign_hosts() == set()
-    assert any("/api/areas?level=grid" in u and "bbox=" in u for u in log.requests)
+    assert any(u.split("?")[0].endswith(".mvt") and "/tiles/grid/16/" in u for u in log.requests)

@@ -13,17 +13,18 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Role
-from api.geography.models import Chief, Road
+from api.geography.models import Area, Chief, Road
 from api.hotspots.service import load_events
 from api.whistles.models import Assignment
 from grids.demo import build_demo_city
 from grids.simulate import simulate_year
-from tests.api.maps.conftest import app_on, contains
+from tests.api.maps.conftest import app_on, contains, tile_features, tile_urls
 from tests.api.support import BUILDING, Api, issue_tokens
 from tests.browser import browser_page, chromium_or_skip, serve, set_login_cookie
 from tests.conftest import TEST_CELL_AREA_M2
 
 STREET = "110102020"  # 广安门外街道
+VECTORGRID = "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"
 CLASS_LABELS = ("热点99%", "热点95%", "热点90%", "不显著", "冷点90%", "冷点95%", "冷点99%")
 
 
@@ -57,22 +58,36 @@ def test_city_hotspot_map_ships_aggregates_with_legend_and_no_pins(loaded: TestC
     assert contains(html, "事件点（聚合）") is False
 
 
-def test_street_hotspot_map_has_grid_cells_and_a_local_marker_cluster(
-    loaded: TestClient,
+def test_street_hotspot_map_draws_grid_cells_and_events_from_local_vector_tiles(
+    loaded: TestClient, demo_session: Session
 ) -> None:
     r = loaded.get("/maps/hotspots", params={"street": STREET, "category": "E04"})
     assert r.status_code == 200, r.text
     html = r.text
     _local_only(html)
-    assert "/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in html
-    assert "/static/vendor/leaflet.markercluster/MarkerCluster.css" in html
-    assert "/static/vendor/leaflet.markercluster/MarkerCluster.Default.css" in html
-    assert "markerClusterGroup" in html
-    assert contains(html, "事件点（聚合）")
-    assert STREET + "001" in html  # grid cell codes of the street
+    assert VECTORGRID in html and loaded.get(VECTORGRID).is_success
+    assert "leaflet.markercluster" not in html and "markerClusterGroup" not in html
+    urls = tile_urls(html)
+    cells = f"/tiles/hotspots/{{z}}/{{x}}/{{y}}.mvt?scope={STREET}&category=E04"
+    assert cells in urls and "/tiles/events/{z}/{x}/{y}.mvt?category=E04" in urls
+    assert contains(html, "事件点（13级起显示）")
+    assert not re.search(r'"code": "\d{15}"', html)  # grid cells come as tiles
+    bounds = demo_session.execute(
+        text(
+            "SELECT ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g) FROM (SELECT geom AS g "
+            "FROM areas WHERE code = :c ORDER BY generation_high DESC LIMIT 1) a"
+        ),
+        {"c": STREET},
+    ).one()
+    codes = {f["properties"]["code"] for f in tile_features(loaded, cells, tuple(bounds), 14)}
+    street_cells = set(
+        demo_session.scalars(
+            select(Area.code).where(Area.level == "grid", Area.code.startswith(STREET))
+        )
+    )
+    assert codes == street_cells  # every cell of the street, and only those
     for label in CLASS_LABELS:
         assert contains(html, label), label
-    assert loaded.get("/static/vendor/leaflet.markercluster/leaflet.markercluster.js").is_success
     assert loaded.get("/maps/hotspots", params={"street": "12"}).status_code == 422
 
 
@@ -176,4 +191,5 @@ def test_hotspot_and_chief_maps_draw_in_chromium(
     assert log.failed == []
     assert log.console_errors == []
     assert log.foreign_hosts() == set()
-    assert any("leaflet.markercluster.js" in u for u in log.requests)
+    assert any("Leaflet.VectorGrid.bundled.min.js" in u for u in log.requests)
+    assert any(u.split("?")[0].endswith(".mvt") for u in log.requests)

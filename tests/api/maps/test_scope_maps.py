@@ -16,7 +16,7 @@ from api.auth.roles import Role
 from api.geography.models import Area, Chief, Road
 from api.hotspots.service import load_events
 from api.whistles.models import Assignment
-from tests.api.maps.conftest import app_on, contains
+from tests.api.maps.conftest import app_on, contains, tile_features, tile_urls
 from tests.api.support import BUILDING, Api, issue_tokens
 from tests.browser import browser_page, chromium_or_skip, serve, set_login_cookie
 
@@ -100,17 +100,22 @@ def test_street_view_shows_only_that_street_with_its_raw_events(
     html = r.text
     _assert_new_layers(html)
     assert contains(html, "广安门外街道")
-    assert "/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in html
-    assert contains(html, "超期吹哨") and contains(html, "事件点（聚合）")
-    cells = _codes(demo_session, "grid", STREET)
-    assert cells and all(code in html for code in cells)
+    assert "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js" in html
+    assert contains(html, "超期吹哨") and contains(html, "事件点（13级起显示）")
+    assert f"/tiles/hotspots/{{z}}/{{x}}/{{y}}.mvt?scope={STREET}" in tile_urls(html)
     assert not any(code in html for code in _codes(demo_session, "grid", "110102019"))
     assert not any(code in html for code in _codes(demo_session, "community", "110102019"))
     for name in _names(demo_session, Road, STREET) | _names(demo_session, Chief, STREET):
         assert contains(html, name), name
     others = _names(demo_session, Road, OTHER_DISTRICT) - _names(demo_session, Road, STREET)
     assert not any(contains(html, name) for name in others)
-    assert any(c in html for c in _pin_coordinates(events, STREET))  # raw pins on a street
+    # raw events come as tiles: none in the page, the street's in its events tiles
+    assert not any(c in html for c in _pin_coordinates(events, STREET))
+    (events_url,) = (u for u in tile_urls(html) if u.startswith("/tiles/events/"))
+    first = events[events["street_code"] == STREET].iloc[0]
+    near = (first.lon - 1e-4, first.lat - 1e-4, first.lon + 1e-4, first.lat + 1e-4)
+    refs = {f["properties"]["ref"] for f in tile_features(loaded, events_url, near, 16)}
+    assert first.event_id in refs
     same = loaded.get("/maps/hotspots", params={"street": STREET}).text
     assert _without_ids(same) == _without_ids(html)
 
