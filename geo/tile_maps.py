@@ -40,7 +40,6 @@ class VectorTileLayer(VectorGridProtobuf):
             interactive: {{ this.interactive | tojson }},
             maxNativeZoom: {{ this.max_native_zoom }},
             minZoom: {{ this.min_zoom }},
-            getFeatureId: function (f) { return f.properties.code || f.properties.ref; },
             vectorTileLayerStyles: { {{ this.layer | tojson }}: {{ this.style }} }
         });
         {%- if this.popup %}

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.roles import Actor
 from api.errors import InvalidInput, NotFound
-from api.geography.service import active_generation
+from api.geography.service import active_generation, check_generation
 from api.maps.analysis import NEAR_M, Filters, Scope, cached_chief_data, cached_scope_data
 from api.maps.cache import DataVersion, MapCache, data_version
 from api.maps.data import area_name, features
@@ -96,10 +96,14 @@ def vector_tile(
     tile: Tile,
     filters: Filters,
     scope: str | None = None,
+    generation: int | None = None,
 ) -> bytes:
     """The MVT bytes of ``layer`` at ``tile`` as ``actor`` may see it (b"" when empty);
-    403 for an aggregate layer the caller may not see."""
+    403 for an aggregate layer the caller may not see. Outlines may be of an earlier
+    ``generation`` (404 naming it when there is none); everything else is of the active
+    one."""
     tile.check()
+    check_generation(session=session, generation=generation)
     who: Viewing = None
     if layer in (Layer.HOTSPOTS, Layer.ROADS):
         who = stats_scope(actor, layer=layer.value, scope=scope)
@@ -107,12 +111,16 @@ def vector_tile(
         who = event_filter(actor)
     if tile.z < MIN_ZOOM.get(layer, 0):
         return b""
-    key: tuple[object, ...] = (layer, tile, who, filters if layer not in OUTLINE_LEVELS else None)
+    outline = layer in OUTLINE_LEVELS
+    key: tuple[object, ...] = (layer, tile, who, generation if outline else filters)
     if isinstance(who, EventFilter) and who.department is not None:
         assigned = session.execute(sql.ASSIGNED, {"department": who.department}).one()
         key += (tuple(assigned),)
     version = data_version(session=session)
-    return TILES_CACHE.get(key, version, lambda: _cut(session, layer, tile, who, filters, version))
+    gen = generation if outline else None
+    return TILES_CACHE.get(
+        key, version, lambda: _cut(session, layer, tile, who, filters, version, gen)
+    )
 
 
 def _cut(
@@ -122,8 +130,9 @@ def _cut(
     who: Viewing,
     filters: Filters,
     version: DataVersion,
+    generation: int | None,
 ) -> bytes:
-    gen = active_generation(session=session)
+    gen = generation or active_generation(session=session)
     if gen is None:
         return b""
     params: dict[str, Any] = {

@@ -7,7 +7,13 @@ from urllib.parse import urlencode
 from api.maps.analysis import Filters
 
 
-def tile_url(layer: str, *, scope: str | None = None, filters: Filters | None = None) -> str:
+def tile_url(
+    layer: str,
+    *,
+    scope: str | None = None,
+    filters: Filters | None = None,
+    generation: int | None = None,
+) -> str:
     """The URL template of ``layer``'s tiles with the scope and filter as query parameters
     (instants in ISO 8601, so the tile route reads back the same filter the page used).
 
@@ -22,6 +28,7 @@ def tile_url(layer: str, *, scope: str | None = None, filters: Filters | None = 
         "since": filters.since.isoformat() if filters.since else None,
         "until": filters.until.isoformat() if filters.until else None,
         "category": filters.category,
+        "generation": generation,
     }
     chosen = urlencode({k: v for k, v in query.items() if v})
     return f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt" + (f"?{chosen}" if chosen else "")

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 
 from api.auth.deps import TileViewerDep
-from api.deps import CategoryFilter, QueryInstant, SessionDep
+from api.deps import INT4_MAX, CategoryFilter, QueryInstant, SessionDep
 from api.hotspots.window import WindowQuery, time_window
 from api.maps.analysis import Filters
 from api.tiles.service import MAX_ZOOM, Layer, Tile, layer_of, vector_tile
@@ -70,6 +70,10 @@ def tile(
     until: QueryInstant = None,
     category: CategoryFilter = None,
     window: WindowQuery = None,
+    generation: Annotated[
+        int | None,
+        Query(ge=1, le=INT4_MAX, description="outlines of this boundary generation"),
+    ] = None,
     if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
 ) -> Response:
     """One layer of one tile (docs/tiles.md): district, street, community and grid outlines
@@ -85,6 +89,7 @@ def tile(
         tile=Tile(z, x, y),
         filters=Filters(since, until, category),
         scope=scope,
+        generation=generation,
     )
     etag = f'"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Authorization, Cookie"}
