@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from api.auth.service import actor_by_token
 from api.cases.models import CaseEvent
@@ -125,7 +125,7 @@ def test_events_committed_late_below_the_cursor_are_sent_from_the_gaps(world: Wo
     assert read_after(session=world.api.session, actor=actor, cursor=cursor, now=100 + GAP_S) == []
     # ids skipped on the way up are remembered as gaps
     cursor = Cursor(last=before)
-    world.api.session.execute(CaseEvent.__table__.delete().where(CaseEvent.id == first))
+    world.api.session.execute(delete(CaseEvent).where(CaseEvent.id == first))
     assert [
         e["id"] for e in read_after(session=world.api.session, actor=actor, cursor=cursor, now=5.0)
     ] == [second]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from api.auth.models import User
@@ -86,7 +86,7 @@ def test_two_consumers_take_disjoint_events_and_tell_each_once(served: Served) -
         assert sorted(told) == sorted(new_cases) and len(new_cases) == 2
     finally:
         with served.engine.begin() as conn:
-            conn.execute(User.__table__.delete().where(User.id == street_id))
+            conn.execute(delete(User).where(User.id == street_id))
 
 
 def _inside(served: Served, street: str) -> list[float]:

@@ -133,7 +133,8 @@ def test_dead_after_the_last_attempt_then_replayed(world: World, http: httpx.Cli
         assert all(d.attempts == 3 and d.last_error == "HTTP 503" for d in dead)
         assert receiver.accepted == [] and set(receiver.attempts.values()) == {3}
         # the second event waited for the first: its attempts began when the first died
-        assert dead[1].last_attempt_at > dead[0].last_attempt_at
+        first_last, second_last = dead[0].last_attempt_at, dead[1].last_attempt_at
+        assert first_last is not None and second_last is not None and second_last > first_last
         assert end == NOW + timedelta(seconds=10 + 20 + 10 + 20)
 
         receiver.down = False
