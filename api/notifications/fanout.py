@@ -24,6 +24,7 @@ from api.cases.models import Case, CaseEvent
 from api.cases.service import scope_of, utcnow
 from api.events.hub import EventHub
 from api.maps.access import pins_near
+from api.maps.analysis import NEAR_M  # along a chief's roads, as the chief's map counts
 from api.maps.data import roads
 from api.notifications.models import Notification
 from api.notifications.recipients import WHISTLES, EventFacts, Notice, notices
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 
 # One fan-out round at a time across processes (the queue itself is safe with more).
 FANOUT_LOCK = 0x6777_6661_6E6F_7574  # "gwfanout"
-NEAR_M = 30.0  # a chief's roads: as the chief's map counts events along them (api.maps.analysis)
 
 _TAKE = text(
     "DELETE FROM event_queue WHERE event_id IN (SELECT event_id FROM event_queue "
