@@ -16,6 +16,9 @@ else, built the way ``grids.demo`` builds the 3-district city, at the scale of t
 - **Communities/villages** tile their street as in the demo city; **cells** follow
   ``cell_area_m2`` (``docs/city.md``); roads, chiefs and the three land-use zones are drawn in
   every district with the demo city's code.
+- **The simulated year** (``simulate_city_year``) is ``grids.simulate``'s year at the
+  hotline's volume (``event_volume.csv``), sampled: every cell is equally likely (cells are
+  small where the city is dense), events come in time-ordered chunks of a few weeks.
 
 Deterministic under ``seed`` like ``grids.demo``. ``district_codes`` builds a slice: the same
 district outlines, with streets, communities, cells, roads and zones for those districts only.
@@ -23,8 +26,9 @@ district outlines, with streets, communities, cells, roads and zones for those d
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -38,7 +42,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.codes import Level
 from geo.crs import STORAGE_SRID, area_m2, to_metric
-from grids import demo, power
+from geo.locate import Locator
+from grids import demo, power, simulate
 from grids.cells import TARGET_MAX_CELLS, generate_cells
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "beijing"
@@ -363,15 +368,248 @@ def _zone_layer(districts: gpd.GeoDataFrame, seed: int) -> gpd.GeoDataFrame:
     return frame[demo._ZONE_COLUMNS].sort_values("code", ignore_index=True)
 
 
+# --- the simulated year -------------------------------------------------------------------
+
+DEMO_CELL_RATE = simulate.DEFAULT_BACKGROUND_PER_DAY / 39_421
+"""Working-day events per cell in the 3-district demo year (39,421 cells of 10,000 m²): the
+density at which the planted patterns have their ``grids.simulate`` rates."""
+
+
+@dataclass(frozen=True)
+class VolumeFigures:
+    """``event_volume.csv``: the hotline's yearly tickets, the patrol share, the default sample."""
+
+    hotline_per_year: int
+    patrol_share_workday: float
+    default_sample: float
+
+
+@dataclass(frozen=True)
+class EventVolume:
+    """How big a simulated year is: the whole year's events and the fraction simulated.
+
+    ``tag`` is how the loaded city records it (in its generation's ``source``), so that
+    analyses can scale counts back up by ``1 / sample``.
+
+    >>> volume = EventVolume(events_per_year=48_000_000, sample=0.01)
+    >>> volume.tag(), volume.expected
+    ('events_per_year=48000000 sample=0.01', 480000.0)
+    >>> EventVolume.from_tag("demo seed=1 city=beijing events_per_year=48000000 sample=0.01")
+    EventVolume(events_per_year=48000000, sample=0.01)
+    """
+
+    events_per_year: int
+    sample: float
+
+    def __post_init__(self) -> None:
+        if self.events_per_year < 0:
+            raise ValueError(f"events_per_year must be ≥ 0, not {self.events_per_year}")
+        if not 0.0 < self.sample <= 1.0:
+            raise ValueError(f"sample must lie in (0, 1], not {self.sample}")
+
+    @property
+    def expected(self) -> float:
+        """Events expected in the simulated sample (background only)."""
+        return self.events_per_year * self.sample
+
+    def tag(self) -> str:
+        return f"events_per_year={self.events_per_year} sample={self.sample:g}"
+
+    @classmethod
+    def from_tag(cls, text: str | None) -> EventVolume | None:
+        """The volume recorded in ``text`` (a generation's source), or None."""
+        fields = dict(t.split("=", 1) for t in (text or "").split() if "=" in t)
+        if "events_per_year" not in fields or "sample" not in fields:
+            return None
+        return cls(int(fields["events_per_year"]), float(fields["sample"]))
+
+
+def read_volume(directory: Path = DATA_DIR) -> VolumeFigures:
+    """Read ``event_volume.csv`` (figure, value, source)."""
+    table = pd.read_csv(directory / "event_volume.csv", dtype={"figure": str})
+    values = dict(zip(table["figure"], table["value"].astype(float), strict=True))
+    return VolumeFigures(
+        hotline_per_year=int(values["hotline_tickets_2023"]),
+        patrol_share_workday=values["patrol_share_workday"],
+        default_sample=values["default_sample"],
+    )
+
+
+def source_shares(
+    patrol_share_workday: float, *, start: date = simulate.DEFAULT_START, weeks: int = 52
+) -> dict[str, float]:
+    """Each source's expected share of the events of ``weeks`` from ``start``.
+
+    Patrols rest at weekends and on holidays (``grids.simulate.DAY_FACTOR``), so their share
+    of the year is below their share of a working day.
+    """
+    calendar = simulate._day_table(start, 7 * weeks)
+    shares = _workday_shares(patrol_share_workday)
+    totals = {s: float((shares[s] * calendar[s] * calendar["season"]).sum()) for s in shares}
+    return {s: t / sum(totals.values()) for s, t in totals.items()}
+
+
+def default_volume(
+    figures: VolumeFigures | None = None,
+    *,
+    start: date = simulate.DEFAULT_START,
+    weeks: int = 52,
+) -> EventVolume:
+    """The hotline's yearly tickets plus the patrol reports of the same year, sampled at the
+    default fraction: hotline tickets / the hotline's share of the simulated year."""
+    figures = figures or read_volume()
+    hotline = source_shares(figures.patrol_share_workday, start=start, weeks=weeks)["hotline"]
+    return EventVolume(round(figures.hotline_per_year / hotline), figures.default_sample)
+
+
+def simulate_city_year(
+    city: demo.DemoCity,
+    *,
+    volume: EventVolume,
+    patrol_share_workday: float = 0.60,
+    seed: int = 2026,
+    start: date = simulate.DEFAULT_START,
+    weeks: int = 52,
+    chunk_weeks: int = 4,
+) -> tuple[list[simulate.PlantedPattern], Iterator[pd.DataFrame]]:
+    """The simulated year over the whole city: its planted truth and its events, in time
+    order, ``chunk_weeks`` at a time (the columns of ``grids.simulate.SimulatedYear.events``).
+
+    ``grids.simulate``'s background, calendar, time of day and categories, with three
+    changes for a city of unequal cells: the day's expected count is ``volume.expected``
+    spread over the weeks, split between patrol and hotline by ``patrol_share_workday``;
+    **every cell is equally likely** (urban cells are 10,000 m², town cells 25 times that, so
+    the density follows the cell size, not the area); an event's codes are those of the cell
+    it was drawn in. The planted patterns are placed when their streets are in ``city``, at
+    their ``grids.simulate`` rates times the background's events per cell against the demo
+    year's (``DEMO_CELL_RATE``), so they stand out as much as they do there.
+    """
+    days = 7 * weeks
+    calendar = simulate._day_table(start, days)
+    shares = _workday_shares(patrol_share_workday)
+    weight = sum(float((shares[s] * calendar[s] * calendar["season"]).sum()) for s in shares)
+    per_day = volume.expected / weight  # events on an ordinary working day
+    cells = city.cells.sort_values("code", ignore_index=True)
+    if cells.empty:
+        raise ValueError("the city has no grid cells to simulate events in")
+    streets = set(city.streets["code"])
+    plant = all(spec.street_code in streets for spec in simulate.PATTERNS)
+    truth: list[simulate.PlantedPattern] = []
+    patterns = pd.DataFrame()
+    if plant:
+        scale = per_day / len(cells) / DEMO_CELL_RATE
+        truth, patterns = _planted(city, calendar, seed, scale)
+    return truth, _chunks(cells, calendar, shares, per_day, patterns, seed, chunk_weeks, start)
+
+
+def _workday_shares(patrol_share_workday: float) -> dict[str, float]:
+    if not 0.0 <= patrol_share_workday <= 1.0:
+        raise ValueError(f"patrol_share_workday must lie in [0, 1], not {patrol_share_workday}")
+    return {"patrol": patrol_share_workday, "hotline": 1.0 - patrol_share_workday}
+
+
+def _planted(
+    city: demo.DemoCity, calendar: pd.DataFrame, seed: int, scale: float
+) -> tuple[list[simulate.PlantedPattern], pd.DataFrame]:
+    """The planted patterns' truth and events, located among the cells near them."""
+    placed = [simulate._place(city, spec) for spec in simulate.PATTERNS]
+    simulate._check_gaps([p.footprint_m for p in placed])
+    frames = [
+        simulate._pattern_events(spec, where, calendar, seed, number, scale)
+        for number, (spec, where) in enumerate(zip(simulate.PATTERNS, placed, strict=True))
+    ]
+    events = pd.concat(frames, ignore_index=True)
+    reach = shapely.buffer(shapely.union_all([demo._lonlat(p.footprint_m) for p in placed]), 0.001)
+    near = city.cells[city.cells.intersects(reach)]
+    locator = Locator({Level.DISTRICT: city.districts, Level.GRID: near}, generation=1)
+    codes = locator.locate_codes(events["lon"].to_numpy(), events["lat"].to_numpy())
+    return [p.truth for p in placed], events.assign(code=codes)
+
+
+def _chunks(
+    cells: gpd.GeoDataFrame,
+    calendar: pd.DataFrame,
+    shares: Mapping[str, float],
+    per_day: float,
+    patterns: pd.DataFrame,
+    seed: int,
+    chunk_weeks: int,
+    start: date,
+) -> Iterator[pd.DataFrame]:
+    geoms = cells.geometry.to_numpy()
+    codes = cells["code"].astype(str).to_numpy()
+    numbered = 0
+    for chunk, first in enumerate(range(0, len(calendar), 7 * chunk_weeks)):
+        days = np.arange(first, min(first + 7 * chunk_weeks, len(calendar)))
+        rng = np.random.default_rng([seed, simulate._BACKGROUND, chunk])
+        day_parts, source_parts = [], []
+        for source, share in shares.items():
+            table = calendar.iloc[days]
+            lam = per_day * share * table[source].to_numpy() * table["season"].to_numpy()
+            n = rng.poisson(lam)
+            day_parts.append(np.repeat(days, n))
+            source_parts.append(np.full(int(n.sum()), source, dtype=object))
+        day_index, sources = np.concatenate(day_parts), np.concatenate(source_parts)
+        cell = rng.integers(0, len(geoms), size=len(day_index))
+        lon, lat = simulate._uniform_in(rng, geoms, cell)
+        background = pd.DataFrame(
+            {
+                "at": simulate._timestamps(rng, day_index, sources, start),
+                "lon": lon,
+                "lat": lat,
+                "category": simulate._categories(rng, sources),
+                "source": sources,
+                "pattern": "",
+                "code": codes[cell],
+            }
+        )
+        end = pd.Timestamp(start + timedelta(days=int(days[-1]) + 1), tz=simulate.TIMEZONE)
+        begin = pd.Timestamp(start + timedelta(days=first), tz=simulate.TIMEZONE)
+        frame = background
+        if not patterns.empty:
+            mine = patterns[(patterns["at"] >= begin) & (patterns["at"] < end)]
+            frame = pd.concat([background, mine], ignore_index=True)
+        frame = frame.sort_values(["at", "source", "lon", "lat"], ignore_index=True, kind="stable")
+        yield _events(frame, f"BJ{start:%y%m%d}", numbered)
+        numbered += len(frame)
+
+
+def _events(frame: pd.DataFrame, prefix: str, first: int) -> pd.DataFrame:
+    """The columns of ``grids.simulate.SimulatedYear.events`` from located rows."""
+    code = frame["code"].astype(str)
+    number = np.arange(first, first + len(frame))
+    return pd.DataFrame(
+        {
+            "event_id": [f"{prefix}-{i:08d}" for i in number],
+            "at": frame["at"].astype(pd.DatetimeTZDtype("ns", simulate.TIMEZONE)),
+            "lon": frame["lon"].astype(float),
+            "lat": frame["lat"].astype(float),
+            "category": frame["category"].astype(str),
+            "source": frame["source"].astype(str),
+            "grid_code": code.where(code.str.len() >= 15, "").str[:15],
+            "community_code": code.where(code.str.len() >= 12, "").str[:12],
+            "street_code": code.where(code.str.len() >= 9, "").str[:9],
+            "district_code": code.str[:6],
+            "pattern": frame["pattern"].astype(str),
+        }
+    )
+
+
 __all__ = [
     "DATA_DIR",
     "INNER",
     "UNIT_WEIGHTS",
     "BeijingData",
+    "EventVolume",
+    "VolumeFigures",
     "base_cell_area_m2",
     "build_beijing_city",
     "cell_area_m2",
+    "default_volume",
     "district_outlines",
     "read_beijing",
+    "read_volume",
+    "simulate_city_year",
+    "source_shares",
     "unit_kind",
 ]

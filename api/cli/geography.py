@@ -8,14 +8,19 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from api.auth.demo import seed_demo_users
 from api.cli.common import console, db_session, fail
 from api.config import get_settings
 from api.geography import imports
+from api.geography.models import Generation
 from api.geography.service import count_areas, read_level
+from api.hotspots.service import event_count, load_events
 from geo.codes import LEVELS_TOP_DOWN, Level
+from grids.beijing import EventVolume, default_volume, read_volume, simulate_city_year
 from grids.boundaries import BoundaryFileError, read_boundaries
+from grids.demo import DemoCity
 from grids.hierarchy import format_report, hierarchy_report
 from grids.validate import Tolerances, ValidationReport, validate_boundaries
 
@@ -127,15 +132,69 @@ def _progress() -> Progress:
     )
 
 
+def city_volume(
+    city: imports.City, *, events_per_year: int | None, sample: float | None
+) -> EventVolume | None:
+    """The simulated year's volume for ``city`` (None for the demo city, whose year is
+    ``gridwhistle simulate``'s); ``--events-per-year`` and ``--sample`` override the
+    defaults of ``data/beijing/event_volume.csv``."""
+    if city != imports.City.BEIJING:
+        if events_per_year is not None or sample is not None:
+            raise fail("--events-per-year and --sample apply to --city beijing only", code=2)
+        return None
+    default = default_volume(read_volume(get_settings().data_dir / "beijing"))
+    try:
+        return EventVolume(
+            default.events_per_year if events_per_year is None else events_per_year,
+            default.sample if sample is None else sample,
+        )
+    except ValueError as exc:
+        raise fail(str(exc), code=2) from exc
+
+
+def load_city_events(
+    *,
+    session: Session,
+    built: DemoCity,
+    generation_id: int,
+    volume: EventVolume,
+    step: imports.Step,
+) -> int:
+    """Simulate ``built``'s year at ``volume`` and load it in place of the stored events,
+    chunk by chunk; record the volume in the generation's source; return the event count."""
+    figures = read_volume(get_settings().data_dir / "beijing")
+    _truth, chunks = simulate_city_year(
+        built, volume=volume, patrol_share_workday=figures.patrol_share_workday
+    )
+    loaded = 0
+    for chunk in chunks:
+        step(f"simulating and loading events: {loaded:,} of about {volume.expected:,.0f}")
+        loaded += load_events(session=session, events=chunk, replace=loaded == 0)
+    generation = session.get(Generation, generation_id)
+    assert generation is not None
+    base = " ".join(t for t in (generation.source or "").split() if not _volume_token(t))
+    generation.source = f"{base} {volume.tag()}"
+    return loaded
+
+
+def _volume_token(token: str) -> bool:
+    return token.startswith(("events_per_year=", "sample="))
+
+
 def load_demo(
     *,
     districts: Path | None,
     cell_area_m2: float | None,
     force: bool,
     city: imports.City = imports.City.DEMO,
+    events_per_year: int | None = None,
+    sample: float | None = None,
 ) -> None:
-    """Build and load a demo city with a progress display (shared by load-demo and demo)."""
+    """Build and load a demo city with a progress display (shared by load-demo and demo);
+    the whole city gets its simulated year too (``city_volume``)."""
     settings = get_settings()
+    volume = city_volume(city, events_per_year=events_per_year, sample=sample)
+    area = cell_area_m2 or settings.cell_area_m2
     frame = None
     if districts is not None:
         try:
@@ -157,7 +216,7 @@ def load_demo(
             session=session,
             data_dir=settings.data_dir,
             seed=settings.demo_seed,
-            cell_area_m2=cell_area_m2 or settings.cell_area_m2,
+            cell_area_m2=area,
             districts=frame,
             districts_file=districts,
             force=force,
@@ -169,9 +228,38 @@ def load_demo(
             seed_demo_users(session=session, password=settings.demo_password)
         session.commit()
         counts = count_areas(session=session, generation=generation.id)
+        stale = volume is not None and (
+            loaded
+            or EventVolume.from_tag(generation.source) != volume
+            or event_count(session=session) == 0
+        )
     verb = "loaded" if loaded else "already loaded (unchanged)"
     summary = ", ".join(f"{counts.get(str(lvl), 0)} {lvl}" for lvl in LEVELS_TOP_DOWN)
     console.print(f"{city} city {verb}: generation {generation.id} — {summary}")
+    if volume is None:
+        return
+    if not stale:
+        console.print(f"simulated year already loaded ({volume.tag()})")
+        return
+    with db_session() as session, _progress() as progress:
+        task = progress.add_task("simulated year", total=None)
+
+        def say(message: str) -> None:
+            progress.update(task, description=f"simulated year: {message}")
+
+        # Built again from the same seed, cell area and districts: the city just loaded.
+        say("building the city again")
+        built = imports.build_city(
+            city, districts=frame, seed=settings.demo_seed, cell_area_m2=area
+        )
+        events = load_city_events(
+            session=session, built=built, generation_id=generation.id, volume=volume, step=say
+        )
+        session.commit()
+    console.print(
+        f"simulated year loaded: {events:,} events, a sample of {volume.sample:g} of "
+        f"{volume.events_per_year:,} a year (counts × {1 / volume.sample:g} for the whole year)"
+    )
 
 
 def load_demo_command(
@@ -189,6 +277,31 @@ def load_demo_command(
         imports.City,
         typer.Option(help="demo: 东城, 西城, 丰台; beijing: all 16 districts (docs/city.md)"),
     ] = imports.City.DEMO,
+    events_per_year: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="beijing: events in the whole simulated year (default: the hotline's 2023 "
+            "tickets plus patrol reports, data/beijing/event_volume.csv)",
+        ),
+    ] = None,
+    sample: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="beijing: the fraction of the year simulated and loaded (default 0.01); "
+            "recorded with the city so analyses know the scale",
+        ),
+    ] = None,
 ) -> None:
-    """Build a demo city and load it (a new generation if one is loaded)."""
-    load_demo(districts=districts, cell_area_m2=cell_area_m2, force=force, city=city)
+    """Build a demo city and load it (a new generation if one is loaded); the whole city
+    comes with a sampled simulated year."""
+    load_demo(
+        districts=districts,
+        cell_area_m2=cell_area_m2,
+        force=force,
+        city=city,
+        events_per_year=events_per_year,
+        sample=sample,
+    )

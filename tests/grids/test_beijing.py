@@ -1,4 +1,5 @@
-"""The whole-city demo on slices: real NBS codes, cited areas, nesting, the cell-size rule.
+"""The whole-city demo on slices: real NBS codes, cited areas, nesting, the cell-size rule,
+the sampled simulated year.
 
 Expectations come from the CSVs in ``data/beijing`` read with the csv module and from areas
 measured after ``to_crs(4548)``; the full 16-district build is a benchmark
@@ -12,17 +13,23 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
 from geo.codes import Level
+from geo.locate import Locator
 from geo.rules import read_departments
 from grids.beijing import (
+    EventVolume,
     base_cell_area_m2,
     build_beijing_city,
     cell_area_m2,
+    default_volume,
     district_outlines,
     read_beijing,
+    read_volume,
+    simulate_city_year,
     unit_kind,
 )
 from grids.demo import DemoCity, DemoCityError, joint_box
@@ -239,3 +246,106 @@ def test_joint_site_straddles_xicheng_and_fengtai(real: bool) -> None:
     hit = built.streets[built.streets.intersects(box)]
     assert set(hit["code"]) == {"110102020", "110106002"}  # 广安门外街道, 太平桥街道
     assert built.districts["synthetic"].tolist() == [not real, not real]
+
+
+# --- the simulated year --------------------------------------------------------------------
+
+SAMPLE = 0.001  # about 49,000 events: the whole year's volume is a benchmark, not a test
+
+
+def _volume_rows() -> dict[str, float]:
+    return {r["figure"]: float(r["value"]) for r in _rows("event_volume")}
+
+
+@pytest.fixture(scope="module")
+def year(city: DemoCity) -> tuple[EventVolume, list[pd.DataFrame]]:
+    volume = EventVolume(default_volume().events_per_year, SAMPLE)
+    truth, chunks = simulate_city_year(city, volume=volume, seed=11)
+    assert truth == []  # 西城 and 丰台, the patterns' streets, are not in the slice
+    return volume, list(chunks)
+
+
+def test_volume_figures_come_from_the_data_file() -> None:
+    rows = _volume_rows()
+    figures = read_volume()
+    assert figures.hotline_per_year == rows["hotline_tickets_2023"] == 21_430_000
+    assert figures.patrol_share_workday == rows["patrol_share_workday"]
+    assert default_volume().sample == rows["default_sample"]
+
+
+def test_the_sampled_year_holds_the_hotlines_tickets_at_scale(
+    year: tuple[EventVolume, list[pd.DataFrame]],
+) -> None:
+    volume, chunks = year
+    events = pd.concat(chunks, ignore_index=True)
+    hotline = int((events["source"] == "hotline").sum())
+    # the hotline's share of the sample, scaled back up, is the year's tickets (Poisson noise)
+    assert hotline / SAMPLE == pytest.approx(_volume_rows()["hotline_tickets_2023"], rel=0.03)
+    assert len(events) == pytest.approx(volume.expected, rel=0.03)
+    patrol = 1.0 - hotline / len(events)
+    assert 0.5 < patrol < _volume_rows()["patrol_share_workday"]  # patrols rest at weekends
+
+
+def test_the_year_comes_in_time_order_numbered_once(
+    year: tuple[EventVolume, list[pd.DataFrame]],
+) -> None:
+    _volume, chunks = year
+    assert len(chunks) == 13  # 52 weeks, 4 at a time
+    events = pd.concat(chunks, ignore_index=True)
+    assert events["at"].is_monotonic_increasing
+    assert events["event_id"].is_unique
+    numbers = events["event_id"].str.split("-").str[1].astype(int)
+    assert numbers.tolist() == list(range(len(events)))
+
+
+def test_every_event_lies_in_the_cell_it_names(
+    city: DemoCity, year: tuple[EventVolume, list[pd.DataFrame]]
+) -> None:
+    events = pd.concat(year[1], ignore_index=True)
+    codes = Locator(city.levels(), generation=1).locate_codes(
+        events["lon"].to_numpy(), events["lat"].to_numpy()
+    )
+    assert (events["grid_code"].to_numpy() == codes).all()
+    assert (events["street_code"] == events["grid_code"].str[:9]).all()
+    assert set(events["district_code"]) == set(SLICE)
+
+
+def test_every_cell_is_equally_likely_whatever_its_size(
+    city: DemoCity, year: tuple[EventVolume, list[pd.DataFrame]]
+) -> None:
+    events = pd.concat(year[1], ignore_index=True)
+    per_cell = events["grid_code"].value_counts().reindex(city.cells["code"], fill_value=0)
+    kinds = np.array([unit_kind(c[:9]) for c in per_cell.index])
+    means = {k: per_cell[kinds == k].mean() for k in ("街道", "镇")}
+    assert means["街道"] == pytest.approx(means["镇"], rel=0.1)
+    areas = _areas_m2(city.cells)
+    assert areas[kinds == "镇"].mean() > 2 * areas[kinds == "街道"].mean()
+
+
+def test_the_year_is_deterministic_under_the_seed(city: DemoCity) -> None:
+    volume = EventVolume(1_000_000, 0.005)
+
+    def first_chunk(seed: int) -> pd.DataFrame:
+        return next(simulate_city_year(city, volume=volume, seed=seed)[1])
+
+    pd.testing.assert_frame_equal(first_chunk(3), first_chunk(3))
+    assert not first_chunk(3)[["lon", "lat"]].equals(first_chunk(4)[["lon", "lat"]])
+
+
+def test_patterns_are_planted_where_their_streets_are() -> None:
+    inner = build_beijing_city(district_codes=["110102", "110106"], cell_area_m2=4e6)
+    truth, chunks = simulate_city_year(inner, volume=EventVolume(500_000, 0.01))
+    events = pd.concat(chunks, ignore_index=True)
+    planted = events[events["pattern"] != ""]
+    assert sorted(planted["pattern"].unique()) == sorted(p.name for p in truth)
+    assert len(truth) == 4
+    codes = Locator(inner.levels(), generation=1).locate_codes(
+        planted["lon"].to_numpy(), planted["lat"].to_numpy()
+    )
+    assert (planted["grid_code"].to_numpy() == codes).all()
+
+
+@pytest.mark.parametrize(("events_per_year", "sample"), [(-1, 0.5), (100, 0.0), (100, 1.5)])
+def test_a_volume_out_of_range_is_refused(events_per_year: int, sample: float) -> None:
+    with pytest.raises(ValueError, match=r"events_per_year|sample"):
+        EventVolume(events_per_year, sample)
