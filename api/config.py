@@ -46,6 +46,22 @@ class Settings(BaseSettings):
     duplicate_window_hours: float = 72.0
     on_site_max_distance_m: float = 500.0
     overdue_job_interval_s: float = 60.0
+    # notifications (docs/notifications.md): the fan-out runs when an event commits and at
+    # least every fanout_interval_s; a live stream sends a heartbeat comment, polls in case
+    # a notification was lost, and ends after events_stream_max_s (the browser reconnects at
+    # once, resuming after its last event id, and a shutdown waits no longer than that)
+    fanout_interval_s: float = Field(default=5.0, gt=0)
+    events_heartbeat_s: float = Field(default=15.0, gt=0)
+    events_poll_s: float = Field(default=5.0, gt=0)
+    events_stream_max_s: float = Field(default=120.0, gt=0)
+    # outbound webhooks: attempts before a delivery is dead, the first wait after a failure
+    # (doubling each time, at most webhook_backoff_max_s), each request's timeout, and how
+    # often the sender looks for retries that came due
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100)
+    webhook_backoff_s: float = Field(default=30.0, gt=0)
+    webhook_backoff_max_s: float = Field(default=3600.0, gt=0)
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    webhook_interval_s: float = Field(default=10.0, gt=0)
     workers: int = Field(default=1, ge=1, le=64)  # gridwhistle serve's worker processes
     # connections per process for report submissions on the event loop (api.db.aio)
     report_connections: int = Field(default=4, ge=1, le=64)
