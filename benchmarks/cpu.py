@@ -1,69 +1,59 @@
-"""CPU accounting from ``/proc`` for the load benchmark: the machine (busy, total, stolen by
-the hypervisor), a process tree (the server and its workers) and a database's backends (read
-in a thread, because backends come and go), split by whom at the end of a phase."""
+"""CPU accounting (psutil) for the load benchmark: the machine (busy, total, stolen by the
+hypervisor), a process tree (the server and its workers) and a database's backends (read in a
+thread, because backends come and go), split by whom at the end of a phase."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+import psutil
+
+_GONE = (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess)
 
 
 def machine_busy() -> tuple[float, float, float]:
     """(busy, total, stolen) CPU seconds of the whole machine since boot; busy includes the
     time the hypervisor gave to other virtual machines while this one wanted to run (steal)."""
-    first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    ticks = [int(v) for v in first]
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    total = sum(ticks[:8])
-    return (total - idle) / CLK_TCK, total / CLK_TCK, ticks[7] / CLK_TCK
+    t = psutil.cpu_times()  # Linux's fields: the first eight of /proc/stat's cpu line
+    total = t.user + t.nice + t.system + t.idle + t.iowait + t.irq + t.softirq + t.steal
+    return total - t.idle - t.iowait, total, t.steal
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
-    """(ppid, CPU seconds) of a process, None when it is gone."""
+def _cpu_seconds(process: psutil.Process) -> float | None:
+    """User + system CPU seconds of a process, None when it is gone."""
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        times = process.cpu_times()
+    except _GONE:
         return None
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def _all_pids() -> list[int]:
-    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    return times.user + times.system
 
 
 def tree_cpu(root: int) -> dict[int, float]:
     """CPU seconds of ``root`` and all its descendants."""
-    stats = {pid: s for pid in _all_pids() if (s := _stat(pid)) is not None}
-    tree = {root}
-    grew = True
-    while grew:
-        grew = False
-        for pid, (ppid, _) in stats.items():
-            if ppid in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    return {pid: stats[pid][1] for pid in tree if pid in stats}
+    try:
+        top = psutil.Process(root)
+        family = [top, *top.children(recursive=True)]
+    except _GONE:
+        return {}
+    seconds = {p.pid: _cpu_seconds(p) for p in family}
+    return {pid: s for pid, s in seconds.items() if s is not None}
 
 
 def backends_cpu(database: str) -> dict[int, float]:
-    """CPU seconds of the PostgreSQL backends connected to ``database``."""
+    """CPU seconds of the PostgreSQL backends connected to ``database`` (by their process
+    title, ``postgres: user database host …``)."""
     out: dict[int, float] = {}
-    for pid in _all_pids():
+    for process in psutil.process_iter():
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-        except OSError:
+            parts = " ".join(process.cmdline()).split()
+        except _GONE:
             continue
-        parts = cmdline.replace("\0", " ").split()
         if len(parts) >= 3 and parts[0] == "postgres:" and parts[2] == database:
-            stat = _stat(pid)
-            if stat is not None:
-                out[pid] = stat[1]
+            seconds = _cpu_seconds(process)
+            if seconds is not None:
+                out[process.pid] = seconds
     return out
 
 
@@ -87,6 +77,7 @@ class BackendSampler:
         self.rescan = rescan
         self.first = backends_cpu(database)
         self.last = dict(self.first)
+        self._processes: dict[int, psutil.Process] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -99,9 +90,20 @@ class BackendSampler:
                 scanned = time.monotonic()
                 continue
             for pid in list(self.last):
-                stat = _stat(pid)
-                if stat is not None:
-                    self.last[pid] = stat[1]
+                seconds = self._seconds(pid)
+                if seconds is not None:
+                    self.last[pid] = seconds
+
+    def _seconds(self, pid: int) -> float | None:
+        """A known backend's CPU seconds (its ``psutil.Process`` is kept: reading it again
+        costs one file read, and it notices a reused pid); None once it is gone."""
+        process = self._processes.get(pid)
+        if process is None:
+            try:
+                process = self._processes[pid] = psutil.Process(pid)
+            except _GONE:
+                return None
+        return _cpu_seconds(process)
 
     def stop(self) -> float:
         """Stop sampling; the CPU seconds spent since the start."""

@@ -2,9 +2,10 @@
 hypervisor took the cores?
 
 A phase's average steal says that a run was disturbed, not whether its slow requests came
-from it. ``MachineTimeline`` reads ``/proc/stat`` in a thread every ``interval`` seconds;
-``per_second`` turns the readings into the cores used and stolen in each second of the phase,
-and ``slow_vs_stolen`` compares the seconds that held the most slow requests with the others.
+from it. ``MachineTimeline`` reads the machine's CPU counters (``benchmarks.cpu.machine_busy``)
+in a thread every ``interval`` seconds; ``per_second`` turns the readings into the cores used
+and stolen in each second of the phase, and ``slow_vs_stolen`` compares the seconds that held
+the most slow requests with the others.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class SecondLoad:
 
 
 class MachineTimeline:
-    """``/proc/stat`` read every ``interval`` seconds in a thread until ``stop``."""
+    """The machine's CPU counters read every ``interval`` seconds in a thread until ``stop``."""
 
     def __init__(
         self,
