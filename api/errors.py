@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from api.messages import problem_message
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -18,10 +20,14 @@ class DomainError(Exception):
     status: ClassVar[int] = 400
     title: ClassVar[str] = "Bad request"
 
-    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, detail: str, *, field: str | None = None, message: str | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        # what the pages show, in Chinese (``api.messages`` composes one when not given)
+        self.message = message or problem_message(type(self).__name__, field, status=self.status)
         self.extra = extra
 
     def problem(self, instance: str | None = None) -> dict[str, Any]:
@@ -31,6 +37,7 @@ class DomainError(Exception):
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
+            "message": self.message,
         }
         if self.field:
             body["field"] = self.field

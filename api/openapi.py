@@ -57,6 +57,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
+        "message": {"type": "string", "description": "what went wrong, in Chinese, for people"},
         "instance": {"type": "string"},
         "field": {"type": "string"},
         "errors": {

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
 from api.errors import PROBLEM_JSON, DomainError, LoginRequired
+from api.messages import problem_message, validation_message
 
 
 def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -66,13 +67,15 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_error_of(e) for e in exc.errors()]
+        raw = list(exc.errors())
+        errors = [_error_of(e) for e in raw]
         first = errors[0] if errors else {"field": "request", "reason": "invalid"}
         body = {
             "type": "/problems/InvalidInput",
             "title": "Invalid input",
             "status": 422,
             "detail": f"{first['field']}: {first['reason']}",
+            "message": validation_message(errors, [str(e.get("type", "")) for e in raw]),
             "field": first["field"],
             "errors": errors,
             "instance": str(request.url.path),
@@ -90,6 +93,7 @@ def install_handlers(app: FastAPI) -> None:
             "status": exc.status_code,
             "detail": _unreadable(exc.__cause__)
             or (exc.detail if isinstance(exc.detail, str) else status.description),
+            "message": problem_message("about:blank", None, status=exc.status_code),
             "instance": str(request.url.path),
         }
         headers = dict(exc.headers or {})

@@ -15,8 +15,10 @@ An assignment (one department on one whistle):
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from api.errors import Conflict
+from api.messages import ASSIGNMENT_STATUS_NAMES, CASE_STATUS_NAMES
 
 
 class CaseStatus(StrEnum):
@@ -63,6 +65,11 @@ GUARD_REFUSALS = {
     Guard.CALLBACK_SETTLED: "a hotline case waits for its call-back (回访), which closes it",
 }
 
+GUARD_MESSAGES = {
+    Guard.CALLBACK_ACCEPTED: "已核查的案件只有在回访不满意、牵头街道同意重办时才能重新办理",
+    Guard.CALLBACK_SETTLED: "12345 热线案件须等回访完成后结案",
+}
+
 OPEN_CASE_STATUSES = frozenset(
     {CaseStatus.NEW, CaseStatus.WHISTLED, CaseStatus.DISPUTED, CaseStatus.RESOLVED}
 )
@@ -103,6 +110,7 @@ def check_case(old: CaseStatus, new: CaseStatus, met: frozenset[Guard] = frozens
         raise IllegalTransition(
             f"a {old} case cannot become {new}: {GUARD_REFUSALS[guard]}",
             field="status",
+            message=f"{_case_move(old, new)}：{GUARD_MESSAGES[guard]}",
             current=str(old),
             requested=str(new),
         )
@@ -111,9 +119,20 @@ def check_case(old: CaseStatus, new: CaseStatus, met: frozenset[Guard] = frozens
         raise IllegalTransition(
             f"a {old} case cannot become {new}; allowed from {old}: {allowed}",
             field="status",
+            message=f"{_case_move(old, new)}{_choices(CASE_TRANSITIONS[old], CASE_STATUS_NAMES)}",
             current=str(old),
             requested=str(new),
         )
+
+
+def _case_move(old: str, new: str) -> str:
+    return f"案件{CASE_STATUS_NAMES[old]}，不能改为{CASE_STATUS_NAMES[new]}"
+
+
+def _choices(allowed: frozenset[Any], names: dict[str, str]) -> str:
+    if not allowed:
+        return "（已是最终状态）"
+    return "；可改为：" + "、".join(names[str(s)] for s in sorted(allowed))
 
 
 def check_assignment(old: AssignmentStatus, new: AssignmentStatus) -> None:
@@ -123,6 +142,10 @@ def check_assignment(old: AssignmentStatus, new: AssignmentStatus) -> None:
         raise IllegalTransition(
             f"an assignment that is {old} cannot become {new}; allowed: {allowed}",
             field="status",
+            message=(
+                f"任务{ASSIGNMENT_STATUS_NAMES[old]}，不能改为{ASSIGNMENT_STATUS_NAMES[new]}"
+                f"{_choices(ASSIGNMENT_TRANSITIONS[old], ASSIGNMENT_STATUS_NAMES)}"
+            ),
             current=str(old),
             requested=str(new),
         )

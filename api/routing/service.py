@@ -99,6 +99,7 @@ def outside_error(exc: OutsideJurisdiction, field: str) -> InvalidInput:
     return InvalidInput(
         str(exc),
         field=field,
+        message=(f"此位置不在本市任何区内：离最近的{exc.nearest_name}约 {exc.distance_m:,.0f} 米"),
         nearest_district={"code": exc.nearest_code, "name": exc.nearest_name},
         distance_m=round(exc.distance_m, 1),
     )

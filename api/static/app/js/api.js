@@ -35,10 +35,11 @@ export function safeNext(next) {
   return url.origin === location.origin ? url.pathname + url.search + url.hash : null;
 }
 
-/** The API answered with an error (problem+json: status, title, detail, field). */
+/** The API answered with an error (problem+json: status, title, detail, field, and the
+ * Chinese ``message`` people read). */
 export class ApiError extends Error {
   constructor(status, problem) {
-    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    super(problem?.message || problem?.detail || problem?.title || `HTTP ${status}`);
     this.status = status;
     this.problem = problem || {};
   }
@@ -142,18 +143,11 @@ export function requireLogin(roles) {
   return user;
 }
 
-/** A message for an error: the API's detail, or what went wrong on the way. */
+/** A message for an error: the API's Chinese message, or what went wrong on the way. */
 export function describe(err) {
   if (err instanceof NetworkError) return "网络不可用，请稍后重试";
   if (err instanceof ApiError) {
-    const names = {
-      401: "未登录或登录已过期",
-      403: "无权操作",
-      404: "不存在",
-      409: "状态冲突",
-      422: "输入有误",
-    };
-    return `${names[err.status] || `错误 ${err.status}`}：${err.message}`;
+    return err.problem.message || `错误 ${err.status}：${err.message}`;
   }
   return String(err?.message ? err.message : err);
 }

@@ -2,7 +2,7 @@
 // candidates with shares when the accuracy circle crosses a boundary) and, once a category is
 // chosen, the streets and departments the router would summon.
 
-import { api, ApiError, describe } from "./api.js";
+import { api, describe } from "./api.js";
 import { h, percent } from "./ui.js";
 
 /**
@@ -26,8 +26,7 @@ export async function destination(geometry, { category, accuracy, user }) {
       rows.push(h("p", { class: "muted" }, "选择类别后显示涉及的街道和部门。"));
     }
   } catch (err) {
-    const outside = err instanceof ApiError && err.status === 422;
-    return [h("p", { class: "warn" }, outside ? `此处无法定位：${err.message}` : describe(err))];
+    return [h("p", { class: "warn" }, describe(err))];
   }
   return rows;
 }
