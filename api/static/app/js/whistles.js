@@ -4,6 +4,8 @@
 // decides on extension requests.
 
 import { api, describe, requireLogin } from "./api.js";
+import { onCaseEvents } from "./live.js";
+import { casePhotos, dataUrl, describeLimits, photoLimits, prepare } from "./photos.js";
 import {
   ASSIGNMENT_STATUS,
   categories,
@@ -67,6 +69,20 @@ async function loadBoard() {
   }
   render();
   document.body.dataset.ready = "1";
+}
+
+/** A case event arrived: reload the board, unless a form on it is being filled in (then
+ * look again shortly, so that typed text is not lost). */
+function liveRefresh() {
+  const board = $("board");
+  const active = document.activeElement;
+  const typing =
+    (active && board.contains(active) && active.matches("input, textarea, select")) ||
+    [...board.querySelectorAll("form textarea, form input[type=text]")].some((el) =>
+      el.value.trim(),
+    );
+  if (typing) setTimeout(liveRefresh, 5000);
+  else loadBoard();
 }
 
 /** Roles that decide on extension requests (the API still checks the case's lead street). */
@@ -135,6 +151,7 @@ function card(a) {
     ),
     c?.description ? h("p", { class: "description" }, c.description) : null,
     c ? h("p", { class: "muted" }, place(c)) : null,
+    c ? casePhotos(c.photos, { depts: state.depts }) : null,
     dues(a),
     a.on_site_distance_m !== null
       ? h("p", { class: "muted" }, `到场位置距案件 ${Math.round(a.on_site_distance_m)} 米`)
@@ -184,12 +201,7 @@ function dutyButtons(a, area, message) {
     add("签收", () => act(a, "acknowledge", undefined, message, "已签收。"), "primary");
   if (["dispatched", "acknowledged"].includes(a.status))
     add("到场报到", () => onSite(a, message), "primary");
-  if (a.status === "on_site")
-    add("办结", () =>
-      area.replaceChildren(
-        textForm(a, "办结说明", "确认办结", "resolve", "note", message, "已办结。"),
-      ),
-    );
+  if (a.status === "on_site") add("办结", () => area.replaceChildren(resolveForm(a, message)));
   if (["acknowledged", "on_site"].includes(a.status))
     add("申请延期", () => area.replaceChildren(extensionForm(a, message)));
   if (["dispatched", "acknowledged"].includes(a.status))
@@ -254,6 +266,110 @@ function textForm(a, label, button, path, field, message, done) {
     },
     h("label", {}, label, text),
     h("button", { type: "submit", class: "primary" }, button),
+  );
+}
+
+/** The resolution: a note and the after-photos (处置后照片), required by policy for some cases. */
+function resolveForm(a, message) {
+  const note = h("textarea", { rows: 2, maxlength: 2000, name: "note" });
+  const picked = [];
+  const list = h("ul", { class: "thumbs", "aria-label": "已选处置后照片" });
+  const limitsNote = h("span", { class: "muted" });
+  const need = a.overall_lead ? a.case?.after_photos_required || 0 : 0;
+  const render = () =>
+    list.replaceChildren(
+      ...picked.map((p, i) =>
+        h(
+          "li",
+          { class: "thumb" },
+          h("img", { src: dataUrl(p), alt: `处置后照片 ${i + 1}：${p.name}` }),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "link",
+              onclick: () => {
+                picked.splice(i, 1);
+                render();
+              },
+            },
+            "删除",
+          ),
+        ),
+      ),
+    );
+  const addPhotos = async (input) => {
+    const files = [...input.files];
+    input.value = ""; // the same photo may be picked again after removing it
+    let limits;
+    try {
+      limits = await photoLimits();
+    } catch (err) {
+      return say(message, `无法获取照片要求：${describe(err)}`, "error");
+    }
+    const room = limits.max_photos - picked.length;
+    const problems = files.length > room ? [`最多 ${limits.max_photos} 张照片。`] : [];
+    for (const file of files.slice(0, Math.max(0, room))) {
+      const photo = await prepare(file, limits);
+      if (photo.error) problems.push(photo.error);
+      else picked.push(photo);
+    }
+    say(message, problems.join(" "), problems.length ? "error" : "");
+    render();
+  };
+  const picker = (label, cls, extra) =>
+    h(
+      "label",
+      { class: "file-button" },
+      label,
+      h("input", {
+        type: "file",
+        accept: "image/*",
+        class: `visually-hidden ${cls}`,
+        onchange: (e) => addPhotos(e.target),
+        ...extra,
+      }),
+    );
+  photoLimits()
+    .then((limits) => {
+      limitsNote.textContent = `（${describeLimits(limits)}）`;
+    })
+    .catch(() => {});
+  return h(
+    "form",
+    {
+      class: "form",
+      onsubmit: (e) => {
+        e.preventDefault();
+        if (!note.value.trim()) return say(message, "请填写办结说明。", "error");
+        const body = { note: note.value.trim() };
+        if (picked.length)
+          body.photos = picked.map((p) => ({ content_type: p.content_type, data: p.data }));
+        act(a, "resolve", body, message, "已办结。");
+      },
+    },
+    h("label", {}, "办结说明", note),
+    h(
+      "fieldset",
+      { class: "photos" },
+      h(
+        "legend",
+        {},
+        "处置后照片",
+        limitsNote,
+        need
+          ? h("span", { class: "warn" }, ` 本类案件办结须有至少 ${need} 张（协办部门所附计入）`)
+          : null,
+      ),
+      h(
+        "div",
+        { class: "photo-buttons" },
+        picker("拍照", "resolve-camera", { capture: "environment" }),
+        picker("从相册选择", "resolve-photos", { multiple: true }),
+      ),
+      list,
+    ),
+    h("button", { type: "submit", class: "primary" }, "确认办结"),
   );
 }
 
@@ -335,6 +451,7 @@ if (user) {
   );
   $("supervision-filter").addEventListener("change", loadBoard);
   $("refresh").addEventListener("click", loadBoard);
+  onCaseEvents(liveRefresh); // an assignment or case in scope changed
   Promise.all([categories(), departments()])
     .then(([cats, depts]) => {
       state.catalogue = cats;
