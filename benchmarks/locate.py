@@ -27,7 +27,11 @@ geometries) is part of its time:
     fetch) is timed alone, the loading is reported beside it, memory is the client's peak and
     the server backend's ``VmHWM``;
 (d) in-process single-point latency of ``Locator.locate_point`` and of
-    ``BatchLocator.locate_codes`` on one point (p50/p99 over ``--latency-points`` calls).
+    ``BatchLocator.locate_codes`` on one point (p50/p99 over ``--latency-points`` calls);
+(e) SedonaDB (``sedonadb``, Apache Sedona's single-node engine, an optional peer: ``pip
+    install -e '.[bench]'``): the cells as a frame, the points as Arrow record batches of
+    ``SEDONA_BATCH`` rows (so its partitions use every core), ``ST_Covers(cell, ST_Point)`` in
+    a spatial join, collected as (point, code) pairs into Arrow; on ``--sedonadb-points``.
 
 The assignments are compared on the points each other method assigns to exactly one cell
 (sjoin's "within" leaves boundary points out; ``ST_Covers`` gives a boundary point two).
@@ -63,9 +67,13 @@ COMMUNITIES_PER_STREET = 10
 DISTRICTS = ("110101", "110102", "110105", "110106")
 CELL_AREA_PER_MEAN = 1.19  # generate_cells' requested area / resulting mean cell area here
 REFERENCE_POINTS = 1_000_000
+SEDONA_BATCH = 500_000
+SEDONA_MISSING = "SedonaDB: not installed (pip install -e '.[bench]')"
 TARGET_SPEED = 10.0
 TARGET_MEMORY = 0.25
 TARGET_P99_US = 100.0
+TARGET_SEDONA_SPEED = 10.0  # the whole-city issue's goal: ≥ 10× SedonaDB …
+TARGET_SEDONA_MEMORY = 0.5  # … at ≤ ½ its memory
 LAYERS = {
     Level.DISTRICT: "districts",
     Level.STREET: "streets",
@@ -228,7 +236,8 @@ def _run_sjoin(workdir: Path, n: int) -> dict[str, Any]:
 
 
 def _backend_hwm_mb(pid: int) -> float | None:
-    """Peak resident memory (VmHWM) of a server backend, when /proc lets us read it."""
+    """Peak resident memory (VmHWM) of a server backend, when /proc lets us read it (psutil
+    reports the current RSS only, not the peak)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -305,6 +314,46 @@ def _run_postgis(workdir: Path, n: int) -> dict[str, Any]:
     }
 
 
+def sedonadb_available() -> bool:
+    """Whether the optional SedonaDB peer can run (the ``bench`` extra)."""
+    import importlib.util
+
+    return importlib.util.find_spec("sedonadb") is not None
+
+
+def _run_sedonadb(workdir: Path, n: int) -> dict[str, Any]:
+    import pyarrow as pa
+    import sedonadb
+
+    cells = gpd.read_parquet(workdir / "cells.parquet")[["code", "geometry"]]
+    lon, lat = np.load(workdir / "lon.npy")[:n], np.load(workdir / "lat.npy")[:n]
+    gc.collect()
+    base = _max_rss_mb()
+    start = time.perf_counter()
+    sd = sedonadb.connect()
+    sd.create_data_frame(cells).to_view("cells")
+    ids = np.arange(n, dtype=np.int64)
+    batches = [
+        pa.record_batch({"id": ids[i : i + SEDONA_BATCH], "lon": lon[i : i + SEDONA_BATCH],
+                         "lat": lat[i : i + SEDONA_BATCH]})
+        for i in range(0, n, SEDONA_BATCH)
+    ]  # fmt: skip
+    sd.create_data_frame(pa.Table.from_batches(batches)).to_view("pts")
+    joined = pa.table(
+        sd.sql(
+            "SELECT p.id, c.code FROM"
+            " (SELECT id, ST_SetSRID(ST_Point(lon, lat), 4326) AS geom FROM pts) p"
+            " JOIN cells c ON ST_Covers(c.geometry, p.geom)"
+        )
+    )
+    seconds = time.perf_counter() - start
+    peak = _max_rss_mb() - base
+    point = joined.column("id").to_numpy()
+    cell = _cell_index(cells, joined.column("code").to_numpy(zero_copy_only=False))
+    np.save(workdir / "sedonadb.npy", _one_per_point(n, point, cell))
+    return {"points": n, "seconds": seconds, "peak_mb": peak, "version": sedonadb.__version__}
+
+
 def _run_latency(workdir: Path, n: int) -> dict[str, Any]:
     from geo.batch import BatchLocator
     from geo.locate import Locator
@@ -336,6 +385,7 @@ _METHODS = {
     "sjoin": _run_sjoin,
     "postgis": _run_postgis,
     "latency": _run_latency,
+    "sedonadb": _run_sedonadb,
 }
 
 
@@ -403,6 +453,26 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+def _sedonadb_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+    """SedonaDB beside the BatchLocator: the ratios against the goal, or why it did not run."""
+    sedona, batch = results.get("sedonadb"), results.get("batch", {})
+    if sedona is None:
+        return [] if sedonadb_available() else [SEDONA_MISSING]
+    if "seconds" not in sedona or "seconds" not in batch:
+        return []
+    speed = _rate(batch) / _rate(sedona)
+    memory = batch["peak_mb"] / sedona["peak_mb"] if sedona["peak_mb"] > 0 else float("nan")
+    speed_ok = _verdict(speed >= TARGET_SEDONA_SPEED)
+    memory_ok = _verdict(memory <= TARGET_SEDONA_MEMORY)
+    return [
+        f"(e) SedonaDB on {sedona['points']:,} points: {_rate(sedona):,.0f} points/s, peak "
+        f"{sedona['peak_mb']:,.0f} MB; BatchLocator {_rate(batch):,.0f} points/s, peak "
+        f"{batch['peak_mb']:,.0f} MB: {speed:.1f}× its speed ({speed_ok}, goal ≥ "
+        f"{TARGET_SEDONA_SPEED:.0f}×) at {memory:.2f} of its memory ({memory_ok}, goal ≤ "
+        f"{TARGET_SEDONA_MEMORY})"
+    ]
+
+
 def report(results: dict[str, dict[str, Any]], workdir: Path, city: str, n: int) -> str:
     """The printed table, agreement counts and target verdicts."""
     lines = [city, ""]
@@ -416,6 +486,7 @@ def report(results: dict[str, dict[str, Any]], workdir: Path, city: str, n: int)
         "batch": "(a) BatchLocator, build incl.",
         "sjoin": "(b) geopandas.sjoin within",
         "postgis": "(c) PostGIS ST_Covers join",
+        "sedonadb": "(e) SedonaDB spatial join",
     }
     for key, label in labels.items():
         r = results.get(key)
@@ -427,6 +498,7 @@ def report(results: dict[str, dict[str, Any]], workdir: Path, city: str, n: int)
         rate = _rate(r)
         times = f"{rate / base_rate:.1f}×" if base_rate else "-"
         mem = f"{r['peak_mb'] / base_mem:.3f}" if base_mem and key != "postgis" else "-"
+        label = f"{label} {r['version']}" if "version" in r else label
         lines.append(
             f"{label:<34}{r['points']:>12,}{r['seconds']:>10.2f}{rate:>14,.0f}"
             f"{r['peak_mb']:>10.0f}{times:>15}{mem:>13}"
@@ -452,7 +524,7 @@ def report(results: dict[str, dict[str, Any]], workdir: Path, city: str, n: int)
             f"peak MB is the client's, server backend VmHWM "
             + (f"{backend:.0f} MB" if backend is not None else "n/a")
         )
-    lines += ["", *notes]
+    lines += ["", *notes, *_sedonadb_lines(results)]
     lat = results.get("latency", {})
     if "batch" in lat:
         lines += [
@@ -471,11 +543,11 @@ def report(results: dict[str, dict[str, Any]], workdir: Path, city: str, n: int)
         lines.append(
             f"    Locator  {m:>12,} points compared, {differ:,} mismatches (the reference)"
         )
-    for other in ("sjoin", "postgis"):
+    for other in ("sjoin", "postgis", "sedonadb"):
         found = _mismatches(workdir, other)
         if found is not None:
             lines.append(
-                f"    {other:<8} {found[0]:>12,} points compared, {found[1]:,} mismatches, "
+                f"    {other:<9}{found[0]:>12,} points compared, {found[1]:,} mismatches, "
                 f"{found[2]:,} of them the 1e-9° edge tolerance (smaller code wins)"
             )
     lines += ["", f"targets (set for the default 20,000,000 points; this run: {n:,}):"]
@@ -515,6 +587,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--postgis-points", type=int, default=1_000_000, help="points for PostGIS")
     parser.add_argument("--latency-points", type=int, default=20_000, help="single-point calls")
+    parser.add_argument(
+        "--sedonadb-points", type=int, default=None, help="points for SedonaDB (default: all)"
+    )
     parser.add_argument("--seed", type=int, default=20190101)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per method")
     parser.add_argument(
@@ -546,10 +621,14 @@ def main(argv: list[str] | None = None) -> None:
             "sjoin": min(n, args.sjoin_points or n),
             "postgis": min(n, args.postgis_points),
             "latency": min(n, args.latency_points),
+            "sedonadb": min(n, args.sedonadb_points or n),
         }
         results: dict[str, dict[str, Any]] = {}
         for method in _METHODS:
             if method in args.skip:
+                continue
+            if method == "sedonadb" and not sedonadb_available():
+                print(SEDONA_MISSING, flush=True)
                 continue
             print(f"running {method} on {sizes[method]:,} points ...", flush=True)
             results[method] = measure(method, workdir, sizes[method], args.timeout)
