@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import geopandas as gpd
 import pandas as pd
@@ -169,6 +169,21 @@ class GeocoderHolder:
             self._geocoder, self._key = None, None
 
 
+def describe_positions(
+    *, session: Session, points: Sequence[tuple[float, float]]
+) -> list[str | None]:
+    """Each (lon, lat) described from the nearest register entry within 100 m
+    ("平昌街1号东侧约30米"; None beyond), all in one search of the geocoder's index."""
+    if not points:
+        return []
+    try:
+        geocoder = GEOCODER.current(session=session)
+    except Conflict:  # no boundaries loaded: nothing to describe from
+        return [None] * len(points)
+    lons, lats = zip(*points, strict=True)
+    return [None if found is None else found.text for found in geocoder.reverse_many(lons, lats)]
+
+
 def build_geocoder(session: Session, generation: int) -> Geocoder:
     """A geocoder over the register and area names of ``generation``.
 
@@ -176,7 +191,7 @@ def build_geocoder(session: Session, generation: int) -> Geocoder:
     objects: 43,000 entries in well under a second)."""
     columns = [getattr(AddressEntry, c) for c in COLUMNS if c != "id"]
     stmt = select(*columns).where(_in_generation(generation)).order_by(AddressEntry.ref)
-    rows = session.execute(stmt).tuples().all()
+    rows = session.execute(stmt).all()
     values = zip(*rows, strict=True) if rows else ([] for _ in columns)
     register = pd.DataFrame(
         {c.key: pd.Series(v, dtype=object) for c, v in zip(columns, values, strict=True)}

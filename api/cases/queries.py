@@ -10,9 +10,10 @@ from geoalchemy2 import Geography
 from sqlalchemy import ColumnElement, and_, cast, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
-from api.addresses.service import GEOCODER
+from api.addresses.service import GEOCODER, describe_positions
 from api.auth.roles import Actor, Role
 from api.cases.models import Case, CaseStreet
+from api.photos.queries import case_photos
 from api.reports.models import Report
 from api.whistles.models import Assignment, Whistle
 
@@ -72,7 +73,7 @@ def overdue_obligations(assignment: Assignment, now: datetime) -> list[str]:
 
 
 def case_detail(*, session: Session, case: Case, now: datetime) -> dict[str, Any]:
-    """A case with its streets, whistles and assignments (as plain data)."""
+    """A case with its streets, whistles, assignments and photos (as plain data)."""
     streets = session.scalars(
         select(CaseStreet)
         .where(CaseStreet.case_id == case.id)
@@ -106,6 +107,7 @@ def case_detail(*, session: Session, case: Case, now: datetime) -> dict[str, Any
             }
             for a in assignments
         ],
+        "photos": case_photos(session=session, case_id=case.id),
     }
 
 
@@ -155,12 +157,19 @@ def cases_geojson(
     where = and_(*conditions)
     total = session.scalar(select(func.count()).select_from(Case).where(where)) or 0
     rows = session.execute(
-        select(Case, func.ST_AsGeoJSON(Case.geom, 7))
+        select(
+            Case,
+            func.ST_AsGeoJSON(Case.geom, 7),
+            func.ST_X(Case.position),
+            func.ST_Y(Case.position),
+        )
         .where(where)
         .order_by(Case.created_at.desc(), Case.id.desc())
         .limit(limit)
         .offset(offset)
     ).all()
+    # the page's positions came with its rows: described in one search of the register
+    addresses = describe_positions(session=session, points=[(r[2], r[3]) for r in rows])
     features = [
         {
             "type": "Feature",
@@ -178,9 +187,10 @@ def cases_geojson(
                 "created_at": case.created_at.isoformat(),
                 "joint": bool(case.routing.get("joint")),
                 "routing": routing_summary(case.routing),
+                "address": address,
             },
         }
-        for case, geometry in rows
+        for (case, geometry, _, _), address in zip(rows, addresses, strict=True)
     ]
     return {
         "type": "FeatureCollection",
