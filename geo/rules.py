@@ -236,24 +236,26 @@ class RuleSet:
             code = self._categories[code].parent_code or None
 
     def _reason(self, rule: DutyRule, category: str, *, zones: Sequence[str]) -> str:
-        """E.g. ``职责清单第 12 行：非法采矿(E0601)，位于河道区域(river)，区级(district) →
-        水务局(swj) 主责，公安(ga)、规划自然资源(ghzy) 配合`` (read by command-centre staff)."""
+        """E.g. ``职责清单第 12 行：非法采矿(E0601)，位于河道区域，由区级部门办理：水务局主责，
+        公安、规划自然资源配合`` (read by command-centre staff: names, not internal codes;
+        the category keeps its standard code)."""
         what = f"{self._categories[category].name}({category})"
         if rule.category != category:
             what += f"，按上级类别 {self._categories[rule.category].name}({rule.category})"
         if rule.zone is not None:
-            where = f"，位于{ZONE_NAMES[rule.zone]}区域({rule.zone})"
+            where = f"，位于{ZONE_NAMES[rule.zone]}区域"
         elif zones:
-            where = f"，不限区域（{'、'.join(zones)} 区域无专门规则）"
+            named = "、".join(ZONE_NAMES.get(z, z) for z in zones)
+            where = f"，不限区域（{named}区域无专门规则）"
         else:
             where = "，不限区域"
         text = (
-            f"职责清单第 {rule.line} 行：{what}{where}，{LEVEL_NAMES[rule.level]}({rule.level})"
-            f" → {self.kind_name(rule.lead)}({rule.lead}) 主责"
+            f"职责清单第 {rule.line} 行：{what}{where}，由{LEVEL_NAMES[rule.level]}部门办理："
+            f"{self.kind_name(rule.lead)}主责"
         )
         if rule.support:
-            helpers = "、".join(f"{self.kind_name(k)}({k})" for k in rule.support)
-            text += f"，{helpers} 配合"
+            helpers = "、".join(self.kind_name(k) for k in rule.support)
+            text += f"，{helpers}配合"
         return text
 
     def _check(self, rule: DutyRule, *, sla_policies: Collection[str] | None, source: str) -> None:

@@ -238,7 +238,7 @@ def _point_facts_text(geom: shapely.Point, located: PointLocation) -> list[str]:
     community = located.community.name if located.community else "—"
     facts = [
         f"点位 ({geom.x:.6f}, {geom.y:.6f}) 位于网格 {grid}、{community}、"
-        f"{located.street.name}、{located.district.name}（第 {located.generation} 代边界）"
+        f"{located.street.name}、{located.district.name}"
     ]
     if located.ambiguous:
         shares = "、".join(f"{c.name} {c.share:.0%}" for c in located.candidates)
@@ -347,9 +347,8 @@ def route_case(
     except LookupError as exc:
         raise Conflict(str(exc)) from exc
     gen = footprint.generation if generation is None else generation
-    kind = "线" if wgs.geom_type == "LineString" else "面"
-    count = len(footprint.streets)
-    facts.append(f"{kind}要素涉及 {count} 个街道（第 {footprint.generation} 代边界）")
+    kind = "路段" if wgs.geom_type == "LineString" else "建筑"
+    facts.append(f"{kind}涉及 {len(footprint.streets)} 个街道")
     zones = zones_at(session=session, geom=wgs, generation=gen)
     match = rules.match(category=category, zones=[z.kind for z in zones], level=level)
     chief = nearest_chief(session=session, geom=wgs, generation=gen, radius_m=chief_radius_m)

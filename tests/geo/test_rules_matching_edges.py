@@ -97,10 +97,10 @@ def e06_only(tmp_path: Path) -> RuleSet:
 def test_reason_names_the_zones_without_a_rule_in_priority_order(e06_only: RuleSet) -> None:
     got = e06_only.match(category="E0603", zones=["farmland", "river", "farmland"])
     assert got.rule.zone is None
-    assert "，不限区域（river、farmland 区域无专门规则），区级(district)" in got.reason
+    assert "，不限区域（河道、农田区域无专门规则），由区级部门办理" in got.reason
 
 
 def test_reason_without_zones_says_any_place_and_nothing_more(e06_only: RuleSet) -> None:
     got = e06_only.match(category="E0603", zones=[])
-    assert "，不限区域，区级(district)" in got.reason
+    assert "，不限区域，由区级部门办理" in got.reason
     assert "无专门规则" not in got.reason
