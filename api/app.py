@@ -33,6 +33,7 @@ from api.maps.views import router as maps_router
 from api.open311.views import router as open311_router
 from api.openapi import install_openapi
 from api.pages.views import router as pages_router
+from api.photos.views import router as photos_router
 from api.problems import install_handlers
 from api.reports.loop import Reporters
 from api.reports.store import PLAN_CACHE_MODE
@@ -126,6 +127,7 @@ def create_app(
         audit_router,
         cases_router,
         whistles_router,
+        photos_router,
         open311_router,
         assessment_router,
         hotspots_router,

@@ -7,6 +7,7 @@ from api.deadlines.models import CalendarDay
 from api.departments.models import Category, Department
 from api.geography.models import Area, AreaPart, Chief, Generation, LandUseZone, Road
 from api.hotspots.models import Event
+from api.photos.models import PhotoThumbnail
 from api.reports.models import Report, ReportPhoto
 from api.whistles.models import Assignment, Extension, Whistle
 
@@ -29,6 +30,7 @@ __all__ = [
     "Generation",
     "LandUseZone",
     "LoginThrottle",
+    "PhotoThumbnail",
     "Report",
     "ReportPhoto",
     "Road",

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.db.base import INT4_MAX
 from api.inputs import Input
+from api.photos.schemas import PhotoPublic
+from api.reports.schemas import PhotoCreate
 from geo.coords import CoordinateSystem
 
 # codes in bodies (departments, streets, SLA policies): longer ones are refused before a
@@ -96,6 +98,7 @@ class CasePublic(BaseModel):
     routing: dict[str, Any]
     geometry: dict[str, Any] | None = None  # GeoJSON, WGS-84
     address: str | None = None  # the position described from the nearest register entry
+    photos: list[PhotoPublic] = []  # before (the reports'), then after (the departments')
 
 
 class DuplicatePublic(BaseModel):
@@ -218,9 +221,11 @@ class OnSite(Input):
 
 
 class ResolveDuty(Input):
-    """The department's resolution note."""
+    """The department's resolution note, and its after-photos (处置后照片; checked as a
+    report's photos are)."""
 
     note: str = Field(min_length=1, max_length=2_000)
+    photos: list[PhotoCreate] = Field(default_factory=list)
 
 
 class ExtensionRequest(Input):

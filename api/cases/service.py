@@ -18,6 +18,8 @@ from api.cases.workflow import (
     check_case,
 )
 from api.errors import Forbidden, InvalidInput, NotFound
+from api.photos.policy import AfterPhotoPolicy
+from api.photos.queries import require_after_photos
 from api.reports.models import Report
 from api.whistles.models import Assignment, Whistle
 
@@ -340,12 +342,22 @@ def merge(*, session: Session, case: Case, into: Case, actor: Actor, at: datetim
 
 
 def verify(
-    *, session: Session, case: Case, actor: Actor, confirmed: bool, reason: str, at: datetime
+    *,
+    session: Session,
+    case: Case,
+    actor: Actor,
+    confirmed: bool,
+    reason: str,
+    at: datetime,
+    after_photos: AfterPhotoPolicy | None = None,
 ) -> None:
-    """The street (or community) confirms the result, or reopens the case."""
+    """The street (or community) confirms the result, or reopens the case. Confirming a case
+    its departments resolved needs the after-photos ``after_photos`` asks for."""
     require(session=session, actor=actor, action=Action.VERIFY, case=case)
     if CaseStatus(case.status) is not CaseStatus.RESOLVED:
         check_case(CaseStatus(case.status), CaseStatus.VERIFIED)
+    if confirmed and after_photos is not None and case.resolution_level == "department":
+        require_after_photos(session=session, case=case, policy=after_photos, act="confirming")
     if confirmed:
         transition(
             session=session, case=case, new=CaseStatus.VERIFIED, actor=actor, at=at, reason=reason

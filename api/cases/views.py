@@ -41,6 +41,7 @@ from api.deps import (
 )
 from api.errors import InvalidInput
 from api.geography.views import parse_bbox
+from api.photos.service import after_photo_policy
 from api.routing.service import catalogue, rules_from
 from api.whistles import service as whistles
 from geo.locate import StreetShare
@@ -245,8 +246,11 @@ def reroute(
 
 
 @router.post("/{case_id}/verify", response_model=CasePublic)
-def verify(case_id: PathId, body: Verify, session: SessionDep, actor: ActorDep) -> CasePublic:
-    """Confirm the result, or reopen it with a reason."""
+def verify(
+    case_id: PathId, body: Verify, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> CasePublic:
+    """Confirm the result (with the after-photos the policy asks for), or reopen it with a
+    reason."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
     service.verify(
         session=session,
@@ -255,6 +259,7 @@ def verify(case_id: PathId, body: Verify, session: SessionDep, actor: ActorDep) 
         confirmed=body.confirmed,
         reason=body.reason,
         at=service.utcnow(),
+        after_photos=after_photo_policy(settings),
     )
     session.commit()
     return _detail(session, case_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -58,6 +59,10 @@ class ReportPhoto(Base):
     """A photo attached to a report or to a department's resolution (type- and size-checked)."""
 
     __tablename__ = "report_photos"
+    # a report's photo (before) or an after-photo of an assignment's resolution, not both
+    __table_args__ = (
+        CheckConstraint("num_nonnulls(report_id, assignment_id) = 1", name="one_owner"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)

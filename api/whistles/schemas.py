@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from api.cases.schemas import AssignmentPublic, ExtensionPublic
 from api.deadlines.supervision import Level
+from api.photos.schemas import PhotoPublic
 
 
 class StreetSummary(BaseModel):
@@ -30,6 +31,8 @@ class CaseSummary(BaseModel):
     created_at: datetime
     joint: bool
     streets: list[StreetSummary]
+    photos: list[PhotoPublic] = []  # before (the reports'), then after (the departments')
+    after_photos_required: int = 0  # what the overall lead's resolution must bring (policy)
 
 
 class BoardAssignment(AssignmentPublic):

@@ -18,13 +18,23 @@ from api.cases.service import (
     require,
     transition,
 )
-from api.cases.workflow import AssignmentStatus, CaseStatus, IllegalTransition, check_case
+from api.cases.workflow import (
+    AssignmentStatus,
+    CaseStatus,
+    IllegalTransition,
+    check_assignment,
+    check_case,
+)
 from api.db.geometry import to_db
 from api.deadlines.calendar import Deadline, WorkCalendar
 from api.deadlines.sla import Duration, Obligation, SlaPolicy, due, extend
 from api.departments.models import Department
 from api.errors import Forbidden, InvalidInput, NotFound
 from api.geography.models import Area
+from api.photos.policy import AfterPhotoPolicy
+from api.photos.queries import require_after_photos
+from api.photos.service import attach_after_photos
+from api.reports.service import PhotoIn
 from api.routing.service import position_in_wgs84
 from api.whistles.models import Assignment, Extension, Whistle
 from geo.coords import CoordinateSystem
@@ -281,13 +291,14 @@ def _act_with_text(
     text: str,
     field: str,
     what: str,
+    data: dict[str, Any] | None = None,
 ) -> Case:
     """A department act that needs a text (note, reason); returns the locked case."""
     _require_department(actor, assignment)
     if not text.strip():
         raise InvalidInput(f"{what} needs a {field}", field=field)
     move_assignment(
-        session=session, assignment=assignment, new=new, actor=actor, at=at, reason=text
+        session=session, assignment=assignment, new=new, actor=actor, at=at, reason=text, data=data
     )
     case = session.get(Case, assignment.case_id, with_for_update=True)
     assert case is not None
@@ -295,9 +306,32 @@ def _act_with_text(
 
 
 def resolve(
-    *, session: Session, assignment: Assignment, actor: Actor, at: datetime, note: str
+    *,
+    session: Session,
+    assignment: Assignment,
+    actor: Actor,
+    at: datetime,
+    note: str,
+    photos: list[PhotoIn] | None = None,
+    after_photos: AfterPhotoPolicy | None = None,
 ) -> None:
-    """The department reports its part resolved; the overall lead's resolution resolves the case."""
+    """The department reports its part resolved, with its after-photos (checked ``photos``);
+    the overall lead's resolution resolves the case, and needs the after-photos
+    ``after_photos`` asks for (the ones its supporting departments attached count)."""
+    photos = photos or []
+    _require_department(actor, assignment)
+    check_assignment(AssignmentStatus(assignment.status), AssignmentStatus.RESOLVED)
+    case = session.get(Case, assignment.case_id, with_for_update=True)
+    assert case is not None
+    if (
+        after_photos is not None
+        and assignment.overall_lead
+        and CaseStatus(case.status) is CaseStatus.WHISTLED
+    ):
+        require_after_photos(
+            session=session, case=case, policy=after_photos, adding=len(photos), act="resolving"
+        )
+    attached = attach_after_photos(session=session, assignment=assignment, photos=photos)
     assignment.resolution_note = note
     case = _act_with_text(
         session=session,
@@ -308,6 +342,7 @@ def resolve(
         text=note,
         field="note",
         what="a resolution",
+        data={"photos": attached} if attached else None,
     )
     if assignment.overall_lead and CaseStatus(case.status) is CaseStatus.WHISTLED:
         case.resolution_note = note

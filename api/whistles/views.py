@@ -24,6 +24,10 @@ from api.deadlines.service import calendar
 from api.deadlines.supervision import Level
 from api.deps import DepartmentFilter, PathId, QueryId, QueryInstant, SessionDep, SettingsDep
 from api.errors import Forbidden, NotFound
+from api.photos.queries import photos_of_cases
+from api.photos.schemas import PhotoPublic
+from api.photos.service import after_photo_policy, photo_limits
+from api.reports.service import decode_photos
 from api.whistles import queries, service
 from api.whistles.models import Assignment, Extension
 from api.whistles.schemas import BoardAssignment, ExtensionListed
@@ -57,9 +61,9 @@ def board(
         QueryInstant, Query(description="the clock for overdue and supervision (default: now)")
     ] = None,
 ) -> list[BoardAssignment]:
-    """Department assignments of whistles the caller may see, with their cases and supervision
-    levels; ``overdue=true``, ``supervision=chased`` …"""
-    return queries.board(
+    """Department assignments of whistles the caller may see, with their cases (and their
+    photos) and supervision levels; ``overdue=true``, ``supervision=chased`` …"""
+    rows = queries.board(
         session=session,
         actor=actor,
         now=utcnow() if as_of is None else as_of,
@@ -72,6 +76,12 @@ def board(
         case_id=case_id,
         limit=limit,
     )
+    photos = photos_of_cases(session=session, case_ids={row.case.id for row in rows})
+    policy = after_photo_policy(settings)
+    for row in rows:
+        row.case.photos = [PhotoPublic.model_validate(p) for p in photos.get(row.case.id, [])]
+        row.case.after_photos_required = policy.required(row.case.category)
+    return rows
 
 
 @router.get("/extensions", response_model=list[ExtensionListed])
@@ -125,12 +135,24 @@ def on_site(
 
 @router.post("/assignments/{assignment_id}/resolve", response_model=AssignmentPublic)
 def resolve(
-    assignment_id: PathId, body: ResolveDuty, session: SessionDep, actor: ActorDep
+    assignment_id: PathId,
+    body: ResolveDuty,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
 ) -> AssignmentPublic:
-    """Report the department's part resolved (the overall lead's resolves the case)."""
+    """Report the department's part resolved, with after-photos (the overall lead's resolves
+    the case; the after-photo policy may require them)."""
+    photos = decode_photos([p.model_dump() for p in body.photos], photo_limits(settings))
     assignment = _assignment(session, assignment_id)
     service.resolve(
-        session=session, assignment=assignment, actor=actor, at=utcnow(), note=body.note
+        session=session,
+        assignment=assignment,
+        actor=actor,
+        at=utcnow(),
+        note=body.note,
+        photos=photos,
+        after_photos=after_photo_policy(settings),
     )
     session.commit()
     return _public(assignment)

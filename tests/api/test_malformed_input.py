@@ -140,7 +140,9 @@ PLANS: dict[tuple[str, str], Plan] = {
         body={"lon": 116.3203, "lat": 39.8900, "crs": "wgs84"},
     ),
     ("POST", "/api/assignments/{assignment_id}/resolve"): Plan(
-        "ft-cgzf", {"assignment_id": Ref("on_site")}, body={"note": "fixed"}
+        "ft-cgzf",
+        {"assignment_id": Ref("on_site")},
+        body={"note": "fixed", "photos": [{"content_type": "image/png", "data": PNG}]},
     ),
     ("POST", "/api/assignments/{assignment_id}/extensions"): Plan(
         "xc-cgzf", {"assignment_id": Ref("acknowledged")}, body={"amount": "2wd", "reason": "x"}

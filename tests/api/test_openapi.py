@@ -141,6 +141,9 @@ def test_405_allows_every_method_of_the_path(openapi_site: OpenApiSite) -> None:
     assert response.headers["allow"] == "GET, POST"
 
 
+IMAGE_TYPES = ("jpeg", "png", "webp")
+
+
 def generate_client(url: str, into: Path) -> subprocess.CompletedProcess[str]:
     """openapi-python-client on the document at ``url``; the package is ``into``/gridwhistle_client."""
     if not GENERATOR.exists():
@@ -148,7 +151,12 @@ def generate_client(url: str, into: Path) -> subprocess.CompletedProcess[str]:
             f"openapi-python-client is not installed at {GENERATOR} (make test installs it)"
         )
     config = into / "config.yaml"
-    config.write_text("project_name_override: gridwhistle_client\npost_hooks: []\n")
+    # photos are images of several types: to a client, bytes
+    images = "".join(f"  image/{kind}: application/octet-stream\n" for kind in IMAGE_TYPES)
+    config.write_text(
+        "project_name_override: gridwhistle_client\npost_hooks: []\n"
+        f"content_type_overrides:\n{images}"
+    )
     return subprocess.run(
         [str(GENERATOR), "generate", "--url", url, "--meta", "none", "--config", str(config),
          "--output-path", str(into / "gridwhistle_client"), "--fail-on-warning"],

@@ -24,7 +24,7 @@ from api.auth.roles import Role
 from api.config import Settings
 from api.db.session import engine_for
 from api.deps import get_session
-from api.reports.models import Report
+from api.reports.models import Report, ReportPhoto
 from api.whistles.models import Assignment
 from tests.api.support import issue_tokens
 
@@ -65,6 +65,11 @@ def only(status: int, *roles: str) -> dict[str, int]:
 
 
 PIN = ["{lon}", "{lat}"]  # a point inside COMMUNITY
+# a 2 × 2 PNG (a photo that decodes, so that its thumbnail can be made)
+PHOTO = {
+    "content_type": "image/png",
+    "data": "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGPkOiHHwMDAxMDAwMDAAAALVgD0I4hqmwAAAABJRU5ErkJggg==",
+}
 REPORT = {"geometry": {"type": "Point", "coordinates": PIN}, "category": "E0303"}
 LOGIN = {"username": "m-street", "password": "secret-password"}
 # the command centres and analysts that may open a street's hot spot map
@@ -74,6 +79,8 @@ STREET_MAP = only(200, "admin", "analyst", "district", "street", "community")
 SEES_CASE = only(403, "chief", "hotline")
 TRIAGERS = only(409, "admin", "street", "community")
 DUTY_409 = only(409, "admin", "department")
+# a photo of the case: to whoever may not see the case it does not exist
+SEES_PHOTO = only(404, "chief", "hotline")
 
 MATRIX: dict[tuple[str, str], Row] = {
     # documents, static files and the front door: open to all
@@ -176,6 +183,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         only(200, "admin", "district", "street", "community", "department"),
         body={"text": "noted"},
     ),
+    # photos: the limits to any logged-in user; a photo and its thumbnail with the case
+    ("GET", "/api/photos/limits"): Row("/api/photos/limits", 401, 200),
+    ("GET", "/api/photos/{photo_id}"): Row("/api/photos/{photo}", 401, 200, SEES_PHOTO),
+    ("GET", "/api/photos/{photo_id}/thumb"): Row("/api/photos/{photo}/thumb", 401, 200, SEES_PHOTO),
     # whistles, assignments and extensions
     ("GET", "/api/whistles"): Row("/api/whistles", 401, 200),
     ("GET", "/api/extensions"): Row(
@@ -315,7 +326,7 @@ def _build(session: Session, client: TestClient, tokens: dict[str, str]) -> dict
         return response.json()
 
     report = _fill(REPORT, where)
-    case = call("POST", "/api/reports", "worker", json=report)
+    case = call("POST", "/api/reports", "worker", json={**report, "photos": [PHOTO]})
     other = call("POST", "/api/reports", "worker", json={**report, "category": "E0401"})
     call("POST", f"/api/cases/{case['case_id']}/whistle", "street", json={})
     assignment = session.scalars(
@@ -334,6 +345,9 @@ def _build(session: Session, client: TestClient, tokens: dict[str, str]) -> dict
         **where,
         "case": case["case_id"],
         "report": session.scalar(select(Report.id).where(Report.case_id == case["case_id"])),
+        "photo": session.scalar(
+            select(ReportPhoto.id).join(Report).where(Report.case_id == case["case_id"])
+        ),
         "other": other["case_id"],
         "assignment": assignment.id,
         "whistle": assignment.whistle_id,

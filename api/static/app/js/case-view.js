@@ -1,6 +1,8 @@
 // One case as the command centre reads it: where it is, the proposed routing with its
-// explanation (ambiguity and joint cases highlighted), the departments' duty, the history.
+// explanation (ambiguity and joint cases highlighted), the departments' duty, the photos
+// (before beside after, for verification), the history.
 
+import { casePhotos } from "./photos.js";
 import { ASSIGNMENT_STATUS, CASE_STATUS, categoryLabel, fmtTime, h, percent } from "./ui.js";
 
 const EVENT_NAMES = {
@@ -86,6 +88,7 @@ export function caseView(c, events, { user, catalogue, depts, extra }) {
       ),
     ),
     c.assignments.length ? assignmentsSection(c, depts) : null,
+    casePhotos(c.photos, { depts, whistled: c.assignments.length > 0 }),
     extra,
     h(
       "details",

@@ -7,7 +7,7 @@ import { drawJurisdiction, gridCells, jurisdictionAreas, makeMap } from "./basem
 import { destination } from "./destination.js";
 import { categories, categoryLabel, fmtTime, h, registerOffline, say, topbar } from "./ui.js";
 import * as outbox from "./outbox.js";
-import { dataUrl, fmtSize, MAX_PHOTOS, prepare } from "./photos.js";
+import { dataUrl, describeLimits, fmtSize, photoLimits, prepare } from "./photos.js";
 
 const user = requireLogin(["grid_worker", "community", "street", "district", "admin"]);
 const $ = (id) => document.getElementById(id);
@@ -33,6 +33,7 @@ const state = {
   shape: null,
   catalogue: new Map(),
   photos: [],
+  photoLimits: null, // the server's, once known
 };
 let map;
 
@@ -203,11 +204,17 @@ async function addPhotos(input) {
   const files = [...input.files];
   input.value = ""; // the same photo may be picked again after removing it
   const msg = $("form-message");
-  const room = MAX_PHOTOS - state.photos.length;
-  if (files.length > room) say(msg, `最多 ${MAX_PHOTOS} 张照片，多出的未添加。`, "error");
+  let limits;
+  try {
+    limits = await photoLimits();
+  } catch (err) {
+    return say(msg, `无法获取照片要求：${describe(err)}`, "error");
+  }
+  const room = limits.max_photos - state.photos.length;
+  if (files.length > room) say(msg, `最多 ${limits.max_photos} 张照片，多出的未添加。`, "error");
   const problems = [];
   for (const file of files.slice(0, Math.max(0, room))) {
-    const photo = await prepare(file);
+    const photo = await prepare(file, limits);
     if (photo.error) problems.push(photo.error);
     else state.photos.push(photo);
   }
@@ -240,7 +247,7 @@ function renderPhotos() {
       ),
     ),
   );
-  const full = state.photos.length >= MAX_PHOTOS;
+  const full = state.photoLimits !== null && state.photos.length >= state.photoLimits.max_photos;
   for (const id of ["photo-camera", "photo-pick"]) $(id).disabled = full;
 }
 
@@ -368,6 +375,13 @@ if (user) {
     .start()
     .catch((err) => say($("form-message"), `发送队列不可用：${describe(err)}`, "error"));
   fillCategories();
+  photoLimits()
+    .then((limits) => {
+      state.photoLimits = limits;
+      $("photo-limits").textContent = `（${describeLimits(limits)}）`;
+      renderPhotos();
+    })
+    .catch(() => {}); // asked again when a photo is picked
   drawMap();
   setMode("point");
 }
