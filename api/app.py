@@ -17,6 +17,7 @@ from api.addresses.views import router as addresses_router
 from api.assessment.views import router as assessment_router
 from api.auth.views import audit_router
 from api.auth.views import router as auth_router
+from api.callbacks.views import router as callbacks_router
 from api.cases.views import router as cases_router
 from api.config import Settings, get_settings
 from api.db import outage
@@ -130,6 +131,7 @@ def create_app(
         photos_router,
         open311_router,
         assessment_router,
+        callbacks_router,
         hotspots_router,
         pages_router,
         docs_router,

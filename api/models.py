@@ -2,6 +2,7 @@
 
 from api.addresses.models import AddressEntry
 from api.auth.models import ApiToken, AuditEvent, LoginThrottle, User
+from api.callbacks.models import Callback
 from api.cases.models import Case, CaseEvent, CaseStreet
 from api.deadlines.models import CalendarDay
 from api.departments.models import Category, Department
@@ -19,6 +20,7 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "CalendarDay",
+    "Callback",
     "Case",
     "CaseEvent",
     "CaseStreet",

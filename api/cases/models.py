@@ -50,6 +50,8 @@ class Case(Base):
     resolution_note: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
+    # who gave the rating: reporter, resident, callback (counted as satisfaction), street …
+    rating_source: Mapped[str | None] = mapped_column(String(12))
 
 
 class CaseStreet(Base):

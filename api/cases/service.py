@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Action, Actor, CaseScope, allowed
@@ -13,6 +13,7 @@ from api.cases.models import Case, CaseEvent, CaseStreet
 from api.cases.workflow import (
     AssignmentStatus,
     CaseStatus,
+    Guard,
     IllegalTransition,
     check_assignment,
     check_case,
@@ -145,10 +146,12 @@ def transition(
     at: datetime,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
+    met: frozenset[Guard] = frozenset(),
 ) -> CaseEvent:
-    """Move a case along the workflow table (409 if illegal), stamp it, log it, side effects."""
+    """Move a case along the workflow table (409 if illegal or its guard is not ``met``),
+    stamp it, log it, side effects."""
     old = CaseStatus(case.status)
-    check_case(old, new)
+    check_case(old, new, met)
     case.status = str(new)
     if new in TIMESTAMP:
         setattr(case, TIMESTAMP[new], at)
@@ -269,8 +272,9 @@ def _side_effects(
             case.resolution_level = "local"
         case (CaseStatus.WHISTLED, CaseStatus.RESOLVED):
             case.resolution_level = "department"
-        case (CaseStatus.RESOLVED, CaseStatus.WHISTLED | CaseStatus.NEW):
+        case (CaseStatus.RESOLVED | CaseStatus.VERIFIED, CaseStatus.WHISTLED | CaseStatus.NEW):
             case.resolved_at = None
+            case.verified_at = None
             case.resolution_level = None
         case _:
             pass
@@ -365,8 +369,32 @@ def verify(
         return
     if not reason.strip():
         raise InvalidInput("reopening needs a reason", field="reason")
+    reopen(session=session, case=case, actor=actor, at=at, reason=reason)
+
+
+def reopen(
+    *,
+    session: Session,
+    case: Case,
+    actor: Actor,
+    at: datetime,
+    reason: str,
+    met: frozenset[Guard] = frozenset(),
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Send the result back (退回重办): to the lead department when departments resolved the
+    case, to triage otherwise (a verified case only with ``Guard.CALLBACK_ACCEPTED``)."""
     reopen_to = CaseStatus.WHISTLED if case.resolution_level == "department" else CaseStatus.NEW
-    transition(session=session, case=case, new=reopen_to, actor=actor, at=at, reason=reason)
+    transition(
+        session=session,
+        case=case,
+        new=reopen_to,
+        actor=actor,
+        at=at,
+        reason=reason,
+        met=met,
+        data=data,
+    )
     if reopen_to is CaseStatus.WHISTLED:
         for assignment in session.scalars(
             select(Assignment).where(Assignment.case_id == case.id, Assignment.status == "resolved")
@@ -384,12 +412,18 @@ def verify(
 def evaluate(
     *, session: Session, case: Case, actor: Actor, stars: int, comment: str, at: datetime
 ) -> None:
-    """The reporter or community rates the result 1–5 stars (满意度), closing the case."""
-    require(session=session, actor=actor, action=Action.EVALUATE, case=case)
+    """The reporter, community or street rates the result 1–5 stars, closing the case; the
+    rating's source is recorded (a street's own rating is not counted as satisfaction). A
+    hotline case is closed by its call-back instead (409)."""
+    scope = require(session=session, actor=actor, action=Action.EVALUATE, case=case)
     if not 1 <= stars <= 5:
         raise InvalidInput("stars must be 1 to 5", field="stars")
+    met = frozenset() if is_hotline(session=session, case_id=case.id) else CALLBACK_NOT_OWED
+    check_case(CaseStatus(case.status), CaseStatus.CLOSED, met)
+    source = rating_source(session=session, case=case, actor=actor, scope=scope)
     case.rating = stars
     case.rating_comment = comment
+    case.rating_source = source
     transition(
         session=session,
         case=case,
@@ -397,8 +431,28 @@ def evaluate(
         actor=actor,
         at=at,
         reason=comment or None,
-        data={"stars": stars},
+        data={"stars": stars, "source": source},
+        met=met,
     )
+
+
+CALLBACK_NOT_OWED = frozenset({Guard.CALLBACK_SETTLED})
+
+
+def is_hotline(*, session: Session, case_id: int) -> bool:
+    """A hotline case: one of its reports came in through the 12345 hotline (回访 owed)."""
+    hotline = select(Report.id).where(Report.case_id == case_id, Report.source == "hotline")
+    return bool(session.scalar(select(exists(hotline))))
+
+
+def rating_source(*, session: Session, case: Case, actor: Actor, scope: CaseScope) -> str:
+    """Whose rating this is: ``reporter`` (``resident`` when reported as one), else the role."""
+    if actor.id not in scope.reporters:
+        return str(actor.role)
+    sources = session.scalars(
+        select(Report.source).where(Report.case_id == case.id, Report.reporter_id == actor.id)
+    )
+    return "resident" if "resident" in set(sources) else "reporter"
 
 
 def comment(*, session: Session, case: Case, actor: Actor, text: str, at: datetime) -> None:

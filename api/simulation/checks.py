@@ -1,5 +1,6 @@
 """The street after the departments in a simulated run: extension decisions, disputes,
-verification (and reopening), evaluation; and the overdue job."""
+verification (and reopening), evaluation; the 12345 call-back of hotline cases and the
+street's decision on a 不满意; and the overdue job."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from api.assessment.scoring import STAR_LABELS
 from api.auth.roles import Role
+from api.callbacks import service as callbacks
 from api.cases import service as cases
 from api.cases.workflow import CaseStatus
 from api.simulation import behaviour
@@ -114,6 +116,8 @@ def verify(run: Run, at: datetime, case_id: int) -> bool:
     if reopen:
         info.reopened = True
         reopened(run, at, case_id, rng, profile)
+    elif callbacks.pending(session=run.session, case=case):
+        run.later(behaviour.street_time(rng, at, CALLBACK_H), "callback", case_id)
     else:
         run.later(behaviour.street_time(rng, at, profile.evaluate_h), "evaluate", case_id)
     return True
@@ -152,6 +156,59 @@ def evaluate(run: Run, at: datetime, case_id: int) -> bool:
         stars=rating,
         comment=STAR_LABELS[rating],
     )
+    return True
+
+
+CALLBACK_H = 24.0  # median hours from verification to the 12345 call-back (our choice)
+ACCEPT_P = 0.6  # the street accepts a 不满意 and has the case redone (once per case)
+RESULTS = {5: "满意", 4: "基本满意"}  # fewer stars: 不满意
+
+
+def callback(run: Run, at: datetime, case_id: int) -> bool:
+    """The 12345 centre calls the caller back on a verified hotline case (回访): the stars
+    the lead department earns on the caller's scale; below 4, 不满意 with a reason."""
+    case = cases.get_case(session=run.session, case_id=case_id, lock=True)
+    if not callbacks.pending(session=run.session, case=case):
+        return False
+    _, profile = run.street(case_id)
+    lead = lead_profile(run, case_id) if case.resolution_level == "department" else None
+    rng = run.rng(case_id)
+    result = RESULTS.get(behaviour.stars(rng, lead.stars if lead else profile.local_stars))
+    done = callbacks.call_back(
+        session=run.session,
+        case=case,
+        actor=run.actor(Role.HOTLINE, None),
+        result=result or callbacks.UNSATISFIED,
+        reason="" if result else "问题没有解决",
+        at=at,
+    )
+    if result is None:
+        run.later(behaviour.street_time(rng, at, profile.decide_h), "callback_decision", done.id)
+    return True
+
+
+def callback_decision(run: Run, at: datetime, callback_id: int) -> bool:
+    """The lead street accepts a 不满意 (redone once: 重办) or declines it with a reason."""
+    found = callbacks.get(session=run.session, callback_id=callback_id, lock=True)
+    if found.decision is not None:
+        return False
+    case = cases.get_case(session=run.session, case_id=found.case_id, lock=True)
+    info = run.cases[case.id]
+    actor, profile = run.street(case.id)
+    rng = run.rng(case.id)
+    accept = not info.reopened and behaviour.chance(rng, ACCEPT_P)
+    callbacks.decide(
+        session=run.session,
+        callback=found,
+        case=case,
+        actor=actor,
+        accept=accept,
+        reason="" if accept else "已按规定办结，向来电人做好解释",
+        at=at,
+    )
+    if accept:
+        info.reopened = True
+        reopened(run, at, case.id, rng, profile)
     return True
 
 

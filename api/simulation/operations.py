@@ -30,6 +30,8 @@ ACTS: dict[str, Act] = {
     "settle_dispute": checks.settle_dispute,
     "verify": checks.verify,
     "evaluate": checks.evaluate,
+    "callback": checks.callback,
+    "callback_decision": checks.callback_decision,
     "job": checks.job,
 }
 

@@ -44,6 +44,7 @@ TABLES = (
     models.User,
     models.Event,
     models.CalendarDay,
+    models.Callback,
 )
 USERS = {
     "admin": (Role.ADMIN, None),
@@ -51,6 +52,7 @@ USERS = {
     "gw": (Role.STREET, "110102020"),
     "xicheng": (Role.DISTRICT, "110102"),
     "xc-cgzf": (Role.DEPARTMENT, "110102-cgzf"),
+    "hotline": (Role.HOTLINE, None),
     "ft-cgzf": (Role.DEPARTMENT, "110106-cgzf"),
 }
 # pins in 广外 far enough apart not to attach to each other's cases (BUILDING, astride the
@@ -152,6 +154,12 @@ PLANS: dict[tuple[str, str], Plan] = {
     ),
     ("POST", "/api/extensions/{extension_id}/decision"): Plan(
         "gw", {"extension_id": Ref("extension")}, body={"approve": True, "note": ""}
+    ),
+    ("POST", "/api/cases/{case_id}/callback"): Plan(
+        "hotline", {"case_id": Ref("called")}, body={"result": "不满意", "reason": "没修好"}
+    ),
+    ("POST", "/api/callbacks/{callback_id}/decision"): Plan(
+        "gw", {"callback_id": Ref("callback")}, body={"accept": False, "reason": "已解释"}
     ),
     ("POST", "/open311/v2/requests.{fmt}"): Plan(
         "worker-gw",
@@ -559,6 +567,16 @@ def _build(world: World) -> None:
     ids["verified"] = report("F")
     world.ok("POST", f"/api/cases/{ids['verified']}/resolve", "gw", json={"note": "done"})
     world.ok("POST", f"/api/cases/{ids['verified']}/verify", "gw", json={"confirmed": True})
+    # verified hotline cases: one to call back, one called back 不满意 (the street decides)
+    for name, pin in (("called", "E"), ("unsatisfied", "F")):
+        point = {"type": "Point", "coordinates": PINS[pin]}
+        body = {"geometry": point, "category": "E0101", "source": "hotline"}
+        ids[name] = int(world.ok("POST", "/api/reports", "worker-gw", json=body)["case_id"])
+        world.ok("POST", f"/api/cases/{ids[name]}/resolve", "gw", json={"note": "done"})
+        world.ok("POST", f"/api/cases/{ids[name]}/verify", "gw", json={"confirmed": True})
+    said = {"result": "不满意", "reason": "没修好"}
+    url = f"/api/cases/{ids['unsatisfied']}/callback"
+    ids["callback"] = world.ok("POST", url, "hotline", json=said)["id"]
     ids["key"] = world.tokens["worker-gw"]
 
 

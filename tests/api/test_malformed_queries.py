@@ -111,6 +111,10 @@ PLANS: dict[str, Plan] = {
     "/api/assessment/scoreboard": Plan(
         "admin", {"period": "2025-06", "by": "street", "as_of": AS_OF}
     ),
+    "/api/callbacks": Plan("admin", {"status": "review", "limit": "10", "offset": "0"}),
+    "/api/assessment/scores": Plan(
+        "admin", {"code": "110102-cgzf", "period": "2025-06", "by": "department", "as_of": AS_OF}
+    ),
     "/api/assessment/should-have-whistled": Plan(
         "admin", {"window_days": "30", "min_local": "2", "as_of": AS_OF}
     ),

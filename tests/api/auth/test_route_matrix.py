@@ -236,6 +236,31 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/assessment/scoreboard"): Row(
         "/api/assessment/scoreboard", 401, 200, only(403, "community", "worker", "chief", "hotline")
     ),
+    ("GET", "/api/assessment/scores"): Row(
+        "/api/assessment/scores?code=110102-cgzf",
+        401,
+        200,
+        only(403, "community", "worker", "chief", "hotline"),
+    ),
+    # call-backs (回访): the hotline centre calls back (the whistled case is not pending: 409);
+    # the lead street decides on a 不满意
+    ("GET", "/api/callbacks"): Row(
+        "/api/callbacks", 401, 403, only(200, "admin", "analyst", "district", "street", "hotline")
+    ),
+    ("POST", "/api/cases/{case_id}/callback"): Row(
+        "/api/cases/{case}/callback",
+        401,
+        403,
+        only(409, "admin", "hotline"),
+        body={"result": "满意"},
+    ),
+    ("POST", "/api/callbacks/{callback_id}/decision"): Row(
+        "/api/callbacks/{callback}/decision",
+        401,
+        403,
+        only(200, "admin", "street"),
+        body={"accept": False, "reason": "已向来电人解释"},
+    ),
     ("GET", "/api/assessment/should-have-whistled"): Row(
         "/api/assessment/should-have-whistled",
         401,
@@ -328,6 +353,15 @@ def _build(session: Session, client: TestClient, tokens: dict[str, str]) -> dict
     report = _fill(REPORT, where)
     case = call("POST", "/api/reports", "worker", json={**report, "photos": [PHOTO]})
     other = call("POST", "/api/reports", "worker", json={**report, "category": "E0401"})
+    # a hotline case resolved by the street, verified and called back 不满意
+    called = call(
+        "POST", "/api/reports", "worker", json={**report, "category": "E0101", "source": "hotline"}
+    )
+    called_case = f"/api/cases/{called['case_id']}"
+    call("POST", f"{called_case}/resolve", "street", json={"note": "已处理"})
+    call("POST", f"{called_case}/verify", "street", json={"confirmed": True})
+    unsatisfied = {"result": "不满意", "reason": "没修好"}
+    callback = call("POST", f"{called_case}/callback", "hotline", json=unsatisfied)
     call("POST", f"/api/cases/{case['case_id']}/whistle", "street", json={})
     assignment = session.scalars(
         select(Assignment).where(
@@ -349,6 +383,7 @@ def _build(session: Session, client: TestClient, tokens: dict[str, str]) -> dict
             select(ReportPhoto.id).join(Report).where(Report.case_id == case["case_id"])
         ),
         "other": other["case_id"],
+        "callback": callback["id"],
         "assignment": assignment.id,
         "whistle": assignment.whistle_id,
         "extension": extension["id"],

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.assessment.service import rules_from, scored
+from api.callbacks.models import Callback
 from api.cases.models import Case, CaseEvent
 from api.cases.queries import overdue_obligations
 from api.config import Settings
@@ -44,6 +45,7 @@ API_KINDS = {
     *(f"extension:{s}" for s in ("requested", "approved", "denied")),
     "obligation:overdue",
     *(f"supervision:{s}" for s in ("warning", "chased", "district", "city")),
+    *("callback", "callback:accepted", "callback:declined"),
 }
 
 
@@ -108,6 +110,7 @@ def test_the_same_seed_and_end_give_the_same_acts_on_another_database(
     assert again.acts == simulated[1].acts and again.reports == simulated[1].reports
     first, second = _snapshot(session), _snapshot(demo_session)
     assert len(first) > 100 and first == second
+    assert any("callback" in kinds for _, _, kinds in first)  # call-backs replay alike
 
 
 def test_every_act_was_done_and_none_refused(simulated: tuple[str, Outcome]) -> None:
@@ -117,6 +120,30 @@ def test_every_act_was_done_and_none_refused(simulated: tuple[str, Outcome]) -> 
     assert {"triage", "acknowledge", "on_site", "resolve", "verify", "evaluate"} <= set(
         outcome.acts
     )
+    assert {"callback", "callback_decision"} <= set(outcome.acts)
+
+
+def test_hotline_cases_are_called_back_and_the_call_backs_are_the_satisfaction(
+    session: Session,
+) -> None:
+    results = Counter(session.scalars(select(Callback.result)))
+    assert {"满意", "基本满意", "不满意"} <= set(results), results
+    decisions = Counter(session.scalars(select(Callback.decision)))
+    assert decisions["accepted"] and decisions["declined"], decisions
+    # every call-back is on a case that came through the hotline; none was evaluated instead
+    hotline = select(Report.case_id).where(Report.source == "hotline")
+    called = set(session.scalars(select(Callback.case_id)))
+    assert called <= set(session.scalars(hotline))
+    sources = Counter(
+        session.scalars(
+            select(Case.rating_source).where(Case.id.in_(hotline), Case.rating.is_not(None))
+        )
+    )
+    assert set(sources) == {"callback"}, sources
+    # the scoreboard's 满意率 has call-back ratings in it (a street rates nothing it counts)
+    items = scored(session=session, where=true(), rules=rules_from(SETTINGS.data_dir), as_of=END)
+    rated = Counter(i.timeline.rating_source for i in items if i.timeline.rating is not None)
+    assert rated["callback"] > 0 and rated["reporter"] > 0
 
 
 def test_cases_are_left_in_every_state(session: Session) -> None:
