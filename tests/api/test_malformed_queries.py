@@ -112,6 +112,9 @@ PLANS: dict[str, Plan] = {
         "admin", {"period": "2025-06", "by": "street", "as_of": AS_OF}
     ),
     "/api/callbacks": Plan("admin", {"status": "review", "limit": "10", "offset": "0"}),
+    "/api/notifications": Plan("gw", {"unread": "true", "limit": "10"}),
+    # follow=false: the stream sends what is there after the id and ends
+    "/api/events/stream": Plan("gw", {"last_event_id": "1", "follow": "false"}),
     "/api/assessment/scores": Plan(
         "admin", {"code": "110102-cgzf", "period": "2025-06", "by": "department", "as_of": AS_OF}
     ),
