@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from api.auth.models import User
 from api.auth.roles import Actor
 from api.auth.service import TokenPolicy, token_holder
-from api.config import Settings
-from api.deps import SessionDep, SettingsDep
+from api.config import Settings, get_settings
+from api.deps import SessionDep
 from api.errors import LoginRequired, Unauthorized
 
 COOKIE = "gridwhistle_token"
@@ -37,16 +37,23 @@ def bearer(authorization: str | None) -> str:
 
 
 def current_user(
+    request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> User:
     """The user of ``Authorization: Bearer <token>``; 401 otherwise."""
-    actor = authenticate(session, bearer(authorization), settings)
+    actor = authenticate(session, bearer(authorization), settings_of(request))
     user = session.get(User, actor.id)
     if user is None:  # deleted since
         raise Unauthorized("unknown, revoked or expired token", field="authorization")
     return user
+
+
+def settings_of(request: Request) -> Settings:
+    """The app's settings (read only when a token is checked: an app without them, as some
+    tests build, serves its anonymous pages all the same)."""
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    return settings or get_settings()
 
 
 def actor_of_token(session: Session, token: str, settings: Settings) -> Actor | None:
@@ -69,12 +76,12 @@ def authenticate(session: Session, token: str, settings: Settings) -> Actor:
 
 
 def current_actor(
+    request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Actor:
     """The current user as the policy sees them (read without loading the ORM user)."""
-    return authenticate(session, bearer(authorization), settings)
+    return authenticate(session, bearer(authorization), settings_of(request))
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -89,14 +96,13 @@ def _token(authorization: str | None, cookie: str | None) -> str | None:
 def viewer(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     authorization: Annotated[str | None, Header()] = None,
     gridwhistle_token: Annotated[str | None, Cookie()] = None,
 ) -> Actor:
     """Who looks at a page or map (bearer token or login cookie); without one, a 303 to the
     login page that comes back here."""
     token = _token(authorization, gridwhistle_token)
-    actor = actor_of_token(session, token, settings) if token else None
+    actor = actor_of_token(session, token, settings_of(request)) if token else None
     if actor is None:
         url = request.url
         raise LoginRequired(
@@ -106,8 +112,8 @@ def viewer(
 
 
 def tile_viewer(
+    request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     authorization: Annotated[str | None, Header()] = None,
     gridwhistle_token: Annotated[str | None, Cookie()] = None,
 ) -> Actor:
@@ -115,7 +121,7 @@ def tile_viewer(
     token = _token(authorization, gridwhistle_token)
     if token is None:
         raise Unauthorized("send Authorization: Bearer <token>", field="authorization")
-    return authenticate(session, token, settings)
+    return authenticate(session, token, settings_of(request))
 
 
 ViewerDep = Annotated[Actor, Depends(viewer)]
