@@ -78,6 +78,7 @@ class TokenPolicy:
 
 
 def _seconds(value: float) -> Any:
+    """An interval of ``value`` seconds, in SQL."""
     return func.make_interval(0, 0, 0, 0, 0, 0, value)
 
 

@@ -4,6 +4,7 @@ attempt is an audit event."""
 
 from __future__ import annotations
 
+import doctest
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from api.auth import throttle
 from api.auth.models import AuditEvent, LoginThrottle
 from api.auth.roles import Role
 from api.auth.service import create_user
@@ -168,3 +170,7 @@ def test_a_wrong_body_counts_no_failure(api: Api) -> None:
     for body in ({"username": "t-gw"}, {"username": "", "password": "x"}):
         assert api.client.post("/api/auth/login", json=body).status_code == 422
     assert api.session.scalar(select(LoginThrottle)) is None
+
+
+def test_the_examples_in_the_docstrings_hold() -> None:
+    assert doctest.testmod(throttle).failed == 0
