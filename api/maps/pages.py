@@ -88,7 +88,7 @@ def scope_page(
         hm.overdue_layer(overdue).add_to(map_)
     if scope.kind == "street":
         VectorTileLayer(
-            tile_url("events", filters=filters),
+            tile_url("events", scope=scope.code, filters=filters),
             name=LAYER_EVENTS,
             layer="events",
             style=point_style("#c0392b"),

@@ -12,7 +12,7 @@ a chief the events along the chief's roads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from api.auth.roles import Actor, Role, chief_street
 from api.errors import Forbidden
@@ -46,14 +46,34 @@ class StatsScope:
     chief: str | None = None
 
 
-def event_filter(actor: Actor) -> EventFilter:
-    """The raw events ``actor`` may see on the events layer.
+def event_filter(actor: Actor, *, scope: str | None = None) -> EventFilter:
+    """The raw events ``actor`` may see on the events layer, within the area ``scope`` (a
+    district or street code, as a street's map asks) when given; 403 naming ``scope`` when
+    it lies outside the caller's own area.
 
     >>> event_filter(Actor(1, Role.STREET, "110102020"))
     EventFilter(prefix='110102020', community=None, reporter=None, department=None, chief=None)
+    >>> event_filter(Actor(1, Role.DISTRICT, "110102"), scope="110102020").prefix
+    '110102020'
     >>> event_filter(Actor(7, Role.GRID_WORKER, "110102020")).reporter
     7
     """
+    found = _own_events(actor)
+    if scope is None:
+        return found
+    own = found.prefix or ""
+    if scope.startswith(own):
+        return replace(found, prefix=scope)
+    if own.startswith(scope):
+        return found
+    raise Forbidden(
+        f"a {actor.role} user ({actor.jurisdiction or 'city-wide'}) may not see the events "
+        f"of {scope}",
+        field="scope",
+    )
+
+
+def _own_events(actor: Actor) -> EventFilter:
     j = actor.jurisdiction
     match actor.role:
         case Role.ADMIN:

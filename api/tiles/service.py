@@ -108,7 +108,7 @@ def vector_tile(
     if layer in (Layer.HOTSPOTS, Layer.ROADS):
         who = stats_scope(actor, layer=layer.value, scope=scope)
     elif layer is Layer.EVENTS:
-        who = event_filter(actor)
+        who = event_filter(actor, scope=scope)
     if tile.z < MIN_ZOOM.get(layer, 0):
         return b""
     outline = layer in OUTLINE_LEVELS

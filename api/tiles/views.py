@@ -62,8 +62,9 @@ def tile(
         str | None,
         Query(
             pattern=r"^([0-9]{6}|[0-9]{9})$",
-            description="hotspots and roads: a district (6) or street (9) code; default the "
-            "caller's own area (the city for administrators and analysts)",
+            description="hotspots and roads: a district (6) or street (9) code, default the "
+            "caller's own area (the city for administrators and analysts); events: only "
+            "those within this area",
         ),
     ] = None,
     since: QueryInstant = None,

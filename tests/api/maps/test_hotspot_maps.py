@@ -69,7 +69,9 @@ def test_street_hotspot_map_draws_grid_cells_and_events_from_local_vector_tiles(
     assert "leaflet.markercluster" not in html and "markerClusterGroup" not in html
     urls = tile_urls(html)
     cells = f"/tiles/hotspots/{{z}}/{{x}}/{{y}}.mvt?scope={STREET}&category=E04"
-    assert cells in urls and "/tiles/events/{z}/{x}/{y}.mvt?category=E04" in urls
+    assert (
+        cells in urls and f"/tiles/events/{{z}}/{{x}}/{{y}}.mvt?scope={STREET}&category=E04" in urls
+    )
     assert contains(html, "事件点（13级起显示）")
     assert not re.search(r'"code": "\d{15}"', html)  # grid cells come as tiles
     bounds = demo_session.execute(

@@ -115,4 +115,3 @@ def tiles(api: Api) -> Iterator[Tiles]:
     MAPS_CACHE.clear()
     yield Tiles(api, events)
     TILES_CACHE.clear()
-

@@ -45,6 +45,18 @@ def test_a_street_sees_its_own_events_only_and_an_analyst_all(tiles: Tiles) -> N
     assert _refs(tiles, "xicheng", x, y) == gw  # the district: its streets' events
 
 
+def test_scope_narrows_the_events_to_an_area_of_the_callers_own(tiles: Tiles) -> None:
+    x, y = _border_tile(tiles)
+    street_of = dict(zip(tiles.events.event_id, tiles.events.street_code, strict=True))
+    url = f"/tiles/events/13/{x}/{y}.mvt?scope={GUANGWAI}"
+    narrowed = {f["properties"]["ref"] for f in tiles.layer(url, "admin")}
+    assert narrowed and narrowed == {
+        r for r in _refs(tiles, "admin", x, y) if street_of.get(r) == GUANGWAI
+    }
+    assert {f["properties"]["ref"] for f in tiles.layer(url, "xicheng")} == narrowed
+    problem(tiles.get(f"/tiles/events/13/{x}/{y}.mvt?scope={TAIPINGQIAO}", "gw"), 403, "scope")
+
+
 def test_another_streets_tile_holds_none_of_a_streets_events(tiles: Tiles) -> None:
     events = tiles.events
     lon, lat = events.loc[events.street_code == TAIPINGQIAO, ["lon", "lat"]].to_numpy()[0]
@@ -163,6 +175,8 @@ def test_an_unknown_scope_is_a_404(tiles: Tiles) -> None:
         ("/tiles/streets/0/0/0.mvt?window=0d", 422, "window"),
         ("/tiles/hotspots/14/0/0.mvt?scope=1101", 422, "scope"),
         ("/tiles/rivers/14/0/0.mvt", 404, "layer"),
+        ("/tiles/streets/0/0/0.mvt?generation=99999", 404, "generation"),
+        ("/tiles/streets/0/0/0.mvt?generation=0", 422, "generation"),
     ],
 )
 def test_bad_tile_addresses_are_refused_naming_the_field(
