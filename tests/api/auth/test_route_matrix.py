@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,10 +21,13 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from api.auth.models import User
 from api.auth.roles import Role
 from api.config import Settings
 from api.db.session import engine_for
 from api.deps import get_session
+from api.notifications.fanout import fan_out
+from api.notifications.models import Notification
 from api.reports.models import Report, ReportPhoto
 from api.whistles.models import Assignment
 from tests.api.support import issue_tokens
@@ -233,6 +237,14 @@ MATRIX: dict[tuple[str, str], Row] = {
         200,
         only(403, "community", "worker", "chief", "hotline"),
     ),
+    # the inbox: everyone has one; a notification (the street's) is anyone else's 404
+    ("GET", "/api/notifications"): Row("/api/notifications?unread=true&limit=5", 401, 200),
+    ("POST", "/api/notifications/{notification_id}/read"): Row(
+        "/api/notifications/{notification}/read", 401, 404, only(200, "street")
+    ),
+    ("POST", "/api/notifications/read-all"): Row("/api/notifications/read-all", 401, 200),
+    # live events: any logged-in user, scoped to the cases it may see (follow=false ends it)
+    ("GET", "/api/events/stream"): Row("/api/events/stream?follow=false", 401, 200),
     ("GET", "/api/assessment/scoreboard"): Row(
         "/api/assessment/scoreboard", 401, 200, only(403, "community", "worker", "chief", "hotline")
     ),
@@ -375,8 +387,12 @@ def _build(session: Session, client: TestClient, tokens: dict[str, str]) -> dict
         "department",
         json={"amount": "3wd", "reason": "材料未到"},
     )
+    while fan_out(session=session, now=datetime(2026, 6, 3, tzinfo=UTC)):  # the inboxes
+        pass
+    told = select(Notification.id).join(User, User.id == Notification.user_id)
     return {
         **where,
+        "notification": session.scalar(told.where(User.username == "m-street").limit(1)),
         "case": case["case_id"],
         "report": session.scalar(select(Report.id).where(Report.case_id == case["case_id"])),
         "photo": session.scalar(
