@@ -57,6 +57,14 @@ class AssignmentPublic(BaseModel):
     overdue: list[str] = []
 
 
+class CaseAssignmentPublic(AssignmentPublic):
+    """An assignment in a case's detail, with its supervision level at the time of asking:
+    none, warning (黄牌预警), overdue (超期), chased (已催办), district (区级督办) or city
+    (市级督办) — the whistle board's ladder (docs/supervision.md)."""
+
+    supervision: Literal["none", "warning", "overdue", "chased", "district", "city"]
+
+
 class WhistlePublic(BaseModel):
     """A whistle blown on a case."""
 
@@ -94,7 +102,7 @@ class CasePublic(BaseModel):
     resolution_level: str | None
     streets: list[CaseStreetPublic]
     whistles: list[WhistlePublic]
-    assignments: list[AssignmentPublic]
+    assignments: list[CaseAssignmentPublic]
     routing: dict[str, Any]
     geometry: dict[str, Any] | None = None  # GeoJSON, WGS-84
     address: str | None = None  # the position described from the nearest register entry

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from sqlalchemy import select
 
 from api.auth.deps import ActorDep
 from api.auth.roles import Action
@@ -29,6 +30,7 @@ from api.cases.schemas import (
 from api.cases.workflow import CaseStatus
 from api.db.base import INT4_MAX
 from api.deadlines.service import calendar, policies_from
+from api.deadlines.supervision import level
 from api.deps import (
     BboxFilter,
     CategoryFilter,
@@ -44,6 +46,8 @@ from api.geography.views import parse_bbox
 from api.photos.service import after_photo_policy
 from api.routing.service import catalogue, rules_from
 from api.whistles import service as whistles
+from api.whistles.models import Assignment, Whistle
+from api.whistles.supervision import ladders_from, times_of
 from geo.locate import StreetShare
 from geo.route import districts_in_order, summon
 from geo.rules import NoDutyRule
@@ -52,9 +56,28 @@ router = APIRouter(prefix="/api/cases", tags=["cases"])
 SUGGEST_FACTOR = 2.0  # suggested duplicates: this many times the attach radius
 
 
-def _detail(session: SessionDep, case_id: int) -> CasePublic:
+def _detail(session: SessionDep, settings: SettingsDep, case_id: int) -> CasePublic:
     case = service.get_case(session=session, case_id=case_id)
-    return CasePublic.model_validate(case_detail(session=session, case=case, now=service.utcnow()))
+    now = service.utcnow()
+    detail = case_detail(session=session, case=case, now=now)
+    levels = _supervision(session, settings, case_id, now)
+    for assignment in detail["assignments"]:
+        assignment["supervision"] = levels[assignment["id"]]
+    return CasePublic.model_validate(detail)
+
+
+def _supervision(
+    session: SessionDep, settings: SettingsDep, case_id: int, now: datetime
+) -> dict[int, str]:
+    """Each assignment's supervision level at ``now`` (黄牌预警 … 市级督办; docs/supervision.md)."""
+    ladders = ladders_from(settings.data_dir)
+    work = calendar(session=session)
+    rows = session.execute(
+        select(Assignment, Whistle.sla_policy)
+        .join(Whistle, Whistle.id == Assignment.whistle_id)
+        .where(Assignment.case_id == case_id)
+    )
+    return {a.id: str(level(times_of(a), ladders.of(policy), now, work)) for a, policy in rows}
 
 
 @router.get("")
@@ -87,11 +110,13 @@ def list_cases(
 
 
 @router.get("/{case_id}", response_model=CasePublic)
-def get_case(case_id: PathId, session: SessionDep, actor: ActorDep) -> CasePublic:
+def get_case(
+    case_id: PathId, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> CasePublic:
     """One case with its streets, whistles and department assignments."""
     case = service.get_case(session=session, case_id=case_id)
     service.require(session=session, actor=actor, action=Action.VIEW, case=case)
-    return _detail(session, case_id)
+    return _detail(session, settings, case_id)
 
 
 @router.get("/{case_id}/duplicates", response_model=DuplicatesPublic)
@@ -128,7 +153,7 @@ def events(case_id: PathId, session: SessionDep, actor: ActorDep) -> list[Any]:
 
 @router.post("/{case_id}/resolve", response_model=CasePublic)
 def resolve_locally(
-    case_id: PathId, body: ResolveLocal, session: SessionDep, actor: ActorDep
+    case_id: PathId, body: ResolveLocal, session: SessionDep, settings: SettingsDep, actor: ActorDep
 ) -> CasePublic:
     """The community or street resolves the matter itself."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
@@ -136,26 +161,30 @@ def resolve_locally(
         session=session, case=case, actor=actor, note=body.note, at=service.utcnow()
     )
     session.commit()
-    return _detail(session, case_id)
+    return _detail(session, settings, case_id)
 
 
 @router.post("/{case_id}/reject", response_model=CasePublic)
-def reject(case_id: PathId, body: Reject, session: SessionDep, actor: ActorDep) -> CasePublic:
+def reject(
+    case_id: PathId, body: Reject, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> CasePublic:
     """Reject with a reason."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
     service.reject(session=session, case=case, actor=actor, reason=body.reason, at=service.utcnow())
     session.commit()
-    return _detail(session, case_id)
+    return _detail(session, settings, case_id)
 
 
 @router.post("/{case_id}/merge", response_model=CasePublic)
-def merge(case_id: PathId, body: Merge, session: SessionDep, actor: ActorDep) -> CasePublic:
+def merge(
+    case_id: PathId, body: Merge, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> CasePublic:
     """Merge a duplicate into another open case (its reports move there)."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
     into = service.get_case(session=session, case_id=body.into, lock=True, field="into")
     service.merge(session=session, case=case, into=into, actor=actor, at=service.utcnow())
     session.commit()
-    return _detail(session, body.into)
+    return _detail(session, settings, body.into)
 
 
 @router.post("/{case_id}/whistle", response_model=WhistlePublic)
@@ -262,11 +291,13 @@ def verify(
         after_photos=after_photo_policy(settings),
     )
     session.commit()
-    return _detail(session, case_id)
+    return _detail(session, settings, case_id)
 
 
 @router.post("/{case_id}/evaluate", response_model=CasePublic)
-def evaluate(case_id: PathId, body: Evaluate, session: SessionDep, actor: ActorDep) -> CasePublic:
+def evaluate(
+    case_id: PathId, body: Evaluate, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> CasePublic:
     """Rate the result 1–5 stars; closes the case."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
     service.evaluate(
@@ -278,7 +309,7 @@ def evaluate(case_id: PathId, body: Evaluate, session: SessionDep, actor: ActorD
         at=service.utcnow(),
     )
     session.commit()
-    return _detail(session, case_id)
+    return _detail(session, settings, case_id)
 
 
 @router.post("/{case_id}/comments", response_model=list[EventPublic])

@@ -26,7 +26,24 @@ const EVENT_NAMES = {
   "extension:approved": "批准延期",
   "extension:denied": "驳回延期",
   "whistle:escalated": "上报市级",
+  "obligation:overdue": "时限已过",
+  "supervision:warning": "黄牌预警",
+  "supervision:chased": "催办",
+  "supervision:district": "区级督办",
+  "supervision:city": "市级督办",
+  callback: "12345 回访",
+  "callback:accepted": "回访不满意：街道同意重办",
+  "callback:declined": "回访不满意：街道不予重办",
   comment: "备注",
+};
+
+// an open assignment's supervision level (the API's, docs/supervision.md)
+const SUPERVISION = {
+  warning: "黄牌预警",
+  overdue: "超期",
+  chased: "已催办",
+  district: "区级督办",
+  city: "市级督办",
 };
 
 /** Badges of a case: joint, ambiguous position, several reports, status. */
@@ -142,9 +159,15 @@ function assignmentsSection(c, depts) {
   const rows = c.assignments.map((a) =>
     h(
       "li",
-      { class: a.overdue.length ? "overdue" : "" },
+      { class: a.overdue.length ? "overdue" : "", dataset: { supervision: a.supervision } },
       `${depts.get(a.department_code) || a.department_code}：${ASSIGNMENT_STATUS[a.status] || a.status}`,
-      a.overdue.length ? h("span", { class: "badge overdue" }, "超期") : null,
+      SUPERVISION[a.supervision]
+        ? h(
+            "span",
+            { class: `badge supervision supervision-${a.supervision}` },
+            SUPERVISION[a.supervision],
+          )
+        : null,
     ),
   );
   return h("section", {}, h("h3", {}, "部门报到"), h("ul", { class: "departments" }, rows));
