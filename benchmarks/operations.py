@@ -31,15 +31,21 @@ What it does:
      the case (报到) and resolves; on a few cases one department disputes (派单异议)
      instead and the street settles the case itself;
    - the street **verifies** (reopening a few: 退回重办, resolved again and verified again),
-     and the case is **evaluated** (the reporting grid worker, or the street for a ticket);
+     and the case is **evaluated** by the reporting grid worker, or for a ticket **called
+     back** (回访) by the hotline where the service has call-backs (else the street rates it);
    - at each step ``--progress`` of the cases go on and the rest stay where they are, so a
      day's end leaves cases in every state;
    - the **scoreboard** of the month by department, street and district (administrator);
 3. checks: every answered report stored exactly once under its key with the answered id
    (and no row that was never answered); the case and assignment states rebuilt from
    ``case_events`` equal the tables (``api.cases.replay``); the scoreboards add up across
-   groupings and to the assignments dispatched (``api.assessment.totals``); webhooks
-   delivered (when the service has them);
+   groupings and to the assignments dispatched (``api.assessment.totals``); and, when the
+   service has webhooks (``api.webhooks`` and its outbox table), that they were all
+   delivered: before the drive every district of the city gets a subscription to all event
+   kinds pointed at a local receiver (a thread on a loopback port), and after it the outbox
+   must drain (``--webhook-wait``) with every delivery received, each idempotency key at
+   least once, no key that was not owed, every event delivered and each case's events in
+   order; without webhooks the check prints "webhooks: not available";
 4. prints a table per act: requests, errors, p50/p99/max latency and the p50 beside the
    report submission's (the reference: the hot path, measured in the same run under the same
    concurrency); and per phase its duration and acts per second.
@@ -55,6 +61,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import json
 import math
 import os
@@ -62,6 +69,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -69,7 +77,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import uvloop
@@ -80,6 +88,9 @@ from api.assessment.scoring import Period
 from benchmarks.api_load import CATEGORIES, GPS_ACCURACY_M, REPO, percentile, street_points
 from benchmarks.http_client import Answer, Client
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 CELL_AREA_M2 = 40_000
 REFERENCE_ACT = "report"
 SCOREBOARD_GROUPINGS = ("department", "street", "district")
@@ -89,6 +100,23 @@ DISPUTE_SHARE = 0.03  # of whistled cases: one department disputes instead of ac
 REOPEN_SHARE = 0.05  # of cases resolved by departments: the street sends the result back
 PATROL_CATEGORIES = CATEGORIES
 HOTLINE_DESCRIPTIONS = ("市民来电反映", "来电人称", "市民反映")
+
+
+def app_factory() -> FastAPI:
+    """The service bound to the benchmark database as ``gridwhistle serve`` runs it, with its
+    background jobs (the overdue job, and where the service has them the notification
+    fan-out and the webhook sender): ``uvicorn --factory`` entry point."""
+    from api.app import create_app
+    from api.config import Settings
+    from api.db.session import engine_for
+    from benchmarks.api_load import URL_ENV
+
+    return create_app(
+        engine=engine_for(os.environ[URL_ENV]),
+        settings=Settings(environment="test"),
+        jobs=True,
+        freeze_heap=True,
+    )
 
 
 # -- who acts --------------------------------------------------------------------------------
@@ -250,6 +278,11 @@ class Drive:
         self.rng = random.Random(args.seed)
         self.out = Outcome()
         self.deadline = time.perf_counter() + args.minutes * 60 if args.minutes else math.inf
+        self.callbacks = importlib.util.find_spec("api.callbacks") is not None
+        self.hotline_cases: set[int] = set()  # a 12345 report is among theirs
+
+    def call_taker(self) -> str:
+        return self.rng.choice(self.cast.call_takers)
 
     async def act(
         self,
@@ -377,6 +410,8 @@ class Drive:
             )
             if again is None or again.status_code != 200 or again.json()["id"] != data["id"]:
                 self.out.unstable += 1
+        if t.source == "hotline":  # a case with a 12345 report is called back, not rated
+            self.hotline_cases.add(data["case_id"])
         if data["attached"]:
             self.out.attached += 1
             return
@@ -391,7 +426,7 @@ class Drive:
                 sum(p[0] for p in ring[:-1]) / (len(ring) - 1),
                 sum(p[1] for p in ring[:-1]) / (len(ring) - 1),
             )
-        evaluator = t.token if t.source == "patrol" else self.cast.street.get(lead, "")
+        evaluator = self.cast.street.get(lead, "") if t.source == "hotline" else t.token
         self.out.cases.append(
             CaseRun(data["case_id"], lead, evaluator, (position[0], position[1]), routing)
         )
@@ -444,7 +479,10 @@ class Drive:
                 done = await self.act(
                     client, "merge", "POST", f"{path}/merge", token, {"into": case.into}
                 )
-                case.status = "merged" if done else case.status
+                if done:
+                    case.status = "merged"
+                    if case.case_id in self.hotline_cases:  # its reports moved there
+                        self.hotline_cases.add(int(case.into or 0))
             case "whistle":
                 note = {"note": "联合吹哨"} if case.routing.get("joint") else {}
                 if await self.act(client, "whistle", "POST", f"{path}/whistle", token, note):
@@ -532,6 +570,14 @@ class Drive:
             case.status = "verified"
 
     async def evaluate(self, client: ActClient, case: CaseRun) -> None:
+        """The reporting grid worker rates the result; a ticket's caller is called back
+        (回访) by the hotline where the service has call-backs, else the street rates it."""
+        if case.case_id in self.hotline_cases and self.callbacks:
+            said = {"result": self.rng.choices(["满意", "基本满意"], weights=[75, 25])[0]}
+            path = f"/api/cases/{case.case_id}/callback"
+            if await self.act(client, "call-back", "POST", path, self.call_taker(), said):
+                case.status = "closed"
+            return
         body = {"stars": self.rng.choices([5, 4, 3, 2, 1], weights=[60, 25, 8, 4, 3])[0]}
         path = f"/api/cases/{case.case_id}/evaluate"
         if await self.act(client, "evaluate", "POST", path, case.evaluator, body):
@@ -667,23 +713,154 @@ def check_scoreboards(url: str, out: Outcome) -> Check:
     return Check("scoreboard totals consistent across groupings", not found, detail)
 
 
-def check_webhooks() -> Check:
-    """Webhooks delivered once each, when the service has them."""
+WEBHOOKS = "webhooks all delivered"
+
+
+class Receiver:
+    """A local webhook receiver (a thread on a loopback port): counts deliveries per
+    idempotency key and the order of events per subscription and case."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        key_header = _webhooks("deliver").KEY
+
+        self.received: Counter[str] = Counter()
+        self.order: dict[tuple[int, int], list[int]] = defaultdict(list)
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"] or 0)))
+                key = self.headers[key_header] or ""
+                with receiver.lock:
+                    if not receiver.received[key]:
+                        event, sub = body["event"], body["subscription"]["id"]
+                        receiver.order[(sub, event["case_id"])].append(event["id"])
+                    receiver.received[key] += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _webhooks(module: str) -> Any:
+    """A module of ``api.webhooks``, imported when the service has them (built alongside
+    this benchmark: it must run, and type-check, without them)."""
+    import importlib
+
+    return importlib.import_module(f"api.webhooks.{module}")
+
+
+def webhooks_available(url: str) -> bool:
+    """Whether the service has webhooks: the package and its migrated outbox table."""
     import importlib.util
 
+    from sqlalchemy import inspect
+
+    from api.db.session import engine_for
+
     if importlib.util.find_spec("api.webhooks") is None:
-        return Check("webhooks all delivered", None, "webhooks: not available")
-    return Check(
-        "webhooks all delivered",
-        None,
-        "webhooks: the service has them, this benchmark does not check their delivery yet",
+        return False
+    if importlib.util.find_spec("api.webhooks.deliver") is None:
+        return False
+    return inspect(engine_for(url)).has_table("webhook_deliveries")
+
+
+def subscribe(url: str, receiver: Receiver, districts: Iterable[str]) -> None:
+    """A subscription to every event of each district's cases, posted to ``receiver``."""
+    from sqlalchemy.orm import Session
+
+    from api.db.session import engine_for
+
+    add = _webhooks("service").add
+    with Session(engine_for(url)) as session:
+        for code in sorted(set(districts)):
+            add(session=session, scope="district", code=code, url=receiver.url, kinds=[])
+        session.commit()
+
+
+def drain_outbox(url: str, *, timeout_s: float) -> float | None:
+    """Wait until every event is fanned out and no delivery is pending; the seconds it
+    took, None when ``timeout_s`` passed first."""
+    from sqlalchemy import text
+
+    from api.db.session import engine_for
+
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout_s:
+        with engine_for(url).connect() as conn:
+            left = conn.execute(
+                text("SELECT (SELECT count(*) FROM event_queue) + (SELECT count(*) FROM "
+                     "webhook_deliveries WHERE status = 'pending')")
+            ).scalar()  # fmt: skip
+        if not left:
+            return time.perf_counter() - start
+        time.sleep(1.0)
+    return None
+
+
+def check_webhooks(url: str, receiver: Receiver | None, drained_s: float | None) -> Check:
+    """Every event delivered to the subscriptions that see it, each received once as far as
+    the receiver's idempotency key shows, in order per case; or "not available"."""
+    if receiver is None:
+        return Check(WEBHOOKS, None, "webhooks: not available")
+    from types import SimpleNamespace
+
+    from sqlalchemy import text
+
+    from api.db.session import engine_for
+
+    idempotency_key = _webhooks("deliver").idempotency_key
+
+    with engine_for(url).connect() as conn:
+        rows = conn.execute(
+            text("SELECT event_id, subscription_id, status FROM webhook_deliveries")
+        ).all()
+        unfanned = conn.scalar(
+            text("SELECT count(*) FROM case_events e WHERE NOT EXISTS "
+                 "(SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)")
+        )  # fmt: skip
+    keys = {
+        idempotency_key(SimpleNamespace(event_id=e, subscription_id=s)): status
+        for e, s, status in rows
+    }
+    undelivered = sum(1 for status in keys.values() if status != "delivered")
+    got = receiver.received
+    lost = sum(1 for k, status in keys.items() if status == "delivered" and k not in got)
+    strays = sum(1 for k in receiver.received if k not in keys)
+    repeats = sum(n - 1 for n in receiver.received.values())
+    disordered = sum(1 for ids in receiver.order.values() if ids != sorted(ids))
+    ok = not (undelivered or lost or strays or disordered or unfanned) and drained_s is not None
+    drained = (
+        f"outbox drained {drained_s:.0f} s after the last act"
+        if drained_s is not None
+        else ("outbox NOT drained in time")
     )
+    detail = (
+        f"{len(keys):,} deliveries, {len(receiver.received):,} keys received; not delivered "
+        f"{undelivered}, delivered but not received {lost}, received but not owed {strays}, "
+        f"events of no delivery {unfanned}, cases out of order {disordered}, repeats {repeats} "
+        f"(the key makes them harmless); {drained}"
+    )
+    return Check(WEBHOOKS, ok, detail)
 
 
-def checks(url: str, out: Outcome) -> list[Check]:
+def checks(url: str, out: Outcome, webhooks: Check) -> list[Check]:
     """All the checks of the day's end."""
-    return [check_reports(url, out), check_replay(url), check_scoreboards(url, out),
-            check_webhooks()]  # fmt: skip
+    return [check_reports(url, out), check_replay(url), check_scoreboards(url, out), webhooks]
 
 
 # -- the report ------------------------------------------------------------------------------
@@ -713,7 +890,7 @@ def act_table(acts: Acts) -> Table:
 
 ACT_ORDER = ("report", "report (retry)", "resolve locally", "reject", "merge", "whistle",
              "read case", "dispute", "acknowledge", "on site", "resolve", "verify", "evaluate",
-             "scoreboard")  # fmt: skip
+             "call-back", "scoreboard")  # fmt: skip
 
 
 def _act_order(act: str) -> tuple[int, str]:
@@ -798,6 +975,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cell-area-m2", type=float, default=CELL_AREA_M2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--server-log", help="keep the server's output in this file")
+    parser.add_argument("--webhook-wait", type=float, default=300.0,
+                        help="seconds to wait for the webhook outbox to drain")  # fmt: skip
     parser.add_argument(
         "--concurrent-duty",
         action="store_true",
@@ -822,7 +1001,7 @@ def serve(url: str, processes: int, log: Path) -> Iterator[str]:
     from benchmarks.api_load import URL_ENV, _stop, _wait_healthy
 
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "benchmarks.api_load:app_factory", "--factory",
+    cmd = [sys.executable, "-m", "uvicorn", "benchmarks.operations:app_factory", "--factory",
            "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes),
            "--log-level", "warning", "--no-access-log"]  # fmt: skip
     with log.open("w+b") as out:
@@ -841,9 +1020,18 @@ def serve(url: str, processes: int, log: Path) -> Iterator[str]:
 def operate(url: str, args: argparse.Namespace, log: Path) -> tuple[Outcome, list[Check]]:
     """Serve the app on ``url`` (a loaded city), drive the day and check the outcome."""
     cast = prepare(url, workers=args.workers, tickets=args.tickets + args.patrol, seed=args.seed)
-    with serve(url, args.server_workers, log) as base:
-        out = uvloop.run(Drive(base, args, cast).run())
-    return out, checks(url, out)
+    receiver = Receiver() if webhooks_available(url) else None
+    try:
+        if receiver is not None:
+            subscribe(url, receiver, (code[:6] for code in cast.street))
+        with serve(url, args.server_workers, log) as base:
+            out = uvloop.run(Drive(base, args, cast).run())
+            drained = drain_outbox(url, timeout_s=args.webhook_wait) if receiver else None
+        webhooks = check_webhooks(url, receiver, drained)
+    finally:
+        if receiver is not None:
+            receiver.close()
+    return out, checks(url, out, webhooks)
 
 
 def server_errors(log: Path, limit: int = 2) -> list[str]:
