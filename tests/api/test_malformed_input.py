@@ -21,6 +21,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -35,6 +36,7 @@ from api.auth.roles import Role
 from api.config import Settings
 from api.db.session import engine_for
 from api.deps import get_session
+from api.notifications.fanout import fan_out
 from tests.api.support import BOWTIE, BUILDING, LIFECYCLE_TABLES, issue_tokens
 
 MUTATING = {"post", "put", "patch", "delete"}
@@ -152,6 +154,10 @@ PLANS: dict[tuple[str, str], Plan] = {
     ("POST", "/api/assignments/{assignment_id}/dispute"): Plan(
         "xc-cgzf", {"assignment_id": Ref("acknowledged")}, body={"reason": "not ours"}
     ),
+    ("POST", "/api/notifications/{notification_id}/read"): Plan(
+        "gw", {"notification_id": Ref("notification")}
+    ),
+    ("POST", "/api/notifications/read-all"): Plan("gw"),  # no input: nothing to malform
     ("POST", "/api/extensions/{extension_id}/decision"): Plan(
         "gw", {"extension_id": Ref("extension")}, body={"approve": True, "note": ""}
     ),
@@ -578,6 +584,11 @@ def _build(world: World) -> None:
     url = f"/api/cases/{ids['unsatisfied']}/callback"
     ids["callback"] = world.ok("POST", url, "hotline", json=said)["id"]
     ids["key"] = world.tokens["worker-gw"]
+    while fan_out(
+        session=world.current["session"], now=datetime(2026, 6, 3, tzinfo=UTC)
+    ):  # the inboxes
+        pass
+    ids["notification"] = world.ok("GET", "/api/notifications", "gw")["notifications"][0]["id"]
 
 
 @pytest.fixture(scope="module")
