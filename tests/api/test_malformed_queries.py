@@ -72,6 +72,12 @@ PLANS: dict[str, Plan] = {
     "/maps/hotspots": Plan("admin", {"street": "110102020", **MAP_QUERY}),
     "/maps/district/{code}": Plan("admin", MAP_QUERY, {"code": "110102"}),
     "/maps/street/{code}": Plan("admin", MAP_QUERY, {"code": "110102020"}),
+    # 广外's grid cells (z14 at 116.33, 39.89) with the statistics of the street's map
+    "/tiles/{layer}/{z}/{x}/{y}.mvt": Plan(
+        "admin",
+        {"scope": "110102020", "generation": "1", **MAP_QUERY},
+        {"layer": "hotspots", "z": "14", "x": "13486", "y": "6209"},
+    ),
     "/api/addresses": Plan("admin", {"street": "110102020", "q": "号", "limit": "10"}),
     "/api/audit": Plan("admin", {"kind": "login", "user": "t-gw", "limit": "10"}),
     # a few metres from 锦安路1号 of the demo register
@@ -344,6 +350,9 @@ def _semantic_cases(url: str, name: str, bad: Any) -> Iterator[BadQuery]:
         yield bad("a code and more", _text("110102020 OR 1=1"))
         if url in ("/maps/hotspots", "/api/hotspots"):  # the scope of the map or statistics
             yield bad("names no street", "110102999")
+    elif name == "scope":
+        yield bad("a community code", "110102020001")
+        yield bad("names no street", "110102999")
     elif name == "status":
         yield bad("unknown", "no-such-status")
         yield bad("two, comma separated", "new,closed" if url != OPEN311 else "open,closed,x")
