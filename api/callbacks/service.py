@@ -81,13 +81,18 @@ def call_back(
     if result not in STARS:
         raise InvalidInput(f"unknown result {result!r}", field="result")
     if result == UNSATISFIED and not reason.strip():
-        raise InvalidInput("不满意 needs the caller's reason", field="reason")
+        raise InvalidInput(
+            "不满意 needs the caller's reason",
+            field="reason",
+            message="回访不满意须填写来电人的理由",
+        )
     if not pending(session=session, case=case):
         raise IllegalTransition(
             f"case {case.id} is not waiting for a call-back (a {case.status} case; "
             "a hotline case is called back once verified)",
             field="status",
             current=case.status,
+            message=f"案件 {case.id} 不在待回访队列中（热线案件核查后才回访）",
         )
     done = Callback(
         case_id=case.id,
@@ -159,9 +164,14 @@ def decide(
             f"call-back {callback.id} awaits no decision (it is {state})",
             field="status",
             current=state,
+            message="这条回访无需街道决定（不是不满意，或已决定）",
         )
     if not accept and not reason.strip():
-        raise InvalidInput("declining a 不满意 call-back needs a reason", field="reason")
+        raise InvalidInput(
+            "declining a 不满意 call-back needs a reason",
+            field="reason",
+            message="不同意重办须说明理由",
+        )
     callback.decision = "accepted" if accept else "declined"
     callback.decided_by = actor.id or None
     callback.decided_at = at
