@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     def _refuse_default_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
             raise ValueError("GRIDWHISTLE_SECRET_KEY must be set outside development")
+        if len(self.demo_password) < self.password_min_length:
+            raise ValueError(
+                "GRIDWHISTLE_DEMO_PASSWORD needs at least GRIDWHISTLE_PASSWORD_MIN_LENGTH "
+                f"({self.password_min_length}) characters"
+            )
         return self
 
 
