@@ -8,8 +8,10 @@ from api.deadlines.models import CalendarDay
 from api.departments.models import Category, Department
 from api.geography.models import Area, AreaPart, Chief, Generation, LandUseZone, Road
 from api.hotspots.models import Event
+from api.notifications.models import EventQueue, Notification
 from api.photos.models import PhotoThumbnail
 from api.reports.models import Report, ReportPhoto
+from api.webhooks.models import Delivery, Subscription
 from api.whistles.models import Assignment, Extension, Whistle
 
 __all__ = [
@@ -26,16 +28,20 @@ __all__ = [
     "CaseStreet",
     "Category",
     "Chief",
+    "Delivery",
     "Department",
     "Event",
+    "EventQueue",
     "Extension",
     "Generation",
     "LandUseZone",
     "LoginThrottle",
+    "Notification",
     "PhotoThumbnail",
     "Report",
     "ReportPhoto",
     "Road",
+    "Subscription",
     "User",
     "Whistle",
 ]
