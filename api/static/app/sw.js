@@ -6,7 +6,7 @@
 // the login the server redirects them to the login page, and a redirected answer is never
 // cached (a logged-in page asks the worker to cache the pages again).
 
-const VERSION = "gridwhistle-app-5";
+const VERSION = "gridwhistle-app-6";
 const SHELL = [
   "/app/login",
   "/app/report",
@@ -17,6 +17,7 @@ const SHELL = [
   "/static/app/app.css",
   "/static/app/js/api.js",
   "/static/app/js/basemap.js",
+  "/static/app/js/callbacks.js",
   "/static/app/js/case-actions.js",
   "/static/app/js/case-view.js",
   "/static/app/js/destination.js",

@@ -4,6 +4,7 @@
 
 import { api, ApiError, describe, requireLogin } from "./api.js";
 import { gridCells, makeMap } from "./basemap.js";
+import { callbackQueue } from "./callbacks.js";
 import { categories, categoryLabel, h, percent, say, topbar } from "./ui.js";
 
 const TAKERS = ["hotline", "street", "district", "admin"];
@@ -256,6 +257,9 @@ async function start() {
   $("call-form").addEventListener("submit", parse);
   $("category").addEventListener("change", preview);
   $("submit").addEventListener("click", submit);
+  if (user.role === "hotline" || user.role === "admin") {
+    callbackQueue(document.querySelector(".panel"), state.catalogue);
+  }
   document.body.dataset.ready = "1";
 }
 
