@@ -23,6 +23,7 @@ from api.config import Settings, get_settings
 from api.db import outage
 from api.db.aio import pool_for
 from api.db.session import get_engine, libpq_url, session_factory
+from api.departments.views import router as departments_router
 from api.deps import single_query_values
 from api.docs import SecurityHeaders
 from api.docs import router as docs_router
@@ -119,6 +120,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(reports_router)  # first: the busiest route is matched first
     app.include_router(geography_router)
+    app.include_router(departments_router)
     app.include_router(maps_router)
     app.include_router(hotspot_maps_router)
     app.include_router(tiles_router)

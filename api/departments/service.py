@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from api.deadlines.sla import read_policies
 from api.departments.models import Category, Department
 from api.errors import InvalidInput
 from geo import rules
+from geo.classify import read_keywords, sub_categories
 from geo.datafile import DataFileError
 
 CATEGORY_KINDS = ("event", "component")
@@ -84,6 +86,14 @@ def list_departments(*, session: Session, district_code: str | None = None) -> l
     if district_code is not None:
         stmt = stmt.where(Department.district_code == district_code)
     return list(session.scalars(stmt))
+
+
+@lru_cache(maxsize=4)
+def category_keywords(data_dir: Path) -> dict[str, tuple[str, ...]]:
+    """The words callers use for each sub-category (``complaints/keywords.csv``, the
+    classifier's keywords and synonyms), read once per process."""
+    categories = sub_categories(rules.read_categories(data_dir / "categories.csv"))
+    return read_keywords(data_dir / "complaints" / "keywords.csv", categories=categories)
 
 
 def list_categories(*, session: Session) -> list[Category]:

@@ -24,26 +24,3 @@ class GenerationsPublic(BaseModel):
 
     active: int | None
     data: list[GenerationPublic]
-
-
-class DepartmentPublic(BaseModel):
-    """A department of a district or of the city."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    code: str
-    name: str
-    kind: str
-    level: str
-    district_code: str | None
-
-
-class CategoryPublic(BaseModel):
-    """An event or component category."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    code: str
-    name: str
-    parent_code: str | None
-    kind: str

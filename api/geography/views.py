@@ -1,4 +1,4 @@
-"""Routes: generations, areas as GeoJSON, the department and category catalogues.
+"""Routes: generations and areas as GeoJSON.
 
 For logged-in users of any role; areas are also the city map's grid tiles, fetched by the
 map page itself, so they accept the login cookie too (``api.auth.deps.tile_viewer``).
@@ -13,17 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import ActorDep, TileViewerDep
-from api.departments import service as departments
-from api.deps import BboxFilter, DistrictFilter, QueryId, SessionDep, SettingsDep
+from api.deps import BboxFilter, QueryId, SessionDep, SettingsDep
 from api.errors import InvalidInput
 from api.geography import service
 from api.geography.models import Area
-from api.geography.schemas import (
-    CategoryPublic,
-    DepartmentPublic,
-    GenerationPublic,
-    GenerationsPublic,
-)
+from api.geography.schemas import GenerationPublic, GenerationsPublic
 from geo.codes import Level
 
 router = APIRouter(prefix="/api", tags=["geography"])
@@ -148,17 +142,3 @@ def areas(
         wanted = set(codes)
         found["features"] = [f for f in found["features"] if f["id"] in wanted]  # type: ignore[attr-defined]
     return found
-
-
-@router.get("/departments", response_model=list[DepartmentPublic])
-def list_departments(
-    session: SessionDep, _actor: ActorDep, district_code: DistrictFilter = None
-) -> list[Any]:
-    """Departments, optionally those of one district."""
-    return departments.list_departments(session=session, district_code=district_code)
-
-
-@router.get("/categories", response_model=list[CategoryPublic])
-def list_categories(session: SessionDep, _actor: ActorDep) -> list[Any]:
-    """The event and component category catalogue."""
-    return departments.list_categories(session=session)

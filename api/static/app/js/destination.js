@@ -2,7 +2,7 @@
 // candidates with shares when the accuracy circle crosses a boundary) and, once a category is
 // chosen, the streets and departments the router would summon.
 
-import { api, describe } from "./api.js";
+import { ApiError, api, describe } from "./api.js";
 import { h, percent } from "./ui.js";
 
 /**
@@ -16,7 +16,9 @@ export async function destination(geometry, { category, accuracy, user }) {
     if (geometry.type === "Point") {
       const [lon, lat] = geometry.coordinates;
       const q = `lon=${lon}&lat=${lat}${accuracy ? `&accuracy_m=${accuracy}` : ""}`;
-      rows.push(...locationRows(await api(`/api/locate?${q}`), user));
+      const located = locationRows(await api(`/api/locate?${q}`), user);
+      rows.push(...located);
+      rows.refusal = located.refusal;
     }
     if (category) {
       const body = { geometry, category, accuracy_m: accuracy };
@@ -26,7 +28,10 @@ export async function destination(geometry, { category, accuracy, user }) {
       rows.push(h("p", { class: "muted" }, "选择类别后显示涉及的街道和部门。"));
     }
   } catch (err) {
-    return [h("p", { class: "warn" }, describe(err))];
+    const refused = [h("p", { class: "warn" }, describe(err))];
+    // the server would refuse this report too (not a network failure: that is retried)
+    if (err instanceof ApiError && err.status === 422) refused.refusal = describe(err);
+    return refused;
   }
   return rows;
 }
@@ -63,7 +68,8 @@ function locationRows(found, user) {
   const own = user.jurisdiction;
   const street = found.street?.code;
   if (own && street && user.role === "grid_worker" && !street.startsWith(own.slice(0, 9))) {
-    rows.push(h("p", { class: "warn" }, "此位置不在您的辖区，提交会被拒绝。"));
+    rows.refusal = "此位置不在您的辖区，不能提交：请把图钉移到辖区内，或请所在街道的网格员上报。";
+    rows.push(h("p", { class: "warn outside" }, rows.refusal));
   }
   return rows;
 }

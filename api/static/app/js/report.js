@@ -25,6 +25,9 @@ const MODES = {
   line: "沿街道依次点击（至少 2 点）。",
 };
 
+// what a browser's geolocation error codes mean, in words (its own messages are English)
+const GEOLOCATION_ERRORS = { 1: "未允许本页使用位置", 2: "暂时无法获取位置", 3: "定位超时" };
+
 const state = {
   mode: "point",
   pin: null,
@@ -34,6 +37,8 @@ const state = {
   catalogue: new Map(),
   photos: [],
   photoLimits: null, // the server's, once known
+  refusal: null, // why the server would refuse the report as the last preview found it
+  submitting: false, // one tap, one report
 };
 let map;
 
@@ -148,7 +153,11 @@ function locateMe() {
       );
     },
     (err) =>
-      say($("form-message"), `无法获取位置（${err.message}），请在地图上点击落点。`, "error"),
+      say(
+        $("form-message"),
+        `${GEOLOCATION_ERRORS[err.code] || "无法获取位置"}，请在地图上点击落点。`,
+        "error",
+      ),
     { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 },
   );
 }
@@ -166,12 +175,39 @@ function geometry() {
   return pts.length >= 3 ? { type: "Polygon", coordinates: [[...pts, pts[0]]] } : null;
 }
 
-function categoryCode() {
+/** The sub-categories the typed text may mean: a code, a name, or part of a name, code or
+ * of the words callers use for it (the catalogue's keywords). */
+function categoryMatches() {
   const typed = $("category").value.trim();
+  if (!typed) return [];
+  const leaves = [...state.catalogue.values()].filter((c) => c.parent_code);
   const code = typed.split(/\s+/)[0].toUpperCase();
-  if (state.catalogue.has(code)) return code;
-  const byName = [...state.catalogue.values()].find((c) => c.name === typed && c.parent_code);
-  return byName ? byName.code : null;
+  const byCode = leaves.filter((c) => c.code === code);
+  if (byCode.length) return byCode;
+  const byName = leaves.filter((c) => c.name === typed);
+  if (byName.length) return byName;
+  const part = typed.toLowerCase();
+  return leaves.filter(
+    (c) =>
+      c.name.includes(part) ||
+      c.code.toLowerCase().startsWith(part) ||
+      (c.keywords || []).some((k) => k.includes(part)),
+  );
+}
+
+function categoryCode() {
+  const found = categoryMatches();
+  return found.length === 1 ? found[0].code : null;
+}
+
+function categoryRefusal() {
+  const typed = $("category").value.trim();
+  const found = categoryMatches();
+  if (!typed) return "请选择问题类别（可输入名称、编码或常用说法搜索）。";
+  if (!found.length) return `没有与“${typed}”相符的问题类别，请换个说法或从列表中选择。`;
+  const names = found.slice(0, 5).map((c) => categoryLabel(state.catalogue, c.code));
+  const more = found.length > 5 ? ` 等 ${found.length} 个` : "";
+  return `“${typed}”可能是：${names.join("、")}${more}，请从列表中选择一个。`;
 }
 
 function accuracy() {
@@ -185,6 +221,7 @@ let previewTimer = null;
 let previewSeq = 0;
 
 function preview() {
+  saveDraft();
   clearTimeout(previewTimer);
   previewTimer = setTimeout(showDestination, 300);
 }
@@ -195,7 +232,79 @@ async function showDestination() {
   const rows = geom
     ? await destination(geom, { category: categoryCode(), accuracy: accuracy(), user })
     : [h("p", { class: "muted" }, "尚未标注位置。")];
-  if (seq === previewSeq) $("destination").replaceChildren(...rows);
+  if (seq !== previewSeq) return;
+  state.refusal = rows.refusal || null;
+  $("destination").replaceChildren(...rows);
+}
+
+// ---- the draft: kept until it is queued, also across a reload ----------------------------
+
+const DRAFT_KEY = `gridwhistle.draft.${user?.username}`;
+
+function saveDraft() {
+  if (!map) return;
+  const draft = {
+    mode: state.mode,
+    pin: state.pin ? [state.pin.getLatLng().lat, state.pin.getLatLng().lng] : null,
+    vertices: state.vertices.map((p) => [p.lat, p.lng]),
+    category: $("category").value,
+    description: $("description").value,
+    accuracy: $("accuracy").value,
+    photos: state.photos,
+  };
+  try {
+    localStorage.setItem(DRAFT_KEY, JSON.stringify(draft));
+  } catch {
+    // photos beyond the storage quota: keep the rest of the draft
+    localStorage.setItem(DRAFT_KEY, JSON.stringify({ ...draft, photos: [] }));
+  }
+}
+
+function loadDraft() {
+  try {
+    return JSON.parse(localStorage.getItem(DRAFT_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+/** A draft from a queued report's body (a refused one, to correct and send again). */
+function draftOf(body) {
+  const g = body.geometry;
+  const ring = g.type === "Polygon" ? g.coordinates[0].slice(0, -1) : g.coordinates;
+  const mode = { Point: "point", Polygon: "polygon", LineString: "line" }[g.type];
+  return {
+    mode,
+    pin: g.type === "Point" ? [g.coordinates[1], g.coordinates[0]] : null,
+    vertices: g.type === "Point" ? [] : ring.map(([lng, lat]) => [lat, lng]),
+    category: body.category,
+    description: body.description || "",
+    accuracy: body.accuracy_m ? String(body.accuracy_m) : "",
+    photos: (body.photos || []).map((p, i) => ({
+      ...p,
+      name: `照片 ${i + 1}`,
+      size: Math.floor((p.data.length * 3) / 4),
+    })),
+  };
+}
+
+function restoreDraft(draft) {
+  setMode(draft.mode || "point");
+  $("category").value = draft.category || "";
+  $("description").value = draft.description || "";
+  $("accuracy").value = draft.accuracy || "";
+  if (draft.pin) setPin(L.latLng(draft.pin[0], draft.pin[1]));
+  if (draft.vertices?.length) {
+    state.vertices = draft.vertices.map(([lat, lng]) => L.latLng(lat, lng));
+    drawShape();
+  }
+  state.photos = draft.photos || [];
+  renderPhotos();
+  preview();
+}
+
+function clearDraft() {
+  localStorage.removeItem(DRAFT_KEY);
 }
 
 // ---- photos ---------------------------------------------------------------------------
@@ -262,12 +371,30 @@ async function fillCategories() {
   }
   const leaves = [...state.catalogue.values()].filter((c) => c.parent_code);
   $("category-list").replaceChildren(
-    ...leaves.map((c) => h("option", { value: `${c.code} ${c.name}` }, c.parent)),
+    ...leaves.map((c) =>
+      h(
+        "option",
+        { value: `${c.code} ${c.name}` },
+        [c.parent, ...(c.keywords || []).slice(0, 4)].join(" · "),
+      ),
+    ),
   );
 }
 
 async function submit(event) {
   event.preventDefault();
+  if (state.submitting) return; // a second tap while the first is being queued
+  state.submitting = true;
+  $("submit").disabled = true;
+  try {
+    await queueReport();
+  } finally {
+    state.submitting = false;
+    $("submit").disabled = false;
+  }
+}
+
+async function queueReport() {
   const geom = geometry();
   const code = categoryCode();
   const msg = $("form-message");
@@ -277,7 +404,10 @@ async function submit(event) {
       state.mode === "point" ? "请先在地图上落点。" : "请先画完建筑或路段。",
       "error",
     );
-  if (!code) return say(msg, "请从列表中选择问题类别。", "error");
+  if (!code) return say(msg, categoryRefusal(), "error");
+  clearTimeout(previewTimer);
+  await showDestination(); // where it goes now, not where the pin was 300 ms ago
+  if (state.refusal) return say(msg, `${state.refusal} 草稿已保留。`, "error");
   const body = {
     geometry: geom,
     crs: "wgs84",
@@ -294,6 +424,7 @@ async function submit(event) {
   } catch (err) {
     return say(msg, `无法保存到发送队列：${describe(err)}`, "error");
   }
+  clearDraft();
   say(msg, navigator.onLine ? "已加入发送队列。" : "离线：已保存，恢复网络后自动发送。", "ok");
   $("description").value = "";
   $("category").value = "";
@@ -335,6 +466,21 @@ function renderOutbox(list, inFlight) {
             it.state === "failed"
               ? h(
                   "button",
+                  {
+                    type: "button",
+                    class: "link",
+                    onclick: () => {
+                      restoreDraft(draftOf(it.body));
+                      outbox.remove(it.key);
+                      say($("form-message"), "已放回表单：修改后再提交。", "ok");
+                    },
+                  },
+                  "修改重发",
+                )
+              : null,
+            it.state === "failed"
+              ? h(
+                  "button",
                   { type: "button", class: "link", onclick: () => outbox.remove(it.key) },
                   "删除",
                 )
@@ -365,6 +511,7 @@ if (user) {
     preview();
   });
   $("category").addEventListener("input", preview);
+  $("description").addEventListener("input", saveDraft);
   $("report-form").addEventListener("submit", submit);
   for (const id of ["photo-camera", "photo-pick"])
     $(id).addEventListener("change", (e) => addPhotos(e.target));
@@ -382,6 +529,8 @@ if (user) {
       renderPhotos();
     })
     .catch(() => {}); // asked again when a photo is picked
+  const draft = loadDraft(); // before anything saves over it
   drawMap();
   setMode("point");
+  if (draft) restoreDraft(draft);
 }

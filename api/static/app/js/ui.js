@@ -151,11 +151,17 @@ export function say(el, text, kind = "") {
   el.className = `message ${kind}`;
 }
 
-/** Category code → {code, name, parent}; cached for offline use. */
+const CATEGORY_KINDS = { event: "事件", component: "部件" };
+
+/** Category code → {code, name, parent, keywords}; cached for offline use. ``parent`` says
+ * which top-level category and whether an event or a component (市容环境 is both). */
 export async function categories() {
   const rows = await cachedGet("/api/categories");
   const byCode = new Map(rows.map((c) => [c.code, c]));
-  for (const c of rows) c.parent = c.parent_code ? byCode.get(c.parent_code)?.name : null;
+  for (const c of rows) {
+    const top = c.parent_code ? byCode.get(c.parent_code) : null;
+    c.parent = top ? `${top.name}·${CATEGORY_KINDS[top.kind] || top.kind}` : null;
+  }
   return byCode;
 }
 
