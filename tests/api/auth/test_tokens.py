@@ -151,7 +151,7 @@ def test_the_lifetimes_are_settings(demo_session: Session, demo_db_url: str) -> 
     bearer = issue_token(session=demo_session, user=user, policy=policy)
     key = issue_token(session=demo_session, user=user, policy=policy, scope=OPEN311_SCOPE)
     keyless = issue_token(session=demo_session, user=user, scope=OPEN311_SCOPE)
-    lifetimes = dict(
+    lifetimes: dict[str, timedelta | None] = dict(
         demo_session.execute(
             text("SELECT token_hash, expires_at - created_at FROM api_tokens WHERE user_id = :u"),
             {"u": user.id},
