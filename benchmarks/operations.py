@@ -981,7 +981,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--concurrent-duty",
         action="store_true",
         help="the departments of one case act at the same moment (by default one after "
-        "the other: two resolutions of one case at once can deadlock, see docs/benchmarks.md)",
+        "the other; see docs/benchmarks.md)",
     )
     args = parser.parse_args(argv)
     if args.tickets < 0 or args.patrol < 0 or args.tickets + args.patrol < 1:
