@@ -28,6 +28,7 @@ from api.deps import single_query_values
 from api.docs import SecurityHeaders
 from api.docs import router as docs_router
 from api.geography.views import router as geography_router
+from api.hotline.service import warm_up
 from api.hotline.views import router as hotline_router
 from api.hotspots.views import router as hotspots_router
 from api.maps.hotspots import router as hotspot_maps_router
@@ -56,13 +57,18 @@ def create_app(
     settings: Settings | None = None,
     jobs: bool = False,
     freeze_heap: bool = False,
+    warm: bool = False,
 ) -> FastAPI:
     """Build the service bound to ``engine``; ``jobs`` runs the overdue job in the background.
 
     ``freeze_heap`` (the served app): once started, the objects alive then (modules, the app,
     geography caches: some 300,000) leave the cyclic garbage collector's view. Otherwise each
     full collection walks them all, which stalls the event loop for ≈ 0.2 s — every request
-    in flight waits. Tests build many apps in one process and leave it off."""
+    in flight waits. Tests build many apps in one process and leave it off.
+
+    ``warm`` (the served app): the geocoder and the category model are built in a
+    background thread as the app starts (``app.state.warming``), so that the first hotline
+    call does not wait for them; startup does not wait either."""
     settings = settings or get_settings()
     bound = engine or get_engine()
     factory = session_factory(bound)
@@ -83,6 +89,8 @@ def create_app(
         app.state.reports_pool = pool
         listener = CatalogueListener(libpq_url(bound.url), on_change=catalogue_changed)
         await listener.start()
+        if warm:
+            app.state.warming = warm_up(sessions=factory, settings=settings)
         if freeze_heap:
             # the served app: the facts of the active generation first (if any), so that
             # no request waits for them and they are frozen with the rest
@@ -165,5 +173,9 @@ def served_app() -> FastAPI:
 
     settings = get_settings()
     return create_app(
-        engine=engine_for(database_url(settings)), settings=settings, jobs=True, freeze_heap=True
+        engine=engine_for(database_url(settings)),
+        settings=settings,
+        jobs=True,
+        freeze_heap=True,
+        warm=True,
     )

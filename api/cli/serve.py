@@ -45,7 +45,7 @@ def serve_command(host: HostOpt = None, port: PortOpt = None, workers: WorkersOp
             log_level="info",
         )
         return
-    app = create_app(engine=engine_for(url), settings=settings, jobs=True)
+    app = create_app(engine=engine_for(url), settings=settings, jobs=True, warm=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
