@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth.models import User
-from api.auth.roles import Role
+from api.auth.roles import CaseScope, Role
 from api.cases.models import Case, CaseEvent
 from api.cases.service import scope_of, utcnow
 from api.events.hub import EventHub
@@ -56,20 +56,15 @@ def fan_out(*, session: Session, now: datetime, limit: int = 200) -> list[int]:
         case = session.get(Case, event.case_id)
         if case is None:
             continue
-        facts = _facts(session, event, case)
-        _notify(session, event, notices(facts))
+        scope = scope_of(session=session, case=case)
+        _notify(session, event, notices(_facts(session, event, case, scope)))
         enqueue_deliveries(
-            session=session,
-            event=event,
-            scope=scope_of(session=session, case=case),
-            subscriptions=subscriptions,
-            now=now,
+            session=session, event=event, scope=scope, subscriptions=subscriptions, now=now
         )
     return taken
 
 
-def _facts(session: Session, event: CaseEvent, case: Case) -> EventFacts:
-    scope = scope_of(session=session, case=case)
+def _facts(session: Session, event: CaseEvent, case: Case, scope: CaseScope) -> EventFacts:
     data = event.data or {}
     report_ids = data.get("reports") if event.kind == "case:merged" else None
     reporters = (
