@@ -18,6 +18,7 @@ from api.assessment.views import router as assessment_router
 from api.auth.views import audit_router
 from api.auth.views import router as auth_router
 from api.callbacks.views import router as callbacks_router
+from api.cases.service import utcnow
 from api.cases.views import router as cases_router
 from api.config import Settings, get_settings
 from api.db import outage
@@ -27,12 +28,16 @@ from api.departments.views import router as departments_router
 from api.deps import single_query_values
 from api.docs import SecurityHeaders
 from api.docs import router as docs_router
+from api.events.hub import EventHub
+from api.events.views import router as events_router
 from api.geography.views import router as geography_router
 from api.hotline.service import warm_up
 from api.hotline.views import router as hotline_router
 from api.hotspots.views import router as hotspots_router
 from api.maps.hotspots import router as hotspot_maps_router
 from api.maps.views import router as maps_router
+from api.notifications.fanout import run_periodically as fan_out_periodically
+from api.notifications.views import router as notifications_router
 from api.open311.views import router as open311_router
 from api.openapi import install_openapi
 from api.pages.views import router as pages_router
@@ -45,6 +50,8 @@ from api.routing.service import rules_from
 from api.routing.snapshot import CatalogueListener, FactsHolder
 from api.routing.views import router as routing_router
 from api.tiles.views import router as tiles_router
+from api.webhooks.deliver import Policy
+from api.webhooks.deliver import run_periodically as deliver_periodically
 from api.whistles.jobs import run_periodically
 from api.whistles.views import router as whistles_router
 
@@ -78,6 +85,26 @@ def create_app(
         app.state.city_facts.forget()
         rules_from.cache_clear()
 
+    def _notifying(hub: EventHub) -> list[asyncio.Task[None]]:
+        """The fan-out (inbox and webhook outbox) and the webhook sender it wakes."""
+        deliveries = asyncio.Event()
+        return [
+            asyncio.create_task(
+                fan_out_periodically(
+                    factory, hub=hub, interval_s=settings.fanout_interval_s, then=deliveries.set
+                )
+            ),
+            asyncio.create_task(
+                deliver_periodically(
+                    factory,
+                    wake=deliveries,
+                    interval_s=settings.webhook_interval_s,
+                    policy=Policy.of(settings),
+                    now=utcnow,
+                )
+            ),
+        ]
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = None
@@ -91,6 +118,10 @@ def create_app(
         await listener.start()
         if warm:
             app.state.warming = warm_up(sessions=factory, settings=settings)
+        hub = EventHub(libpq_url(bound.url))  # wakes the live streams and the fan-out
+        await hub.start()
+        app.state.event_hub = hub
+        notifying = _notifying(hub) if jobs else []
         if freeze_heap:
             # the served app: the facts of the active generation first (if any), so that
             # no request waits for them and they are frozen with the rest
@@ -102,6 +133,9 @@ def create_app(
             yield
         finally:
             app.state.reports_pool = None
+            await hub.close()  # the live streams end
+            for running in notifying:
+                running.cancel()
             await listener.close()
             await pool.close()
             if task is not None:
@@ -120,6 +154,7 @@ def create_app(
     app.state.settings = settings
     app.state.sessionmaker = factory
     app.state.reports_pool = None
+    app.state.event_hub = None  # the lifespan's (api.events.hub)
     app.state.city_facts = FactsHolder(factory)
     app.state.reporters = Reporters()
     install_handlers(app)
@@ -139,6 +174,8 @@ def create_app(
         cases_router,
         whistles_router,
         photos_router,
+        notifications_router,
+        events_router,
         open311_router,
         assessment_router,
         callbacks_router,
