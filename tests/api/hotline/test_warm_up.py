@@ -18,7 +18,8 @@ import geo.classify
 from api.addresses.service import GEOCODER, GeocoderHolder, build_geocoder
 from api.app import create_app
 from api.config import Settings
-from api.db.session import engine_for, get_session
+from api.db.session import engine_for
+from api.deps import get_session
 from api.hotline.service import MODEL, ModelHolder
 from geo.classify import TrainedModel
 from geo.geocode import Geocoder
