@@ -151,8 +151,9 @@ def generate_client(url: str, into: Path) -> subprocess.CompletedProcess[str]:
             f"openapi-python-client is not installed at {GENERATOR} (make test installs it)"
         )
     config = into / "config.yaml"
-    # photos are images of several types: to a client, bytes
+    # photos are images of several types, vector tiles Mapbox Vector Tiles: to a client, bytes
     images = "".join(f"  image/{kind}: application/octet-stream\n" for kind in IMAGE_TYPES)
+    images += "  application/vnd.mapbox-vector-tile: application/octet-stream\n"
     config.write_text(
         "project_name_override: gridwhistle_client\npost_hooks: []\n"
         f"content_type_overrides:\n{images}"
