@@ -6,7 +6,7 @@ The rule follows the role model (``api.auth.roles``, docs/roles.md):
   each supervision step of its assignments (``supervision:*``) and the decision on its
   extension requests;
 - a street (and the case's community): the new cases in its area (``case:new``), disputes
-  (``case:disputed``) and, the lead street, extension requests it must decide;
+  (``assignment:disputed``) and, the lead street, extension requests it must decide;
 - a street-and-alley chief: the whistles of cases along the chief's roads;
 - a grid worker: every status change of the cases they reported;
 - a district command centre: chases and escalations of its departments (``supervision:chased``,
@@ -106,8 +106,8 @@ def notices(event: EventFacts) -> list[Notice]:
             )
         for ref in sorted(event.chiefs):
             tell(Audience(Role.CHIEF, ref), f"您负责的街巷上，案件 {case} 已吹哨")
-    if kind == "case:disputed":
-        who = event.data.get("department_code") or "部门"
+    if kind == "assignment:disputed":  # any department's, the overall lead's or another's
+        who = event.department or event.data.get("department_code") or "部门"
         if event.streets:
             tell(Audience(Role.STREET, event.streets[0]), f"案件 {case} 被 {who} 提出派单异议")
         if event.community:

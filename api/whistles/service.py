@@ -471,7 +471,10 @@ def decide_extension(
 def dispute(
     *, session: Session, assignment: Assignment, actor: Actor, at: datetime, reason: str
 ) -> None:
-    """The department answers "not ours" (派单异议); the case goes back to the dispatcher."""
+    """The department answers "not ours" (派单异议) for its own assignment. When the overall
+    lead disputes, the whole case goes back to the dispatcher (有异议); another department's
+    dispute concerns its assignment only, and the case stays whistled (the street may still
+    re-route it)."""
     assignment.dispute_reason = reason
     case = _act_with_text(
         session=session,
@@ -483,7 +486,7 @@ def dispute(
         field="reason",
         what="a dispute",
     )
-    if CaseStatus(case.status) is CaseStatus.WHISTLED:
+    if assignment.overall_lead and CaseStatus(case.status) is CaseStatus.WHISTLED:
         transition(
             session=session,
             case=case,

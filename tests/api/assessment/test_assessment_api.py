@@ -192,10 +192,12 @@ def test_a_whistled_case_is_not_a_local_closure(api: Api) -> None:
     case_id = api.call(
         "POST", "/api/reports", "worker-gw", json={"geometry": IN_GUANGWAI, "category": "E0101"}
     ).json()["case_id"]
-    assert api.call("POST", f"/api/cases/{case_id}/whistle", "gw", json={}).status_code == 200
+    lead = [{"code": "110102-cgzf", "role": "lead", "overall_lead": True}]
+    whistled = api.call("POST", f"/api/cases/{case_id}/whistle", "gw", json={"departments": lead})
+    assert whistled.status_code == 200, whistled.text
     case = api.call("GET", f"/api/cases/{case_id}", "gw").json()
     xc = next(a for a in case["assignments"] if a["department_code"] == "110102-cgzf")
-    disputed = api.call(
+    disputed = api.call(  # the overall lead's dispute sends the case back to the street
         "POST", f"/api/assignments/{xc['id']}/dispute", "xc-cgzf", json={"reason": "非本部门"}
     )
     assert disputed.status_code == 200, disputed.text

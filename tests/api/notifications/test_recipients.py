@@ -61,9 +61,14 @@ def test_an_escalation_to_the_city_dispatches_the_city_departments() -> None:
 
 
 def test_a_dispute_goes_back_to_the_lead_street_and_the_community() -> None:
-    event = facts("case:disputed", "disputed", data={"department_code": "110102-cgzf"})
+    # any department's dispute of its assignment (the case itself is disputed only when the
+    # overall lead disputes, and is then announced once, by the assignment's event)
+    event = facts("assignment:disputed", "disputed", department="110106-cgzf")
     assert told(event) == {Audience(Role.STREET, GW), Audience(Role.COMMUNITY, COMMUNITY)}
-    assert notices(event)[0].text == "案件 7 被 110102-cgzf 提出派单异议"
+    assert notices(event)[0].text == "案件 7 被 110106-cgzf 提出派单异议"
+    assert (
+        told(facts("case:disputed", "disputed", data={"department_code": "110102-cgzf"})) == set()
+    )
 
 
 def test_a_chase_goes_to_the_department_and_its_district_command_centre() -> None:
