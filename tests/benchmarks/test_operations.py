@@ -84,7 +84,7 @@ def test_the_checks_fail_on_a_corrupted_state(day: tuple[str, Outcome, list[Chec
         deaf = Receiver()
         deaf.close()
         webhooks = check_webhooks(url, deaf, drained_s=1.0)
-        assert not webhooks.ok and "delivered but not received 0" not in webhooks.detail
+        assert webhooks.ok is False, webhooks.detail
     else:
         assert check_webhooks(url, None, None).detail == "webhooks: not available"
 
