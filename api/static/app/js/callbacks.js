@@ -76,3 +76,78 @@ export function callbackQueue(parent, catalogue) {
   reload();
   return reload;
 }
+
+function reviewItem(entry, reload) {
+  const cb = entry.callback;
+  const reason = h("input", {
+    class: "callback-reason",
+    maxlength: "500",
+    placeholder: "不予重办时说明理由",
+    "aria-label": `回访 ${cb.id} 的处理理由`,
+  });
+  const message = h("p", { class: "message", role: "status" });
+  const decide = async (accept) => {
+    try {
+      await api(`/api/callbacks/${cb.id}/decision`, {
+        method: "POST",
+        body: { accept, reason: reason.value },
+      });
+      say(message, accept ? "已同意重办" : "已不予重办", "ok");
+      reload();
+    } catch (err) {
+      say(message, describe(err), "error");
+    }
+  };
+  return h(
+    "li",
+    { class: "card", dataset: { caseId: String(entry.case_id), callbackId: String(cb.id) } },
+    h("strong", {}, `案件 #${entry.case_id} 回访不满意`),
+    h(
+      "p",
+      {},
+      `来电人：${cb.reason || ""}`,
+      h("span", { class: "muted" }, ` ${fmtTime(cb.called_at)}`),
+    ),
+    reason,
+    h(
+      "div",
+      { class: "callback-answers" },
+      h(
+        "button",
+        { type: "button", dataset: { accept: "true" }, onclick: () => decide(true) },
+        "同意重办",
+      ),
+      h(
+        "button",
+        { type: "button", dataset: { accept: "false" }, onclick: () => decide(false) },
+        "不予重办",
+      ),
+    ),
+    message,
+  );
+}
+
+/** For the lead street: the 不满意 call-backs awaiting its decision, appended to ``parent``
+ * (shown only when there are some). */
+export function reviewQueue(parent) {
+  const list = h("ul", { class: "callbacks cards" });
+  const section = h(
+    "section",
+    { id: "callback-review", class: "callbacks-section", hidden: true },
+    h("h3", {}, "回访不满意，待决定"),
+    list,
+  );
+  parent.append(section);
+  const reload = async () => {
+    try {
+      const queue = await api("/api/callbacks?status=review&limit=50");
+      list.replaceChildren(...queue.items.map((entry) => reviewItem(entry, reload)));
+      section.hidden = queue.items.length === 0;
+    } catch {
+      section.hidden = true;
+    }
+    section.dataset.ready = "1";
+  };
+  reload();
+  return reload;
+}

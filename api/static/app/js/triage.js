@@ -4,6 +4,7 @@
 /* global L */
 
 import { api, describe, requireLogin } from "./api.js";
+import { reviewQueue } from "./callbacks.js";
 import {
   bboxOf,
   bboxParam,
@@ -258,6 +259,10 @@ if (user) {
   $("status-filter").addEventListener("change", loadQueue);
   $("refresh").addEventListener("click", loadQueue);
   onCaseEvents(loadQueue); // a case in scope changed: the queue refreshes itself
+  if (user.role === "street" || user.role === "admin") {
+    const reloadReview = reviewQueue(document.querySelector(".queue-pane"));
+    onCaseEvents(reloadReview);
+  }
   showEmptyDetail();
   drawMap();
   Promise.all([categories(), departments()])
