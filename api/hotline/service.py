@@ -29,7 +29,7 @@ from api.config import Settings
 from api.db.geometry import to_db
 from api.errors import InvalidInput
 from api.reports.service import routing_json
-from api.routing.service import route_case
+from api.routing.service import route_case, rules_from
 from geo.call_text import CallParts, split_call
 from geo.coords import CoordinateSystem
 from geo.geocode import Geocoder
@@ -305,16 +305,18 @@ MODEL = ModelHolder()
 
 
 def warm_up(*, sessions: sessionmaker[Session], settings: Settings) -> threading.Thread:
-    """Build the geocoder and load the category model in a daemon thread, so that the first
-    call does not wait for them (a call during the warm-up waits for the build under way,
-    never starts a second one). Failures are left to the first call, which meets them
-    again and answers them (no boundaries loaded: a 409)."""
+    """Build the geocoder, load the category model and read the duty rules in a daemon
+    thread, so that the first call does not wait for them (a call during the warm-up waits
+    for the build under way, never starts a second one). Failures are left to the first
+    call, which meets them again and answers them (no boundaries loaded: a 409)."""
 
     def warm() -> None:
         with suppress(Exception), sessions() as session:
             GEOCODER.current(session=session)
         with suppress(Exception):
             current_model(settings)
+        with suppress(Exception):
+            rules_from(settings.data_dir)  # the duty rules a parse routes with
 
     thread = threading.Thread(target=warm, name="gridwhistle-warm-up", daemon=True)
     thread.start()
