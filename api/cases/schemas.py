@@ -163,9 +163,10 @@ class Reject(Input):
 
 
 class Merge(Input):
-    """Merge into another case."""
+    """Merge into another case, saying why (it goes into both cases' history)."""
 
     into: int = Field(ge=1, le=INT4_MAX)
+    reason: str = Field(min_length=1, max_length=2_000)
 
 
 class DepartmentChoice(Input):

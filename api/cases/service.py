@@ -305,10 +305,15 @@ def reject(*, session: Session, case: Case, actor: Actor, reason: str, at: datet
     )
 
 
-def merge(*, session: Session, case: Case, into: Case, actor: Actor, at: datetime) -> None:
-    """Merge a duplicate case into another open case; its reports move there."""
+def merge(
+    *, session: Session, case: Case, into: Case, actor: Actor, at: datetime, reason: str
+) -> None:
+    """Merge a duplicate case into another open case; its reports move there. The reason is
+    on both cases' history (a different category is allowed: the reason says why)."""
     require(session=session, actor=actor, action=Action.TRIAGE, case=case)
     require(session=session, actor=actor, action=Action.VIEW, case=into)
+    if not reason.strip():
+        raise InvalidInput("a merge needs a reason", field="reason", message="合并须说明理由")
     if into.id == case.id or CaseStatus(into.status) not in (
         CaseStatus.NEW,
         CaseStatus.WHISTLED,
@@ -333,7 +338,8 @@ def merge(*, session: Session, case: Case, into: Case, actor: Actor, at: datetim
         new=CaseStatus.MERGED,
         actor=actor,
         at=at,
-        data={"into": into.id, "reports": list(moved)},
+        reason=reason,
+        data={"into": into.id, "reports": list(moved), "category": case.category},
     )
     record(
         session=session,
@@ -341,7 +347,8 @@ def merge(*, session: Session, case: Case, into: Case, actor: Actor, at: datetim
         actor=actor,
         kind="case:merged_in",
         at=at,
-        data={"from": case.id, "reports": list(moved)},
+        reason=reason,
+        data={"from": case.id, "reports": list(moved), "category": case.category},
     )
 
 

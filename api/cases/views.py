@@ -182,7 +182,14 @@ def merge(
     """Merge a duplicate into another open case (its reports move there)."""
     case = service.get_case(session=session, case_id=case_id, lock=True)
     into = service.get_case(session=session, case_id=body.into, lock=True, field="into")
-    service.merge(session=session, case=case, into=into, actor=actor, at=service.utcnow())
+    service.merge(
+        session=session,
+        case=case,
+        into=into,
+        actor=actor,
+        at=service.utcnow(),
+        reason=body.reason,
+    )
     session.commit()
     return _detail(session, settings, body.into)
 

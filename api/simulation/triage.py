@@ -89,7 +89,14 @@ def triage(run: Run, at: datetime, case_id: int) -> bool:
     )
     if choice == "merge":
         into = cases.get_case(session=run.session, case_id=earlier[0]["id"], lock=True)
-        cases.merge(session=run.session, case=case, into=into, actor=actor, at=at)
+        cases.merge(
+            session=run.session,
+            case=case,
+            into=into,
+            actor=actor,
+            at=at,
+            reason=f"与案件 {into.id} 为同一问题（同类、相距不远）",
+        )
     elif choice == "reject":
         cases.reject(
             session=run.session,

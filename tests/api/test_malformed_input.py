@@ -107,7 +107,7 @@ PLANS: dict[tuple[str, str], Plan] = {
         "gw", {"case_id": Ref("new")}, body={"reason": "not a problem"}
     ),
     ("POST", "/api/cases/{case_id}/merge"): Plan(
-        "gw", {"case_id": Ref("new")}, body={"into": Ref("new2")}
+        "gw", {"case_id": Ref("new")}, body={"into": Ref("new2"), "reason": "同一问题"}
     ),
     ("POST", "/api/cases/{case_id}/whistle"): Plan(
         "gw",
@@ -429,6 +429,7 @@ def _semantic_cases() -> Iterator[Bad]:
     merge = ("POST", "/api/cases/{case_id}/merge")
     yield Bad(merge, "into: a case that does not exist", "into", ("into",), 987654321)
     yield Bad(merge, "into: the case itself", "into", ("into",), Ref("new"))
+    yield Bad(merge, "reason: only spaces", "reason", ("reason",), "   ")
     for url in ("/api/cases/{case_id}/whistle", "/api/cases/{case_id}/reroute"):
         route = ("POST", url)
         unknown = [{**DEPARTMENT, "code": "110102-nope"}]

@@ -82,7 +82,9 @@ def test_suggested_duplicates_are_near_open_cases_of_the_same_category(api: Api)
     assert narrower["duplicates"] == []
 
     # merging along the suggestion; a merged case is no longer suggested
-    merged = api.call("POST", f"/api/cases/{second}/merge", "gw", json={"into": first})
+    merged = api.call(
+        "POST", f"/api/cases/{second}/merge", "gw", json={"into": first, "reason": "同一问题"}
+    )
     assert merged.status_code == 200 and merged.json()["report_count"] == 2
     again = api.call("GET", f"/api/cases/{first}/duplicates", "gw").json()
     assert again["duplicates"] == []

@@ -104,7 +104,14 @@ def lifecycle(api: Api) -> list[int]:
     target = _report(api, IN_GUANGWAI, "E0404")
     duplicate = _report(api, NEAR_IT, "E0403")  # another category: not attached on arrival
     assert duplicate != target
-    _ok(api.call("POST", f"/api/cases/{duplicate}/merge", "gw", json={"into": target}))
+    _ok(
+        api.call(
+            "POST",
+            f"/api/cases/{duplicate}/merge",
+            "gw",
+            json={"into": target, "reason": "同一问题"},
+        )
+    )
 
     states = dict(
         api.session.execute(

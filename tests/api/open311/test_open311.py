@@ -391,7 +391,12 @@ def test_a_merged_request_is_closed_and_its_token_follows_the_report(o311: Api) 
     duplicate = created(o311, service_code="E0104")
     kept = created(o311, service_code="E0104", long=116.3240, lat=39.8930)  # ~300 m away
     [report_id] = o311.session.scalars(select(Report.id).where(Report.case_id == int(duplicate)))
-    r = o311.call("POST", f"/api/cases/{duplicate}/merge", "gw", json={"into": int(kept)})
+    r = o311.call(
+        "POST",
+        f"/api/cases/{duplicate}/merge",
+        "gw",
+        json={"into": int(kept), "reason": "同一问题"},
+    )
     assert r.status_code == 200, r.text
 
     [merged] = get_json(o311, f"requests/{duplicate}")

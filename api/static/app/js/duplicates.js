@@ -45,11 +45,13 @@ export function pairs(duplicates) {
   return [...seen.values()];
 }
 
-async function merge(from, into, message, ctx) {
+/** Merge a suggested duplicate: the suggestion (same category, how far apart) is the reason. */
+async function merge(from, into, distance, message, ctx) {
   message.textContent = "合并中…";
   message.className = "message";
+  const reason = `疑似重复：同类问题，相距 ${Math.round(distance)} 米`;
   try {
-    await api(`/api/cases/${from}/merge`, { method: "POST", body: { into } });
+    await api(`/api/cases/${from}/merge`, { method: "POST", body: { into, reason } });
   } catch (err) {
     message.textContent = describe(err);
     message.className = "message error";
@@ -77,7 +79,7 @@ function popup(pair, ctx) {
           {
             type: "button",
             class: "primary",
-            onclick: () => merge(pair.from, pair.into, message, ctx),
+            onclick: () => merge(pair.from, pair.into, pair.distance_m, message, ctx),
           },
           `将 #${pair.from} 并入 #${pair.into}`,
         )
@@ -142,7 +144,10 @@ export function duplicatesSection(c, found, ctx) {
           ctx.canMerge(from)
             ? h(
                 "button",
-                { type: "button", onclick: () => merge(from, into, message, ctx) },
+                {
+                  type: "button",
+                  onclick: () => merge(from, into, other.distance_m, message, ctx),
+                },
                 `将 #${from} 并入 #${into}`,
               )
             : null,

@@ -2,7 +2,7 @@
 // ``ctx`` carries the catalogues, the queue and ``done(caseId, message)`` to refresh the page.
 
 import { api, describe } from "./api.js";
-import { categoryLabel, h, say } from "./ui.js";
+import { categoryLabel, fmtTime, h, say } from "./ui.js";
 
 const WHISTLE_TYPES = ["综合执法哨", "重点工作哨", "应急处置哨"];
 
@@ -66,29 +66,77 @@ export function textForm(label, button, path, field, done, send, message) {
   );
 }
 
+/** One side of the merge comparison: category, description, reporters, when. */
+function caseCard(title, k, ctx) {
+  return h(
+    "div",
+    { class: "merge-side" },
+    h("h4", {}, title),
+    h("p", { class: "merge-category" }, categoryLabel(ctx.catalogue, k.category)),
+    h("p", {}, k.description || "（无描述）"),
+    h(
+      "p",
+      { class: "muted" },
+      `${k.report_count ?? 1} 人上报 · ${k.created_at ? fmtTime(k.created_at) : ""}`,
+    ),
+  );
+}
+
 function mergeForm(c, ctx, send, message) {
   const into = h("input", {
     type: "number",
     min: 1,
     list: "merge-targets",
     placeholder: "案件编号",
+    name: "into",
   });
+  const reason = h("textarea", { rows: 2, maxlength: 2000, name: "reason" });
+  const compare = h("div", { class: "merge-compare" });
+  let target = null; // the case to merge into, once shown
   const others = ctx.cases.filter((f) => f.properties.id !== c.id).map((f) => f.properties);
+  const show = async () => {
+    target = null;
+    const id = Number(into.value);
+    if (!id || id === c.id) return compare.replaceChildren();
+    try {
+      target = await api(`/api/cases/${id}`);
+    } catch (err) {
+      return compare.replaceChildren(h("p", { class: "warn" }, describe(err)));
+    }
+    const differ = target.category !== c.category;
+    compare.replaceChildren(
+      h(
+        "div",
+        { class: "merge-sides" },
+        caseCard(`本案 #${c.id}`, c, ctx),
+        caseCard(`并入 #${target.id}`, target, ctx),
+      ),
+      differ
+        ? h("p", { class: "warn merge-warning" }, "两案问题类别不同：确认是同一问题再合并。")
+        : null,
+    );
+  };
+  into.addEventListener("change", show);
+  into.addEventListener("input", show);
   const submit = (e) => {
     e.preventDefault();
     const id = Number(into.value);
     if (!id || id === c.id) return say(message, "请填写另一个案件的编号。", "error");
-    send("merge", { into: id }, `已并入案件 ${id}。`);
+    if (!target || target.id !== id) return say(message, "请先核对要并入的案件。", "error");
+    if (!reason.value.trim()) return say(message, "请填写合并理由。", "error");
+    send("merge", { into: id, reason: reason.value.trim() }, `已并入案件 ${id}。`);
   };
   return h(
     "form",
-    { class: "form", onsubmit: submit },
+    { class: "form merge-form", onsubmit: submit },
     h("label", {}, "并入案件", into),
     h(
       "datalist",
       { id: "merge-targets" },
       others.map((p) => h("option", { value: p.id }, categoryLabel(ctx.catalogue, p.category))),
     ),
+    compare,
+    h("label", {}, "合并理由", reason),
     h("button", { type: "submit", class: "primary" }, "确认合并"),
   );
 }
