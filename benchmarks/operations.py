@@ -29,7 +29,8 @@ What it does:
      street reads the case (``read case``) for its assignments;
    - **department duty**: each summoned department acknowledges (签收), reports on site at
      the case (报到) and resolves; on a few cases one department disputes (派单异议)
-     instead and the street settles the case itself;
+     instead: the street reads the case and, when the dispute sent it back (the overall
+     lead's), settles it itself, otherwise the other departments go on;
    - the street **verifies** (reopening a few: 退回重办, resolved again and verified again),
      and the case is **evaluated** by the reporting grid worker, or for a ticket **called
      back** (回访) by the hotline where the service has call-backs (else the street rates it);
@@ -477,7 +478,12 @@ class Drive:
                 case.status = "rejected" if done else case.status
             case "merge":
                 done = await self.act(
-                    client, "merge", "POST", f"{path}/merge", token, {"into": case.into}
+                    client,
+                    "merge",
+                    "POST",
+                    f"{path}/merge",
+                    token,
+                    {"into": case.into, "reason": "同一问题重复立案"},
                 )
                 if done:
                     case.status = "merged"
@@ -538,15 +544,22 @@ class Drive:
                         case.status = "resolved"
 
     async def dispute(self, client: ActClient, case: CaseRun) -> None:
-        """One department says "not ours"; the street resolves the case itself."""
-        a = next((x for x in case.assignments if not x["overall_lead"]), case.assignments[0])
+        """One department says "not ours". The street reads the case: when the dispute sent
+        it back (the overall lead's), the street resolves it itself; otherwise the other
+        departments go on."""
+        a = self.rng.choice(case.assignments)
         token = self.cast.department.get(a["department_code"], self.cast.admin)
         body = {"reason": "非本部门职责"}
         path = f"/api/assignments/{a['id']}/dispute"
         if not await self.act(client, "dispute", "POST", path, token, body):
             return
-        case.status = "disputed"
+        a["status"] = "disputed"
         street = self.cast.street[case.street]
+        read = await self.act(client, "read case", "GET", f"/api/cases/{case.case_id}", street)
+        if read is None or read.json()["status"] != "disputed":
+            case.disputed = False  # still whistled: its other departments act
+            return
+        case.status = "disputed"
         settle = f"/api/cases/{case.case_id}/resolve"
         if await self.act(
             client, "resolve locally", "POST", settle, street, {"note": "街道自行处置"}
