@@ -1,7 +1,7 @@
 // Our own boundaries as the basemap (no tiles): a jurisdiction, its neighbours, grid cells.
 /* global L */
 
-import { api, cachedGet } from "./api.js";
+import { cachedGet, session } from "./api.js";
 import { h } from "./ui.js";
 
 export const STYLES = {
@@ -131,39 +131,41 @@ export function drawJurisdiction(map, areas, { labels = true, focus = "" } = {})
   return group;
 }
 
-/** Grid cells of the visible bbox, fetched when zoomed in to ``minZoom`` or closer. */
+/**
+ * Grid cells from the service's vector tiles (/tiles/grid/…), drawn from ``minZoom`` on.
+ * Offline, or when a tile cannot be fetched, that tile stays empty: the boundaries above are
+ * still drawn. Null when the tile plugin itself did not load.
+ */
 export function gridCells(map, { minZoom = 15 } = {}) {
   if (!map.getPane("grid")) {
     const pane = map.createPane("grid");
     pane.style.zIndex = 410; // above the area fills …
     pane.style.pointerEvents = "none"; // … but clicks go through to what lies below
   }
-  const layer = L.geoJSON(null, { style: STYLES.grid, interactive: false, pane: "grid" }).addTo(
-    map,
-  );
-  let latest = 0;
-  let timer = null;
-  const load = async () => {
-    const ask = ++latest;
-    if (map.getZoom() < minZoom || !navigator.onLine) {
-      layer.clearLayers();
-      return;
-    }
-    const b = map.getBounds();
-    const box = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
-    try {
-      const cells = await api(`/api/areas?level=grid&simplify_m=1&bbox=${bboxParam(box)}`);
-      if (ask !== latest) return;
-      layer.clearLayers();
-      layer.addData(cells);
-    } catch {
-      // offline or too many cells: the boundaries above are still drawn
-    }
-  };
-  map.on("moveend", () => {
-    clearTimeout(timer);
-    timer = setTimeout(load, 250);
+  if (!L.vectorGrid) return null;
+  const Quiet = L.VectorGrid.Protobuf.extend({
+    _getVectorTilePromise(coords, tileBounds) {
+      if (!navigator.onLine) return Promise.resolve({ layers: {} });
+      return L.VectorGrid.Protobuf.prototype._getVectorTilePromise
+        .call(this, coords, tileBounds)
+        .catch(() => ({ layers: {} }));
+    },
   });
-  load();
+  const headers = session.token ? { Authorization: `Bearer ${session.token}` } : {};
+  const layer = new Quiet("/tiles/grid/{z}/{x}/{y}.mvt", {
+    pane: "grid",
+    maxNativeZoom: 19,
+    interactive: false,
+    fetchOptions: { headers },
+    vectorTileLayerStyles: { grid: STYLES.grid },
+  });
+  // on the map from minZoom itself (the tile layer's own minZoom compares the rounded zoom)
+  const toggle = () => {
+    const shown = map.getZoom() >= minZoom;
+    if (shown && !map.hasLayer(layer)) layer.addTo(map);
+    if (!shown && map.hasLayer(layer)) map.removeLayer(layer);
+  };
+  map.on("zoomend", toggle);
+  toggle();
   return layer;
 }
