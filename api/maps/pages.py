@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import folium
 
 from api.maps.analysis import NEAR_M, ChiefData, Filters, Scope, ScopeData
@@ -12,7 +10,7 @@ from api.tiles.service import MIN_ZOOM, Layer
 from api.tiles.urls import tile_url
 from geo import hotspot_maps as hm
 from geo.density_maps import density_layer, density_legend
-from geo.emerging_maps import LAYER_EMERGING, emerging_layer, emerging_legend, patterned
+from geo.emerging_maps import LAYER_EMERGING, emerging_legend, patterned
 from geo.maps import base_map, boundary_layer, collection_bounds, render, titled
 from geo.tile_maps import VectorTileLayer, class_style, count_style, emerging_style, point_style
 
@@ -23,14 +21,10 @@ UNIT_LABELS = {"city": "社区", "district": "社区", "street": "网格"}
 LAYER_EVENTS = f"事件点（{MIN_ZOOM[Layer.EVENTS]}级起显示）"
 
 
-def _significant(collection: dict[str, Any]) -> dict[str, Any]:
-    chosen = [f for f in collection["features"] if f["properties"]["class"] != "not significant"]
-    return {"type": "FeatureCollection", "features": chosen}
-
-
 def _unit_tiles(map_: folium.Map, scope: Scope, data: ScopeData, filters: Filters) -> None:
-    """A street's grid cells as counts, Gi* classes and emerging categories, from the
-    hotspots tiles of the street (the same statistics, cut by the tile server)."""
+    """The scope's units (a street's grid cells, a district's or the city's communities) as
+    counts, Gi* classes and emerging categories, from the scope's hotspots tiles (the same
+    statistics, cut by the tile server)."""
     url = tile_url("hotspots", scope=scope.code, filters=filters)
     popup = [
         ("name", "名称："),
@@ -65,16 +59,11 @@ def scope_page(
     scope: Scope, data: ScopeData, *, overdue: list[Pin] | None, filters: Filters | None = None
 ) -> str:
     """The hot spot map of a scope: counts, Gi*, emerging categories, density, roads by load,
-    outlines, overdue whistles; a street's grid cells and raw events come as vector tiles
+    outlines, overdue whistles; the units and a street's raw events come as vector tiles
     (of ``filters``, the page's)."""
     map_ = base_map(center=(39.89, 116.36), zoom=11, assets_url=ASSETS_URL)
     map_.options["max_zoom"] = MAX_ZOOM
-    if scope.kind == "street":  # grid cells and raw events: drawn from vector tiles
-        _unit_tiles(map_, scope, data, filters or Filters())
-    else:
-        hm.counts_layer(data.units, breaks=data.breaks).add_to(map_)
-        hm.gi_layer(_significant(data.units)).add_to(map_)
-        emerging_layer(data.units).add_to(map_)
+    _unit_tiles(map_, scope, data, filters or Filters())  # the units: vector tiles
     if data.density is not None:
         density_layer(data.density).add_to(map_)
     weight = 6 if scope.kind == "street" else 3

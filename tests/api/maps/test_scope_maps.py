@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Role
@@ -83,13 +83,27 @@ def test_city_view_ships_every_new_layer_as_aggregates_only(
         assert coordinate not in html
 
 
-def test_city_view_for_a_category_finds_the_planted_persistent_alley(loaded: TestClient) -> None:
+def _bounds(session: Session, code: str) -> tuple[float, float, float, float]:
+    found = session.execute(
+        text(
+            "SELECT ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g) FROM (SELECT geom AS g "
+            "FROM areas WHERE code = :c ORDER BY generation_high DESC LIMIT 1) a"
+        ),
+        {"c": code},
+    ).one()
+    return (float(found[0]), float(found[1]), float(found[2]), float(found[3]))
+
+
+def test_city_view_for_a_category_finds_the_planted_persistent_alley(
+    loaded: TestClient, demo_session: Session
+) -> None:
     html = loaded.get("/maps/hotspots", params={"category": "E0401"}).text
     assert contains(html, "持续热点")
-    feature = re.compile(
-        r'"code": "' + PERSISTENT_ALLEY_COMMUNITY + r'"[^{}]*"emerging": "persistent hot spot"'
-    )
-    assert feature.search(html), "the planted alley's community is not a persistent hot spot"
+    url = next(u for u in tile_urls(html) if u.startswith("/tiles/hotspots/"))
+    assert "scope=" not in url and "category=E0401" in url  # the city's communities
+    found = tile_features(loaded, url, _bounds(demo_session, PERSISTENT_ALLEY_COMMUNITY), 13)
+    emerging = {f["properties"]["code"]: f["properties"]["emerging"] for f in found}
+    assert emerging[PERSISTENT_ALLEY_COMMUNITY] == "persistent hot spot"
 
 
 def test_street_view_shows_only_that_street_with_its_raw_events(
@@ -129,7 +143,10 @@ def test_district_view_shows_only_that_district_as_aggregates(
     _assert_new_layers(html)
     assert contains(html, "西城区") and contains(html, "超期吹哨")
     mine = _codes(demo_session, "community", DISTRICT)
-    assert mine and all(code in html for code in mine)
+    url = next(u for u in tile_urls(html) if u.startswith("/tiles/hotspots/"))
+    assert f"scope={DISTRICT}" in url
+    found = tile_features(loaded, url, _bounds(demo_session, DISTRICT), 12)
+    assert mine and {f["properties"]["code"] for f in found} == set(mine)
     assert not any(code in html for code in _codes(demo_session, "community", OTHER_DISTRICT))
     assert "markerClusterGroup" not in html and "circleMarker" not in html
     for coordinate in _pin_coordinates(events, DISTRICT):

@@ -1,6 +1,7 @@
 """No map page ships more than 1 MB of data at any zoom: the page itself plus the tiles of
-the layers it shows by default over a 1280 × 800 view, measured on the demo city with the
-simulated year loaded."""
+the layers it shows by default over a 1280 × 800 view (the street map, the city map, the
+city's and a district's hot spot maps), measured on the demo city with the simulated year
+loaded."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def year(demo_session: Session, demo_db_url: str) -> Iterator[TestClient]:
     TILES_CACHE.clear()
 
 
-def test_the_street_map_and_the_city_map_ship_under_a_megabyte_at_every_zoom(
+def test_the_map_pages_ship_under_a_megabyte_at_every_zoom(
     year: TestClient,
 ) -> None:
     street = f"/maps/street/{GUANGWAI}"
@@ -71,10 +72,16 @@ def test_the_street_map_and_the_city_map_ship_under_a_megabyte_at_every_zoom(
     street_shown = [u for u in urls if "/hotspots/" in u][:1] + [u for u in urls if "/events/" in u]
     assert len(street_shown) == 2
     city_shown = [u for u in tile_urls(year.get("/maps/city").text) if "/grid/" in u]
+    counts = {  # the hot spot maps of the city and a district: their counts layer
+        page: [u for u in tile_urls(year.get(page).text) if "/hotspots/" in u][:1]
+        for page in ("/maps/hotspots", "/maps/district/110102")
+    }
     sizes = {}
     for z in range(11, 18):
         sizes[("street", z)] = shipped(year, street, street_shown, z)
         sizes[("city", z)] = shipped(year, "/maps/city", city_shown, z)
+        for page, shown in counts.items():
+            sizes[(page, z)] = shipped(year, page, shown, z)
     assert max(sizes.values()) <= LIMIT, " ".join(f"{k}={v}" for k, v in sorted(sizes.items()))
     # the tiles carry the data: the street's page grows with them where they are legible
     assert sizes[("street", 15)] > len(html) + 10_000, sizes
