@@ -11,8 +11,13 @@ and in total; the loader's CPU time and peak RSS (PostgreSQL's own work is in th
 only); the database size after the load. Then, in another fresh process: the in-process
 ``Locator`` over every level read back from the database (what a served process holds for
 locating): its load time, the process RSS with it loaded, and the p50/p99 latency of
-``locate_code`` on ``--points`` points uniform over the city's bounding box.
-Target: the whole city loads in ≤ 15 minutes.
+``locate_code`` on ``--points`` points uniform over the city's bounding box. Last, in a third
+fresh process, the served app (in process, no sockets) on the city with ``--events`` events
+planted in random grid cells (``plant_events``): vector tile p95 cold (the tile cache emptied
+before each tile; the first ``hotspots`` tile also computes the street's statistics) and warm
+(the same tiles again), over 3 × 3 tiles of each layer around 广安门外街道; and the bytes of each
+map page (the city map, the city, district and street hot spot maps, a chief's map).
+Target: the whole city loads in ≤ 15 minutes; no page ships more than 1 MB.
 """
 
 from __future__ import annotations
@@ -63,6 +68,32 @@ class LocateStats:
 
 
 @dataclass(frozen=True)
+class ServeStats:
+    """Serving one city: vector tile latency and the bytes of each map page."""
+
+    tile_cold_p95_ms: float
+    tile_warm_p95_ms: float
+    tiles: int
+    page_bytes: dict[str, int]
+
+
+PAGES = {
+    "city map": "/maps/city",
+    "hot spots (city)": "/maps/hotspots",
+    "district 110102": "/maps/district/110102",
+    "street 110102020": "/maps/street/110102020",
+    "chief": "/maps/chief/{chief}",
+}
+"""The map pages whose bytes are reported (``{chief}``: the street's first chief)."""
+STREET = "110102020"  # 广安门外街道, in both cities
+TILE_LAYERS = {
+    "districts": 12, "streets": 13, "communities": 14, "grid": 15,
+    "roads": 14, "hotspots": 15, "events": 15,
+}  # fmt: skip
+"""The zoom at which each layer's tiles are timed."""
+
+
+@dataclass(frozen=True)
 class Result:
     """One city's load."""
 
@@ -74,6 +105,7 @@ class Result:
     rss_mb: float
     db_mb: float
     locate: LocateStats | None = None
+    serve: ServeStats | None = None
 
 
 def load_city(city: str, url: str, cell_area_m2: float) -> Result:
@@ -151,6 +183,123 @@ def measure_locator(url: str, points: int, seed: int = 1) -> LocateStats:
     return LocateStats(load_s=load_s, rss_mb=rss, p50_ms=float(p50), p99_ms=float(p99))
 
 
+def plant_events(url: str, events: int, seed: float = 0.5) -> int:
+    """Insert ``events`` events at the points on surface of random grid cells (several per
+    cell, spread over 2025), with the cells' codes; how many were inserted."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from api.db.session import engine_for
+
+    with Session(engine_for(url)) as session:
+        session.execute(text("SELECT setseed(:seed)"), {"seed": seed})
+        session.execute(
+            text(
+                "INSERT INTO events (ref, at, category, source, geom, grid_code, community_code,"
+                " street_code, district_code, pattern, synthetic) "
+                "SELECT 'B' || c.code || '-' || n, timestamptz '2025-01-01 08:00+08' "
+                "+ (random() * 364) * interval '1 day', 'E0303', 'patrol', "
+                "ST_PointOnSurface(c.geom), c.code, c.parent_code, left(c.code, 9), "
+                "left(c.code, 6), '', true "
+                "FROM (SELECT * FROM areas WHERE level = 'grid' AND generation_high = "
+                "(SELECT max(id) FROM generations) ORDER BY random() LIMIT :cells) c, "
+                "generate_series(1, 8) n"
+            ),
+            {"cells": max(1, events // 8)},
+        )
+        session.commit()
+        return int(session.scalar(text("SELECT count(*) FROM events")) or 0)
+
+
+def _tile_urls(lon: float, lat: float) -> list[str]:
+    """3 × 3 tiles of each layer of TILE_LAYERS around (lon, lat)."""
+    import math
+
+    urls = []
+    for layer, z in TILE_LAYERS.items():
+        n = 1 << z
+        x = int((lon + 180.0) / 360.0 * n)
+        y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+        query = f"?scope={STREET}" if layer in ("hotspots", "roads", "events") else ""
+        urls += [
+            f"/tiles/{layer}/{z}/{x + dx}/{y + dy}.mvt{query}"
+            for dx in (-1, 0, 1)
+            for dy in (-1, 0, 1)
+        ]
+    return urls
+
+
+def measure_serving(url: str, events: int) -> ServeStats:
+    """Plant ``events`` events, then time tiles cold and warm and weigh each map page."""
+    import numpy as np
+    from fastapi.testclient import TestClient
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from api.app import create_app
+    from api.auth.roles import Role
+    from api.auth.service import create_user, issue_token
+    from api.db.session import engine_for
+    from api.tiles.service import TILES_CACHE
+
+    plant_events(url, events)
+    engine = engine_for(url)
+    with Session(engine) as session:
+        admin = create_user(session=session, username="scale-admin", role=Role.ADMIN,
+                            jurisdiction=None)  # fmt: skip
+        token = issue_token(session=session, user=admin)
+        lon, lat, chief = session.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p), (SELECT min(ref) FROM chiefs WHERE street_code = :s) "
+                "FROM (SELECT ST_PointOnSurface(geom) AS p FROM areas WHERE code = :s "
+                "ORDER BY generation_high DESC LIMIT 1) a"
+            ),
+            {"s": STREET},
+        ).one()
+        session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    urls = _tile_urls(float(lon), float(lat))
+    with TestClient(create_app(engine=engine), headers=headers) as client:
+        cold, warm = [], []
+        for tile in urls:
+            TILES_CACHE.clear()
+            begin = time.perf_counter()
+            assert client.get(tile).status_code in (200, 204), tile
+            cold.append(time.perf_counter() - begin)
+        for tile in urls:
+            begin = time.perf_counter()
+            client.get(tile)
+            warm.append(time.perf_counter() - begin)
+        sizes = {}
+        for name, page in PAGES.items():
+            response = client.get(page.format(chief=chief))
+            sizes[name] = len(response.content) if response.status_code == 200 else -1
+    return ServeStats(
+        tile_cold_p95_ms=float(np.percentile(cold, 95) * 1000),
+        tile_warm_p95_ms=float(np.percentile(warm, 95) * 1000),
+        tiles=len(urls),
+        page_bytes=sizes,
+    )
+
+
+def serving_table(results: list[Result]) -> str:
+    """Tile latency and page bytes, one row per city that was served ("-" otherwise)."""
+    header = ("city", "tiles", "tile p95 cold ms", "tile p95 warm ms", *(f"{p} kB" for p in PAGES))
+    rows = [header]
+    for r in results:
+        s = r.serve
+        if s is None:
+            rows.append((r.city, *("-",) * (len(header) - 1)))
+            continue
+        sizes = [s.page_bytes.get(p, -1) for p in PAGES]
+        pages = [f"{n / 1000:.0f}" if n >= 0 else "-" for n in sizes]
+        rows.append((r.city, str(s.tiles), f"{s.tile_cold_p95_ms:.1f}",
+                     f"{s.tile_warm_p95_ms:.1f}", *pages))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
 def table(results: list[Result]) -> str:
     """The results as a plain-text table, one row per city."""
     header: tuple[str, ...] = (
@@ -179,7 +328,7 @@ def _locate_cells(stats: LocateStats | None) -> tuple[str, ...]:
             f"{stats.p99_ms:.3f}")  # fmt: skip
 
 
-def _run(city: str, cell_area_m2: float, keep: bool, points: int) -> Result:
+def _run(city: str, cell_area_m2: float, keep: bool, points: int, events: int) -> Result:
     """Create a throwaway database, load ``city`` in a fresh process, drop the database."""
     from api.db.embedded import create_database, drop_database
     from api.db.session import database_url
@@ -196,7 +345,9 @@ def _run(city: str, cell_area_m2: float, keep: bool, points: int) -> Result:
             result = pool.apply(load_city, (city, url, cell_area_m2))
         with context.Pool(1) as pool:
             locate = pool.apply(measure_locator, (url, points))
-        return replace(result, locate=locate)
+        with context.Pool(1) as pool:
+            serve = pool.apply(measure_serving, (url, events))
+        return replace(result, locate=locate, serve=serve)
     finally:
         if not keep:
             drop_database(admin, name)
@@ -209,9 +360,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cell-area-m2", type=float, default=10_000.0)
     parser.add_argument("--keep", action="store_true", help="keep the throwaway databases")
     parser.add_argument("--points", type=int, default=20_000, help="single-point lookups")
+    parser.add_argument("--events", type=int, default=50_000, help="events planted to serve")
     args = parser.parse_args(argv)
-    results = [_run(city, args.cell_area_m2, args.keep, args.points) for city in args.cities]
+    results = [
+        _run(city, args.cell_area_m2, args.keep, args.points, args.events) for city in args.cities
+    ]
     print(table(results))
+    print()
+    print(serving_table(results))
     for r in results:
         if r.city == "beijing":
             verdict = "met" if r.total_s <= TARGET_LOAD_S else "NOT met"

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from benchmarks.scale import LocateStats, Marks, Result, table
+from benchmarks.scale import (
+    PAGES,
+    TILE_LAYERS,
+    LocateStats,
+    Marks,
+    Result,
+    ServeStats,
+    _tile_urls,
+    serving_table,
+    table,
+)
 
 
 def test_phases_run_from_each_step_to_the_next() -> None:
@@ -26,3 +36,22 @@ def test_table_has_one_row_per_city_under_its_header() -> None:
                                 "200.0", "300.0", "250.0", "2048", "318", "-", "-", "-", "-"]  # fmt: skip
     located = replace(result, locate=LocateStats(load_s=4.0, rss_mb=900.0, p50_ms=0.05, p99_ms=0.2))
     assert table([located]).splitlines()[2].split()[-4:] == ["4.0", "900", "0.050", "0.200"]
+
+
+def test_serving_table_reports_tile_latency_and_the_bytes_of_each_page() -> None:
+    result = Result(city="demo", counts={}, phases={}, total_s=1.0, cpu_s=1.0, rss_mb=1.0,
+                    db_mb=1.0)  # fmt: skip
+    pages = dict.fromkeys(PAGES, 250_000) | {"chief": -1}
+    served = replace(result, serve=ServeStats(tile_cold_p95_ms=41.25, tile_warm_p95_ms=2.04,
+                                              tiles=63, page_bytes=pages))  # fmt: skip
+    lines = serving_table([result, served]).splitlines()
+    assert lines[0].split()[:2] == ["city", "tiles"] and "chief kB" in lines[0]
+    assert lines[2].split() == ["demo"] + ["-"] * (3 + len(PAGES))
+    assert lines[3].split() == ["demo", "63", "41.2", "2.0", *["250"] * (len(PAGES) - 1), "-"]
+
+
+def test_tile_urls_cover_three_by_three_tiles_of_each_layer() -> None:
+    urls = _tile_urls(116.33, 39.89)
+    assert len(urls) == 9 * len(TILE_LAYERS)
+    assert "/tiles/grid/15/26972/12418.mvt" in urls
+    assert all("scope=110102020" in u for u in urls if "/events/" in u)
