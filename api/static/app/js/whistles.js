@@ -102,12 +102,45 @@ function decides(c) {
 function render() {
   const overdue = state.rows.filter((a) => a.overdue.length).length;
   $("summary").textContent = `${state.rows.length} 项任务，其中超期 ${overdue} 项`;
+  const byCase = new Map(); // a case's assignments together, in the order the board lists them
+  for (const a of state.rows) {
+    if (!byCase.has(a.case_id)) byCase.set(a.case_id, []);
+    byCase.get(a.case_id).push(a);
+  }
+  const items = [...byCase.values()].map((rows) => (rows.length > 1 ? group(rows) : card(rows[0])));
   $("board").replaceChildren(
-    ...(state.rows.length ? state.rows.map(card) : [h("p", { class: "muted" }, "没有任务。")]),
+    ...(items.length ? items : [h("p", { class: "muted" }, "没有任务。")]),
   );
 }
 
-function card(a) {
+/** The assignments of one case (a joint whistle summons several departments): the case once,
+ * then each department's card. */
+function group(rows) {
+  const c = rows[0].case;
+  const late = rows.some((a) => a.overdue.length > 0);
+  return h(
+    "section",
+    { class: `case-group${late ? " overdue" : ""}`, dataset: { caseId: rows[0].case_id } },
+    h(
+      "header",
+      {},
+      h(
+        "strong",
+        {},
+        `案件 #${rows[0].case_id} ${c ? categoryLabel(state.catalogue, c.category) : ""}`,
+      ),
+      c?.joint ? h("span", { class: "badge joint" }, "联合") : null,
+      h("span", { class: "muted" }, ` ${rows.length} 个部门`),
+    ),
+    c?.description ? h("p", { class: "description" }, c.description) : null,
+    c ? h("p", { class: "muted" }, place(c)) : null,
+    c ? casePhotos(c.photos, { depts: state.depts }) : null,
+    ...rows.map((a) => card(a, true)),
+  );
+}
+
+/** One assignment; ``grouped``: inside its case's group, which shows the case once. */
+function card(a, grouped = false) {
   const c = a.case;
   const dept = state.depts.get(a.department_code) || a.department_code;
   const late = a.overdue.length > 0;
@@ -147,11 +180,11 @@ function card(a) {
       "p",
       { class: "who" },
       `${a.overall_lead ? "★ 总牵头 " : ""}${dept}（${a.role === "lead" ? "主办" : "协办"}）`,
-      c?.joint ? h("span", { class: "badge joint" }, "联合") : null,
+      c?.joint && !grouped ? h("span", { class: "badge joint" }, "联合") : null,
     ),
-    c?.description ? h("p", { class: "description" }, c.description) : null,
-    c ? h("p", { class: "muted" }, place(c)) : null,
-    c ? casePhotos(c.photos, { depts: state.depts }) : null,
+    c?.description && !grouped ? h("p", { class: "description" }, c.description) : null,
+    c && !grouped ? h("p", { class: "muted" }, place(c)) : null,
+    c && !grouped ? casePhotos(c.photos, { depts: state.depts }) : null,
     dues(a),
     a.on_site_distance_m !== null
       ? h("p", { class: "muted" }, `到场位置距案件 ${Math.round(a.on_site_distance_m)} 米`)

@@ -1,0 +1,43 @@
+"""The whistle board groups a case's assignments: a joint whistle is one group with a card per
+department, not as many loose cards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from api.auth.roles import Role
+from tests.api.pages.conftest import Site, Tab
+from tests.api.pages.test_pages_browser import log_in, report_via_api
+from tests.api.support import BUILDING
+
+GUANGWAI = "110102020"
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_joint_case_is_one_group_on_the_board(
+    site: Site, open_tab: Callable[..., Tab], artifacts: Path
+) -> None:
+    worker = site.person(Role.GRID_WORKER, GUANGWAI)
+    street = site.person(Role.STREET, GUANGWAI)
+    joint = report_via_api(site, worker, BUILDING, "E0303")["case_id"]
+    site.api(street, "POST", f"/api/cases/{joint}/whistle", json={})
+    summoned = site.api(street, "GET", f"/api/cases/{joint}")["assignments"]
+    assert len(summoned) >= 2
+
+    tab = open_tab()
+    page = log_in(tab, site, street, "/app/triage")  # where a street lands
+    page.goto(f"{site.base}/app/whistles")
+    page.wait_for_selector("body[data-ready='1']")
+    group = page.locator(f"section.case-group[data-case-id='{joint}']")
+    expect(group).to_have_count(1)
+    expect(group.locator("article.card")).to_have_count(len(summoned))
+    expect(group.locator("> header")).to_contain_text(f"{len(summoned)} 个部门")
+    expect(group.locator(".badge.joint")).to_have_count(1)  # said once, on the group
+    expect(group.locator("p.description")).to_have_count(1)
+    page.screenshot(path=str(artifacts / "pages_whistles_joint_group.png"), full_page=True)
+    tab.assert_clean()
