@@ -61,9 +61,10 @@ def test_city_map_draws_in_chromium_without_errors_or_foreign_requests(
             " m.setView([39.890, 116.320], 16); }"
         )
         page.wait_for_function(  # type: ignore[attr-defined]
-            # a function, not an expression: the page's CSP allows no eval of a string
-            "(n) => document.querySelectorAll('path.leaflet-interactive').length > n",
-            arg=drawn,
+            # a function, not an expression: the page's CSP allows no eval of a string;
+            # each vector tile is an <svg class="leaflet-tile"> holding its cells
+            "(n) => document.querySelectorAll('svg.leaflet-tile path').length > n",
+            arg=50,
             timeout=15000,
         )
         page.screenshot(path=str(artifacts / "city_map.png"))  # type: ignore[attr-defined]
