@@ -159,7 +159,11 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/api/cases/{case}/reject", 401, 403, TRIAGERS, body={"reason": "not ours"}
     ),
     ("POST", "/api/cases/{case_id}/merge"): Row(
-        "/api/cases/{case}/merge", 401, 403, TRIAGERS, body={"into": "{other}", "reason": "同一问题"}
+        "/api/cases/{case}/merge",
+        401,
+        403,
+        TRIAGERS,
+        body={"into": "{other}", "reason": "同一问题"},
     ),
     ("POST", "/api/cases/{case_id}/whistle"): Row(
         "/api/cases/{case}/whistle", 401, 403, TRIAGERS, body={}
