@@ -105,10 +105,10 @@ def test_each_viewer_opens_only_the_maps_of_its_area(
 def test_the_login_cookie_opens_the_maps_the_token_opens(
     demo_session: Session, signed_demo_client: TestClient
 ) -> None:
-    issue_tokens(demo_session, {"gw": (Role.STREET, STREET)}, password="secret")
+    issue_tokens(demo_session, {"gw": (Role.STREET, STREET)}, password="secret-password")
     client = signed_demo_client
     del client.headers["Authorization"]
-    login = client.post("/api/auth/login", json={"username": "t-gw", "password": "secret"})
+    login = client.post("/api/auth/login", json={"username": "t-gw", "password": "secret-password"})
     assert login.status_code == 200
     cookie = login.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
