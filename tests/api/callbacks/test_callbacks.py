@@ -203,14 +203,14 @@ def test_refusals_write_nothing(hotline: Api) -> None:
     assert _written(api) == before
 
     decision = f"/api/callbacks/{done['id']}/decision"
-    refusals = [
+    decisions = [
         (decision, "tpq", {"accept": True}, 403, "authorization"),  # not the lead street
         (decision, "hotline", {"accept": True}, 403, "authorization"),
         (decision, "community-gw", {"accept": True}, 403, "authorization"),
         (decision, "gw", {"accept": False}, 422, "reason"),
         ("/api/callbacks/999999/decision", "gw", {"accept": True}, 404, "callback_id"),
     ]
-    for target, user, body, status, field in refusals:
+    for target, user, body, status, field in decisions:
         before = _written(api)
         problem(api.call("POST", target, user, json=body), status, field)
         assert _written(api) == before, (target, user, body)
