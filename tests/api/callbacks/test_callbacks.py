@@ -210,10 +210,10 @@ def test_refusals_write_nothing(hotline: Api) -> None:
         (decision, "gw", {"accept": False}, 422, "reason"),
         ("/api/callbacks/999999/decision", "gw", {"accept": True}, 404, "callback_id"),
     ]
-    for target, user, body, status, field in decisions:
+    for target, user, choice, status, field in decisions:
         before = _written(api)
-        problem(api.call("POST", target, user, json=body), status, field)
-        assert _written(api) == before, (target, user, body)
+        problem(api.call("POST", target, user, json=choice), status, field)
+        assert _written(api) == before, (target, user, choice)
     assert api.call("POST", decision, "gw", json={"accept": False, "reason": "已解释"}).is_success
     before = _written(api)
     problem(api.call("POST", decision, "gw", json={"accept": True}), 409, "status")
