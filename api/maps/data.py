@@ -1,4 +1,5 @@
-"""Reads for the map pages: outlines, areas, chiefs and their roads, overdue whistles."""
+"""Reads for the map pages: outlines, areas, chiefs and their roads, open and overdue
+whistles."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from api.whistles.models import Assignment
 from geo.codes import Level
 
 Pin = tuple[float, float, str]  # lat, lon, label
+# a whistle went out and departments are at work (a dispute waits for the street)
+OPEN_WHISTLES = ("whistled", "disputed")
 
 
 def features(collection: dict[str, object]) -> list[dict[str, Any]]:
@@ -124,6 +127,28 @@ def overdue(*, session: Session, prefix: str, now: datetime) -> list[Pin]:
     return [
         (float(lat), float(lon), f"案件 {case_id}（{category}）：{n} 项派单超期")
         for case_id, category, lat, lon, n in rows
+    ]
+
+
+def in_time(*, session: Session, prefix: str, now: datetime) -> list[Pin]:
+    """Whistled cases touching streets under ``prefix`` with no overdue assignment (the open
+    whistles still in time), one pin per case."""
+    in_scope = exists(
+        select(CaseStreet.case_id).where(
+            CaseStreet.case_id == Case.id, CaseStreet.street_code.startswith(prefix)
+        )
+    )
+    late = exists(
+        select(Assignment.id).where(Assignment.case_id == Case.id, overdue_condition(now))
+    )
+    rows = session.execute(
+        select(Case.id, Case.category, func.ST_Y(Case.position), func.ST_X(Case.position))
+        .where(in_scope, Case.status.in_(OPEN_WHISTLES), ~late)
+        .order_by(Case.id)
+    ).all()
+    return [
+        (float(lat), float(lon), f"案件 {case_id}（{category}）：已吹哨，办理中")
+        for case_id, category, lat, lon in rows
     ]
 
 

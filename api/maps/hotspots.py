@@ -114,13 +114,17 @@ def street_map(
 
 @router.get("/chief/{chief_ref}", response_class=HTMLResponse)
 def chief_map(session: SessionDep, viewer: ViewerDep, chief_ref: str) -> HTMLResponse:
-    """One chief's roads coloured by events within 30 m, the street outline, overdue whistles
-    (the chief: those along the chief's roads; the street's other viewers: the street's)."""
+    """One chief's roads coloured by events within 30 m, the street outline, the whistles at
+    work and the overdue ones (the chief: those along the chief's roads; the street's other
+    viewers: the street's)."""
     chief = data.chief(session=session, chief_ref=chief_ref)
     street = chief.street_code
     require_chief_map(viewer, ref=chief.ref, street_code=street)
     computed = cached_chief_data(session=session, chief_ref=chief_ref, street_code=street)
-    overdue = data.overdue(session=session, prefix=street, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    overdue = data.overdue(session=session, prefix=street, now=now)
+    open_ = data.in_time(session=session, prefix=street, now=now)
     if viewer.role is Role.CHIEF:
         overdue = pins_near(overdue, computed.roads, distance_m=NEAR_M)
-    return HTMLResponse(chief_page(chief.name, chief.title, computed, overdue=overdue))
+        open_ = pins_near(open_, computed.roads, distance_m=NEAR_M)
+    return HTMLResponse(chief_page(chief.name, chief.title, computed, overdue=overdue, open_=open_))

@@ -114,14 +114,17 @@ def scope_page(
     return render(titled(map_, f"gridwhistle 热点图（{where}）"))
 
 
-def chief_page(name: str, title: str, data: ChiefData, *, overdue: list[Pin]) -> str:
+def chief_page(
+    name: str, title: str, data: ChiefData, *, overdue: list[Pin], open_: list[Pin]
+) -> str:
     """One chief's roads coloured by load, the events near them, the hot and cold grid cells
-    along the roads, the street's overdue whistles."""
+    along the roads, the whistles at work (``open_``) and the overdue ones."""
     map_ = base_map(center=(39.89, 116.36), zoom=15, assets_url=ASSETS_URL)
     boundary_layer("street", data.outline).add_to(map_)
     hm.gi_layer(data.hotspots, show=True).add_to(map_)
     hm.roads_layer(data.roads, breaks=data.breaks).add_to(map_)
     hm.points_layer(data.near, name=hm.LAYER_NEAR, colour="#c0392b", radius=3).add_to(map_)
+    hm.open_layer(open_).add_to(map_)
     hm.overdue_layer(overdue).add_to(map_)
     folium.LayerControl(collapsed=False).add_to(map_)
     hm.add_legend(map_, hm.count_legend(data.breaks, title=f"{NEAR_M:g}米内事件数"))

@@ -149,13 +149,15 @@ def test_chief_map_marks_the_streets_overdue_whistles(request: pytest.FixtureReq
     assert api.call("POST", f"/api/cases/{case_id}/whistle", "gw", json={}).status_code == 200
     mine, _other = _two_chiefs(api.session)
     before = api.call("GET", f"/maps/chief/{mine}", "gw").text
-    assert not contains(before, f"案件 {case_id}")
+    assert contains(before, f"案件 {case_id}（E0303）：已吹哨，办理中")  # at work, in time
+    assert contains(before, "办理中的吹哨") and not contains(before, f"案件 {case_id}（E0303）：1")
     past = datetime.now(UTC) - timedelta(days=30)
     for assignment in api.session.scalars(select(Assignment).where(Assignment.case_id == case_id)):
         assignment.acknowledge_due_at = past
     api.session.flush()
     after = api.call("GET", f"/maps/chief/{mine}", "gw").text
-    assert contains(after, f"案件 {case_id}（E0303）")
+    assert contains(after, f"案件 {case_id}（E0303）") and contains(after, "派单超期")
+    assert not contains(after, f"案件 {case_id}（E0303）：已吹哨，办理中")  # overdue instead
 
 
 def test_unknown_chief_is_a_404_problem(signed_demo_client: TestClient) -> None:
