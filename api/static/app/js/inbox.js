@@ -37,6 +37,7 @@ export function inboxButton() {
   }
 
   async function count() {
+    if (!navigator.onLine) return; // asked again when the network is back
     try {
       show((await api("/api/notifications?unread=true&limit=1")).unread);
     } catch {
@@ -90,6 +91,7 @@ export function inboxButton() {
 
   count();
   setInterval(count, POLL_MS);
+  window.addEventListener("online", count);
   // the fan-out writes notifications just after the event: ask a little later
   onCaseEvents(count, { quietMs: 2000 });
   return h("span", { class: "inbox-wrap" }, button, panel);

@@ -19,18 +19,34 @@ export function onCaseEvents(refresh, { quietMs = 1000 } = {}) {
   connect();
 }
 
+function notify() {
+  for (const listener of listeners) listener();
+}
+
+let watching = false;
+
 function connect() {
-  if (source || !("EventSource" in window)) return;
+  if (!watching) {
+    watching = true;
+    // offline, the browser would retry the stream every few seconds, in vain: close it, and
+    // open it again (and refresh: events may have been missed) when the network is back
+    window.addEventListener("offline", () => {
+      source?.close();
+      source = null;
+    });
+    window.addEventListener("online", () => {
+      connect();
+      notify();
+    });
+    window.addEventListener("pagehide", () => source?.close());
+  }
+  if (source || !("EventSource" in window) || !navigator.onLine) return;
   source = new EventSource("/api/events/stream");
   let opened = false;
-  const notify = () => {
-    for (const listener of listeners) listener();
-  };
   source.addEventListener("case", notify);
   source.addEventListener("open", () => {
     if (opened) notify();
     opened = true;
     document.body.dataset.live = "1";
   });
-  window.addEventListener("pagehide", () => source?.close());
 }
