@@ -47,7 +47,7 @@ from api.reports.loop import Reporters
 from api.reports.store import PLAN_CACHE_MODE
 from api.reports.views import router as reports_router
 from api.routing.service import rules_from
-from api.routing.snapshot import CatalogueListener, FactsHolder
+from api.routing.snapshot import FactsHolder, catalogue_listener
 from api.routing.views import router as routing_router
 from api.tiles.views import router as tiles_router
 from api.webhooks.deliver import Policy
@@ -114,7 +114,7 @@ def create_app(
         pool = pool_for(bound, size=settings.report_connections, plan_cache_mode=PLAN_CACHE_MODE)
         await pool  # opens its connections
         app.state.reports_pool = pool
-        listener = CatalogueListener(libpq_url(bound.url), on_change=catalogue_changed)
+        listener = catalogue_listener(libpq_url(bound.url), on_change=catalogue_changed)
         await listener.start()
         if warm:
             app.state.warming = warm_up(sessions=factory, settings=settings)

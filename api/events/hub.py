@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
 
-import asyncpg
+from api.db.listener import Listener
 
 CHANNEL = "case_events"
 LISTENER_NAME = "gridwhistle events"  # what pg_stat_activity shows for the connection
@@ -22,29 +21,28 @@ class EventHub:
     """Wakes waiters when a case event commits (or on their timeout)."""
 
     def __init__(self, dsn: str | None, *, retry_s: float = 1.0) -> None:
-        self._dsn = dsn
-        self._retry_s = retry_s
-        self._conn: asyncpg.Connection | None = None
-        self._retrying: asyncio.Task[None] | None = None
+        self._listener = (
+            None
+            if dsn is None
+            else Listener(
+                dsn, channel=CHANNEL, name=LISTENER_NAME, on_notify=self.wake, retry_s=retry_s
+            )
+        )
         self._woken = asyncio.Event()
         self.closed = False
         self.version = 0  # how many wake-ups so far
 
     async def start(self) -> None:
         """Connect and listen (raises if the database cannot be reached)."""
-        if self._dsn is not None:
-            await self._connect()
+        if self._listener is not None:
+            await self._listener.start()
 
     async def close(self) -> None:
         """Stop listening; every waiter wakes and sees ``closed``."""
         self.closed = True
         self.wake()
-        if self._retrying is not None:
-            self._retrying.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._retrying
-        if self._conn is not None and not self._conn.is_closed():
-            await self._conn.close()
+        if self._listener is not None:
+            await self._listener.close()
 
     def wake(self) -> None:
         """Wake every current waiter."""
@@ -64,28 +62,3 @@ class EventHub:
         except TimeoutError:
             return False
         return True
-
-    async def _connect(self) -> None:
-        assert self._dsn is not None
-        conn = await asyncpg.connect(self._dsn, server_settings={"application_name": LISTENER_NAME})
-        await conn.add_listener(CHANNEL, self._heard)
-        conn.add_termination_listener(self._lost)
-        self._conn = conn
-
-    def _heard(self, *_: object) -> None:
-        self.wake()
-
-    def _lost(self, *_: object) -> None:
-        if not self.closed and self._retrying is None:
-            self._retrying = asyncio.get_running_loop().create_task(self._reconnect())
-
-    async def _reconnect(self) -> None:
-        while not self.closed:
-            await asyncio.sleep(self._retry_s)
-            try:
-                await self._connect()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                continue
-            self._retrying = None
-            self.wake()
-            return

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from contextlib import suppress
 
-import asyncpg
 import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.db.listener import Listener
 from api.departments.service import CATALOGUE_CHANNEL
 from api.geography.service import active_generation, load_locator
 from api.routing.service import catalogue
@@ -104,54 +103,16 @@ class FactsHolder:
 LISTENER_NAME = "gridwhistle catalogue listener"  # what pg_stat_activity shows for it
 
 
-class CatalogueListener:
+def catalogue_listener(
+    dsn: str, *, on_change: Callable[[], None], retry_s: float = 1.0
+) -> Listener:
     """Hears the catalogue being loaded (``gridwhistle catalogues load`` notifies on commit)
-    on a connection of its own and calls ``on_change``. When that connection is lost (the
-    database restarted), it connects again every ``retry_s`` seconds and then calls
-    ``on_change`` too: a load may have been missed meanwhile."""
-
-    def __init__(self, dsn: str, *, on_change: Callable[[], None], retry_s: float = 1.0) -> None:
-        self._dsn = dsn
-        self._on_change = on_change
-        self._retry_s = retry_s
-        self._conn: asyncpg.Connection | None = None
-        self._retrying: asyncio.Task[None] | None = None
-        self._closing = False
-
-    async def start(self) -> None:
-        """Connect and listen (raises if the database cannot be reached)."""
-        await self._connect()
-
-    async def close(self) -> None:
-        """Stop listening and reconnecting."""
-        self._closing = True
-        if self._retrying is not None:
-            self._retrying.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._retrying
-        if self._conn is not None and not self._conn.is_closed():
-            await self._conn.close()
-
-    async def _connect(self) -> None:
-        conn = await asyncpg.connect(self._dsn, server_settings={"application_name": LISTENER_NAME})
-        await conn.add_listener(CATALOGUE_CHANNEL, self._heard)
-        conn.add_termination_listener(self._lost)
-        self._conn = conn
-
-    def _heard(self, *_: object) -> None:
-        self._on_change()
-
-    def _lost(self, *_: object) -> None:
-        if not self._closing and self._retrying is None:
-            self._retrying = asyncio.get_running_loop().create_task(self._reconnect())
-
-    async def _reconnect(self) -> None:
-        while not self._closing:
-            await asyncio.sleep(self._retry_s)
-            try:
-                await self._connect()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                continue
-            self._retrying = None
-            self._on_change()
-            return
+    and calls ``on_change``; also after its connection was lost and made again, since a load
+    may have been missed meanwhile."""
+    return Listener(
+        dsn,
+        channel=CATALOGUE_CHANNEL,
+        name=LISTENER_NAME,
+        on_notify=on_change,
+        retry_s=retry_s,
+    )
