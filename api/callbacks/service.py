@@ -22,11 +22,12 @@ from api.callbacks.models import Callback
 from api.cases.models import Case
 from api.cases.service import (
     CALLBACK_NOT_OWED,
+    Rating,
+    close_rated,
     is_hotline,
     record,
     reopen,
     require,
-    transition,
 )
 from api.cases.workflow import CaseStatus, Guard, IllegalTransition
 from api.errors import Forbidden, InvalidInput, NotFound
@@ -120,18 +121,15 @@ def call_back(
 
 
 def _close(*, session: Session, case: Case, callback: Callback, actor: Actor, at: datetime) -> None:
-    case.rating = callback.stars
-    case.rating_comment = callback.reason
-    case.rating_source = SOURCE
-    transition(
+    close_rated(
         session=session,
         case=case,
-        new=CaseStatus.CLOSED,
         actor=actor,
         at=at,
+        rating=Rating(callback.stars, callback.reason, SOURCE),
         reason=f"回访{callback.result}",
-        data={"stars": callback.stars, "source": SOURCE, "callback_id": callback.id},
         met=CALLBACK_NOT_OWED,
+        data={"callback_id": callback.id},
     )
 
 

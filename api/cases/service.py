@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -427,18 +428,52 @@ def evaluate(
         raise InvalidInput("stars must be 1 to 5", field="stars")
     met = frozenset() if is_hotline(session=session, case_id=case.id) else CALLBACK_NOT_OWED
     check_case(CaseStatus(case.status), CaseStatus.CLOSED, met)
-    source = rating_source(session=session, case=case, actor=actor, scope=scope)
-    case.rating = stars
-    case.rating_comment = comment
-    case.rating_source = source
+    close_rated(
+        session=session,
+        case=case,
+        actor=actor,
+        at=at,
+        rating=Rating(
+            stars, comment, rating_source(session=session, case=case, actor=actor, scope=scope)
+        ),
+        reason=comment or None,
+        met=met,
+    )
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A satisfaction rating: stars, the words that came with it and whose it is (满意率 counts
+    only some sources, ``data/assessment.toml``)."""
+
+    stars: int
+    comment: str
+    source: str
+
+
+def close_rated(
+    *,
+    session: Session,
+    case: Case,
+    actor: Actor,
+    at: datetime,
+    rating: Rating,
+    reason: str | None,
+    met: frozenset[Guard],
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Close a case with its rating (by an evaluation or a call-back)."""
+    case.rating = rating.stars
+    case.rating_comment = rating.comment
+    case.rating_source = rating.source
     transition(
         session=session,
         case=case,
         new=CaseStatus.CLOSED,
         actor=actor,
         at=at,
-        reason=comment or None,
-        data={"stars": stars, "source": source},
+        reason=reason,
+        data={"stars": rating.stars, "source": rating.source, **(data or {})},
         met=met,
     )
 
