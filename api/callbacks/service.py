@@ -126,7 +126,7 @@ def _close(*, session: Session, case: Case, callback: Callback, actor: Actor, at
         case=case,
         actor=actor,
         at=at,
-        rating=Rating(callback.stars, callback.reason, SOURCE),
+        rating=Rating(callback.stars, callback.reason or "", SOURCE),
         reason=f"回访{callback.result}",
         met=CALLBACK_NOT_OWED,
         data={"callback_id": callback.id},

@@ -1,7 +1,7 @@
 """Hotspot statistics: counts, Gi*, FDR, Mann-Kendall, emerging categories, kernel density.
 
 The planted-pattern tests run the emerging analysis on the simulated year of the coarse demo
-city (``tests/geo/test_simulate.py``). Tolerance: a pattern passes when at least 60 % of its
+city (``tests/grids/test_simulate.py``). Tolerance: a pattern passes when at least 60 % of its
 truth cells *and* the truth cell with the most pattern events get the expected category.
 """
 
@@ -42,7 +42,7 @@ from geo.hotspots import (
     star_matrix,
     weight_matrix,
 )
-from tests.geo.test_simulate import coarse_city, coarse_year, uniform_year
+from tests.grids.test_simulate import coarse_city, coarse_year, uniform_year
 
 
 def metric_point(lon: float, lat: float) -> Point:
