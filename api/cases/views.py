@@ -30,6 +30,7 @@ from api.cases.schemas import (
 from api.cases.workflow import CaseStatus
 from api.db.base import INT4_MAX
 from api.deadlines.service import calendar, policies_from
+from api.deadlines.sla import plain
 from api.deadlines.supervision import level
 from api.deps import (
     BboxFilter,
@@ -63,6 +64,9 @@ def _detail(session: SessionDep, settings: SettingsDep, case_id: int) -> CasePub
     levels = _supervision(session, settings, case_id, now)
     for assignment in detail["assignments"]:
         assignment["supervision"] = levels[assignment["id"]]
+    policy = policies_from(settings.data_dir).get(str(detail["routing"].get("sla_policy")))
+    if policy is not None:  # the time limits in words, beside the policy's name
+        detail["routing"] = {**detail["routing"], "sla_text": plain(policy)}
     return CasePublic.model_validate(detail)
 
 

@@ -184,3 +184,23 @@ def extend(deadline: Deadline, *, by: Duration, calendar: WorkCalendar) -> Deadl
         basis=f"extended by {by} from {old.isoformat('T', 'minutes')}: {moved.basis}; "
         f"before: {deadline.basis}",
     )
+
+
+_UNIT_WORDS = {Unit.WORKING_DAYS: "个工作日", Unit.DAYS: "天", Unit.HOURS: "小时"}
+_OBLIGATION_WORDS = {
+    Obligation.ACKNOWLEDGE: "签收",
+    Obligation.ON_SITE: "到场",
+    Obligation.RESOLVE: "办结",
+}
+
+
+def plain(policy: SlaPolicy) -> str:
+    """A policy's time limits as people say them: ``2 天内签收，2 天内到场，5 个工作日内办结``."""
+    parts = []
+    for obligation in Obligation:
+        d = policy.durations[obligation]
+        amount = "半" if d.unit is Unit.HOURS and d.amount == 0.5 else format_amount(d.amount)
+        unit = "小时" if amount == "半" else _UNIT_WORDS[d.unit]
+        joiner = "" if amount == "半" else " "
+        parts.append(f"{amount}{joiner}{unit}内{_OBLIGATION_WORDS[obligation]}")
+    return "，".join(parts)

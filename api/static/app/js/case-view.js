@@ -150,7 +150,11 @@ function routingSection(r) {
         )
       : null,
     h("ul", { class: "streets" }, streets),
-    h("p", { class: "muted" }, `哨型：${r.whistle_type} · 时限：${r.sla_policy}${chief}`),
+    h(
+      "p",
+      { class: "muted" },
+      `哨型：${r.whistle_type} · 时限：${r.sla_text || r.sla_policy}${chief}`,
+    ),
     h("ul", { class: "departments" }, departments),
   );
 }
