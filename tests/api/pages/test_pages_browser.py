@@ -618,6 +618,7 @@ def test_the_street_reroutes_a_disputed_case_and_approves_an_extension(
     page.wait_for_selector("body[data-ready='1']")
     card = page.locator(f"article[data-assignment-id='{mine}']")
     expect(card.locator(".extension")).to_contain_text("等待监控调取")
+    expect(card.locator(".extension")).to_contain_text("申请延期 2 个工作日")  # words, not "2wd"
     page.screenshot(path=str(artifacts / "pages_whistles_extension.png"), full_page=True)
     card.get_by_role("button", name="批准", exact=True).click()
     expect(page.locator("#board-message")).to_contain_text("已批准延期")

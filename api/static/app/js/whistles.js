@@ -406,13 +406,24 @@ function resolveForm(a, message) {
   );
 }
 
+const UNIT_WORDS = { wd: " 个工作日", d: " 天", h: " 小时" };
+
+/** An extension's amount in words: "3wd" → "3 个工作日". */
+function amountWords(amount) {
+  const found = /^(\d+(?:\.\d+)?)(wd|d|h)$/.exec(amount || "");
+  return found ? `${found[1]}${UNIT_WORDS[found[2]]}` : amount;
+}
+
 function extensionForm(a, message) {
-  const amount = h("input", {
-    name: "amount",
-    value: "3wd",
-    pattern: "\\d+(\\.\\d+)?(wd|d|h)",
-    size: 6,
-  });
+  // how many, and of what: people choose words, the API takes "3wd", "5d", "12h"
+  const amount = h("input", { name: "amount", type: "number", min: 1, max: 999, value: 3 });
+  const unit = h(
+    "select",
+    { name: "unit" },
+    h("option", { value: "wd" }, "个工作日"),
+    h("option", { value: "d" }, "天"),
+    h("option", { value: "h" }, "小时"),
+  );
   const reason = h("textarea", { rows: 2, maxlength: 2000, name: "reason" });
   return h(
     "form",
@@ -420,25 +431,20 @@ function extensionForm(a, message) {
       class: "form",
       onsubmit: (e) => {
         e.preventDefault();
-        if (!/^\d+(\.\d+)?(wd|d|h)$/.test(amount.value.trim()))
-          return say(message, "延期时长形如 3wd（工作日）、5d（天）或 12h（小时）。", "error");
+        const n = Number(amount.value);
+        if (!Number.isInteger(n) || n < 1 || n > 999)
+          return say(message, "请填写延期多久（1 到 999 的整数）。", "error");
         if (!reason.value.trim()) return say(message, "请填写延期理由。", "error");
         act(
           a,
           "extensions",
-          { amount: amount.value.trim(), reason: reason.value.trim() },
+          { amount: `${n}${unit.value}`, reason: reason.value.trim() },
           message,
           "已申请延期，等待街道批准。",
         );
       },
     },
-    h(
-      "label",
-      { class: "inline" },
-      "延期 ",
-      amount,
-      h("span", { class: "muted" }, " wd 工作日 / d 天 / h 小时"),
-    ),
+    h("label", { class: "inline" }, "延期 ", amount, " ", unit),
     h("label", {}, "理由", reason),
     h("button", { type: "submit", class: "primary" }, "提交申请"),
   );
@@ -464,7 +470,7 @@ function extensionBox(ext, message) {
   return h(
     "div",
     { class: "extension" },
-    h("strong", {}, `申请延期 ${ext.amount}`),
+    h("strong", {}, `申请延期 ${amountWords(ext.amount)}`),
     ` 原时限 ${fmtDue(ext.old_due_at)}，`,
     `延至 ${fmtDue(ext.new_due_at)}：${ext.reason || ""} `,
     h("button", { type: "button", class: "primary", onclick: () => decide(true) }, "批准"),
