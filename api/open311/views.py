@@ -19,7 +19,7 @@ from api.deps import SessionDep, SettingsDep
 from api.errors import DomainError, InvalidInput
 from api.open311 import service
 from api.open311.render import Format, errors, render
-from api.reports.views import limits_of
+from api.reports.service import Limits
 from api.routing.service import rules_from
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -180,7 +180,7 @@ def create_request(
                 form=form,
                 idempotency_key=idempotency_key,
                 rules=rules_from(settings.data_dir),
-                limits=limits_of(settings),
+                limits=Limits.of(settings),
                 at=utcnow(),
             )
         session.commit()

@@ -95,7 +95,7 @@ def attach_after_photos(
 
 def photo_limits(settings: Settings) -> Limits:
     """The photo limits of a report or a resolution, from the settings."""
-    return Limits(max_photos=settings.max_photos, max_photo_bytes=settings.max_photo_bytes)
+    return Limits.of(settings)
 
 
 def limits_public(settings: Settings) -> PhotoLimits:

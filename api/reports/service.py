@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.roles import Action, Actor, CaseScope, allowed
 from api.cases.models import Case
+from api.config import Settings
 from api.db import driver
 from api.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from api.reports import store
@@ -26,6 +27,7 @@ from api.reports.store import UNIQUE_VIOLATIONS, CaseRow, NewReport, Replay
 from api.routing.service import (
     facts_of_row,
     first_receiver,
+    lead_tolerance_from,
     point_query,
     route_case,
     route_point,
@@ -52,15 +54,28 @@ class PhotoIn:
 
 @dataclass(frozen=True)
 class Limits:
-    """Configurable limits of report submission."""
+    """The limits of a submission, from the settings (one home for their defaults:
+    ``api.config.Settings``) and the routing data."""
 
-    max_photos: int = 4
-    max_photo_bytes: int = 2 * 1024 * 1024
-    duplicate_radius_m: float = 50.0
-    duplicate_window: timedelta = timedelta(hours=72)
-    chief_radius_m: float = 150.0
+    max_photos: int
+    max_photo_bytes: int
+    duplicate_radius_m: float
+    duplicate_window: timedelta
+    chief_radius_m: float
     # the first-receiver rule's tolerance (a fraction; ``data/routing.toml``), 0: off
-    lead_tolerance: float = 0.0
+    lead_tolerance: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """The limits the settings give."""
+        return cls(
+            max_photos=settings.max_photos,
+            max_photo_bytes=settings.max_photo_bytes,
+            duplicate_radius_m=settings.duplicate_radius_m,
+            duplicate_window=timedelta(hours=settings.duplicate_window_hours),
+            chief_radius_m=settings.chief_radius_m,
+            lead_tolerance=lead_tolerance_from(settings.data_dir),
+        )
 
 
 @dataclass(frozen=True)

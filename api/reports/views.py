@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import shapely
@@ -29,22 +28,10 @@ from api.reports.schemas import (
     read_report,
 )
 from api.reports.service import Limits, Submission, Submitted, submitted
-from api.routing.service import lead_tolerance_from, rules_from
+from api.routing.service import rules_from
 from geo.coords import CoordinateSystem
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
-
-
-def limits_of(settings: Settings) -> Limits:
-    """Submission limits from the settings."""
-    return Limits(
-        max_photos=settings.max_photos,
-        max_photo_bytes=settings.max_photo_bytes,
-        duplicate_radius_m=settings.duplicate_radius_m,
-        duplicate_window=timedelta(hours=settings.duplicate_window_hours),
-        chief_radius_m=settings.chief_radius_m,
-        lead_tolerance=lead_tolerance_from(settings.data_dir),
-    )
 
 
 def _public(done: Submitted) -> ReportPublic:
@@ -171,7 +158,7 @@ async def create_report(request: Request) -> Response:
         photos=[p.model_dump() for p in body.photos],
         idempotency_key=idempotency_key,
         rules=rules_from(settings.data_dir),
-        limits=limits_of(settings),
+        limits=Limits.of(settings),
         at=utcnow(),
         address=address,
     )

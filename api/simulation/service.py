@@ -13,7 +13,7 @@ from api.deadlines.service import calendar, policies_from
 from api.geography.models import Generation
 from api.geography.service import active_generation
 from api.reports.models import Report
-from api.reports.views import limits_of
+from api.reports.service import Limits
 from api.routing.service import rules_from
 from api.simulation.behaviour import read_departments, read_streets
 from api.simulation.operations import run_operations
@@ -34,7 +34,7 @@ def setup_of(*, session: Session, settings: Settings) -> Setup:
         departments=read_departments(folder / PROFILES / "departments.csv"),
         streets=read_streets(folder / PROFILES / "streets.csv"),
         rules=rules_from(folder),
-        limits=limits_of(settings),
+        limits=Limits.of(settings),
         max_distance_m=settings.on_site_max_distance_m,
     )
 

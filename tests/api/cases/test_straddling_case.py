@@ -204,7 +204,7 @@ def test_the_receiving_street_leads_a_near_tie_and_triages_it(
 ) -> None:
     """首接负责: with a tolerance wider than the building's 40-point gap, the 太平桥 worker's
     street leads the case it received, and 太平桥 (not 广外) may whistle it."""
-    monkeypatch.setattr("api.reports.views.lead_tolerance_from", lambda _: 0.45)
+    monkeypatch.setattr("api.reports.service.lead_tolerance_from", lambda _: 0.45)
     body = {"geometry": BUILDING, "category": "E0303"}
     done = api.call("POST", "/api/reports", "worker-tpq", json=body)
     assert done.status_code == 201, done.text

@@ -18,8 +18,7 @@ from api.auth.service import create_user, issue_token
 from api.cases.service import utcnow
 from api.config import Settings
 from api.db.session import engine_for
-from api.reports.service import Submission
-from api.reports.views import limits_of
+from api.reports.service import Limits, Submission
 from api.routing.service import rules_from
 from geo.coords import CoordinateSystem
 from tests.api.served import remove_committed_users
@@ -168,7 +167,7 @@ def test_simultaneous_retries_on_sessions_store_one_report(
                     photos=[],
                     idempotency_key=key,
                     rules=rules_from(settings.data_dir),
-                    limits=limits_of(settings),
+                    limits=Limits.of(settings),
                     at=utcnow(),
                 ).run(session)
                 session.commit()
