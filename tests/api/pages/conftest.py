@@ -93,11 +93,12 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def pages_db_url(make_database: Callable[[str], str]) -> str:
-    """A database of its own with the demo city (coarse cells)."""
+def pages_db_url(make_database: Callable[[str], str], request: pytest.FixtureRequest) -> str:
+    """A database of the module's own with the demo city (coarse cells): the cases one
+    module's tests report cannot attach to another module's open cases nearby."""
     from api.geography.imports import load_demo_into
 
-    url = make_database("pages")
+    url = make_database(f"pages_{request.module.__name__.rsplit('.', 1)[-1]}")
     load_demo_into(url, cell_area_m2=250_000)
     return url
 
