@@ -27,6 +27,8 @@ SERVER_USER = "postgres"
 DB_USER = "gridwhistle"
 START_TIMEOUT_S = 60
 
+MAX_CONNECTIONS = 300  # PostgreSQL's default is 100
+
 
 class EmbeddedDatabaseError(Exception):
     """The embedded cluster cannot be set up or started; the message says why and what to do."""
@@ -277,7 +279,11 @@ class EmbeddedCluster:
 
     def _pg_ctl_start(self, port: int) -> None:
         self._prepare_dirs()
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {self.run_dir}"
+        # room for several served processes, each with its pools and listeners
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {self.run_dir} "
+            f"-c max_connections={MAX_CONNECTIONS}"
+        )
         cmd = [
             str(find_bindir() / "pg_ctl"),
             "-D",

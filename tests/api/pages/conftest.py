@@ -93,14 +93,18 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def pages_db_url(make_database: Callable[[str], str], request: pytest.FixtureRequest) -> str:
+def pages_db_url(
+    make_database: Callable[[str], str], request: pytest.FixtureRequest
+) -> Iterator[str]:
     """A database of the module's own with the demo city (coarse cells): the cases one
-    module's tests report cannot attach to another module's open cases nearby."""
+    module's tests report cannot attach to another module's open cases nearby. Its pooled
+    connections close with the module, so the modules' databases do not add up."""
     from api.geography.imports import load_demo_into
 
     url = make_database(f"pages_{request.module.__name__.rsplit('.', 1)[-1]}")
     load_demo_into(url, cell_area_m2=250_000)
-    return url
+    yield url
+    engine_for(url).dispose()
 
 
 @pytest.fixture(scope="module")
