@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import geopandas as gpd
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import ColumnElement, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from api.cases.models import Case, CaseStreet
@@ -103,14 +103,19 @@ def roads(
     return gpd.read_postgis(query, session.connection(), geom_col="geometry", params=params)
 
 
-def overdue(*, session: Session, prefix: str, now: datetime) -> list[Pin]:
-    """Cases touching streets under ``prefix`` (a street or district code) with overdue
-    assignments, one pin per case."""
-    in_scope = exists(
+def _touching(prefix: str) -> ColumnElement[bool]:
+    """The case touches a street under ``prefix`` (a street or district code)."""
+    return exists(
         select(CaseStreet.case_id).where(
             CaseStreet.case_id == Case.id, CaseStreet.street_code.startswith(prefix)
         )
     )
+
+
+def overdue(*, session: Session, prefix: str, now: datetime) -> list[Pin]:
+    """Cases touching streets under ``prefix`` (a street or district code) with overdue
+    assignments, one pin per case."""
+    in_scope = _touching(prefix)
     rows = session.execute(
         select(
             Case.id,
@@ -133,11 +138,7 @@ def overdue(*, session: Session, prefix: str, now: datetime) -> list[Pin]:
 def in_time(*, session: Session, prefix: str, now: datetime) -> list[Pin]:
     """Whistled cases touching streets under ``prefix`` with no overdue assignment (the open
     whistles still in time), one pin per case."""
-    in_scope = exists(
-        select(CaseStreet.case_id).where(
-            CaseStreet.case_id == Case.id, CaseStreet.street_code.startswith(prefix)
-        )
-    )
+    in_scope = _touching(prefix)
     late = exists(
         select(Assignment.id).where(Assignment.case_id == Case.id, overdue_condition(now))
     )
