@@ -43,6 +43,21 @@ class Action(StrEnum):
     DEPARTMENT_DUTY = "department_duty"  # acknowledge, on site, resolve, extension, dispute
 
 
+# the roles that report (whose own reports are theirs to follow, /api/reports/mine); analysts
+# and departments never report
+REPORTING_ROLES = frozenset(
+    {
+        Role.GRID_WORKER,
+        Role.CHIEF,
+        Role.COMMUNITY,
+        Role.STREET,
+        Role.DISTRICT,
+        Role.ADMIN,
+        Role.HOTLINE,
+    }
+)
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: id, role, jurisdiction code."""
