@@ -86,19 +86,22 @@ export const ASSIGNMENT_STATUS = {
   cancelled: "已撤销",
 };
 
+/** The pages of the top bar: path, label, the roles that use it. */
+export const TOPBAR_PAGES = [
+  ["/app/report", "上报", ["grid_worker", "community", "street", "district", "admin"]],
+  ["/app/triage", "分拨", ["community", "street", "district", "analyst", "admin"]],
+  [
+    "/app/whistles",
+    "吹哨看板",
+    ["street", "district", "department", "community", "analyst", "admin"],
+  ],
+  ["/app/scores", "考核", ["street", "district", "department", "analyst", "admin"]],
+  ["/app/hotline", "接诉", ["hotline", "street", "district", "admin"]],
+];
+
 /** The top bar: title, the pages this role uses, the user, network state, log out. */
 export function topbar(user, title) {
-  const pages = [
-    ["/app/report", "上报", ["grid_worker", "community", "street", "district", "admin"]],
-    ["/app/triage", "分拨", ["community", "street", "district", "analyst", "admin"]],
-    [
-      "/app/whistles",
-      "吹哨看板",
-      ["street", "district", "department", "community", "analyst", "admin"],
-    ],
-    ["/app/scores", "考核", ["street", "district", "department", "analyst", "admin"]],
-    ["/app/hotline", "接诉", ["hotline", "street", "district", "admin"]],
-  ];
+  const pages = TOPBAR_PAGES;
   const net = h("span", { class: "net", id: "net" });
   const showNet = () => {
     net.textContent = navigator.onLine ? "在线" : "离线";
