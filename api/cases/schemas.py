@@ -109,6 +109,35 @@ class CasePublic(BaseModel):
     photos: list[PhotoPublic] = []  # before (the reports'), then after (the departments')
 
 
+class LonLat(BaseModel):
+    """A position as longitude and latitude in degrees."""
+
+    lon: float
+    lat: float
+
+
+class NearestRoad(BaseModel):
+    """The nearest named street or alley (街/路, 胡同/巷) and how far the case lies from it."""
+
+    name: str
+    kind: Literal["street", "alley"]
+    distance_m: float
+
+
+class SitePublic(BaseModel):
+    """Where a case is, for the people sent there: the point to go to (a footprint's
+    representative point) in WGS-84 and as the phone map apps take it, GCJ-02 for 高德 and
+    BD-09 for 百度; the nearest named road and the nearest register address."""
+
+    kind: Literal["point", "line", "polygon"]
+    point: LonLat  # WGS-84
+    gcj02: LonLat
+    bd09: LonLat
+    road: NearestRoad | None  # within the chief radius, measured from the case's geometry
+    address: str | None  # the point described from the nearest register entry within 100 m
+    geometry: dict[str, Any]  # GeoJSON, WGS-84: the pin or the footprint
+
+
 class DuplicatePublic(BaseModel):
     """An open case near a case, of the same category: a candidate to merge into."""
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from api.cases.schemas import AssignmentPublic, ExtensionPublic
+from api.cases.schemas import AssignmentPublic, ExtensionPublic, SitePublic
 from api.deadlines.supervision import Level
 from api.photos.schemas import PhotoPublic
 
@@ -33,6 +33,7 @@ class CaseSummary(BaseModel):
     streets: list[StreetSummary]
     photos: list[PhotoPublic] = []  # before (the reports'), then after (the departments')
     after_photos_required: int = 0  # what the overall lead's resolution must bring (policy)
+    site: SitePublic | None = None  # where to go: the point, its nearest road, map-app coordinates
 
 
 class BoardAssignment(AssignmentPublic):

@@ -19,6 +19,7 @@ from api.cases.schemas import (
     ResolveDuty,
 )
 from api.cases.service import utcnow
+from api.cases.site import sites
 from api.cases.workflow import AssignmentStatus
 from api.deadlines.service import calendar
 from api.deadlines.supervision import Level
@@ -61,8 +62,9 @@ def board(
         QueryInstant, Query(description="the clock for overdue and supervision (default: now)")
     ] = None,
 ) -> list[BoardAssignment]:
-    """Department assignments of whistles the caller may see, with their cases (and their
-    photos) and supervision levels; ``overdue=true``, ``supervision=chased`` …"""
+    """Department assignments of whistles the caller may see, with their cases (their photos
+    and their site: where to go, the nearest road, the point for 高德 and 百度) and supervision
+    levels; ``overdue=true``, ``supervision=chased`` …"""
     rows = queries.board(
         session=session,
         actor=actor,
@@ -76,11 +78,14 @@ def board(
         case_id=case_id,
         limit=limit,
     )
-    photos = photos_of_cases(session=session, case_ids={row.case.id for row in rows})
+    case_ids = {row.case.id for row in rows}
+    photos = photos_of_cases(session=session, case_ids=case_ids)
+    places = sites(session=session, case_ids=case_ids, road_radius_m=settings.chief_radius_m)
     policy = after_photo_policy(settings)
     for row in rows:
         row.case.photos = [PhotoPublic.model_validate(p) for p in photos.get(row.case.id, [])]
         row.case.after_photos_required = policy.required(row.case.category)
+        row.case.site = places.get(row.case.id)
     return rows
 
 
