@@ -44,6 +44,7 @@ from api.pages.views import router as pages_router
 from api.photos.views import router as photos_router
 from api.problems import install_handlers
 from api.reports.loop import Reporters
+from api.reports.mine import router as my_reports_router
 from api.reports.store import PLAN_CACHE_MODE
 from api.reports.views import router as reports_router
 from api.routing.service import rules_from
@@ -161,7 +162,10 @@ def create_app(
     outage.install_handlers(app)
     install_openapi(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(reports_router)  # first: the busiest route is matched first
+    # GET /api/reports/mine before GET /api/reports/{report_id}, which would take "mine" for
+    # an id; then the busiest route (POST /api/reports) before all others
+    app.include_router(my_reports_router)
+    app.include_router(reports_router)
     app.include_router(geography_router)
     app.include_router(departments_router)
     app.include_router(maps_router)
