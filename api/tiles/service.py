@@ -41,6 +41,8 @@ class Layer(StrEnum):
     ROADS = "roads"
     HOTSPOTS = "hotspots"
     EVENTS = "events"
+    ROADNET = "roadnet"
+    ADDRESSES = "addresses"
 
 
 OUTLINE_LEVELS = {
@@ -50,9 +52,13 @@ OUTLINE_LEVELS = {
     Layer.GRID: Level.GRID,
 }
 
-MIN_ZOOM = {Layer.GRID: 14, Layer.EVENTS: 13}
-"""Below these zooms a layer's tiles are empty: grid cells and single events are not
-legible there (and a city-wide tile of them would be megabytes)."""
+BASEMAP = {Layer.ROADNET: sql.ROADNET, Layer.ADDRESSES: sql.ADDRESSES}
+"""The working maps' own basemap: named streets and alleys, the address register. Like the
+outlines they are reference data of a generation (not case data): any logged-in user."""
+
+MIN_ZOOM = {Layer.GRID: 14, Layer.EVENTS: 13, Layer.ROADNET: 13, Layer.ADDRESSES: 17}
+"""Below these zooms a layer's tiles are empty: grid cells, single events, alleys and door
+numbers are not legible there (and a city-wide tile of them would be megabytes)."""
 
 TILES_CACHE = MapCache(max_entries=4096)
 
@@ -111,7 +117,7 @@ def vector_tile(
         who = event_filter(actor, scope=scope)
     if tile.z < MIN_ZOOM.get(layer, 0):
         return b""
-    outline = layer in OUTLINE_LEVELS
+    outline = layer in OUTLINE_LEVELS or layer in BASEMAP
     key: tuple[object, ...] = (layer, tile, who, generation if outline else filters)
     if isinstance(who, EventFilter) and who.department is not None:
         assigned = session.execute(sql.ASSIGNED, {"department": who.department}).one()
@@ -148,6 +154,8 @@ def _cut(
     statement: TextClause
     if layer in OUTLINE_LEVELS:
         statement, params["level"] = sql.AREAS, str(OUTLINE_LEVELS[layer])
+    elif layer in BASEMAP:
+        statement = BASEMAP[layer]
     elif isinstance(who, StatsScope) and layer is Layer.HOTSPOTS:
         statement = sql.UNITS
         params |= _unit_params(session, who, filters, version)

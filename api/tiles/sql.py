@@ -89,6 +89,47 @@ SELECT ST_AsMVT(rows, :layer, :extent, 'geom') FROM rows WHERE geom IS NOT NULL
 )
 """Streets and alleys with their chief and the events within 30 m (``:refs``/``:counts``)."""
 
+ROADNET: TextClause = text(
+    _BOUNDS
+    + """,
+rows AS (
+    SELECT r.ref, r.name, r.kind, r.street_code,
+           ST_AsMVTGeom(ST_Transform(r.geom, 3857), b.tile, :extent, :buffer, true) AS geom
+      FROM roads r, bounds b
+     WHERE r.generation_low <= :gen AND r.generation_high >= :gen
+       AND r.geom && b.box
+)
+SELECT ST_AsMVT(rows, :layer, :extent, 'geom') FROM rows WHERE geom IS NOT NULL
+"""
+)
+"""The basemap's streets and alleys (every road of the generation, the table the chiefs'
+roads come from) with ref, name, kind (``street`` or ``alley``) and street code: no load,
+no chief, so that any page may draw them."""
+
+ADDRESSES: TextClause = text(
+    _BOUNDS
+    + """,
+rows AS (
+    SELECT a.ref, a.text, a.kind,
+           CASE a.kind
+               WHEN 'plate' THEN a.number::text || a.suffix || '号'
+               WHEN 'building' THEN a.building::text || '号楼'
+               WHEN 'village' THEN coalesce(a.number::text || '号', a.name)
+               WHEN 'compound' THEN coalesce(nullif(a.name, ''), a.number::text || '号院')
+               ELSE a.name
+           END AS label,
+           ST_AsMVTGeom(ST_Transform(a.geom, 3857), b.tile, :extent, :buffer, true) AS geom
+      FROM address_entries a, bounds b
+     WHERE a.generation_low <= :gen AND a.generation_high >= :gen
+       AND a.geom && b.box
+)
+SELECT ST_AsMVT(rows, :layer, :extent, 'geom') FROM rows WHERE geom IS NOT NULL
+"""
+)
+"""The address register's entries (door plates, compounds, buildings, village houses,
+places) with ref, the standard address ``text``, kind and a short ``label`` for the map:
+``12甲号`` at a door, ``3号楼``, a compound's or place's name."""
+
 EVENTS: TextClause = text(
     _BOUNDS
     + """,
