@@ -119,6 +119,7 @@ PLANS: dict[str, Plan] = {
     ),
     "/api/callbacks": Plan("admin", {"status": "review", "limit": "10", "offset": "0"}),
     "/api/notifications": Plan("gw", {"unread": "true", "limit": "10"}),
+    "/api/reports/mine": Plan("worker-gw", {"limit": "10", "offset": "0"}),
     # follow=false: the stream sends what is there after the id and ends
     "/api/events/stream": Plan("gw", {"last_event_id": "1", "follow": "false"}),
     "/api/assessment/scores": Plan(

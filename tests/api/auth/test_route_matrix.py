@@ -146,6 +146,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/api/reports", 401, 201, only(403, "analyst", "department"), body=REPORT
     ),
     ("GET", "/api/reports/{report_id}"): Row("/api/reports/{report}", 401, 200, SEES_CASE),
+    # the caller's own reports: the roles that report (analysts and departments never do)
+    ("GET", "/api/reports/mine"): Row(
+        "/api/reports/mine?limit=5", 401, 200, only(403, "analyst", "department")
+    ),
     ("GET", "/api/cases"): Row("/api/cases", 401, 200),
     ("GET", "/api/cases/{case_id}"): Row("/api/cases/{case}", 401, 200, SEES_CASE),
     ("GET", "/api/cases/{case_id}/duplicates"): Row(
