@@ -1,4 +1,5 @@
-"""Routes: the pages (/app/login, /app/report, … /app/hotline) and the offline service worker.
+"""Routes: the pages (/app/login, /app/report, /app/mine, … /app/hotline) and the offline
+service worker.
 
 The server only serves static shells; every page gets its data from the JSON API with the
 bearer token kept in the browser, and the API enforces the roles. The login page, the service
@@ -18,7 +19,7 @@ from api.errors import NotFound
 
 APP_DIR = Path(__file__).resolve().parents[1] / "static" / "app"
 NO_CACHE = {"Cache-Control": "no-cache"}
-PAGES = ("login", "report", "triage", "whistles", "scores", "hotline")
+PAGES = ("login", "report", "mine", "triage", "whistles", "scores", "hotline")
 
 router = APIRouter(prefix="/app", tags=["pages"], include_in_schema=False)
 

@@ -151,7 +151,7 @@ function confirmForm(send) {
   );
 }
 
-function evaluateForm(send, message) {
+export function evaluateForm(send, message) {
   let stars = 0;
   const labels = [];
   const word = h("span", { class: "muted" }, "请选择 1–5 星");

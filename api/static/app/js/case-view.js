@@ -5,7 +5,7 @@
 import { casePhotos } from "./photos.js";
 import { ASSIGNMENT_STATUS, CASE_STATUS, categoryLabel, fmtTime, h, percent } from "./ui.js";
 
-const EVENT_NAMES = {
+export const EVENT_NAMES = {
   "case:new": "立案",
   "report:received": "收到上报",
   "report:attached": "同类上报并入",

@@ -89,6 +89,7 @@ export const ASSIGNMENT_STATUS = {
 /** The pages of the top bar: path, label, the roles that use it. */
 export const TOPBAR_PAGES = [
   ["/app/report", "上报", ["grid_worker", "community", "street", "district", "admin"]],
+  ["/app/mine", "我的上报", ["grid_worker"]],
   ["/app/triage", "分拨", ["community", "street", "district", "analyst", "admin"]],
   [
     "/app/whistles",
