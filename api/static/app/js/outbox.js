@@ -197,30 +197,70 @@ function retryIn(seconds) {
   );
 }
 
-/** Send every waiting report of the current user, oldest first; one run at a time. */
+/** Send every waiting report of the current user, oldest first; one run at a time. Then
+ * ask where the sent ones stand. */
 export function flush() {
   if (running) return running;
   running = (async () => {
     await ready();
+    let sent = false;
     for (const item of [...cache]) {
       if (item.state !== "waiting" || item.user !== session.user?.username) continue;
       if (!navigator.onLine) break;
       const reached = await sendOne(item);
       if (!reached) break;
+      sent = true;
     }
+    if (sent) await refreshStatus();
   })().finally(() => {
     running = null;
   });
   return running;
 }
 
-/** Send now, whenever the network comes back, and every 30 s while something waits. */
+/** Where the current user's sent reports stand now (GET /api/reports/mine: the case each
+ * is in, merges followed, and its status), kept with each item as ``live``; nothing when
+ * offline or when the server does not answer (the item keeps what it knew). */
+export async function refreshStatus() {
+  await ready();
+  const mine = cache.filter(
+    (it) => it.user === session.user?.username && it.report_id && it.state !== "failed",
+  );
+  if (!mine.length || !navigator.onLine) return;
+  let page;
+  try {
+    page = await api("/api/reports/mine?limit=100");
+  } catch {
+    return;
+  }
+  const byId = new Map(page.reports.map((r) => [r.id, r]));
+  const changes = [];
+  for (const it of mine) {
+    const r = byId.get(it.report_id);
+    if (!r) continue;
+    const live = {
+      case_id: r.case.id,
+      merged_into: r.merged_into,
+      status: r.case.status,
+      status_name: r.case.status_name,
+    };
+    if (JSON.stringify(live) !== JSON.stringify(it.live)) changes.push({ ...it, live });
+  }
+  if (!changes.length) return;
+  await write((store) => {
+    for (const it of changes) store.put(it);
+  });
+  await changed();
+}
+
+/** Send now, whenever the network comes back, and every 30 s while something waits; ask
+ * where the sent reports stand when the page opens and when the network comes back. */
 export async function start() {
   await ready();
-  window.addEventListener("online", () => flush());
+  window.addEventListener("online", () => flush().then(refreshStatus));
   if (channel) channel.onmessage = () => reload();
   setInterval(() => {
     if (cache.some((it) => it.state === "waiting")) flush();
   }, RETRY_MS);
-  return flush();
+  return flush().then(refreshStatus);
 }

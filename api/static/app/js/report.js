@@ -6,6 +6,7 @@ import { describe, requireLogin } from "./api.js";
 import { drawJurisdiction, gridCells, jurisdictionAreas, makeMap } from "./basemap.js";
 import { destination } from "./destination.js";
 import { categories, categoryLabel, fmtTime, h, registerOffline, say, topbar } from "./ui.js";
+import { onCaseEvents } from "./live.js";
 import * as outbox from "./outbox.js";
 import { dataUrl, describeLimits, fmtSize, photoLimits, prepare } from "./photos.js";
 
@@ -440,10 +441,17 @@ async function queueReport() {
   outbox.flush();
 }
 
+/** Where a sent report stands now, as the server last said: " · 已合并到案件 1 · 已吹哨". */
+function liveText(it) {
+  if (!it.live) return "";
+  const merges = it.live.merged_into.map((id) => ` · 已合并到案件 ${id}`).join("");
+  return `${merges} · ${it.live.status_name}`;
+}
+
 const STATE_TEXT = {
   waiting: () => "等待发送",
-  sent: (it) => `已发送：案件 ${it.case_id}`,
-  merged: (it) => `已并入案件 ${it.case_id}`,
+  sent: (it) => `已发送：案件 ${it.case_id}${liveText(it)}`,
+  merged: (it) => `已并入案件 ${it.case_id}${liveText(it)}`,
   failed: (it) => `发送失败：${it.error}`,
 };
 
@@ -463,6 +471,9 @@ function renderOutbox(list, inFlight) {
               { class: "state" },
               inFlight.has(it.key) ? "发送中…" : STATE_TEXT[it.state](it),
             ),
+            it.report_id && it.state !== "failed"
+              ? h("a", { class: "progress", href: `/app/mine#report-${it.report_id}` }, "查看进度")
+              : null,
             it.state === "failed"
               ? h(
                   "button",
@@ -518,6 +529,12 @@ if (user) {
   $("clear-done").addEventListener("click", outbox.clearDone);
   window.addEventListener("online", preview);
   outbox.subscribe(renderOutbox);
+  // where the sent reports stand: when a case event of this user's arrives, and when the
+  // page is shown again (a phone brings it back from the background)
+  onCaseEvents(outbox.refreshStatus);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") outbox.refreshStatus();
+  });
   outbox
     .start()
     .catch((err) => say($("form-message"), `发送队列不可用：${describe(err)}`, "error"));
