@@ -147,12 +147,69 @@ export function topbar(user, title) {
     ),
   ];
   bar.replaceChildren(...parts.filter(Boolean));
+  const nav = bar.querySelector("nav");
+  if (nav) scrollCue(nav); // a phone's row of links scrolls sideways
+  boxTables();
 }
 
-/** Show a message in an element; kind is "ok", "error" or "". */
+/** Show a message in an element; kind is "ok", "error" or "". A message said after a tap
+ * lower down (below the fold on a phone) is scrolled into sight. */
 export function say(el, text, kind = "") {
   el.textContent = text;
   el.className = `message ${kind}`;
+  if (text) el.scrollIntoView({ block: "nearest" });
+}
+
+/** Mark a box that scrolls sideways with where more is hidden (more-left, more-right: the
+ * page fades that edge), and ``wrap`` with "scrollable" while its content is wider. */
+export function scrollCue(box, wrap = box) {
+  const update = () => {
+    const hidden = box.scrollWidth - box.clientWidth;
+    wrap.classList.toggle("scrollable", hidden > 1);
+    box.classList.toggle("more-left", box.scrollLeft > 1);
+    box.classList.toggle("more-right", box.scrollLeft < hidden - 1);
+  };
+  box.addEventListener("scroll", update, { passive: true });
+  // the box or its content (a table filled or shown later) changing size
+  for (const el of [box, box.firstElementChild].filter(Boolean)) {
+    onResize.set(el, update);
+    resized.observe(el);
+  }
+  update();
+}
+
+const onResize = new WeakMap();
+const resized = new ResizeObserver((entries) => {
+  for (const entry of entries) onResize.get(entry.target)?.();
+});
+
+const HINT = "← 左右滑动 →";
+
+/** Put each table (those in the page now and those drawn later) in a box that scrolls
+ * sideways with a cue, so that a wide table never widens the page on a phone. */
+function boxTables() {
+  const box = (table) => {
+    if (table.parentElement?.classList.contains("table-scroll")) return;
+    const scroller = h("div", { class: "table-scroll" });
+    const wrap = h(
+      "div",
+      { class: "table-wrap" },
+      h("p", { class: "scroll-hint", "aria-hidden": "true" }, HINT),
+    );
+    table.replaceWith(wrap);
+    scroller.append(table);
+    wrap.append(scroller);
+    scrollCue(scroller, wrap);
+  };
+  const within = (node) => {
+    if (node.nodeType !== Node.ELEMENT_NODE) return;
+    if (node.tagName === "TABLE") box(node);
+    else for (const table of [...node.getElementsByTagName("table")]) box(table);
+  };
+  within(document.body);
+  new MutationObserver((changes) => {
+    for (const change of changes) for (const node of change.addedNodes) within(node);
+  }).observe(document.body, { childList: true, subtree: true });
 }
 
 const CATEGORY_KINDS = { event: "事件", component: "部件" };
