@@ -1,4 +1,6 @@
-"""Routes: case listing and detail, history, triage, verification, evaluation, comments."""
+"""Routes: case listing and detail, history, local triage (resolve, reject, merge),
+verification, evaluation, comments. The whistle and escalation are in ``api.whistles.views``,
+the re-route after a dispute in ``api.routing.views``."""
 
 from __future__ import annotations
 
@@ -13,19 +15,15 @@ from api.auth.roles import Action
 from api.cases import service
 from api.cases.queries import case_detail, cases_geojson, duplicates
 from api.cases.schemas import (
-    BlowWhistle,
     CasePublic,
     Comment,
     DuplicatesPublic,
-    Escalate,
     Evaluate,
     EventPublic,
     Merge,
     Reject,
-    Reroute,
     ResolveLocal,
     Verify,
-    WhistlePublic,
 )
 from api.cases.workflow import CaseStatus
 from api.db.base import INT4_MAX
@@ -42,16 +40,10 @@ from api.deps import (
     StreetFilter,
     check_range,
 )
-from api.errors import InvalidInput
 from api.geography.views import parse_bbox
 from api.photos.service import after_photo_policy
-from api.routing.service import catalogue, rules_from
-from api.whistles import service as whistles
 from api.whistles.models import Assignment, Whistle
 from api.whistles.supervision import ladders_from, times_of
-from geo.locate import StreetShare
-from geo.route import districts_in_order, summon
-from geo.rules import NoDutyRule
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 SUGGEST_FACTOR = 2.0  # suggested duplicates: this many times the attach radius
@@ -196,93 +188,6 @@ def merge(
     )
     session.commit()
     return _detail(session, settings, body.into)
-
-
-@router.post("/{case_id}/whistle", response_model=WhistlePublic)
-def blow(
-    case_id: PathId, body: BlowWhistle, session: SessionDep, settings: SettingsDep, actor: ActorDep
-) -> Any:
-    """Blow a whistle: departments (default: the router's proposal) report for duty."""
-    case = service.get_case(session=session, case_id=case_id, lock=True)
-    whistle = whistles.blow(
-        session=session,
-        case=case,
-        actor=actor,
-        at=service.utcnow(),
-        policies=policies_from(settings.data_dir),
-        calendar=calendar(session=session),
-        whistle_type=body.whistle_type,
-        departments=None
-        if body.departments is None
-        else [d.model_dump() for d in body.departments],
-        partner_streets=body.partner_streets,
-        sla_policy=body.sla_policy,
-        note=body.note,
-    )
-    session.commit()
-    return whistle
-
-
-@router.post("/{case_id}/escalate", response_model=WhistlePublic)
-def escalate(
-    case_id: PathId, body: Escalate, session: SessionDep, settings: SettingsDep, actor: ActorDep
-) -> Any:
-    """The district escalates to city departments (the city-level duty rule by default)."""
-    case = service.get_case(session=session, case_id=case_id, lock=True)
-    chosen = None if body.departments is None else [d.model_dump() for d in body.departments]
-    if chosen is None:
-        rules = rules_from(settings.data_dir)
-        zones = [z["kind"] for z in case.routing.get("zones", [])]
-        try:
-            match = rules.match(category=case.category, zones=zones, level="city")
-        except NoDutyRule as exc:
-            raise InvalidInput(f"{exc}; name the city departments", field="departments") from exc
-        streets = [
-            StreetShare(s["code"], s["name"], s["district_code"], s["share"])
-            for s in case.routing["streets"]
-        ]
-        summoned, _ = summon(
-            match=match,
-            districts=districts_in_order(streets),
-            catalogue=catalogue(session=session),
-            level="city",
-        )
-        chosen = [
-            {"code": d.code, "role": d.role, "overall_lead": d.overall_lead} for d in summoned
-        ]
-    whistle = whistles.blow(
-        session=session,
-        case=case,
-        actor=actor,
-        at=service.utcnow(),
-        policies=policies_from(settings.data_dir),
-        calendar=calendar(session=session),
-        departments=chosen,
-        level="city",
-        note=body.note,
-    )
-    session.commit()
-    return whistle
-
-
-@router.post("/{case_id}/reroute", response_model=WhistlePublic)
-def reroute(
-    case_id: PathId, body: Reroute, session: SessionDep, settings: SettingsDep, actor: ActorDep
-) -> Any:
-    """After a dispute, send the case to other departments."""
-    case = service.get_case(session=session, case_id=case_id, lock=True)
-    whistle = whistles.reroute(
-        session=session,
-        case=case,
-        actor=actor,
-        at=service.utcnow(),
-        departments=[d.model_dump() for d in body.departments],
-        policies=policies_from(settings.data_dir),
-        calendar=calendar(session=session),
-        note=body.note,
-    )
-    session.commit()
-    return whistle
 
 
 @router.post("/{case_id}/verify", response_model=CasePublic)

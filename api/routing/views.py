@@ -1,13 +1,17 @@
-"""Routes: GET /api/locate and POST /api/route (for logged-in users of any role)."""
+"""Routes: GET /api/locate and POST /api/route (for logged-in users of any role), and the
+re-route of a disputed case to other departments (the case's lead street)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from api.auth.deps import ActorDep
-from api.deps import QueryId, SessionDep, SettingsDep
+from api.cases.schemas import Reroute, WhistlePublic
+from api.cases.service import get_case, utcnow
+from api.deadlines.service import calendar, policies_from
+from api.deps import PathId, QueryId, SessionDep, SettingsDep
 from api.geography.service import check_generation
 from api.routing import service
 from api.routing.schemas import (
@@ -20,6 +24,7 @@ from api.routing.schemas import (
     RoutingPublic,
     StreetPublic,
 )
+from api.whistles import service as whistles
 from geo.coords import CoordinateSystem
 from geo.locate import PointLocation, StreetShare
 
@@ -112,3 +117,23 @@ def route(
         ambiguous=bool(located and located.ambiguous),
         candidates=_candidates(located),
     )
+
+
+@router.post("/cases/{case_id}/reroute", response_model=WhistlePublic)
+def reroute(
+    case_id: PathId, body: Reroute, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> Any:
+    """After a dispute, send the case to other departments."""
+    case = get_case(session=session, case_id=case_id, lock=True)
+    whistle = whistles.reroute(
+        session=session,
+        case=case,
+        actor=actor,
+        at=utcnow(),
+        departments=[d.model_dump() for d in body.departments],
+        policies=policies_from(settings.data_dir),
+        calendar=calendar(session=session),
+        note=body.note,
+    )
+    session.commit()
+    return whistle

@@ -35,10 +35,12 @@ from api.photos.policy import AfterPhotoPolicy
 from api.photos.queries import require_after_photos
 from api.photos.service import attach_after_photos
 from api.reports.service import PhotoIn
-from api.routing.service import position_in_wgs84
+from api.routing.service import catalogue, position_in_wgs84
 from api.whistles.models import Assignment, Extension, Whistle
 from geo.coords import CoordinateSystem
-from geo.rules import WhistleType
+from geo.locate import StreetShare
+from geo.route import districts_in_order, summon
+from geo.rules import NoDutyRule, RuleSet, WhistleType
 
 
 def get_assignment(*, session: Session, assignment_id: int) -> Assignment:
@@ -223,6 +225,60 @@ def blow(
             data=data,
         )
     return whistle
+
+
+def city_departments(*, session: Session, case: Case, rules: RuleSet) -> list[dict[str, Any]]:
+    """The city departments the city-level duty rule summons for a case (分级派单);
+    InvalidInput naming ``departments`` when no rule matches."""
+    zones = [z["kind"] for z in case.routing.get("zones", [])]
+    try:
+        match = rules.match(category=case.category, zones=zones, level="city")
+    except NoDutyRule as exc:
+        raise InvalidInput(f"{exc}; name the city departments", field="departments") from exc
+    streets = [
+        StreetShare(s["code"], s["name"], s["district_code"], s["share"])
+        for s in case.routing["streets"]
+    ]
+    summoned, _ = summon(
+        match=match,
+        districts=districts_in_order(streets),
+        catalogue=catalogue(session=session),
+        level="city",
+    )
+    return [{"code": d.code, "role": d.role, "overall_lead": d.overall_lead} for d in summoned]
+
+
+def escalate(
+    *,
+    session: Session,
+    case: Case,
+    actor: Actor,
+    at: datetime,
+    policies: dict[str, SlaPolicy],
+    calendar: WorkCalendar,
+    rules: RuleSet,
+    departments: list[dict[str, Any]] | None = None,
+    note: str = "",
+) -> Whistle:
+    """The district escalates a case to city departments (by default those of the city-level
+    duty rule): the district-level assignments end, a city whistle goes out."""
+    require(session=session, actor=actor, action=Action.ESCALATE, case=case)
+    chosen = (
+        departments
+        if departments is not None
+        else city_departments(session=session, case=case, rules=rules)
+    )
+    return blow(
+        session=session,
+        case=case,
+        actor=actor,
+        at=at,
+        policies=policies,
+        calendar=calendar,
+        departments=chosen,
+        level="city",
+        note=note,
+    )
 
 
 def acknowledge(*, session: Session, assignment: Assignment, actor: Actor, at: datetime) -> None:

@@ -1,4 +1,5 @@
-"""Routes: the whistle board, department duty (acknowledge, on site, resolve, extend, dispute)."""
+"""Routes: the whistle and its escalation to the city, the whistle board, department duty
+(acknowledge, on site, resolve, extend, dispute) and extension decisions."""
 
 from __future__ import annotations
 
@@ -11,17 +12,20 @@ from api.auth.deps import ActorDep
 from api.cases.queries import overdue_obligations
 from api.cases.schemas import (
     AssignmentPublic,
+    BlowWhistle,
     Dispute,
+    Escalate,
     ExtensionDecision,
     ExtensionPublic,
     ExtensionRequest,
     OnSite,
     ResolveDuty,
+    WhistlePublic,
 )
-from api.cases.service import utcnow
+from api.cases.service import get_case, utcnow
 from api.cases.site import sites
 from api.cases.workflow import AssignmentStatus
-from api.deadlines.service import calendar
+from api.deadlines.service import calendar, policies_from
 from api.deadlines.supervision import Level
 from api.deps import DepartmentFilter, PathId, QueryId, QueryInstant, SessionDep, SettingsDep
 from api.errors import Forbidden, NotFound
@@ -29,6 +33,7 @@ from api.photos.queries import photos_of_cases
 from api.photos.schemas import PhotoPublic
 from api.photos.service import after_photo_policy, photo_limits
 from api.reports.service import decode_photos
+from api.routing.service import rules_from
 from api.whistles import queries, service
 from api.whistles.models import Assignment, Extension
 from api.whistles.schemas import BoardAssignment, ExtensionListed
@@ -43,6 +48,54 @@ def _public(assignment: Assignment) -> AssignmentPublic:
     public = AssignmentPublic.model_validate(assignment)
     public.overdue = overdue_obligations(assignment, utcnow())
     return public
+
+
+@router.post("/cases/{case_id}/whistle", response_model=WhistlePublic)
+def blow(
+    case_id: PathId, body: BlowWhistle, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> Any:
+    """Blow a whistle: departments (default: the router's proposal) report for duty."""
+    case = get_case(session=session, case_id=case_id, lock=True)
+    whistle = service.blow(
+        session=session,
+        case=case,
+        actor=actor,
+        at=utcnow(),
+        policies=policies_from(settings.data_dir),
+        calendar=calendar(session=session),
+        whistle_type=body.whistle_type,
+        departments=None
+        if body.departments is None
+        else [d.model_dump() for d in body.departments],
+        partner_streets=body.partner_streets,
+        sla_policy=body.sla_policy,
+        note=body.note,
+    )
+    session.commit()
+    return whistle
+
+
+@router.post("/cases/{case_id}/escalate", response_model=WhistlePublic)
+def escalate(
+    case_id: PathId, body: Escalate, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> Any:
+    """The district escalates to city departments (the city-level duty rule by default)."""
+    case = get_case(session=session, case_id=case_id, lock=True)
+    whistle = service.escalate(
+        session=session,
+        case=case,
+        actor=actor,
+        at=utcnow(),
+        policies=policies_from(settings.data_dir),
+        calendar=calendar(session=session),
+        rules=rules_from(settings.data_dir),
+        departments=None
+        if body.departments is None
+        else [d.model_dump() for d in body.departments],
+        note=body.note,
+    )
+    session.commit()
+    return whistle
 
 
 @router.get("/whistles", response_model=list[BoardAssignment])
