@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     tile_url: str | None = None
     tile_attribution: str | None = None
     tile_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    # 天地图 under the pages' own maps (docs/operations.md#天地图): off unless a key is given;
+    # its tiles come from t0–t7.tianditu.gov.cn, which the CSP then admits for images
+    tianditu_key: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{8,64}$")
     # Open311 reads (GET requests, tokens) publish complaint positions: they need an api_key
     # unless the installation chooses to publish them
     open311_public: bool = False

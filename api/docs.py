@@ -4,7 +4,8 @@
 The Content-Security-Policy names no remote source: scripts, styles, fonts and fetches come
 from the service itself. Inline scripts and styles stay allowed because the folium map pages
 and Swagger UI's start-up are written inline; images may also be ``data:``/``blob:`` (the
-density layer, Swagger UI's icons) or come from the configured basemap tile server.
+density layer, Swagger UI's icons) or come from the configured basemap tile server and, when
+the installation has a 天地图 key, from 天地图's tile hosts.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.config import Settings
+from api.tiles.tianditu import image_hosts
 
 VENDOR = "/static/vendor"
 OPENAPI_URL = "/openapi.json"
@@ -65,11 +67,12 @@ def redoc() -> HTMLResponse:
 
 def content_security_policy(settings: Settings) -> str:
     """The CSP of every answer: the service's own sources, plus the basemap's tile server
-    (``{s}`` subdomains as ``*``) for images when one is configured."""
+    (``{s}`` subdomains as ``*``) and 天地图's hosts for images when they are configured."""
     images = ["'self'", "data:", "blob:"]
     if settings.tile_url:
         tiles = urlsplit(settings.tile_url.replace("{s}", "*"))
         images.append(f"{tiles.scheme}://{tiles.netloc}")
+    images += image_hosts(settings)
     directives = {
         "default-src": "'self'",
         "script-src": "'self' 'unsafe-inline'",

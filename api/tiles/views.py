@@ -1,4 +1,5 @@
-"""Routes: GET /tiles/{layer}/{z}/{x}/{y}.mvt — vector tiles for the pages and maps.
+"""Routes: GET /tiles/{layer}/{z}/{x}/{y}.mvt — vector tiles for the pages and maps; GET
+/tiles/basemap — what the working pages draw as their basemap.
 
 An answer is a Mapbox Vector Tile with one layer named like the route's layer, or 204 (no
 body) where the tile holds nothing; either way with a strong ``ETag`` (a hash of the bytes)
@@ -15,10 +16,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 
-from api.auth.deps import TileViewerDep
-from api.deps import INT4_MAX, CategoryFilter, QueryInstant, SessionDep
+from api.auth.deps import ActorDep, TileViewerDep
+from api.deps import INT4_MAX, CategoryFilter, QueryInstant, SessionDep, SettingsDep
 from api.hotspots.window import WindowQuery, time_window
 from api.maps.analysis import Filters
+from api.tiles.basemap import basemap
+from api.tiles.schemas import BasemapPublic
 from api.tiles.service import MAX_ZOOM, Layer, Tile, layer_of, vector_tile
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
@@ -48,6 +51,14 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
     return "*" in tags or etag in tags
+
+
+@router.get("/basemap", response_model=BasemapPublic)
+def basemap_layers(settings: SettingsDep, _actor: ActorDep) -> BasemapPublic:
+    """The basemap of the working pages (docs/pages.md): the roadnet and addresses tile
+    layers with the zooms from which they are drawn and labelled, and 天地图 when the
+    installation has a key (null otherwise)."""
+    return basemap(settings)
 
 
 @router.get("/{layer}/{z}/{x}/{y}.mvt", response_class=Response, responses=RESPONSES)

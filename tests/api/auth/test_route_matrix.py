@@ -9,6 +9,7 @@ whistled to departments, one of whose assignments asks for an extension, and ano
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -293,6 +294,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/tiles/{layer}/{z}/{x}/{y}.mvt"): Row(
         "/tiles/hotspots/14/13486/6209.mvt?scope=110102020&window=1w", 401, 403, STREET_MAP
     ),
+    # what the working pages draw as their basemap: any logged-in user
+    ("GET", "/tiles/basemap"): Row("/tiles/basemap", 401, 200),
     # Open311: discovery and services are open; reads need an api_key (the spec's 403);
     # creating needs the api_key of a reporting role
     ("GET", "/open311/v2/discovery.{fmt}"): Row("/open311/v2/discovery.json", 200, 200),
@@ -312,6 +315,13 @@ MATRIX: dict[tuple[str, str], Row] = {
         only(403, "analyst", "department"),
         form={"service_code": "E0303", "long": "{lon}", "lat": "{lat}"},
     ),
+}
+
+# the tile route's other layers (MATRIX holds one row per route): the basemap's roads (z14 at
+# 116.33, 39.89) and the address register (z17 at an entry of COMMUNITY), any logged-in user
+TILE_LAYERS: dict[str, Row] = {
+    "roadnet": Row("/tiles/roadnet/14/13486/6209.mvt", 401, 200),
+    "addresses": Row("/tiles/addresses/17/{entry_x17}/{entry_y17}.mvt", 401, 200),
 }
 
 
@@ -363,6 +373,11 @@ def _build(session: Session, client: TestClient, tokens: dict[str, str]) -> dict
         {"code": COMMUNITY},
     ).one()
     where |= {"entry": entry.text, "entry_lon": entry.lon, "entry_lat": entry.lat}
+    n = 1 << 17  # the entry's web-map tile at zoom 17
+    where |= {
+        "entry_x17": int((entry.lon + 180.0) / 360.0 * n),
+        "entry_y17": int((1.0 - math.asinh(math.tan(math.radians(entry.lat))) / math.pi) / 2 * n),
+    }
 
     def call(method: str, url: str, who: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {tokens[who]}"}
@@ -423,7 +438,7 @@ def world(demo_db_url: str) -> Iterator[World]:
         session = Session(bind=connection, join_transaction_mode="create_savepoint")
         tokens = issue_tokens(session, ROLES, prefix="m-", password="secret-password")
         current = {"session": session}
-        app = create_app(engine=engine, settings=Settings(environment="test"))
+        app = create_app(engine=engine, settings=Settings(environment="test", report_connections=0))
         app.dependency_overrides[get_session] = lambda: current["session"]
         try:
             with TestClient(app, follow_redirects=False) as client:
@@ -480,3 +495,11 @@ def test_route_answers_each_caller_as_its_row_says(world: World, route: tuple[st
     got = {who: answer(world, method, row, who) for who in ("anon", *ALL)}
     expected = {who: row.expected(who) for who in ("anon", *ALL)}
     assert got == expected
+
+
+@pytest.mark.parametrize("layer", sorted(TILE_LAYERS))
+def test_each_tile_layer_answers_each_caller_as_its_row_says(world: World, layer: str) -> None:
+    row = TILE_LAYERS[layer]
+    route = ("GET", "/tiles/{layer}/{z}/{x}/{y}.mvt")
+    got = {who: answer(world, route[0], row, who) for who in ("anon", *ALL)}
+    assert got == {who: row.expected(who) for who in ("anon", *ALL)}
