@@ -8,6 +8,7 @@ from api.deadlines.models import CalendarDay
 from api.departments.models import Category, Department
 from api.geography.models import Area, AreaPart, Chief, Generation, LandUseZone, Road
 from api.hotspots.models import Event
+from api.maps.models import DataMark
 from api.notifications.models import EventQueue, Notification
 from api.photos.models import PhotoThumbnail
 from api.reports.models import Report, ReportPhoto
@@ -28,6 +29,7 @@ __all__ = [
     "CaseStreet",
     "Category",
     "Chief",
+    "DataMark",
     "Delivery",
     "Department",
     "Event",

@@ -5,19 +5,21 @@ categories, densities, road loads); the answer only changes when the events or t
 change. An entry is stored under a key of the page's parameters and tagged with a
 ``DataVersion``; a lookup whose current version differs recomputes and replaces the entry.
 
-What the version sees (one cheap query per request):
+What the version sees (one cheap query per request, whatever the number of events):
 
 * the database (engine URL): one process may serve several databases (tests do);
 * the active generation: every boundary import, grid or demo load makes a new one, and roads
   and chiefs are versioned with it;
-* ``count`` and ``max(id)`` of ``events`` and of ``reports``: any insert, any delete, a reload
-  (new ids) changes them.
+* the **data mark**: the sum of the committed marks in ``data_marks``, which a trigger bumps
+  after every statement that writes ``events`` or ``reports`` (insert, update, delete,
+  truncate: a reload too) or moves a case to other codes (migration 0013). Each database
+  connection has its own row, so concurrent writers never wait for one another; a write
+  still in flight is not counted until it commits, and a rolled-back one never is.
 
-What it does not see: an UPDATE of an existing event or report row, or a case moved to
-another street, leaves count and max id alone. Nothing in the service does the first; for
-the rest every entry also expires after ``max_age_s`` (10 minutes by default). Overdue
-whistles depend on the clock and on assignment states, so pages query them on every request
-and never cache them.
+What it does not see: areas, roads or chiefs edited in place (imports make generations), and
+assignments (a department's events tiles add its own to their key). Every entry also expires
+after ``max_age_s`` (10 minutes by default). Overdue whistles depend on the clock and on
+assignment states, so pages query them on every request and never cache them.
 """
 
 from __future__ import annotations
@@ -35,32 +37,27 @@ from sqlalchemy.orm import Session
 T = TypeVar("T")
 
 _VERSION_SQL = text(
-    "SELECT (SELECT max(id) FROM generations), "
-    "(SELECT count(*) FROM events), (SELECT coalesce(max(id), 0) FROM events), "
-    "(SELECT count(*) FROM reports), (SELECT coalesce(max(id), 0) FROM reports)"
+    "SELECT (SELECT max(id) FROM generations), (SELECT coalesce(sum(mark), 0) FROM data_marks)"
 )
+"""Two index or few-row reads: ``generations``' primary key and the data marks (about one row
+per database connection), never the events."""
 
 
 @dataclass(frozen=True)
 class DataVersion:
-    """What cached map data depends on: database, generation, events and reports."""
+    """What cached map data depends on: database, generation, and the data mark of the
+    events and reports."""
 
     database: str
     generation: int | None
-    events: tuple[int, int]  # count, max id
-    reports: tuple[int, int]
+    mark: int
 
 
 def data_version(*, session: Session) -> DataVersion:
     """The current version of the data the maps are computed from."""
-    gen, n_events, last_event, n_reports, last_report = session.execute(_VERSION_SQL).one()
+    gen, mark = session.execute(_VERSION_SQL).one()
     url = session.get_bind().engine.url.render_as_string(hide_password=True)
-    return DataVersion(
-        url,
-        None if gen is None else int(gen),
-        (int(n_events), int(last_event)),
-        (int(n_reports), int(last_report)),
-    )
+    return DataVersion(url, None if gen is None else int(gen), int(mark))
 
 
 @dataclass

@@ -18,7 +18,7 @@ from api.maps.cache import MAPS_CACHE, DataVersion, MapCache
 from tests.api.maps.conftest import contains
 
 STREET = "110102020"
-VERSION = DataVersion("db", 1, (10, 10), (0, 0))
+VERSION = DataVersion("db", 1, 10)
 
 
 class Clock:
@@ -42,9 +42,9 @@ def test_a_hit_needs_the_same_key_the_same_version_and_a_fresh_entry() -> None:
 
     assert cache.get("a", VERSION, lambda: compute("a1")) == "a1"
     assert cache.get("a", VERSION, lambda: compute("a2")) == "a1"  # hit
-    newer = DataVersion("db", 1, (11, 11), (0, 0))  # one more event
+    newer = DataVersion("db", 1, 11)  # one more event
     assert cache.get("a", newer, lambda: compute("a3")) == "a3"
-    other_db = DataVersion("other", 1, (11, 11), (0, 0))
+    other_db = DataVersion("other", 1, 11)
     assert cache.get("a", other_db, lambda: compute("a4")) == "a4"
     clock.now = 61.0  # too old
     assert cache.get("a", other_db, lambda: compute("a5")) == "a5"
