@@ -1,9 +1,11 @@
 // The whistle board: open assignments with their due times (overdue in red, provisional
 // marked) and their supervision level (黄牌预警 … 市级督办, from the API); departments
 // acknowledge, report on site, resolve, ask for more time or dispute; the whistling street
-// decides on extension requests.
+// decides on extension requests. Each case says where it is (nearest road, 高德 / 百度 links,
+// a small map). A card that was out of date (409) is drawn again from the server with the reason.
 
-import { api, describe, requireLogin } from "./api.js";
+import { ApiError, api, describe, requireLogin } from "./api.js";
+import { dropSiteMaps, siteSection } from "./case-site.js";
 import { onCaseEvents } from "./live.js";
 import { casePhotos, dataUrl, describeLimits, photoLimits, prepare } from "./photos.js";
 import {
@@ -43,6 +45,7 @@ const state = {
   pending: new Map(),
   catalogue: new Map(),
   depts: new Map(),
+  notes: new Map(), // assignment id → why the last action on it was refused (409), kept on redraw
 };
 
 // ---- loading -------------------------------------------------------------------------
@@ -107,6 +110,7 @@ function render() {
     if (!byCase.has(a.case_id)) byCase.set(a.case_id, []);
     byCase.get(a.case_id).push(a);
   }
+  dropSiteMaps(); // before the cards are drawn: their small maps are watched afresh
   const items = [...byCase.values()].map((rows) => (rows.length > 1 ? group(rows) : card(rows[0])));
   $("board").replaceChildren(
     ...(items.length ? items : [h("p", { class: "muted" }, "没有任务。")]),
@@ -134,6 +138,7 @@ function group(rows) {
     ),
     c?.description ? h("p", { class: "description" }, c.description) : null,
     c ? h("p", { class: "muted" }, place(c)) : null,
+    c ? siteSection(c) : null,
     c ? casePhotos(c.photos, { depts: state.depts }) : null,
     ...rows.map((a) => card(a, true)),
   );
@@ -145,6 +150,7 @@ function card(a, grouped = false) {
   const dept = state.depts.get(a.department_code) || a.department_code;
   const late = a.overdue.length > 0;
   const message = h("p", { class: "message", role: "status" });
+  if (state.notes.has(a.id)) say(message, state.notes.get(a.id), "error");
   const area = h("div", { class: "action-form" });
   const ext = state.pending.get(a.id);
   const pending = ext && decides(c) ? ext : null;
@@ -184,6 +190,7 @@ function card(a, grouped = false) {
     ),
     c?.description && !grouped ? h("p", { class: "description" }, c.description) : null,
     c && !grouped ? h("p", { class: "muted" }, place(c)) : null,
+    c && !grouped ? siteSection(c) : null,
     c && !grouped ? casePhotos(c.photos, { depts: state.depts }) : null,
     dues(a),
     a.on_site_distance_m !== null
@@ -255,15 +262,30 @@ function dutyButtons(a, area, message) {
 }
 
 async function act(a, path, body, message, done) {
+  state.notes.delete(a.id);
   say(message, "提交中…");
   try {
     await api(`/api/assignments/${a.id}/${path}`, { method: "POST", body });
   } catch (err) {
+    if (stale(err)) return conflict(a.id, describe(err));
     say(message, describe(err), "error");
     return;
   }
   await loadBoard();
   say($("board-message"), `案件 #${a.case_id}：${done}`, "ok");
+}
+
+/** The card was out of date: the task or case moved on since it was drawn (409). */
+function stale(err) {
+  return err instanceof ApiError && err.status === 409;
+}
+
+/** Draw the board again from the server; the refused card keeps the reason in view. */
+async function conflict(assignmentId, text) {
+  state.notes.set(assignmentId, text);
+  await loadBoard();
+  if (!document.querySelector(`article.card[data-assignment-id="${assignmentId}"]`))
+    say($("board-message"), text, "error"); // no longer on the board (e.g. cancelled)
 }
 
 function onSite(a, message) {
@@ -454,6 +476,7 @@ function extensionForm(a, message) {
 
 function extensionBox(ext, message) {
   const decide = async (approve) => {
+    state.notes.delete(ext.assignment_id);
     say(message, "提交中…");
     try {
       await api(`/api/extensions/${ext.id}/decision`, {
@@ -461,6 +484,7 @@ function extensionBox(ext, message) {
         body: { approve },
       });
     } catch (err) {
+      if (stale(err)) return conflict(ext.assignment_id, describe(err));
       say(message, describe(err), "error");
       return;
     }
