@@ -6,10 +6,11 @@
 // the login the server redirects them to the login page, and a redirected answer is never
 // cached (a logged-in page asks the worker to cache the pages again).
 
-const VERSION = "gridwhistle-app-6";
+const VERSION = "gridwhistle-app-7";
 const SHELL = [
   "/app/login",
   "/app/report",
+  "/app/mine",
   "/app/triage",
   "/app/whistles",
   "/app/scores",
@@ -28,6 +29,7 @@ const SHELL = [
   "/static/app/js/inbox.js",
   "/static/app/js/live.js",
   "/static/app/js/login.js",
+  "/static/app/js/mine.js",
   "/static/app/js/outbox.js",
   "/static/app/js/photos.js",
   "/static/app/js/report.js",
