@@ -1,4 +1,5 @@
-// Our own boundaries as the basemap (no tiles): a jurisdiction, its neighbours, grid cells.
+// Our own data as the basemap: a jurisdiction, its neighbours, grid cells, the named roads and
+// the address register (vector tiles of the service), and 天地图 underneath when configured.
 /* global L */
 
 import { cachedGet, session } from "./api.js";
@@ -132,34 +133,39 @@ export function drawJurisdiction(map, areas, { labels = true, focus = "" } = {})
 }
 
 /**
- * Grid cells from the service's vector tiles (/tiles/grid/…), drawn from ``minZoom`` on.
- * Offline, or when a tile cannot be fetched, that tile stays empty: the boundaries above are
- * still drawn. Null when the tile plugin itself did not load.
+ * Vector tiles of the service that stay quiet offline: a tile that cannot be fetched is drawn
+ * empty (the boundaries are still there). Each tile's decoded data is also kept as
+ * ``lastTile`` while the tile is made, for the labels written over it.
  */
-export function gridCells(map, { minZoom = 15 } = {}) {
-  if (!map.getPane("grid")) {
-    const pane = map.createPane("grid");
-    pane.style.zIndex = 410; // above the area fills …
-    pane.style.pointerEvents = "none"; // … but clicks go through to what lies below
-  }
-  if (!L.vectorGrid) return null;
-  const Quiet = L.VectorGrid.Protobuf.extend({
+function quietTiles() {
+  return L.VectorGrid.Protobuf.extend({
     _getVectorTilePromise(coords, tileBounds) {
-      if (!navigator.onLine) return Promise.resolve({ layers: {} });
-      return L.VectorGrid.Protobuf.prototype._getVectorTilePromise
-        .call(this, coords, tileBounds)
-        .catch(() => ({ layers: {} }));
+      const found = navigator.onLine
+        ? L.VectorGrid.Protobuf.prototype._getVectorTilePromise
+            .call(this, coords, tileBounds)
+            .catch(() => ({ layers: {} }))
+        : Promise.resolve({ layers: {} });
+      this.lastTile = found;
+      return found;
     },
   });
-  const headers = session.token ? { Authorization: `Bearer ${session.token}` } : {};
-  const layer = new Quiet("/tiles/grid/{z}/{x}/{y}.mvt", {
-    pane: "grid",
-    maxNativeZoom: 19,
-    interactive: false,
-    fetchOptions: { headers },
-    vectorTileLayerStyles: { grid: STYLES.grid },
-  });
-  // on the map from minZoom itself (the tile layer's own minZoom compares the rounded zoom)
+}
+
+function tileHeaders() {
+  return session.token ? { Authorization: `Bearer ${session.token}` } : {};
+}
+
+function ensurePane(map, name, zIndex) {
+  if (!map.getPane(name)) {
+    const pane = map.createPane(name);
+    pane.style.zIndex = zIndex;
+    pane.style.pointerEvents = "none"; // clicks go through to the map (pins, corners)
+  }
+}
+
+/** Keep ``layer`` on the map from ``minZoom`` on (a tile layer's own minZoom compares the
+ * rounded zoom, and would ask for tiles the server answers empty). */
+function fromZoom(map, layer, minZoom) {
   const toggle = () => {
     const shown = map.getZoom() >= minZoom;
     if (shown && !map.hasLayer(layer)) layer.addTo(map);
@@ -167,5 +173,214 @@ export function gridCells(map, { minZoom = 15 } = {}) {
   };
   map.on("zoomend", toggle);
   toggle();
+}
+
+/**
+ * Grid cells from the service's vector tiles (/tiles/grid/…), drawn from ``minZoom`` on.
+ * Offline, or when a tile cannot be fetched, that tile stays empty: the boundaries above are
+ * still drawn. Null when the tile plugin itself did not load.
+ */
+export function gridCells(map, { minZoom = 15 } = {}) {
+  ensurePane(map, "grid", 410); // above the area fills
+  if (!L.vectorGrid) return null;
+  const layer = new (quietTiles())("/tiles/grid/{z}/{x}/{y}.mvt", {
+    pane: "grid",
+    maxNativeZoom: 19,
+    interactive: false,
+    fetchOptions: { headers: tileHeaders() },
+    vectorTileLayerStyles: { grid: STYLES.grid },
+  });
+  fromZoom(map, layer, minZoom);
   return layer;
+}
+
+// ---- the basemap: named roads, the address register, 天地图 ------------------------------
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A road's width in pixels at zoom ``z``: about its real width from building zoom on, a thin
+ * line at the district's view. */
+export function roadWidth(kind, z) {
+  const street = Math.max(1.5, 2 ** (z - 14.5)); // z15 1.4 → z17 5.7 → z18 11 → z19 23
+  return kind === "alley" ? Math.max(1, street * 0.55) : street;
+}
+
+export const BASEMAP_STYLES = {
+  // a casing under a light fill, as printed street maps draw roads
+  road: (kind, z) => {
+    const width = roadWidth(kind, z);
+    const casing = kind === "alley" ? "#c8beac" : "#b9ae9a";
+    return [
+      { color: casing, weight: width + 2, opacity: 0.9, interactive: false },
+      { color: kind === "alley" ? "#ffffff" : "#fffaf0", weight: width, interactive: false },
+    ];
+  },
+  address: {
+    radius: 2.5,
+    weight: 1,
+    color: "#7a6a55",
+    fillColor: "#f3e6cf",
+    fill: true,
+    fillOpacity: 1,
+    interactive: false,
+  },
+};
+
+function svgText(text, x, y, { size, angle = 0, anchor = "middle", dx = 0 }) {
+  const el = document.createElementNS(SVG, "text");
+  el.textContent = text;
+  const attrs = {
+    x: x + dx,
+    y,
+    "font-size": size,
+    "text-anchor": anchor,
+    "dominant-baseline": "central",
+    fill: "#3b3327",
+    stroke: "#ffffff",
+    "stroke-width": 3,
+    "paint-order": "stroke",
+    "stroke-linejoin": "round",
+  };
+  if (angle) attrs.transform = `rotate(${angle.toFixed(1)} ${x} ${y})`;
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+/** Where a road's name goes in a tile: the middle of its longest segment inside the tile,
+ * turned along it (never upside down); null when no segment is long enough for the name. */
+function roadLabelAt(feature, scale, size) {
+  let best = null;
+  for (const part of feature.geometry) {
+    for (let i = 1; i < part.length; i++) {
+      const a = part[i - 1];
+      const b = part[i];
+      const mx = ((a.x + b.x) / 2) * scale;
+      const my = ((a.y + b.y) / 2) * scale;
+      const length = Math.hypot(b.x - a.x, b.y - a.y) * scale;
+      const inside = mx >= 0 && my >= 0 && mx < size.x && my < size.y;
+      if (inside && (!best || length > best.length)) {
+        let angle = (Math.atan2(b.y - a.y, b.x - a.x) * 180) / Math.PI;
+        if (angle > 90) angle -= 180;
+        if (angle <= -90) angle += 180;
+        best = { x: mx, y: my, angle, length };
+      }
+    }
+  }
+  return best && best.length >= 12 * feature.properties.name.length * 0.8 ? best : null;
+}
+
+/** A tile layer of the basemap that writes labels (SVG text) over its tiles from
+ * ``labelZoom`` on: ``write(svg, data, tileSize)`` is given the tile's decoded layer. */
+function labelledTiles(url, name, labelZoom, options, write) {
+  const Base = quietTiles();
+  const Labelled = Base.extend({
+    createTile(coords, done) {
+      const tile = Base.prototype.createTile.call(this, coords, done);
+      const pending = this.lastTile; // the data this tile is drawn from (fetched once)
+      if (coords.z >= labelZoom) {
+        pending.then((data) => {
+          const found = data.layers[name];
+          if (!found) return;
+          tile.style.overflow = "visible"; // a name may run past the tile's edge
+          write(tile, found, this.getTileSize());
+        });
+      }
+      return tile;
+    },
+  });
+  return new Labelled(url, {
+    ...options,
+    maxNativeZoom: 19,
+    interactive: false,
+    rendererFactory: L.svg.tile,
+    fetchOptions: { headers: tileHeaders() },
+  });
+}
+
+/** The named streets and alleys (/tiles/roadnet/…), their names along them from ``labelZoom``. */
+export function roadNetwork(map, { url, min_zoom: minZoom, label_zoom: labelZoom }) {
+  ensurePane(map, "roads", 405); // above the area fills, under the grid and the pins
+  const layer = labelledTiles(
+    url,
+    "roadnet",
+    labelZoom,
+    {
+      pane: "roads",
+      vectorTileLayerStyles: {
+        roadnet: (p, z) => BASEMAP_STYLES.road(p.kind, z),
+      },
+    },
+    (svg, found, size) => {
+      const scale = size.x / found.extent;
+      const placed = new Map(); // one label per name and tile: its longest stretch
+      for (const feature of found.features) {
+        const name = feature.properties.name;
+        const at = name ? roadLabelAt(feature, scale, size) : null;
+        if (at && !(placed.get(name)?.length >= at.length)) placed.set(name, at);
+      }
+      for (const [name, at] of placed) {
+        const label = svgText(name, at.x, at.y, { size: 12, angle: at.angle });
+        label.classList.add("road-label");
+        svg.appendChild(label);
+      }
+    },
+  );
+  fromZoom(map, layer, minZoom);
+  return layer;
+}
+
+/** The address register's entries (/tiles/addresses/…) as dots, their door numbers, buildings
+ * and names from ``labelZoom``. */
+export function addressPoints(map, { url, min_zoom: minZoom, label_zoom: labelZoom }) {
+  ensurePane(map, "addresses", 415);
+  const layer = labelledTiles(
+    url,
+    "addresses",
+    labelZoom,
+    { pane: "addresses", vectorTileLayerStyles: { addresses: BASEMAP_STYLES.address } },
+    (svg, found, size) => {
+      const scale = size.x / found.extent;
+      for (const feature of found.features) {
+        const [[p]] = feature.geometry;
+        const x = p.x * scale;
+        const y = p.y * scale;
+        if (!feature.properties.label || x < 0 || y < 0 || x >= size.x || y >= size.y) continue;
+        const label = svgText(feature.properties.label, x, y, { size: 10, anchor: "start", dx: 4 });
+        label.classList.add("address-label");
+        svg.appendChild(label);
+      }
+    },
+  );
+  fromZoom(map, layer, minZoom);
+  return layer;
+}
+
+/** 天地图's vector map and annotations under everything, when the installation has a key
+ * (it needs the network: offline its tiles stay blank and our own layers are drawn). */
+export function tianditu(map, { urls, subdomains, attribution }) {
+  for (const url of urls) {
+    L.tileLayer(url, { subdomains, maxZoom: 20, maxNativeZoom: 18, attribution }).addTo(map);
+  }
+  L.control.attribution({ prefix: false }).addTo(map);
+}
+
+/**
+ * The working maps' basemap as the service describes it (GET /tiles/basemap, kept for
+ * offline use): 天地图 when configured, the named roads and the address register. Failures
+ * leave the map with its boundaries, never an error.
+ */
+export async function basemap(map) {
+  let config;
+  try {
+    config = await cachedGet("/tiles/basemap");
+  } catch {
+    return null;
+  }
+  if (config.tianditu) tianditu(map, config.tianditu);
+  if (!L.vectorGrid) return null;
+  const layers = Object.fromEntries(config.layers.map((l) => [l.layer, l]));
+  return {
+    roads: layers.roadnet ? roadNetwork(map, layers.roadnet) : null,
+    addresses: layers.addresses ? addressPoints(map, layers.addresses) : null,
+  };
 }

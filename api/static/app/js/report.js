@@ -3,7 +3,7 @@
 /* global L */
 
 import { describe, requireLogin } from "./api.js";
-import { drawJurisdiction, gridCells, jurisdictionAreas, makeMap } from "./basemap.js";
+import { basemap, drawJurisdiction, gridCells, jurisdictionAreas, makeMap } from "./basemap.js";
 import { destination } from "./destination.js";
 import { categories, categoryLabel, fmtTime, h, registerOffline, say, topbar } from "./ui.js";
 import { onCaseEvents } from "./live.js";
@@ -22,8 +22,8 @@ const PIN = L.divIcon({
 const KIND = { Point: "落点", Polygon: "建筑", LineString: "路段" };
 const MODES = {
   point: "点击地图落点，拖动图钉微调；或用“我的位置”。",
-  polygon: "依次点击建筑的各个角（至少 3 点）。",
-  line: "沿街道依次点击（至少 2 点）。",
+  polygon: "依次点击建筑的各个角（至少 3 点）；“我的位置”把地图移到您身边。",
+  line: "沿街道依次点击（至少 2 点）；“我的位置”把地图移到您身边。",
 };
 
 // what a browser's geolocation error codes mean, in words (its own messages are English)
@@ -35,6 +35,7 @@ const state = {
   circle: null,
   vertices: [],
   shape: null,
+  here: null, // where the phone is, drawn while a footprint is being drawn
   catalogue: new Map(),
   photos: [],
   photoLimits: null, // the server's, once known
@@ -49,6 +50,7 @@ async function drawMap() {
   map = makeMap("map");
   window.gridwhistle = { map };
   gridCells(map);
+  basemap(map); // the named roads and door numbers, drawn as their tiles arrive
   map.on("click", (e) => (state.mode === "point" ? setPin(e.latlng, null) : addVertex(e.latlng)));
   try {
     const areas = await jurisdictionAreas(user.jurisdiction || "");
@@ -122,12 +124,15 @@ function setMode(mode) {
     b.classList.toggle("active", b.dataset.mode === mode);
   $("hint").textContent = MODES[mode];
   $("footprint-tools").hidden = mode === "point";
-  $("gps").hidden = mode !== "point";
   $("accuracy-row").hidden = mode !== "point";
   // quick taps on corners must not zoom the map
   if (mode === "point") map.doubleClickZoom.enable();
   else map.doubleClickZoom.disable();
   state.vertices = [];
+  if (state.here && mode === "point") {
+    state.here.remove();
+    state.here = null;
+  }
   if (state.pin && mode !== "point") {
     state.pin.remove();
     state.pin = null;
@@ -145,13 +150,19 @@ function locateMe() {
   navigator.geolocation.getCurrentPosition(
     (pos) => {
       const latlng = L.latLng(pos.coords.latitude, pos.coords.longitude);
+      const accuracy = Math.round(pos.coords.accuracy);
+      if (state.mode !== "point") {
+        // drawing a footprint: show where the phone is, at building zoom (roads, door
+        // numbers), and leave the corners to the worker
+        showHere(latlng, pos.coords.accuracy);
+        map.setView(latlng, Math.max(map.getZoom(), 18));
+        const next = state.mode === "polygon" ? "依次点击建筑的各个角" : "沿街道依次点击";
+        say($("form-message"), `已定位，精度约 ${accuracy} 米；请在您身边${next}。`, "ok");
+        return;
+      }
       setPin(latlng, pos.coords.accuracy);
       map.setView(latlng, Math.max(map.getZoom(), 16));
-      say(
-        $("form-message"),
-        `已定位，精度约 ${Math.round(pos.coords.accuracy)} 米；可拖动图钉微调。`,
-        "ok",
-      );
+      say($("form-message"), `已定位，精度约 ${accuracy} 米；可拖动图钉微调。`, "ok");
     },
     (err) =>
       say(
@@ -161,6 +172,22 @@ function locateMe() {
       ),
     { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 },
   );
+}
+
+/** The phone's position (a dot in its accuracy circle), not a pin: nothing to send. */
+function showHere(latlng, accuracy) {
+  if (state.here) state.here.remove();
+  const style = { color: "#2b6cb0", weight: 1, interactive: false };
+  state.here = L.featureGroup([
+    L.circle(latlng, { ...style, radius: accuracy, fillOpacity: 0.08 }),
+    L.circleMarker(latlng, {
+      ...style,
+      radius: 6,
+      weight: 2,
+      fillColor: "#4299e1",
+      fillOpacity: 1,
+    }),
+  ]).addTo(map);
 }
 
 // ---- what will be sent ---------------------------------------------------------------
