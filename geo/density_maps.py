@@ -20,11 +20,12 @@ from folium.raster_layers import ImageOverlay
 from folium.utilities import image_to_url
 from pyproj import CRS, Transformer
 
+from geo import map_labels as ml
 from geo.crs import STORAGE_SRID, to_storage
 from geo.hotspot_maps import legend
 from geo.hotspots import DensityGrid
 
-LAYER_DENSITY = "热力图（核密度）"
+LAYER_DENSITY = ml.KDE
 RAMP = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 FLOOR = 0.03  # densities below 3 % of the maximum stay transparent
 
@@ -112,9 +113,12 @@ def density_layer(
     )
 
 
-def density_legend(vmax: float, *, bandwidth_m: float, bottom_px: int = 40) -> Element:
-    """Legend of the ramp in events per km² (five equal classes up to ``vmax``)."""
+def density_legend(
+    vmax: float, *, bandwidth_m: float, bottom_px: int = 40, layer: str | None = LAYER_DENSITY
+) -> Element:
+    """Legend of the ramp in events per km² (five equal classes up to ``vmax``), shown only
+    while ``layer`` is on."""
     step = vmax / len(RAMP)
     rows = [(colour, f"{k * step:,.0f}–{(k + 1) * step:,.0f}") for k, colour in enumerate(RAMP)]
-    title = f"核密度（件/平方公里，带宽{bandwidth_m:g}米）"
-    return legend(title, rows, bottom_px=bottom_px, side="left")
+    note = f"{ml.UNIT_KM2}，带宽{bandwidth_m:g}米"
+    return legend(LAYER_DENSITY, rows, bottom_px=bottom_px, side="left", layer=layer, note=note)

@@ -13,10 +13,11 @@ from typing import Any
 import folium
 from branca.element import Element
 
+from geo import map_labels as ml
 from geo.emerging import CATEGORIES, NO_PATTERN
 from geo.hotspot_maps import legend
 
-LAYER_EMERGING = "时空热点模式"
+LAYER_EMERGING = ml.EMERGING
 
 _PATTERN_LABELS = {
     "new": "新增",
@@ -98,7 +99,13 @@ def emerging_layer(
         style_function=style,
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "code", "emerging_label", "hot_steps", "trend"],
-            aliases=["名称：", "代码：", "时空模式：", "热点周数：", "趋势（MK z）："],
+            aliases=[
+                ml.popup(ml.NAME),
+                ml.popup(ml.CODE),
+                ml.popup(ml.EMERGING),
+                "热点周数：",
+                "趋势（MK z）：",
+            ],
         )
         if chosen["features"]  # folium refuses tooltip fields it cannot find in the data
         else None,
@@ -106,12 +113,19 @@ def emerging_layer(
 
 
 def emerging_legend(
-    categories: Iterable[str], *, steps: int, step_days: int = 7, bottom_px: int = 40
+    categories: Iterable[str],
+    *,
+    steps: int,
+    step_days: int = 7,
+    bottom_px: int = 40,
+    layer: str | None = None,
 ) -> Element:
-    """Legend of the categories present (in ``CATEGORIES`` order), or a 'none found' line."""
+    """Legend of the categories present (in ``CATEGORIES`` order), or a 'none found' line;
+    shown only while ``layer`` is on, when given."""
     present = set(categories) - {NO_PATTERN}
     rows = [(EMERGING_COLOURS[c], EMERGING_LABELS[c]) for c in CATEGORIES if c in present]
     if not rows:
         rows = [(EMERGING_COLOURS[NO_PATTERN], f"{EMERGING_LABELS[NO_PATTERN]}（未发现）")]
     unit = "周" if step_days == 7 else f"×{step_days}天"
-    return legend(f"{LAYER_EMERGING}（{steps}{unit}）", rows, bottom_px=bottom_px, side="left")
+    title = f"{LAYER_EMERGING}（{steps}{unit}）"
+    return legend(title, rows, bottom_px=bottom_px, side="left", layer=layer)

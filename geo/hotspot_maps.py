@@ -15,6 +15,8 @@ import numpy as np
 from branca.element import Element, Figure
 from folium.plugins import FastMarkerCluster
 
+from geo import map_labels as ml
+
 CLASS_LABELS = {
     "hot 99": "热点99%",
     "hot 95": "热点95%",
@@ -39,10 +41,11 @@ COUNT_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 
 ROAD_KINDS = {"street": "街/路", "alley": "胡同/巷"}
 
-LAYER_COUNTS = "事件数"
-LAYER_GI = "热点分析（Gi*）"
+LAYER_COUNTS = ml.COUNT
+LAYER_PER_KM2 = ml.PER_KM2
+LAYER_GI = ml.GI
 LAYER_EVENTS = "事件点（聚合）"
-LAYER_ROADS = "责任街巷"
+LAYER_ROADS = f"责任街巷（{ml.ROAD_LOAD}）"
 LAYER_NEAR = "街巷30米内事件"
 LAYER_OVERDUE = "超期吹哨"
 LAYER_OPEN = "办理中的吹哨"
@@ -55,6 +58,40 @@ def count_breaks(values: Sequence[float], bins: int = len(COUNT_COLOURS)) -> lis
         return [0.0]
     quantiles = np.ceil(np.quantile(array, np.linspace(0, 1, bins + 1)[1:]))
     return sorted({float(q) for q in quantiles})
+
+
+def rate_breaks(values: Sequence[float], bins: int = len(COUNT_COLOURS)) -> list[float]:
+    """Upper bounds of ``bins`` quantile classes of rates (e.g. events per km²), each rounded
+    up to two significant digits (distinct, ascending).
+
+    >>> rate_breaks([0.0, 3.2, 47.0, 120.0, 1234.0], bins=3)
+    [18.0, 96.0, 1300.0]
+    """
+    array = np.asarray(values, dtype=float)
+    if array.size == 0 or float(array.max()) <= 0:
+        return [0.0]
+    found = set()
+    for q in np.quantile(array, np.linspace(0, 1, bins + 1)[1:]):
+        if q <= 0:
+            found.add(0.0)
+            continue
+        scale = 10.0 ** (int(np.floor(np.log10(q))) - 1)
+        found.add(float(np.ceil(round(q / scale, 9)) * scale))
+    return sorted(found)
+
+
+def rate_legend_rows(breaks: Sequence[float]) -> list[tuple[str, str]]:
+    """Legend rows (colour, label) of the rate classes ending at ``breaks``.
+
+    >>> [label for _, label in rate_legend_rows([48.0, 130.0, 1300.0])]
+    ['≤ 48', '48–130', '130–1,300']
+    """
+    rows, lower = [], 0.0
+    for index, upper in enumerate(breaks):
+        label = f"≤ {upper:,g}" if index == 0 else f"{lower:,g}–{upper:,g}"
+        rows.append((COUNT_COLOURS[min(index, len(COUNT_COLOURS) - 1)], label))
+        lower = upper
+    return rows
 
 
 def count_colour(value: float, breaks: Sequence[float]) -> str:
@@ -97,7 +134,7 @@ def counts_layer(
         style_function=style,
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "code", "count", "class_label"],
-            aliases=["名称：", "代码：", "事件数：", "Gi*："],
+            aliases=[ml.popup(k) for k in (ml.NAME, ml.CODE, ml.COUNT, ml.GI)],
         ),
     )
 
@@ -124,7 +161,7 @@ def gi_layer(
         style_function=style,
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "code", "count", "z", "class_label"],
-            aliases=["名称：", "代码：", "事件数：", "z：", "Gi*："],
+            aliases=[ml.popup(k) for k in (ml.NAME, ml.CODE, ml.COUNT, ml.Z, ml.GI)],
         )
         if collection.get("features")  # folium refuses fields it cannot find in the data
         else None,
@@ -137,8 +174,16 @@ def legend(
     *,
     bottom_px: int = 24,
     side: Literal["right", "left"] = "right",
+    layer: str | None = None,
+    note: str | None = None,
 ) -> Element:
-    """A fixed legend box (bottom right or left): coloured squares and labels."""
+    """A fixed legend box (bottom right or left): coloured squares and labels, under
+    ``title`` and an optional ``note``. With ``layer`` (the name of a layer in the layer
+    control) the page's legend script shows the box only while that layer is on."""
+    tie = f' data-layer="{html.escape(layer)}"' if layer is not None else ""
+    subtitle = (
+        f'<div class="gw-legend-note" style="color:#555">{html.escape(note)}</div>' if note else ""
+    )
     items = "".join(
         f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
         f'vertical-align:middle;border:1px solid #999;background:{colour}"></span>'
@@ -146,10 +191,10 @@ def legend(
         for colour, label in rows
     )
     return Element(
-        f'<div class="gw-legend" style="position:fixed;{side}:12px;bottom:{bottom_px}px;'
+        f'<div class="gw-legend"{tie} style="position:fixed;{side}:12px;bottom:{bottom_px}px;'
         "z-index:1000;background:#fff;padding:6px 10px;border:1px solid #aaa;"
         f'border-radius:4px;font:12px sans-serif;line-height:18px">'
-        f"<b>{html.escape(title)}</b>{items}</div>"
+        f"<b>{html.escape(title)}</b>{subtitle}{items}</div>"
     )
 
 
@@ -158,14 +203,67 @@ def add_legend(map_: folium.Map, element: Element) -> None:
     cast(Figure, map_.get_root()).html.add_child(element)
 
 
-def class_legend() -> Element:
-    """The Gi* legend: 热点99% … 不显著 … 冷点99%."""
-    return legend("Gi* 热点/冷点", [(CLASS_COLOURS[k], v) for k, v in CLASS_LABELS.items()])
+def add_legend_script(map_: folium.Map, src: str) -> None:
+    """Load the script (served locally at ``src``) that shows a legend tied to a layer only
+    while the layer is ticked in the layer control (``defer``: after the map is built)."""
+    script = f'<script defer src="{html.escape(src)}"></script>'
+    cast(Figure, map_.get_root()).header.add_child(Element(script))
 
 
-def count_legend(breaks: Sequence[float], *, title: str = "事件数") -> Element:
+def add_heading(
+    map_: folium.Map, title: str, *, subtitle: str = "", back: tuple[str, str] | None = None
+) -> None:
+    """A box at the top of the map: what it shows (``title``, ``subtitle``: the area, the
+    period, the filter) and a link back to the app (``back``: href, label)."""
+    link = (
+        f'<a class="gw-back" href="{html.escape(back[0])}" style="margin-right:8px">'
+        f"← 返回{html.escape(back[1])}</a>"
+        if back
+        else ""
+    )
+    sub = (
+        f'<div class="gw-map-subtitle" style="color:#444">{html.escape(subtitle)}</div>'
+        if subtitle
+        else ""
+    )
+    box = (
+        '<div class="gw-map-heading" style="position:fixed;top:10px;left:56px;z-index:1000;'
+        "max-width:calc(100vw - 340px);min-width:160px;background:#fff;padding:4px 10px;"
+        'border:1px solid #aaa;border-radius:4px;font:13px sans-serif;line-height:20px">'
+        f'{link}<h1 class="gw-map-title" style="display:inline;font-size:15px;margin:0">'
+        f"{html.escape(title)}</h1>{sub}</div>"
+    )
+    cast(Figure, map_.get_root()).html.add_child(Element(box))
+
+
+def class_legend(*, layer: str | None = LAYER_GI, bottom_px: int = 24) -> Element:
+    """The Gi* legend: 热点99% … 不显著 … 冷点99% (tied to ``layer``)."""
+    rows = [(CLASS_COLOURS[k], v) for k, v in CLASS_LABELS.items()]
+    return legend(LAYER_GI, rows, bottom_px=bottom_px, layer=layer)
+
+
+def count_legend(
+    breaks: Sequence[float],
+    *,
+    title: str = LAYER_COUNTS,
+    layer: str | None = None,
+    note: str | None = None,
+    bottom_px: int = 190,
+) -> Element:
     """The count legend of the choropleth classes."""
-    return legend(title, count_legend_rows(breaks), bottom_px=190)
+    return legend(title, count_legend_rows(breaks), bottom_px=bottom_px, layer=layer, note=note)
+
+
+def rate_legend(
+    breaks: Sequence[float],
+    *,
+    title: str = LAYER_PER_KM2,
+    layer: str | None = LAYER_PER_KM2,
+    note: str | None = None,
+    bottom_px: int = 190,
+) -> Element:
+    """The legend of the density choropleth's classes (events per km²)."""
+    return legend(title, rate_legend_rows(breaks), bottom_px=bottom_px, layer=layer, note=note)
 
 
 def event_cluster(
@@ -214,7 +312,7 @@ def roads_layer(
         highlight_function=lambda _f: {"weight": weight + 3},
         popup=folium.GeoJsonPopup(
             fields=["name", "kind_label", "chief", "title", "count"],
-            aliases=["道路：", "类型：", "街巷长：", "职务：", "30米内事件："],
+            aliases=["道路：", "类型：", "街巷长：", "职务：", ml.popup(ml.ROAD_LOAD)],
         ),
         tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
     )

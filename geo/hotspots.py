@@ -58,7 +58,7 @@ from libpysal.weights import DistanceBand, Queen, W
 from scipy import ndimage, stats
 from scipy.spatial import cKDTree
 
-from geo.crs import METRIC_SRID, STORAGE_SRID, to_metric, to_storage
+from geo.crs import METRIC_SRID, STORAGE_SRID, area_m2, to_metric, to_storage
 
 TIMEZONE = "Asia/Shanghai"
 AreaLevel = Literal["grid", "community", "street", "district"]
@@ -370,6 +370,19 @@ def count_hotspots(
     )
     exposure = units["area_m2"].to_numpy(float)
     return y, gi_star(units, y, weights=weights, pvalue="binomial", exposure=exposure)
+
+
+def per_km2(counts: Sequence[float] | np.ndarray, geoms: np.ndarray) -> np.ndarray:
+    """Events per km² of each unit: ``counts`` over the units' areas in EPSG:4548 (0 for a
+    unit without area).
+
+    >>> square = shapely.box(116.30, 39.90, 116.31, 39.91)  # about 0.95 km² at 39.9° N
+    >>> [round(float(v), 1) for v in per_km2([10, 0], np.array([square, square]))]
+    [10.5, 0.0]
+    """
+    km2 = area_m2(np.asarray(geoms, dtype=object)) / 1e6
+    values = np.asarray(counts, dtype=float)
+    return np.divide(values, km2, out=np.zeros_like(values), where=km2 > 0)
 
 
 def _permutation_p(

@@ -92,9 +92,12 @@ def fixed_style(style: Mapping[str, Any]) -> str:
     return f"function () {{ return {json.dumps(chosen)}; }}"
 
 
-def count_style(breaks: Sequence[float], *, line_weight: float | None = None) -> str:
-    """Features coloured by ``properties.count`` in the classes ending at ``breaks`` (as
-    ``geo.hotspot_maps.count_colour``): filled units, or lines ``line_weight`` wide."""
+def count_style(
+    breaks: Sequence[float], *, line_weight: float | None = None, field: str = "count"
+) -> str:
+    """Features coloured by ``properties[field]`` (the count, or e.g. ``per_km2``) in the
+    classes ending at ``breaks`` (as ``geo.hotspot_maps.count_colour``): filled units, or
+    lines ``line_weight`` wide."""
     table = json.dumps([list(map(float, breaks)), list(COUNT_COLOURS)])
     if line_weight is not None:
         look = f"{{color: c, weight: {line_weight:g}, opacity: 0.9}}"
@@ -103,7 +106,8 @@ def count_style(breaks: Sequence[float], *, line_weight: float | None = None) ->
     return (
         f"function (p) {{ var t = {table}, c = t[1][t[1].length - 1];"
         " for (var i = 0; i < t[0].length; i++) {"
-        " if (p.count <= t[0][i]) { c = t[1][Math.min(i, t[1].length - 1)]; break; } }"
+        f" if (p[{json.dumps(field)}] <= t[0][i]) {{ c = t[1][Math.min(i, t[1].length - 1)];"
+        " break; } }"
         f" return {look}; }}"
     )
 

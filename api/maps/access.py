@@ -50,6 +50,60 @@ def may_open(actor: Actor, *, kind: MapKind, code: str | None) -> bool:
     return False
 
 
+APP_PAGES: dict[Role, tuple[str, str]] = {
+    Role.GRID_WORKER: ("/app/report", "上报"),
+    Role.COMMUNITY: ("/app/triage", "分拨"),
+    Role.STREET: ("/app/triage", "分拨"),
+    Role.DISTRICT: ("/app/triage", "分拨"),
+    Role.ANALYST: ("/app/triage", "分拨"),
+    Role.ADMIN: ("/app/triage", "分拨"),
+    Role.DEPARTMENT: ("/app/whistles", "吹哨看板"),
+    Role.HOTLINE: ("/app/hotline", "接诉"),
+    Role.CHIEF: ("/app/mine", "我的上报"),
+}
+"""The page of the app each role works in (href, the top bar's name for it): where the
+login page sends each role (``api/static/app/js/api.js`` HOME); a chief, who starts on the
+chief's own map, has the chief's reports."""
+
+
+def app_page(actor: Actor) -> tuple[str, str] | None:
+    """The app page ``actor`` works in, for a map's link back.
+
+    >>> app_page(Actor(1, Role.STREET, "110102020"))
+    ('/app/triage', '分拨')
+    >>> app_page(Actor(1, Role.CHIEF, "C110102020-01"))
+    ('/app/mine', '我的上报')
+    """
+    return APP_PAGES.get(actor.role)
+
+
+def own_map(actor: Actor) -> str | None:
+    """The hot spot map of ``actor``'s own area, as the role may open it: a chief's roads,
+    a street's or community's street, a district's district, the city for administrators and
+    city-wide analysts (an analyst with a prefix: that district or street); None for roles
+    that see no hot spot map (departments, grid workers, the hotline).
+
+    >>> own_map(Actor(1, Role.CHIEF, "C110102020-01"))
+    '/maps/chief/C110102020-01'
+    >>> own_map(Actor(1, Role.COMMUNITY, "110102020001"))
+    '/maps/street/110102020'
+    >>> own_map(Actor(1, Role.ANALYST, "110102")), own_map(Actor(1, Role.DEPARTMENT, "110102-cgzf"))
+    ('/maps/district/110102', None)
+    """
+    j = actor.jurisdiction or ""
+    if actor.role is Role.CHIEF:
+        return f"/maps/chief/{j}" if j else None
+    candidates: list[tuple[MapKind, str | None]] = [("city", None)]
+    if len(j) >= 9:
+        candidates.insert(0, ("street", j[:9]))
+    elif len(j) == 6:
+        candidates.insert(0, ("district", j))
+    for kind, code in candidates:
+        if may_open(actor, kind=kind, code=code):
+            return "/maps/hotspots" if code is None else f"/maps/{kind}/{code}"
+    return None
+
+
 def require_map(actor: Actor, *, kind: MapKind, code: str | None) -> None:
     """Refuse (403) a hot spot map ``actor`` may not open."""
     if not may_open(actor, kind=kind, code=code):

@@ -37,6 +37,7 @@ from geo.hotspots import (
     AreaLevel,
     count_hotspots,
     kde_grid,
+    per_km2,
     road_counts,
     timestamp,
 )
@@ -78,6 +79,7 @@ class ScopeData:
 
     units: dict[str, Any]
     breaks: list[float]
+    per_km2_breaks: list[float]
     n_events: int
     steps: int
     density: DensityImage | None
@@ -136,7 +138,9 @@ def emerging(
 def unit_collection(
     units: gpd.GeoDataFrame, result: pd.DataFrame, trend: pd.DataFrame | None
 ) -> dict[str, Any]:
-    """Units (simplified for display) with count, z, Gi* class and emerging category."""
+    """Units (simplified for display) with count, events per km² (of the unit's area in
+    EPSG:4548), z, Gi* class and emerging category."""
+    rates = per_km2(result["value"].to_numpy(float), units.geometry.to_numpy())
     simple = shapely.simplify(units.geometry.to_numpy(), SIMPLIFY_DEG, preserve_topology=True)
     geoms = shapely.to_geojson(shapely.set_precision(simple, 1e-5))
     n = len(units)
@@ -144,13 +148,22 @@ def unit_collection(
     hot_steps = trend["n_hot_steps"].to_numpy() if trend is not None else np.zeros(n, int)
     trend_z = trend["trend_z"].to_numpy() if trend is not None else np.zeros(n)
     features = []
-    for r, name, geom, category, hot, tz in zip(
-        result.to_dict("records"), units["name"], geoms, categories, hot_steps, trend_z, strict=True
-    ):
+    rows = zip(
+        result.to_dict("records"),
+        units["name"],
+        geoms,
+        rates,
+        categories,
+        hot_steps,
+        trend_z,
+        strict=True,
+    )
+    for r, name, geom, rate, category, hot, tz in rows:
         properties = {
             "code": str(r["code"]),
             "name": str(name),
             "count": int(r["value"]),
+            "per_km2": round(float(rate), 1),
             "z": round(float(r["z"]), 2),
             "class": str(r["class"]),
             "class_label": hm.CLASS_LABELS.get(str(r["class"]), str(r["class"])),
@@ -228,9 +241,12 @@ def scope_data(*, session: Session, scope: Scope, filters: Filters) -> ScopeData
         density = density_image(grid)
     road_lines, road_breaks, _ = road_collection(session, events, prefix=scope.code)
     levels = _outline_levels(scope)
+    collection = unit_collection(units, result, trend)
+    rates = [f["properties"]["per_km2"] for f in collection["features"]]
     return ScopeData(
-        units=unit_collection(units, result, trend),
+        units=collection,
         breaks=hm.count_breaks(y.tolist()),
+        per_km2_breaks=hm.rate_breaks(rates),
         n_events=len(events),
         steps=steps,
         density=density,

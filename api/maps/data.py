@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.cases.models import Case, CaseStreet
 from api.cases.queries import overdue_condition
+from api.departments.models import Category
 from api.errors import NotFound
 from api.geography import service
 from api.geography.models import Area, Chief
@@ -62,6 +63,14 @@ def area_name(*, session: Session, level: Level, code: str, field: str = "code")
         label = {Level.DISTRICT: "district", Level.STREET: "street"}.get(level, str(level))
         raise NotFound(f"no {label} {code} in the active generation", field=field)
     return str(name)
+
+
+def category_text(*, session: Session, code: str | None) -> str:
+    """A page's category filter in words: 类别：占道经营（E0401）, or 全部类别."""
+    if not code:
+        return "全部类别"
+    name = session.scalar(select(Category.name).where(Category.code == code))
+    return f"类别：{name}（{code}）" if name else f"类别：{code}"
 
 
 def chief(*, session: Session, chief_ref: str) -> Chief:

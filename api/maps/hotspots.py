@@ -25,9 +25,9 @@ from api.auth.roles import Actor, Role
 from api.deps import CategoryFilter, QueryInstant, SessionDep, StreetFilter
 from api.hotspots.window import WindowQuery, time_window
 from api.maps import data
-from api.maps.access import pins_near, require_chief_map, require_map
+from api.maps.access import app_page, pins_near, require_chief_map, require_map
 from api.maps.analysis import NEAR_M, Filters, Scope, cached_chief_data, cached_scope_data
-from api.maps.pages import chief_page, scope_page
+from api.maps.pages import Heading, chief_page, period_text, scope_page
 from geo.codes import Level
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -36,7 +36,9 @@ StreetCode = Annotated[str, Path(pattern=r"^\d{9}$", description="9-digit street
 DistrictCode = Annotated[str, Path(pattern=r"^\d{6}$", description="6-digit district code")]
 
 
-def _scope_page(session: Session, scope: Scope, filters: Filters, viewer: Actor) -> HTMLResponse:
+def _scope_page(
+    session: Session, scope: Scope, filters: Filters, viewer: Actor, window: str | None
+) -> HTMLResponse:
     require_map(viewer, kind=scope.kind, code=scope.code)
     computed = cached_scope_data(session=session, scope=scope, filters=filters)
     overdue = (
@@ -44,7 +46,13 @@ def _scope_page(session: Session, scope: Scope, filters: Filters, viewer: Actor)
         if scope.code
         else None
     )
-    return HTMLResponse(scope_page(scope, computed, overdue=overdue, filters=filters))
+    heading = Heading(
+        period=period_text(window, filters.since, filters.until),
+        category=data.category_text(session=session, code=filters.category),
+        back=app_page(viewer),
+    )
+    page = scope_page(scope, computed, overdue=overdue, filters=filters, heading=heading)
+    return HTMLResponse(page)
 
 
 def _area_page(
@@ -53,13 +61,14 @@ def _area_page(
     kind: Literal["district", "street"],
     code: str,
     filters: Filters,
+    window: str | None,
     *,
     field: str = "code",
 ) -> HTMLResponse:
     """The page of one district or street (a 404 naming ``field``, the parameter that gave
     the code, when the active generation has no such area)."""
     name = data.area_name(session=session, level=Level(kind), code=code, field=field)
-    return _scope_page(session, Scope(kind, code, name), filters, viewer)
+    return _scope_page(session, Scope(kind, code, name), filters, viewer, window)
 
 
 @router.get("/hotspots", response_class=HTMLResponse)
@@ -76,8 +85,8 @@ def hotspots_map(
     since, until = time_window(window, since, until)
     if street:
         filters = Filters(since, until, category)
-        return _area_page(session, viewer, "street", street, filters, field="street")
-    return _scope_page(session, Scope("city"), Filters(since, until, category), viewer)
+        return _area_page(session, viewer, "street", street, filters, window, field="street")
+    return _scope_page(session, Scope("city"), Filters(since, until, category), viewer, window)
 
 
 @router.get("/district/{code}", response_class=HTMLResponse)
@@ -93,7 +102,7 @@ def district_map(
     """One district: its communities' counts, Gi* and emerging categories (aggregates only),
     density, roads by load, outlines and overdue whistles."""
     since, until = time_window(window, since, until)
-    return _area_page(session, viewer, "district", code, Filters(since, until, category))
+    return _area_page(session, viewer, "district", code, Filters(since, until, category), window)
 
 
 @router.get("/street/{code}", response_class=HTMLResponse)
@@ -109,7 +118,7 @@ def street_map(
     """One street: its grid cells' counts, Gi* and emerging categories, density, roads by
     load, outlines, overdue whistles and the raw events as a marker cluster."""
     since, until = time_window(window, since, until)
-    return _area_page(session, viewer, "street", code, Filters(since, until, category))
+    return _area_page(session, viewer, "street", code, Filters(since, until, category), window)
 
 
 @router.get("/chief/{chief_ref}", response_class=HTMLResponse)
@@ -127,4 +136,14 @@ def chief_map(session: SessionDep, viewer: ViewerDep, chief_ref: str) -> HTMLRes
     if viewer.role is Role.CHIEF:
         overdue = pins_near(overdue, computed.roads, distance_m=NEAR_M)
         open_ = pins_near(open_, computed.roads, distance_m=NEAR_M)
-    return HTMLResponse(chief_page(chief.name, chief.title, computed, overdue=overdue, open_=open_))
+    street_name = data.area_name(session=session, level=Level.STREET, code=street)
+    page = chief_page(
+        chief.name,
+        chief.title,
+        computed,
+        overdue=overdue,
+        open_=open_,
+        street=street_name,
+        back=app_page(viewer),
+    )
+    return HTMLResponse(page)

@@ -1,47 +1,100 @@
-"""Render the hot spot and chief map pages from computed (possibly cached) data."""
+"""Render the hot spot and chief map pages from computed (possibly cached) data.
+
+Every page has a heading (the area, the period and filter, a link back to the viewer's page
+of the app) and legends tied to their layers: ``LEGEND_SCRIPT`` (served from
+``api/static``) shows a legend only while its layer is ticked. The units' default
+choropleth is their events per km², so that a large community with many events does not
+look hotter than a small one where they are packed; raw counts are a layer of their own.
+Labels come from ``geo.map_labels``.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import folium
 
-from api.maps.analysis import NEAR_M, ChiefData, Filters, Scope, ScopeData
+from api.maps.analysis import ChiefData, Filters, Scope, ScopeData
 from api.maps.data import Pin
 from api.tiles.service import MIN_ZOOM, Layer
 from api.tiles.urls import tile_url
 from geo import hotspot_maps as hm
-from geo.density_maps import density_layer, density_legend
+from geo import map_labels as ml
+from geo.density_maps import LAYER_DENSITY, density_layer, density_legend
 from geo.emerging_maps import LAYER_EMERGING, emerging_legend, patterned
+from geo.hotspots import TIMEZONE
 from geo.maps import base_map, boundary_layer, collection_bounds, render, titled
 from geo.tile_maps import VectorTileLayer, class_style, count_style, emerging_style, point_style
 
 ASSETS_URL = "/static/vendor"
+LEGEND_SCRIPT = "/static/app/js/map-legends.js"
 MAX_ZOOM = 19  # leaflet.markercluster needs a maxZoom (there is no tile layer)
-LAYER_ALLEYS = f"街巷负荷（{NEAR_M:g}米内事件）"
+LAYER_ALLEYS = f"街巷负荷（{ml.ROAD_LOAD}）"
 UNIT_LABELS = {"city": "社区", "district": "社区", "street": "网格"}
 LAYER_EVENTS = f"事件点（{MIN_ZOOM[Layer.EVENTS]}级起显示）"
+UNIT_POPUP = [
+    ("name", ml.popup(ml.NAME)),
+    ("code", ml.popup(ml.CODE)),
+    ("per_km2", ml.popup(ml.PER_KM2)),
+    ("count", ml.popup(ml.COUNT)),
+    ("z", ml.popup(ml.Z)),
+    ("class_label", ml.popup(ml.GI)),
+    ("emerging_label", ml.popup(ml.EMERGING)),
+]
+_WINDOW_UNITS = {"d": "天", "w": "周", "m": "个月", "y": "年"}
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What a page says above the map: the period and filter in words, and where its link
+    back to the app goes (href, the page's name; None: no link)."""
+
+    period: str = "全部时段"
+    category: str = "全部类别"
+    back: tuple[str, str] | None = None
+
+
+def period_text(window: str | None, since: datetime | None, until: datetime | None) -> str:
+    """The period of a page in words (dates in Beijing time).
+
+    >>> from datetime import UTC
+    >>> period_text("30d", datetime(2026, 11, 5, 16, tzinfo=UTC), None)
+    '近30天（2026-11-06 起）'
+    >>> period_text(None, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
+    '2026-01-01 至 2026-02-01'
+    >>> period_text(None, None, None)
+    '全部时段'
+    """
+    zone = ZoneInfo(TIMEZONE)
+
+    def day(moment: datetime) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d}"
+
+    if window:
+        end = f"，至 {day(until)}" if until else ""
+        start = f"{day(since)} 起" if since else ""
+        return f"近{window[:-1]}{_WINDOW_UNITS[window[-1]]}（{start}{end}）"
+    if since and until:
+        return f"{day(since)} 至 {day(until)}"
+    if since:
+        return f"{day(since)} 起"
+    if until:
+        return f"{day(until)} 以前"
+    return "全部时段"
 
 
 def _unit_tiles(map_: folium.Map, scope: Scope, data: ScopeData, filters: Filters) -> None:
     """The scope's units (a street's grid cells, a district's or the city's communities) as
-    counts, Gi* classes and emerging categories, from the scope's hotspots tiles (the same
-    statistics, cut by the tile server)."""
+    events per km² (shown), counts, Gi* classes and emerging categories, from the scope's
+    hotspots tiles (the same statistics, cut by the tile server)."""
     url = tile_url("hotspots", scope=scope.code, filters=filters)
-    popup = [
-        ("name", "名称："),
-        ("code", "代码："),
-        ("count", "事件数："),
-        ("z", "z："),
-        ("class_label", "Gi*："),
-        ("emerging_label", "时空模式："),
-    ]
     layers = (
-        (hm.LAYER_COUNTS, count_style(data.breaks), True),
+        (hm.LAYER_PER_KM2, count_style(data.per_km2_breaks, field="per_km2"), True),
+        (hm.LAYER_COUNTS, count_style(data.breaks), False),
         (hm.LAYER_GI, class_style(), False),
-        (
-            f"{LAYER_EMERGING}（{len(patterned(data.units)['features'])}）",
-            emerging_style(),
-            False,
-        ),
+        (_emerging_name(data), emerging_style(), False),
     )
     for name, style, show in layers:
         VectorTileLayer(
@@ -50,17 +103,29 @@ def _unit_tiles(map_: folium.Map, scope: Scope, data: ScopeData, filters: Filter
             layer="hotspots",
             style=style,
             assets_url=ASSETS_URL,
-            popup=popup,
+            popup=UNIT_POPUP,
             show=show,
         ).add_to(map_)
 
 
+def _emerging_name(data: ScopeData) -> str:
+    """The emerging layer's name: the label and how many units have a pattern."""
+    return f"{LAYER_EMERGING}（{len(patterned(data.units)['features'])}）"
+
+
 def scope_page(
-    scope: Scope, data: ScopeData, *, overdue: list[Pin] | None, filters: Filters | None = None
+    scope: Scope,
+    data: ScopeData,
+    *,
+    overdue: list[Pin] | None,
+    filters: Filters | None = None,
+    heading: Heading | None = None,
 ) -> str:
-    """The hot spot map of a scope: counts, Gi*, emerging categories, density, roads by load,
-    outlines, overdue whistles; the units and a street's raw events come as vector tiles
-    (of ``filters``, the page's)."""
+    """The hot spot map of a scope: events per km² (the default choropleth), counts, Gi*,
+    emerging categories, density, roads by load, outlines, overdue whistles, under a
+    ``heading``; the units and a street's raw events come as vector tiles (of ``filters``,
+    the page's)."""
+    heading = heading or Heading()
     map_ = base_map(center=(39.89, 116.36), zoom=11, assets_url=ASSETS_URL)
     map_.options["max_zoom"] = MAX_ZOOM
     _unit_tiles(map_, scope, data, filters or Filters())  # the units: vector tiles
@@ -90,35 +155,48 @@ def scope_page(
             ],
         ).add_to(map_)
     folium.LayerControl(collapsed=False).add_to(map_)
-    hm.add_legend(map_, hm.class_legend())
-    hm.add_legend(map_, hm.count_legend(data.breaks, title=f"事件数（{data.n_events}）"))
-    hm.add_legend(
-        map_,
-        hm.legend(
-            LAYER_ALLEYS,
-            hm.count_legend_rows(data.road_breaks),
-            bottom_px=340,
-        ),
-    )
+    unit = UNIT_LABELS[scope.kind]
+    note = f"每个{unit}的事件数除以其面积"
+    hm.add_legend(map_, hm.rate_legend(data.per_km2_breaks, note=note, bottom_px=24))
+    hm.add_legend(map_, hm.count_legend(data.breaks, layer=hm.LAYER_COUNTS, bottom_px=150))
+    hm.add_legend(map_, hm.class_legend(bottom_px=276))
+    road_rows = hm.count_legend_rows(data.road_breaks)
+    hm.add_legend(map_, hm.legend(LAYER_ALLEYS, road_rows, bottom_px=440, layer=LAYER_ALLEYS))
     categories = [f["properties"]["emerging"] for f in data.units["features"]]
-    hm.add_legend(map_, emerging_legend(categories, steps=data.steps, bottom_px=190))
+    emerging = emerging_legend(
+        categories, steps=data.steps, bottom_px=190, layer=_emerging_name(data)
+    )
+    hm.add_legend(map_, emerging)
     if data.density is not None:
-        legend = density_legend(data.density.vmax, bandwidth_m=data.bandwidth_m, bottom_px=40)
+        legend = density_legend(
+            data.density.vmax, bandwidth_m=data.bandwidth_m, bottom_px=40, layer=LAYER_DENSITY
+        )
         hm.add_legend(map_, legend)
+    hm.add_legend_script(map_, LEGEND_SCRIPT)
     bounds = collection_bounds(data.outlines["district" if scope.kind == "city" else "street"])
     if scope.kind == "district":
         bounds = collection_bounds(data.outlines["district"])
     if bounds is not None:
         map_.fit_bounds(bounds)
-    where = f"{scope.name}{UNIT_LABELS[scope.kind]}"
-    return render(titled(map_, f"gridwhistle 热点图（{where}）"))
+    title = f"{scope.name} {unit}事件热点图"
+    subtitle = f"{heading.period} · {heading.category} · 共 {data.n_events:,} 件事件"
+    hm.add_heading(map_, title, subtitle=subtitle, back=heading.back)
+    return render(titled(map_, f"{title}（{heading.period}）— gridwhistle"))
 
 
 def chief_page(
-    name: str, title: str, data: ChiefData, *, overdue: list[Pin], open_: list[Pin]
+    name: str,
+    title: str,
+    data: ChiefData,
+    *,
+    overdue: list[Pin],
+    open_: list[Pin],
+    street: str = "",
+    back: tuple[str, str] | None = None,
 ) -> str:
     """One chief's roads coloured by load, the events near them, the hot and cold grid cells
-    along the roads, the whistles at work (``open_``) and the overdue ones."""
+    along the roads, the whistles at work (``open_``) and the overdue ones, under a heading
+    (the chief, the ``street``, a link ``back`` to the viewer's page of the app)."""
     map_ = base_map(center=(39.89, 116.36), zoom=15, assets_url=ASSETS_URL)
     boundary_layer("street", data.outline).add_to(map_)
     hm.gi_layer(data.hotspots, show=True).add_to(map_)
@@ -127,9 +205,15 @@ def chief_page(
     hm.open_layer(open_).add_to(map_)
     hm.overdue_layer(overdue).add_to(map_)
     folium.LayerControl(collapsed=False).add_to(map_)
-    hm.add_legend(map_, hm.count_legend(data.breaks, title=f"{NEAR_M:g}米内事件数"))
-    hm.add_legend(map_, hm.class_legend())
+    roads = hm.count_legend(data.breaks, title=hm.LAYER_ROADS, layer=hm.LAYER_ROADS, bottom_px=24)
+    hm.add_legend(map_, roads)
+    hm.add_legend(map_, hm.class_legend(bottom_px=190))
+    hm.add_legend_script(map_, LEGEND_SCRIPT)
     bounds = collection_bounds(data.roads) or collection_bounds(data.outline)
     if bounds is not None:
         map_.fit_bounds(bounds)
-    return render(titled(map_, f"gridwhistle 街巷长 {name}（{title}）"))
+    heading = f"街巷长 {name}（{title}）责任街巷图"
+    where = f"{street} · " if street else ""
+    subtitle = f"{where}全部时段 · {ml.ROAD_LOAD} 共 {len(data.near):,} 件"
+    hm.add_heading(map_, heading, subtitle=subtitle, back=back)
+    return render(titled(map_, f"{heading} — gridwhistle"))

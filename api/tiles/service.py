@@ -178,7 +178,16 @@ def _scope(session: Session, scope: StatsScope) -> Scope:
     return Scope(scope.kind, scope.code, name)
 
 
-_UNIT_FIELDS = ("code", "count", "z", "class", "class_label", "emerging", "emerging_label")
+_UNIT_FIELDS = (
+    "code",
+    "count",
+    "per_km2",
+    "z",
+    "class",
+    "class_label",
+    "emerging",
+    "emerging_label",
+)
 
 
 def _unit_params(
@@ -193,6 +202,7 @@ def _unit_params(
         "level": str(map_scope.level),
         "codes": columns["code"],
         "counts": columns["count"],
+        "per_km2": [float(v) for v in columns["per_km2"]],
         "zs": [float(v) for v in columns["z"]],
         "classes": columns["class"],
         "class_labels": columns["class_label"],

@@ -46,13 +46,14 @@ UNITS: TextClause = text(
     + """,
 stats AS (
     SELECT * FROM unnest(
-        CAST(:codes AS text[]), CAST(:counts AS integer[]), CAST(:zs AS float8[]),
-        CAST(:classes AS text[]), CAST(:class_labels AS text[]),
+        CAST(:codes AS text[]), CAST(:counts AS integer[]), CAST(:per_km2 AS float8[]),
+        CAST(:zs AS float8[]), CAST(:classes AS text[]), CAST(:class_labels AS text[]),
         CAST(:emerging AS text[]), CAST(:emerging_labels AS text[])
-    ) AS s(code, count, z, class, class_label, emerging, emerging_label)
+    ) AS s(code, count, per_km2, z, class, class_label, emerging, emerging_label)
 ),
 rows AS (
-    SELECT a.code, a.name, s.count, s.z, s.class, s.class_label, s.emerging, s.emerging_label,
+    SELECT a.code, a.name, s.count, s.per_km2, s.z, s.class, s.class_label, s.emerging,
+           s.emerging_label,
            ST_AsMVTGeom(ST_Transform(a.geom, 3857), b.tile, :extent, :buffer, true) AS geom
       FROM stats s
       JOIN areas a ON a.code = s.code AND a.level = :level
@@ -64,8 +65,8 @@ SELECT ST_AsMVT(rows, :layer, :extent, 'geom') FROM rows WHERE geom IS NOT NULL
 """
 )
 """The units of a hot spot scope (communities or grid cells, ``:level``) with the statistics
-the scope's map draws: count, Gi* z and class, emerging category (and their Chinese
-labels)."""
+the scope's map draws: count, events per km² of the unit's area, Gi* z and class, emerging
+category (and their Chinese labels)."""
 
 ROADS: TextClause = text(
     _BOUNDS

@@ -124,7 +124,7 @@ def test_chief_of_the_planted_alley_sees_its_hot_cells_and_only_cells_near_the_r
     road = demo_session.scalars(select(Road).where(Road.ref == truth.road_id)).one()
     assert road.chief_ref is not None
     html = loaded.get(f"/maps/chief/{road.chief_ref}").text
-    assert contains(html, "热点分析（Gi*）") and contains(html, "Gi* 热点/冷点")
+    assert contains(html, "热点分析（Gi*）") and contains(html, "热点99%")
     found = re.findall(r'"class": "([a-z ]+\d*)", "class_label": "[^"]*", "code": "(\d{15})"', html)
     shown = {code: klass for klass, code in found}
     assert shown, "no grid cells on the chief's map"
