@@ -6,6 +6,7 @@
 import { api, describe, requireLogin } from "./api.js";
 import { reviewQueue } from "./callbacks.js";
 import {
+  basemap,
   bboxOf,
   bboxParam,
   drawJurisdiction,
@@ -112,6 +113,7 @@ async function drawMap() {
   nearbyLayer = L.featureGroup().addTo(map);
   duplicateLayer = L.featureGroup().addTo(map);
   gridCells(map);
+  basemap(map); // the named roads and door numbers, drawn as their tiles arrive
   try {
     const areas = await jurisdictionAreas(user.jurisdiction || "110");
     drawJurisdiction(map, areas, { focus: user.jurisdiction });
