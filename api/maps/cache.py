@@ -65,23 +65,28 @@ class _Entry:
     version: DataVersion
     created: float
     value: Any
+    size: int = 0
 
 
 class MapCache:
-    """Least-recently-used entries tagged with a ``DataVersion``, each for at most ``max_age_s``."""
+    """Least-recently-used entries tagged with a ``DataVersion``, each for at most ``max_age_s``;
+    with ``max_bytes``, the values (``bytes``, such as tiles) also fit in that many bytes."""
 
     def __init__(
         self,
         *,
         max_entries: int = 48,
         max_age_s: float = 600.0,
+        max_bytes: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_entries = max_entries
         self.max_age_s = max_age_s
+        self.max_bytes = max_bytes
         self.clock = clock
         self.hits = 0
         self.misses = 0
+        self.bytes = 0  # of the values kept, when max_bytes is set
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -100,18 +105,26 @@ class MapCache:
                 return cast(T, entry.value)
             self.misses += 1
         value = compute()  # outside the lock: a slow page does not block the others
+        size = len(cast(bytes, value)) if self.max_bytes is not None else 0
         with self._lock:
-            self._entries[key] = _Entry(version, now, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            old = self._entries.pop(key, None)
+            self.bytes -= 0 if old is None else old.size
+            if self.max_bytes is not None and size > self.max_bytes:
+                return value  # larger than the whole budget: not kept
+            self._entries[key] = _Entry(version, now, value, size)
+            self.bytes += size
+            while len(self._entries) > self.max_entries or (
+                self.max_bytes is not None and self.bytes > self.max_bytes and self._entries
+            ):
+                _, dropped = self._entries.popitem(last=False)
+                self.bytes -= dropped.size
         return value
 
     def clear(self) -> None:
         """Forget every entry and reset the counters."""
         with self._lock:
             self._entries.clear()
-            self.hits = self.misses = 0
+            self.hits = self.misses = self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)

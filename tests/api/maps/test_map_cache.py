@@ -56,6 +56,23 @@ def test_a_hit_needs_the_same_key_the_same_version_and_a_fresh_entry() -> None:
     assert calls == ["a1", "a3", "a4", "a5", "b1", "c1", "a6"]
 
 
+def test_a_byte_budget_drops_the_least_recently_used_values() -> None:
+    cache = MapCache(max_entries=10, max_bytes=100)
+    cache.get("a", VERSION, lambda: b"a" * 40)
+    cache.get("b", VERSION, lambda: b"b" * 40)
+    assert cache.bytes == 80 and len(cache) == 2
+    cache.get("a", VERSION, lambda: b"")  # a hit: "a" is now the most recently used
+    cache.get("c", VERSION, lambda: b"c" * 40)  # 120 bytes: "b" goes
+    assert cache.bytes == 80
+    assert cache.get("b", VERSION, lambda: b"B" * 10) == b"B" * 10  # computed again
+    assert cache.get("a", VERSION, lambda: b"") == b"a" * 40
+    newer = DataVersion("db", 1, 11)
+    cache.get("a", newer, lambda: b"A" * 5)  # replaced in place: its old bytes leave
+    assert cache.bytes == 40 + 10 + 5
+    cache.get("huge", VERSION, lambda: b"h" * 500)  # larger than the whole budget: not kept
+    assert cache.bytes == 55 and len(cache) == 3
+
+
 @pytest.fixture
 def cache() -> Iterator[MapCache]:
     MAPS_CACHE.clear()
