@@ -1,7 +1,7 @@
 // Triage actions on a new case: resolve locally, reject, merge, blow a (joint) whistle.
 // ``ctx`` carries the catalogues, the queue and ``done(caseId, message)`` to refresh the page.
 
-import { api, describe } from "./api.js";
+import { ApiError, api, describe } from "./api.js";
 import { categoryLabel, fmtTime, h, say } from "./ui.js";
 
 const WHISTLE_TYPES = ["综合执法哨", "重点工作哨", "应急处置哨"];
@@ -46,6 +46,12 @@ export async function post(c, path, body, message, then) {
     await api(`/api/cases/${c.id}/${path}`, { method: "POST", body });
   } catch (err) {
     say(message, describe(err), "error");
+    // the case moved on since it was drawn (409): the page draws it again from the server
+    // and says why (``case:stale`` on the document, handled by the page)
+    if (err instanceof ApiError && err.status === 409) {
+      const detail = { id: c.id, message: describe(err) };
+      document.dispatchEvent(new CustomEvent("case:stale", { detail }));
+    }
     return;
   }
   await then();
@@ -95,8 +101,9 @@ function mergeForm(c, ctx, send, message) {
   let target = null; // the case to merge into, once shown
   const others = ctx.cases.filter((f) => f.properties.id !== c.id).map((f) => f.properties);
   const show = async () => {
-    target = null;
     const id = Number(into.value);
+    if (target && target.id === id) return; // shown already (``change`` follows ``input``)
+    target = null;
     if (!id || id === c.id) return compare.replaceChildren();
     try {
       target = await api(`/api/cases/${id}`);

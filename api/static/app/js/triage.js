@@ -253,6 +253,14 @@ function renderDetail(c, events, nearby) {
   $("detail-body").replaceChildren(...view);
 }
 
+/** An action was refused because the case had moved on (409): show the case as it is now,
+ * with the reason. */
+async function refreshStale({ id, message }) {
+  await loadQueue();
+  await select(id);
+  say($("detail-message"), message, "error");
+}
+
 // ---- start ---------------------------------------------------------------------------
 
 if (user) {
@@ -261,6 +269,7 @@ if (user) {
   $("status-filter").addEventListener("change", loadQueue);
   $("refresh").addEventListener("click", loadQueue);
   onCaseEvents(loadQueue); // a case in scope changed: the queue refreshes itself
+  document.addEventListener("case:stale", (e) => refreshStale(e.detail));
   if (user.role === "street" || user.role === "admin") {
     const reloadReview = reviewQueue(document.querySelector(".queue-pane"));
     onCaseEvents(reloadReview);
