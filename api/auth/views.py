@@ -14,12 +14,13 @@ from pydantic import BaseModel, Field
 from api.auth import audit
 from api.auth.audit import AuditKind
 from api.auth.deps import COOKIE, ActorDep, UserDep, bearer
-from api.auth.roles import Role
+from api.auth.roles import Actor, Role
 from api.auth.service import TokenPolicy, login, revoke_token
 from api.auth.throttle import LoginPolicy, LoginThrottled
 from api.deps import SessionDep, SettingsDep
 from api.errors import PROBLEM_JSON, Forbidden, InvalidInput, Unauthorized
 from api.inputs import Input
+from api.maps.access import own_map
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 audit_router = APIRouter(prefix="/api/audit", tags=["auth"])
@@ -40,6 +41,11 @@ class Me(BaseModel):
     display_name: str
     role: str
     jurisdiction: str | None
+    map_url: str | None = Field(
+        default=None,
+        description="the hot spot map of the user's own area that the role may open (a "
+        "chief's: the chief's roads), linked from the pages; null when the role sees none",
+    )
 
 
 class Token(BaseModel):
@@ -56,6 +62,7 @@ def _me(user) -> Me:  # type: ignore[no-untyped-def]
         display_name=user.display_name,
         role=user.role,
         jurisdiction=user.jurisdiction,
+        map_url=own_map(Actor(user.id, Role(user.role), user.jurisdiction)),
     )
 
 

@@ -112,10 +112,13 @@ export function topbar(user, title) {
   window.addEventListener("offline", showNet);
   showNet();
   const mine = pages.filter(([, , roles]) => roles.includes(user.role));
+  // the hot spot map of the user's own area, as the server says the role may open it
+  // (a chief's: the chief's roads)
+  if (user.map_url) mine.push([user.map_url, user.role === "chief" ? "我的街巷图" : "热点图"]);
   const bar = document.getElementById("topbar");
   const parts = [
     h("strong", { class: "brand" }, title),
-    mine.length > 1
+    mine.some(([href]) => href !== location.pathname)
       ? h(
           "nav",
           {},
