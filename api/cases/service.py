@@ -10,12 +10,13 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Action, Actor, CaseScope, allowed
-from api.cases.models import Case, CaseEvent, CaseStreet
+from api.cases.actions import require_action, scopes
+from api.cases.models import Case, CaseEvent
 from api.cases.workflow import (
     AssignmentStatus,
+    CaseAction,
     CaseStatus,
     Guard,
-    IllegalTransition,
     check_assignment,
     check_case,
 )
@@ -62,21 +63,7 @@ def get_case(*, session: Session, case_id: int, lock: bool = False, field: str =
 
 def scope_of(*, session: Session, case: Case) -> CaseScope:
     """Who and where a case involves, for the role policy."""
-    streets = session.execute(
-        select(CaseStreet.street_code)
-        .where(CaseStreet.case_id == case.id)
-        .order_by(CaseStreet.role != "lead", CaseStreet.street_code)
-    ).scalars()
-    departments = session.scalars(
-        select(Assignment.department_code).where(Assignment.case_id == case.id)
-    )
-    reporters = session.scalars(select(Report.reporter_id).where(Report.case_id == case.id))
-    return CaseScope(
-        community=case.community_code,
-        streets=tuple(streets),
-        departments=frozenset(departments),
-        reporters=frozenset(reporters),
-    )
+    return scopes(session=session, cases=[case])[case.id]
 
 
 def require(*, session: Session, actor: Actor, action: Action, case: Case) -> CaseScope:
@@ -283,21 +270,14 @@ def _side_effects(
 
 def resolve_locally(*, session: Session, case: Case, actor: Actor, note: str, at: datetime) -> None:
     """The community or street closes an everyday matter itself (易事快处置)."""
-    require(session=session, actor=actor, action=Action.TRIAGE, case=case)
-    if CaseStatus(case.status) is CaseStatus.WHISTLED:
-        raise IllegalTransition(
-            "a whistled case is resolved by its lead department; re-route or reject it instead",
-            field="status",
-            current=case.status,
-            requested="resolved",
-        )
+    require_action(session=session, actor=actor, action=CaseAction.RESOLVE, case=case)
     case.resolution_note = note
     transition(session=session, case=case, new=CaseStatus.RESOLVED, actor=actor, at=at, reason=note)
 
 
 def reject(*, session: Session, case: Case, actor: Actor, reason: str, at: datetime) -> None:
     """Reject a case with a reason (not a matter for the platform, false report …)."""
-    require(session=session, actor=actor, action=Action.TRIAGE, case=case)
+    require_action(session=session, actor=actor, action=CaseAction.REJECT, case=case)
     if not reason.strip():
         raise InvalidInput("a rejection needs a reason", field="reason")
     case.reject_reason = reason
@@ -311,7 +291,7 @@ def merge(
 ) -> None:
     """Merge a duplicate case into another open case; its reports move there. The reason is
     on both cases' history (a different category is allowed: the reason says why)."""
-    require(session=session, actor=actor, action=Action.TRIAGE, case=case)
+    require_action(session=session, actor=actor, action=CaseAction.MERGE, case=case)
     require(session=session, actor=actor, action=Action.VIEW, case=into)
     if not reason.strip():
         raise InvalidInput("a merge needs a reason", field="reason", message="合并须说明理由")
@@ -365,9 +345,7 @@ def verify(
 ) -> None:
     """The street (or community) confirms the result, or reopens the case. Confirming a case
     its departments resolved needs the after-photos ``after_photos`` asks for."""
-    require(session=session, actor=actor, action=Action.VERIFY, case=case)
-    if CaseStatus(case.status) is not CaseStatus.RESOLVED:
-        check_case(CaseStatus(case.status), CaseStatus.VERIFIED)
+    require_action(session=session, actor=actor, action=CaseAction.VERIFY, case=case)
     if confirmed and after_photos is not None and case.resolution_level == "department":
         require_after_photos(session=session, case=case, policy=after_photos, act="confirming")
     if confirmed:
@@ -423,11 +401,10 @@ def evaluate(
     """The reporter, community or street rates the result 1–5 stars, closing the case; the
     rating's source is recorded (a street's own rating is not counted as satisfaction). A
     hotline case is closed by its call-back instead (409)."""
-    scope = require(session=session, actor=actor, action=Action.EVALUATE, case=case)
+    facts = require_action(session=session, actor=actor, action=CaseAction.EVALUATE, case=case)
+    scope, met = facts.scope, facts.met
     if not 1 <= stars <= 5:
         raise InvalidInput("stars must be 1 to 5", field="stars")
-    met = frozenset() if is_hotline(session=session, case_id=case.id) else CALLBACK_NOT_OWED
-    check_case(CaseStatus(case.status), CaseStatus.CLOSED, met)
     close_rated(
         session=session,
         case=case,
@@ -499,7 +476,7 @@ def rating_source(*, session: Session, case: Case, actor: Actor, scope: CaseScop
 
 def comment(*, session: Session, case: Case, actor: Actor, text: str, at: datetime) -> None:
     """A note on the case (partners, districts and departments may add them)."""
-    require(session=session, actor=actor, action=Action.COMMENT, case=case)
+    require_action(session=session, actor=actor, action=CaseAction.COMMENT, case=case)
     if not text.strip():
         raise InvalidInput("a comment needs text", field="text")
     record(session=session, case=case, actor=actor, kind="comment", at=at, reason=text)

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Action, Actor, Role
+from api.cases.actions import require_action
 from api.cases.models import Case, CaseStreet
 from api.cases.service import (
     cancel_assignments,
@@ -20,10 +21,10 @@ from api.cases.service import (
 )
 from api.cases.workflow import (
     AssignmentStatus,
+    CaseAction,
     CaseStatus,
     IllegalTransition,
     check_assignment,
-    check_case,
 )
 from api.db.geometry import to_db
 from api.deadlines.calendar import Deadline, WorkCalendar
@@ -127,17 +128,43 @@ def blow(
     departments: list[dict[str, Any]] | None = None,
     partner_streets: list[str] | None = None,
     sla_policy: str | None = None,
-    level: str = "district",
     note: str = "",
 ) -> Whistle:
     """Blow a whistle on a case: summon departments with due times (吹哨 → 报到)."""
-    if level == "city":
-        require(session=session, actor=actor, action=Action.ESCALATE, case=case)
-    else:
-        require(session=session, actor=actor, action=Action.TRIAGE, case=case)
+    require_action(session=session, actor=actor, action=CaseAction.WHISTLE, case=case)
+    return _summon(
+        session=session,
+        case=case,
+        actor=actor,
+        at=at,
+        policies=policies,
+        calendar=calendar,
+        whistle_type=whistle_type,
+        departments=departments,
+        partner_streets=partner_streets,
+        sla_policy=sla_policy,
+        note=note,
+    )
+
+
+def _summon(
+    *,
+    session: Session,
+    case: Case,
+    actor: Actor,
+    at: datetime,
+    policies: dict[str, SlaPolicy],
+    calendar: WorkCalendar,
+    whistle_type: str | None = None,
+    departments: list[dict[str, Any]] | None = None,
+    partner_streets: list[str] | None = None,
+    sla_policy: str | None = None,
+    level: str = "district",
+    note: str = "",
+) -> Whistle:
+    """A whistle on a case the caller's action allowed: departments summoned with due times;
+    a city whistle first ends the district-level assignments."""
     old = CaseStatus(case.status)
-    if old is not CaseStatus.WHISTLED or level != "city":
-        check_case(old, CaseStatus.WHISTLED)
     kind = whistle_type or case.routing.get("whistle_type") or str(WhistleType.JOINT_ENFORCEMENT)
     if kind not in {str(w) for w in WhistleType}:
         raise InvalidInput(f"unknown whistle type {kind!r}", field="whistle_type")
@@ -262,13 +289,13 @@ def escalate(
 ) -> Whistle:
     """The district escalates a case to city departments (by default those of the city-level
     duty rule): the district-level assignments end, a city whistle goes out."""
-    require(session=session, actor=actor, action=Action.ESCALATE, case=case)
+    require_action(session=session, actor=actor, action=CaseAction.ESCALATE, case=case)
     chosen = (
         departments
         if departments is not None
         else city_departments(session=session, case=case, rules=rules)
     )
-    return blow(
+    return _summon(
         session=session,
         case=case,
         actor=actor,
@@ -567,9 +594,8 @@ def reroute(
 ) -> Whistle:
     """After a dispute, the dispatcher re-routes: live assignments end, a new whistle goes out."""
     require(session=session, actor=actor, action=Action.TRIAGE, case=case)
-    if CaseStatus(case.status) is not CaseStatus.DISPUTED:
-        check_case(CaseStatus(case.status), CaseStatus.DISPUTED)
     _chosen(session, departments)  # a bad choice is refused before anything is cancelled
+    require_action(session=session, actor=actor, action=CaseAction.REROUTE, case=case)
     cancel_assignments(
         session=session,
         case_id=case.id,
@@ -578,7 +604,7 @@ def reroute(
         reason="派单异议后改派，任务撤销",
         include_disputed=False,
     )
-    return blow(
+    return _summon(
         session=session,
         case=case,
         actor=actor,

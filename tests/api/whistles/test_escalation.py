@@ -78,3 +78,54 @@ def test_only_a_district_of_the_case_escalates_and_nothing_is_written(api: Api) 
         "departments",
     )
     assert api.counts() == before
+
+
+def _new_case(api: Api, category: str) -> int:
+    # each of another category: a report of the same one nearby would join the open case
+    created = api.call("POST", "/api/reports", "worker-gw", json={**PIN, "category": category})
+    assert created.status_code == 201, created.text
+    return int(created.json()["case_id"])
+
+
+def test_a_new_or_disputed_case_may_be_escalated_too(api: Api) -> None:
+    fresh = _new_case(api, "E0101")
+    chosen = {"departments": [{"code": "110000-cgzf", "role": "lead", "overall_lead": True}]}
+    up = api.call("POST", f"/api/cases/{fresh}/escalate", "xicheng", json=chosen)
+    assert up.status_code == 200, up.text
+    assert up.json()["level"] == "city"
+    assert api.call("GET", f"/api/cases/{fresh}", "gw").json()["status"] == "whistled"
+
+    disputed = _whistled_case(api)
+    lead = next(a for a in _assignments(api, disputed).values() if a["overall_lead"])
+    no = api.call(
+        "POST", f"/api/assignments/{lead['id']}/dispute", "xc-cgzf", json={"reason": "非本局"}
+    )
+    assert no.status_code == 200, no.text
+    up = api.call("POST", f"/api/cases/{disputed}/escalate", "xicheng", json={})
+    assert up.status_code == 200, up.text
+    assert api.call("GET", f"/api/cases/{disputed}", "gw").json()["status"] == "whistled"
+
+
+def test_a_case_resolved_or_ended_is_not_escalated_and_nothing_is_written(api: Api) -> None:
+    resolved = _new_case(api, "E0101")
+    done = api.call("POST", f"/api/cases/{resolved}/resolve", "gw", json={"note": "社区劝离"})
+    assert done.status_code == 200, done.text
+    rejected = _new_case(api, "E0102")
+    no = api.call("POST", f"/api/cases/{rejected}/reject", "gw", json={"reason": "不属实"})
+    assert no.status_code == 200, no.text
+    for case_id, status in ((resolved, "resolved"), (rejected, "rejected")):
+        before = api.counts()
+        body = problem(
+            api.call("POST", f"/api/cases/{case_id}/escalate", "xicheng", json={}), 409, "status"
+        )
+        assert body["current"] == status and body["requested"] == "escalate"
+        assert api.counts() == before
+
+
+def test_only_an_escalation_whistles_a_whistled_case_again(api: Api) -> None:
+    case_id = _whistled_case(api)
+    before = api.counts()
+    body = problem(api.call("POST", f"/api/cases/{case_id}/whistle", "gw", json={}), 409, "status")
+    assert body["current"] == "whistled"
+    assert api.counts() == before
+    assert api.call("POST", f"/api/cases/{case_id}/escalate", "xicheng", json={}).status_code == 200
