@@ -1,11 +1,12 @@
 // Where a case is, on a whistle board card: the nearest named road and address, the streets a
 // footprint spans, links that open the phone's map app at the case (高德 takes GCJ-02, 百度
 // BD-09: the server converts, the page only builds the links) and a small map of the case,
-// drawn from our own boundaries once the card comes into view.
+// drawn from our own street outlines, named roads and door numbers (served here, never a
+// remote basemap) once the card comes into view.
 /* global L */
 
-import { api } from "./api.js";
-import { bboxOf, bboxParam, makeMap, STYLES } from "./basemap.js";
+import { api, cachedGet } from "./api.js";
+import { addressPoints, bboxOf, bboxParam, makeMap, roadNetwork, STYLES } from "./basemap.js";
 import { h } from "./ui.js";
 
 const CASE_STYLE = { color: "#c0392b", fillColor: "#c0392b", weight: 3, fillOpacity: 0.35 };
@@ -14,6 +15,7 @@ const SPAN_WORDS = { polygon: "建筑跨", line: "路段跨" };
 const maps = new Set(); // the small maps drawn, removed when the board is drawn again
 const outlines = new Map(); // bbox parameter → the streets around it (one request per place)
 let observer = null;
+let layers = null; // the service's own basemap layers (GET /tiles/basemap), asked once
 
 /** The road and address in words: "界址胡同（40 米）", "界址胡同6号院1号楼东南侧约10米". */
 export function siteWords(site) {
@@ -114,6 +116,11 @@ function draw(el) {
   }).addTo(map);
   if (site.kind === "point") map.setView([site.point.lat, site.point.lon], 17, { animate: false });
   else map.fitBounds(shape.getBounds(), { maxZoom: 18, padding: [16, 16], animate: false });
+  localBasemap().then((found) => {
+    if (!found || !L.vectorGrid || !maps.has(map)) return;
+    if (found.roadnet) roadNetwork(map, found.roadnet);
+    if (found.addresses) addressPoints(map, found.addresses);
+  });
   streetsAround(site.geometry)
     .then((found) => {
       if (!maps.has(map)) return;
@@ -130,9 +137,21 @@ function draw(el) {
     });
 }
 
+/** The named roads and the address register as the service serves them; 天地图, which the
+ * working maps may add, is left out: the small maps load nothing from elsewhere. */
+function localBasemap() {
+  layers ??= cachedGet("/tiles/basemap")
+    .then((config) => Object.fromEntries(config.layers.map((l) => [l.layer, l])))
+    .catch(() => null);
+  return layers;
+}
+
 function streetsAround(geometry) {
   const bbox = bboxParam(bboxOf(geometry), 0.004);
-  if (!outlines.has(bbox))
-    outlines.set(bbox, api(`/api/areas?level=street&simplify_m=3&bbox=${bbox}`));
+  if (!outlines.has(bbox)) {
+    const found = api(`/api/areas?level=street&simplify_m=3&bbox=${bbox}`);
+    found.catch(() => outlines.delete(bbox)); // asked again next time
+    outlines.set(bbox, found);
+  }
   return outlines.get(bbox);
 }
