@@ -75,8 +75,13 @@ def rate_breaks(values: Sequence[float], bins: int = len(COUNT_COLOURS)) -> list
         if q <= 0:
             found.add(0.0)
             continue
-        scale = 10.0 ** (int(np.floor(np.log10(q))) - 1)
-        found.add(float(np.ceil(round(q / scale, 9)) * scale))
+        exponent = int(np.floor(np.log10(q))) - 1
+        digits = int(np.ceil(q / 10.0**exponent - 1e-9))
+        upper = float(f"{digits}e{exponent}")  # the double nearest the decimal bound
+        while upper < q:  # never below the value it bounds
+            digits += 1
+            upper = float(f"{digits}e{exponent}")
+        found.add(upper)
     return sorted(found)
 
 
