@@ -22,7 +22,7 @@ const PAGE = 20;
 const STARS = (n) => "★".repeat(n) + "☆".repeat(5 - n);
 const RATED_BY = { reporter: "", resident: "", callback: "（12345 回访）" };
 
-const state = { offset: 0, catalogue: new Map(), loading: null };
+const state = { offset: 0, catalogue: new Map(), queue: Promise.resolve(), shown: false };
 
 /** 案件 4 · 已合并到案件 1 · 已吹哨: the case the report was filed in, the cases it was
  * merged into since, and the status of the one it is in now. */
@@ -77,15 +77,19 @@ function evaluation(r) {
     } catch (err) {
       return say(message, describe(err), "error");
     }
-    await load();
+    await load({ force: true });
     say($("message"), `案件 ${r.case.id}：${done}`, "ok");
   };
+  const form = evaluateForm(send, message);
+  // a refresh must not wipe out stars picked or words typed
+  for (const kind of ["input", "change"])
+    form.addEventListener(kind, () => form.classList.add("dirty"));
   return h(
     "section",
     { class: "evaluation" },
     h("h3", {}, "满意度评价"),
     h("p", { class: "muted" }, "问题已处理并经核查，请评价处置结果（评价后结案）。"),
-    evaluateForm(send, message),
+    form,
     message,
   );
 }
@@ -134,7 +138,8 @@ function render(page) {
   $("older").hidden = offset + reports.length >= total;
   const pages = Math.max(1, Math.ceil(total / PAGE));
   $("page-at").textContent = pages > 1 ? `第 ${Math.floor(offset / PAGE) + 1} / ${pages} 页` : "";
-  const wanted = location.hash.match(/^#report-(\d+)$/);
+  const wanted = !state.shown && location.hash.match(/^#report-(\d+)$/);
+  state.shown = true;
   const target = wanted && document.getElementById(`report-${wanted[1]}`);
   if (target) {
     target.classList.add("wanted");
@@ -143,29 +148,34 @@ function render(page) {
   }
 }
 
-/** Load the current page again (one load at a time; a later call waits for it). */
-function load() {
-  state.loading ??= (async () => {
-    try {
-      const path = `/api/reports/mine?limit=${PAGE}&offset=${state.offset}`;
-      render(await cachedGet(path)); // offline: the last answer
-      if (!navigator.onLine) say($("message"), "离线：显示的是上次联网时的状态。");
-      else if ($("message").classList.contains("error")) say($("message"), "");
-    } catch (err) {
-      const offline = err instanceof NetworkError;
-      say($("message"), offline ? "离线，且没有保存过上报列表。" : describe(err), "error");
-    } finally {
-      state.loading = null;
-      document.body.dataset.ready = "1";
-    }
-  })();
-  return state.loading;
+/** Load the current page again; calls queue up, so that each one reads what was there when
+ * it was made (after an evaluation, not the answer of a load already under way). Unless
+ * ``force``d, a page with an evaluation being filled in is left as it is. */
+function load({ force = false } = {}) {
+  const next = () => show(force);
+  state.queue = state.queue.then(next, next);
+  return state.queue;
+}
+
+async function show(force) {
+  if (!force && document.querySelector(".evaluate-form.dirty")) return;
+  try {
+    const path = `/api/reports/mine?limit=${PAGE}&offset=${state.offset}`;
+    render(await cachedGet(path)); // offline: the last answer
+    if (!navigator.onLine) say($("message"), "离线：显示的是上次联网时的状态。");
+    else if ($("message").classList.contains("error")) say($("message"), "");
+  } catch (err) {
+    const offline = err instanceof NetworkError;
+    say($("message"), offline ? "离线，且没有保存过上报列表。" : describe(err), "error");
+  } finally {
+    document.body.dataset.ready = "1";
+  }
 }
 
 function turn(by) {
   state.offset = Math.max(0, state.offset + by);
   history.replaceState(null, "", location.pathname);
-  load().then(() => window.scrollTo(0, 0));
+  load({ force: true }).then(() => window.scrollTo(0, 0));
 }
 
 if (user) {
@@ -178,10 +188,10 @@ if (user) {
       state.catalogue = byCode;
     })
     .catch(() => {}) // the codes stand in for the names
-    .finally(load);
-  window.addEventListener("online", load);
+    .finally(() => load());
+  window.addEventListener("online", () => load());
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") load();
   });
-  onCaseEvents(load);
+  onCaseEvents(() => load());
 }
