@@ -43,6 +43,13 @@ UNIT_POPUP = [
     ("class_label", ml.popup(ml.GI)),
     ("emerging_label", ml.popup(ml.EMERGING)),
 ]
+ROAD_POPUP = [
+    ("name", "道路："),
+    ("kind_label", "类型："),
+    ("chief", "街巷长："),
+    ("title", "职务："),
+    ("count", ml.popup(ml.ROAD_LOAD)),
+]
 _WINDOW_UNITS = {"d": "天", "w": "周", "m": "个月", "y": "年"}
 
 
@@ -108,6 +115,20 @@ def _unit_tiles(map_: folium.Map, scope: Scope, data: ScopeData, filters: Filter
         ).add_to(map_)
 
 
+def _road_tiles(map_: folium.Map, scope: Scope, data: ScopeData, filters: Filters) -> None:
+    """The scope's streets and alleys coloured by the events within 30 m, from the scope's
+    roads tiles (the same loads, cut by the tile server): the page ships the style, not the
+    roads."""
+    VectorTileLayer(
+        tile_url("roads", scope=scope.code, filters=filters),
+        name=LAYER_ALLEYS,
+        layer="roads",
+        style=count_style(data.road_breaks, line_weight=6 if scope.kind == "street" else 3),
+        assets_url=ASSETS_URL,
+        popup=ROAD_POPUP,
+    ).add_to(map_)
+
+
 def _emerging_name(data: ScopeData) -> str:
     """The emerging layer's name: the label and how many units have a pattern."""
     return f"{LAYER_EMERGING}（{len(patterned(data.units)['features'])}）"
@@ -131,10 +152,7 @@ def scope_page(
     _unit_tiles(map_, scope, data, filters or Filters())  # the units: vector tiles
     if data.density is not None:
         density_layer(data.density).add_to(map_)
-    weight = 6 if scope.kind == "street" else 3
-    hm.roads_layer(data.roads, breaks=data.road_breaks, name=LAYER_ALLEYS, weight=weight).add_to(
-        map_
-    )
+    _road_tiles(map_, scope, data, filters or Filters())
     for level in ("community", "street", "district"):
         show = level != "community" or scope.kind != "city"
         boundary_layer(level, data.outlines[level], show=show).add_to(map_)

@@ -225,7 +225,11 @@ def _road_params(
         )
         roads = data.roads
     rows = [f["properties"] for f in features(roads)]
-    return {"refs": [str(r["id"]) for r in rows], "counts": [int(r["count"]) for r in rows]}
+    return {
+        "refs": [str(r["id"]) for r in rows],
+        "counts": [int(r["count"]) for r in rows],
+        "kind_labels": [str(r["kind_label"]) for r in rows],
+    }
 
 
 def _event_params(who: EventFilter, filters: Filters) -> dict[str, Any]:

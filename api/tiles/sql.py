@@ -72,11 +72,14 @@ ROADS: TextClause = text(
     _BOUNDS
     + """,
 loads AS (
-    SELECT * FROM unnest(CAST(:refs AS text[]), CAST(:counts AS integer[])) AS l(ref, count)
+    SELECT * FROM unnest(
+        CAST(:refs AS text[]), CAST(:counts AS integer[]), CAST(:kind_labels AS text[])
+    ) AS l(ref, count, kind_label)
 ),
 rows AS (
-    SELECT r.ref, r.name, r.kind, r.street_code, coalesce(r.chief_ref, '') AS chief_ref,
-           coalesce(c.name, '') AS chief, coalesce(c.title, '') AS title, l.count,
+    SELECT r.ref, r.name, r.kind, l.kind_label, r.street_code,
+           coalesce(r.chief_ref, '') AS chief_ref, coalesce(c.name, '') AS chief,
+           coalesce(c.title, '') AS title, l.count,
            ST_AsMVTGeom(ST_Transform(r.geom, 3857), b.tile, :extent, :buffer, true) AS geom
       FROM loads l
       JOIN roads r ON r.ref = l.ref AND r.generation_low <= :gen AND r.generation_high >= :gen
@@ -88,7 +91,8 @@ rows AS (
 SELECT ST_AsMVT(rows, :layer, :extent, 'geom') FROM rows WHERE geom IS NOT NULL
 """
 )
-"""Streets and alleys with their chief and the events within 30 m (``:refs``/``:counts``)."""
+"""Streets and alleys with their chief and the events within 30 m (``:refs``/``:counts``,
+with the kind in words, ``:kind_labels``, as the maps' popups say it)."""
 
 ROADNET: TextClause = text(
     _BOUNDS

@@ -80,9 +80,12 @@ def test_city_view_ships_every_new_layer_as_aggregates_only(
 ) -> None:
     html = loaded.get("/maps/hotspots").text
     _assert_new_layers(html)
-    some_chiefs = sorted(_names(demo_session, Chief, ""))[:5]
-    for name in some_chiefs:  # alleys city-wide, each with its chief in the popup
-        assert contains(html, name), name
+    # alleys city-wide from the roads tiles, each with its chief in the popup
+    (roads_url,) = (u for u in tile_urls(html) if u.startswith("/tiles/roads/"))
+    roads = tile_features(loaded, roads_url, _bounds(demo_session, STREET), 13)
+    chiefs = {f["properties"]["chief"] for f in roads} - {""}
+    assert chiefs and chiefs <= _names(demo_session, Chief, "")
+    assert not any(contains(html, name) for name in chiefs)  # not in the page itself
     assert "街巷长：" in html or contains(html, "街巷长：")
     # no raw pins: no clusters or markers, and no event position anywhere in the page
     assert "markerClusterGroup" not in html and "circleMarker" not in html
@@ -127,10 +130,18 @@ def test_street_view_shows_only_that_street_with_its_raw_events(
     assert f"/tiles/hotspots/{{z}}/{{x}}/{{y}}.mvt?scope={STREET}" in tile_urls(html)
     assert not any(code in html for code in _codes(demo_session, "grid", "110102019"))
     assert not any(code in html for code in _codes(demo_session, "community", "110102019"))
-    for name in _names(demo_session, Road, STREET) | _names(demo_session, Chief, STREET):
-        assert contains(html, name), name
-    others = _names(demo_session, Road, OTHER_DISTRICT) - _names(demo_session, Road, STREET)
-    assert not any(contains(html, name) for name in others)
+    # the street's roads and chiefs come as tiles of the street, none in the page
+    (roads_url,) = (u for u in tile_urls(html) if u.startswith("/tiles/roads/"))
+    assert f"scope={STREET}" in roads_url
+    roads = tile_features(loaded, roads_url, _bounds(demo_session, STREET), 14)
+    road_names = {f["properties"]["name"] for f in roads}
+    chiefs = {f["properties"]["chief"] for f in roads} - {""}
+    assert road_names == _names(demo_session, Road, STREET)
+    assert chiefs == _names(demo_session, Chief, STREET)
+    assert not any(contains(html, name) for name in chiefs)
+    assert not any(f'"{f["properties"]["ref"]}"' in html for f in roads)
+    assert '"kind_label":' not in html  # no road GeoJSON
+    assert {f["properties"]["street_code"] for f in roads} == {STREET}
     # raw events come as tiles: none in the page, the street's in its events tiles
     assert not any(c in html for c in _pin_coordinates(events, STREET))
     (events_url,) = (u for u in tile_urls(html) if u.startswith("/tiles/events/"))
