@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import ActorDep
-from api.auth.roles import REPORTING_ROLES, Action, Actor, CaseScope, allowed
-from api.cases.models import Case, CaseEvent, CaseStreet
-from api.cases.service import CALLBACK_NOT_OWED
-from api.cases.workflow import CaseStatus, IllegalTransition, check_case
+from api.auth.roles import REPORTING_ROLES, Actor
+from api.cases.actions import allowed_actions
+from api.cases.models import Case, CaseEvent
+from api.cases.workflow import CaseAction, CaseStatus
 from api.db.base import INT4_MAX
 from api.deps import SessionDep
 from api.errors import Forbidden
@@ -76,7 +76,8 @@ class MyEventPublic(BaseModel):
 class MyReportPublic(BaseModel):
     """One of the caller's reports: the case it was filed in (``case_id``: opened, or attached
     to on arrival), the cases it was merged into since (in order; the last is ``case``), the
-    live case, the history of them all (oldest first) and what the caller may do now."""
+    live case, the history of them all (oldest first) and what the caller may do to the live
+    case now (``evaluate`` once it is verified, unless a call-back closes it)."""
 
     id: int
     created_at: datetime
@@ -88,7 +89,7 @@ class MyReportPublic(BaseModel):
     merged_into: list[int]
     case: MyCasePublic
     events: list[MyEventPublic]
-    actions: list[Literal["evaluate"]]
+    actions: list[CaseAction]
 
 
 class MyReportsPublic(BaseModel):
@@ -132,22 +133,12 @@ def own_reports(*, session: Session, actor: Actor, limit: int, offset: int) -> M
     paths = _merge_paths(session=session, reports=reports)
     seen = live | {case_id for path in paths.values() for case_id in path}
     events = _events(session=session, case_ids=seen)
-    hotline = set(
-        session.scalars(
-            select(Report.case_id).where(Report.case_id.in_(live), Report.source == "hotline")
-        )
-    )
-    streets = _streets(session=session, case_ids=live)
+    actions = allowed_actions(session=session, actor=actor, cases=list(cases.values()))
     rows = []
     for report in reports:
         case = cases[report.case_id]
         path = paths.get(report.id, [])
         first = path[0] if path else case.id
-        scope = CaseScope(
-            community=case.community_code,
-            streets=streets.get(case.id, ()),
-            reporters=frozenset({actor.id}),
-        )
         rows.append(
             MyReportPublic(
                 id=report.id,
@@ -163,9 +154,7 @@ def own_reports(*, session: Session, actor: Actor, limit: int, offset: int) -> M
                     (e for c in (path or [case.id]) for e in events.get(c, [])),
                     key=lambda e: (e.at, e.id),
                 ),
-                actions=["evaluate"]
-                if allowed(actor, Action.EVALUATE, scope) and _closable(case, case.id in hotline)
-                else [],
+                actions=actions[case.id],
             )
         )
     return MyReportsPublic(reports=rows, total=total, limit=limit, offset=offset)
@@ -221,32 +210,6 @@ def _events(*, session: Session, case_ids: Iterable[int]) -> dict[int, list[MyEv
             )
         )
     return found
-
-
-def _streets(*, session: Session, case_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    """Each case's streets, lead first (the role policy's scope)."""
-    found: dict[int, list[str]] = defaultdict(list)
-    for case_id, code in session.execute(
-        select(CaseStreet.case_id, CaseStreet.street_code)
-        .where(CaseStreet.case_id.in_(list(case_ids)))
-        .order_by(CaseStreet.case_id, CaseStreet.role != "lead", CaseStreet.street_code)
-    ):
-        found[case_id].append(code)
-    return {case_id: tuple(codes) for case_id, codes in found.items()}
-
-
-def _closable(case: Case, hotline: bool) -> bool:
-    """Whether an evaluation may close the case now (verified; a hotline case waits for its
-    call-back instead)."""
-    try:
-        check_case(
-            CaseStatus(case.status),
-            CaseStatus.CLOSED,
-            frozenset() if hotline else CALLBACK_NOT_OWED,
-        )
-    except IllegalTransition:
-        return False
-    return True
 
 
 def _case(case: Case) -> MyCasePublic:
