@@ -1,7 +1,8 @@
 """Who sees which vector tile layer, and which part of it (docs/tiles.md, docs/roles.md).
 
-Outlines (districts, streets, communities, grid cells) are reference data: any logged-in
-user. Aggregates (units with counts and Gi*, roads with their load) follow the hot spot maps
+Outlines (districts, streets, communities, grid cells) and the pages' basemap (the named
+roads, the address register) are reference data, not case data: any logged-in user, all of
+it. Aggregates (units with counts and Gi*, roads with their load) follow the hot spot maps
 (``api.maps.access``): a scope (the city, a district, a street) the caller may open, by
 default the caller's own area; a chief sees the chief's own roads. Raw events are narrowed
 to what the role may see of them: command centres their area, a community its community,
