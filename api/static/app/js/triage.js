@@ -172,7 +172,20 @@ async function nearbyStreets(geometry) {
 
 function showEmptyDetail() {
   state.selected = null;
-  $("detail-body").replaceChildren(h("p", { class: "muted" }, "从左侧队列或地图上选择一个案件。"));
+  $("detail-body").replaceChildren(h("p", { class: "muted" }, "从案件队列或地图上选择一个案件。"));
+}
+
+/** On a phone the panes are stacked (queue, map, detail): the chosen case's detail comes up
+ * to the top of the screen instead of waiting below the map. */
+function bringUpDetail() {
+  const pane = document.querySelector(".detail-pane");
+  const { top } = pane.getBoundingClientRect();
+  if (top < 0 || top > innerHeight / 2) pane.scrollIntoView({ block: "start" });
+}
+
+/** ↑ 回到案件队列 (on a phone): back to the chosen case in the queue. */
+function backToQueue() {
+  ($("queue").querySelector("li.selected") || $("queue")).scrollIntoView({ block: "center" });
 }
 
 /** Merging along a suggested duplicate: who may, and what to do afterwards. */
@@ -215,6 +228,7 @@ async function select(id) {
   drawCases();
   const body = $("detail-body");
   body.replaceChildren(h("p", { class: "muted" }, "加载中…"));
+  bringUpDetail();
   try {
     const [detail, events] = await Promise.all([
       api(`/api/cases/${id}`),
@@ -224,7 +238,9 @@ async function select(id) {
     if (detail.geometry)
       map.fitBounds(L.geoJSON(detail.geometry).getBounds(), { maxZoom: 16, padding: [40, 40] });
     const nearby = detail.geometry ? await nearbyStreets(detail.geometry) : [];
-    if (state.selected === id) renderDetail(detail, events, nearby);
+    if (state.selected !== id) return;
+    renderDetail(detail, events, nearby);
+    bringUpDetail();
   } catch (err) {
     body.replaceChildren(h("p", { class: "error" }, describe(err)));
   }
@@ -275,6 +291,15 @@ if (user) {
     onCaseEvents(reloadReview);
   }
   showEmptyDetail();
+  document
+    .querySelector(".detail-pane")
+    .prepend(
+      h(
+        "button",
+        { type: "button", class: "link to-queue", onclick: backToQueue },
+        "↑ 回到案件队列",
+      ),
+    );
   drawMap();
   Promise.all([categories(), departments()])
     .then(([cats, depts]) => {
