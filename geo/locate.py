@@ -21,8 +21,6 @@ Rules (the PostGIS implementation in ``api/geography/locate.py`` follows the sam
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -161,15 +159,14 @@ class _LevelIndex:
 
 
 GROUP_PREFIX = CODE_LENGTH[Level.STREET]
-GROUPS_KEPT = 64
-# a group's box is searched a little wider than the edge tolerance: a point within the
-# tolerance of a cell is within it of the cell's box, rounding aside
-GROUP_MARGIN_DEG = 10 * EDGE_TOLERANCE_DEG
+# boxes are searched a little wider than the edge tolerance: a point within the tolerance of
+# a cell is within it of the cell's box, rounding aside
+BOX_MARGIN_DEG = 10 * EDGE_TOLERANCE_DEG
 
 
 @dataclass(frozen=True)
 class WkbAreas:
-    """One level's areas as plain arrays (code order): what a lean level is built from
+    """One level's areas as plain arrays (any order): what a lean level is built from
     without a polygon per area."""
 
     codes: Sequence[str]
@@ -178,13 +175,16 @@ class WkbAreas:
 
 
 class _LeanLevelIndex:
-    """One level's areas kept compact — codes, names and WKB in flat arrays — with the
-    polygons and STRtree of a group of areas (a street's, by code prefix) built when a point
-    first reaches the group's box, and the least recently used of ``kept`` groups dropped.
-    Answers exactly as ``_LevelIndex`` (the same polygons, the same predicate, the smallest
-    code): about 250 bytes an area instead of 1–1.5 kB."""
+    """One level's areas kept compact: codes, names, WKB and bounding boxes in flat arrays
+    (about 260 bytes an area instead of 1–1.5 kB of polygons, STRtree and Python strings).
 
-    def __init__(self, areas: WkbAreas, *, kept: int = GROUPS_KEPT, chunk: int = 20_000) -> None:
+    A point is tested against the polygons of the few areas whose box it falls in (within the
+    tolerance), made from their WKB for that point only; the boxes are searched in the
+    groups of areas (a street's, by code prefix) whose box holds the point. A batch makes each
+    group's polygons once. Answers exactly as ``_LevelIndex``: the same polygons, the same
+    STRtree predicate, the smallest code."""
+
+    def __init__(self, areas: WkbAreas, *, chunk: int = 20_000) -> None:
         order = np.argsort(np.asarray(areas.codes, dtype=str), kind="stable")
         self.codes = np.asarray(areas.codes, dtype=str)[order]
         names = [str(areas.names[i]).encode() for i in order]
@@ -193,46 +193,30 @@ class _LeanLevelIndex:
         blobs = [bytes(areas.wkb[i]) for i in order]
         self._wkb = b"".join(blobs)
         self._wkb_ends = np.cumsum([len(b) for b in blobs], dtype=np.int64)
+        self._bounds = np.empty((len(order), 4))
+        for begin in range(0, len(order), chunk):  # a chunk of polygons at a time
+            self._bounds[begin : begin + chunk] = shapely.bounds(self._polygons(begin, chunk))
         prefixes = self.codes.astype(f"<U{GROUP_PREFIX}")  # (non-empty) groups by prefix
         starts = np.flatnonzero(np.r_[True, prefixes[1:] != prefixes[:-1]])
         self._starts = np.r_[starts, len(order)].astype(np.int64)
-        bounds = np.empty((len(order), 4))
-        for begin in range(0, len(order), chunk):  # a chunk of polygons at a time
-            bounds[begin : begin + chunk] = shapely.bounds(self._polygons(begin, begin + chunk))
         boxes = shapely.box(
-            np.minimum.reduceat(bounds[:, 0], starts),
-            np.minimum.reduceat(bounds[:, 1], starts),
-            np.maximum.reduceat(bounds[:, 2], starts),
-            np.maximum.reduceat(bounds[:, 3], starts),
+            np.minimum.reduceat(self._bounds[:, 0], starts),
+            np.minimum.reduceat(self._bounds[:, 1], starts),
+            np.maximum.reduceat(self._bounds[:, 2], starts),
+            np.maximum.reduceat(self._bounds[:, 3], starts),
         )
-        self._box_tree = shapely.STRtree(boxes)
-        self._kept = kept
-        self._groups: OrderedDict[int, shapely.STRtree] = OrderedDict()
-        self._lock = threading.Lock()
+        self._group_tree = shapely.STRtree(boxes)
 
     def __len__(self) -> int:
         return len(self.codes)
 
-    def _polygons(self, begin: int, end: int) -> np.ndarray:
-        """The polygons of areas ``begin`` to ``end`` (code order), made from their WKB."""
-        end = min(end, len(self.codes))
+    def _polygons(self, begin: int, count: int) -> np.ndarray:
+        """The polygons of ``count`` areas from ``begin`` (code order), made from their WKB."""
+        end = min(begin + count, len(self.codes))
         ends = self._wkb_ends
-        starts = np.r_[0, ends[:-1]]
-        return shapely.from_wkb([self._wkb[starts[i] : ends[i]] for i in range(begin, end)])
-
-    def _group(self, g: int) -> shapely.STRtree:
-        """The STRtree of group ``g``'s polygons (built, or the kept one)."""
-        with self._lock:
-            tree = self._groups.get(g)
-            if tree is not None:
-                self._groups.move_to_end(g)
-                return tree
-        tree = shapely.STRtree(self._polygons(int(self._starts[g]), int(self._starts[g + 1])))
-        with self._lock:
-            self._groups[g] = tree
-            while len(self._groups) > self._kept:
-                self._groups.popitem(last=False)
-        return tree
+        return shapely.from_wkb(
+            [self._wkb[(int(ends[i - 1]) if i else 0) : int(ends[i])] for i in range(begin, end)]
+        )
 
     @property
     def names(self) -> np.ndarray:
@@ -255,29 +239,39 @@ class _LeanLevelIndex:
 
     def covering(self, points: np.ndarray) -> np.ndarray:
         """Index of the covering area per point (smallest code on edges); -1 when none."""
-        result = np.full(len(points), -1, dtype=np.int64)
-        near = self._box_tree.query(points, predicate="dwithin", distance=GROUP_MARGIN_DEG)
+        near = self._group_tree.query(points, predicate="dwithin", distance=BOX_MARGIN_DEG)
         best = np.full(len(points), len(self.codes), dtype=np.int64)
         for g in np.unique(near[1]):
             which = near[0][near[1] == g]
-            hits = self._group(int(g)).query(
-                points[which], predicate="dwithin", distance=EDGE_TOLERANCE_DEG
-            )
-            np.minimum.at(best, which[hits[0]], self._starts[g] + hits[1])
-        found = best < len(self.codes)
-        result[found] = best[found]
-        return result
+            begin = int(self._starts[g])
+            tree = shapely.STRtree(self._polygons(begin, int(self._starts[g + 1]) - begin))
+            hits = tree.query(points[which], predicate="dwithin", distance=EDGE_TOLERANCE_DEG)
+            np.minimum.at(best, which[hits[0]], begin + hits[1])
+        return np.where(best < len(self.codes), best, -1)
 
     def covering_one(self, point: BaseGeometry) -> int:
         """``covering`` for one point: the index of its area, or -1."""
-        best = -1
-        near = self._box_tree.query(point, predicate="dwithin", distance=GROUP_MARGIN_DEG)
-        for g in sorted(int(g) for g in near):
-            hits = self._group(g).query(point, predicate="dwithin", distance=EDGE_TOLERANCE_DEG)
-            if len(hits):
-                found = int(self._starts[g]) + int(hits.min())
-                best = found if best < 0 else min(best, found)
-        return best
+        x, y = shapely.get_coordinates(point)[0]
+        m = BOX_MARGIN_DEG
+        found: list[int] = []
+        for g in self._group_tree.query(point, predicate="dwithin", distance=m):
+            begin, end = int(self._starts[g]), int(self._starts[g + 1])
+            b = self._bounds[begin:end]
+            inside = (
+                (b[:, 0] - m <= x) & (x <= b[:, 2] + m) & (b[:, 1] - m <= y) & (y <= b[:, 3] + m)
+            )
+            found.extend((begin + np.flatnonzero(inside)).tolist())
+        if not found:
+            return -1
+        found.sort()
+        ends = self._wkb_ends
+        polygons = shapely.from_wkb(
+            [self._wkb[(int(ends[i - 1]) if i else 0) : int(ends[i])] for i in found]
+        )
+        hits = shapely.STRtree(polygons).query(
+            point, predicate="dwithin", distance=EDGE_TOLERANCE_DEG
+        )
+        return found[int(hits.min())] if len(hits) else -1
 
     def ref(self, code: str) -> AreaRef | None:
         i = int(np.searchsorted(self.codes, code))
@@ -289,9 +283,9 @@ class _LeanLevelIndex:
 class Locator:
     """Point and footprint location over one generation's areas (pure, in memory).
 
-    A level given as ``WkbAreas`` (the served app's grid cells) is kept compact and makes
-    the polygons of a street's cells when a point first falls near them (``_LeanLevelIndex``);
-    a GeoDataFrame level keeps every polygon. The answers are the same."""
+    A level given as ``WkbAreas`` (the served app's grid cells) is kept compact and makes a
+    polygon only for the few areas whose box a point falls in (``_LeanLevelIndex``); a
+    GeoDataFrame level keeps every polygon. The answers are the same."""
 
     def __init__(
         self, levels: Mapping[Level, gpd.GeoDataFrame | WkbAreas], *, generation: int
