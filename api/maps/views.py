@@ -10,9 +10,11 @@ from api.auth.deps import ViewerDep
 from api.deps import QueryId, SessionDep, SettingsDep
 from api.geography import service
 from api.geography.service import check_generation
+from api.maps.access import app_page
 from api.tiles.service import MIN_ZOOM, Layer
 from api.tiles.urls import tile_url
 from geo.codes import Level
+from geo.hotspot_maps import add_heading
 from geo.maps import (
     LEVEL_LABELS,
     LEVEL_STYLES,
@@ -33,10 +35,11 @@ GRID_MIN_ZOOM = MIN_ZOOM[Layer.GRID]
 
 @router.get("/city", response_class=HTMLResponse)
 def city(
-    session: SessionDep, settings: SettingsDep, _viewer: ViewerDep, generation: QueryId = None
+    session: SessionDep, settings: SettingsDep, viewer: ViewerDep, generation: QueryId = None
 ) -> HTMLResponse:
     """Districts and streets of the active generation; communities and grid cells (from zoom
-    14) as vector tiles (no events: every logged-in user may open it)."""
+    14) as vector tiles (no events: every logged-in user may open it), under a heading with
+    a link back to the viewer's page of the app."""
     check_generation(session=session, generation=generation)
     gen = generation if generation is not None else service.active_generation(session=session)
     basemap = (
@@ -68,4 +71,6 @@ def city(
     bounds = collection_bounds(districts) if districts is not None else None
     if bounds is not None:
         map_.fit_bounds(bounds)
-    return HTMLResponse(render(titled(map_, "gridwhistle 城市网格图")))
+    subtitle = f"区、街道、社区/村，网格放大至{GRID_MIN_ZOOM}级显示"
+    add_heading(map_, "城市网格图", subtitle=subtitle, back=app_page(viewer))
+    return HTMLResponse(render(titled(map_, "城市网格图 — gridwhistle")))

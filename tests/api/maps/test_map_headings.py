@@ -166,3 +166,18 @@ def test_the_maps_use_one_word_for_one_thing(loaded: TestClient, demo_session: S
     # a count's label names what is counted; the density legend says its unit
     assert collected["count"] == {ml.popup(ml.COUNT), ml.popup(ml.ROAD_LOAD)}
     assert collected["per_km2"] == {ml.popup(ml.PER_KM2)}
+
+
+def test_the_city_grid_map_has_a_heading_and_a_link_back_for_every_role(
+    signed_demo_client: TestClient, demo_session: Session
+) -> None:
+    tokens = issue_tokens(
+        demo_session,
+        {"department": (Role.DEPARTMENT, "110102-cgzf"), "worker": (Role.GRID_WORKER, STREET)},
+    )
+    admin = heading(signed_demo_client.get("/maps/city").text)
+    assert admin.title == "城市网格图" and admin.back_href == "/app/triage"
+    department = heading(_as(signed_demo_client, "/maps/city", tokens["department"]))
+    assert (department.back_href, department.back_text) == ("/app/whistles", "← 返回吹哨看板")
+    worker = heading(_as(signed_demo_client, "/maps/city", tokens["worker"]))
+    assert (worker.back_href, worker.back_text) == ("/app/report", "← 返回上报")
