@@ -60,7 +60,8 @@ MIN_ZOOM = {Layer.GRID: 14, Layer.EVENTS: 13, Layer.ROADNET: 13, Layer.ADDRESSES
 """Below these zooms a layer's tiles are empty: grid cells, single events, alleys and door
 numbers are not legible there (and a city-wide tile of them would be megabytes)."""
 
-TILES_CACHE = MapCache(max_entries=4096)
+TILES_CACHE = MapCache(max_entries=4096, max_bytes=64 * 2**20)
+"""At most 4,096 tiles and 64 MB of them per process."""
 
 Viewing = StatsScope | EventFilter | None
 """What of a layer the caller sees: a statistics scope, an event filter, or all (outlines)."""
