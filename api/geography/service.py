@@ -18,7 +18,7 @@ from api.errors import NotFound
 from api.geography.models import Area, Chief, Generation, LandUseZone, Road
 from geo.codes import LEVELS_TOP_DOWN, Level
 from geo.crs import area_m2
-from geo.locate import Locator
+from geo.locate import Locator, WkbAreas
 
 VERSIONED = (Area, Road, Chief, LandUseZone, AddressEntry)
 
@@ -208,9 +208,10 @@ def _write_features(
 
 
 def read_level(
-    *, session: Session, level: Level, generation: int | None = None
+    *, session: Session, level: Level, generation: int | None = None, prefix: str = ""
 ) -> gpd.GeoDataFrame:
-    """The areas of ``level`` in ``generation`` (default: active) as a GeoDataFrame."""
+    """The areas of ``level`` in ``generation`` (default: active) as a GeoDataFrame; only
+    those whose code starts with ``prefix`` (a street's cells, not the city's)."""
     gen = generation if generation is not None else active_generation(session=session)
     columns = ["code", "name", "parent_code", "level", "synthetic", "area_m2", "geometry"]
     if gen is None:
@@ -218,11 +219,10 @@ def read_level(
     query = text(
         "SELECT code, name, parent_code, level, synthetic, area_m2, geom AS geometry "
         "FROM areas WHERE level = :level AND generation_low <= :gen AND generation_high >= :gen "
-        "ORDER BY code"
+        "AND code LIKE :prefix || '%' ORDER BY code"
     )
-    return gpd.read_postgis(
-        query, session.connection(), geom_col="geometry", params={"level": str(level), "gen": gen}
-    )
+    params = {"level": str(level), "gen": gen, "prefix": prefix}
+    return gpd.read_postgis(query, session.connection(), geom_col="geometry", params=params)
 
 
 def count_areas(*, session: Session, generation: int | None = None) -> dict[str, int]:
@@ -297,11 +297,30 @@ def find_generation_by_fingerprint(*, session: Session, fingerprint: str) -> Gen
 
 
 def load_locator(*, session: Session, generation: int | None = None) -> Locator:
-    """An in-process Locator over every level of ``generation`` (default: active)."""
+    """An in-process Locator over every level of ``generation`` (default: active); the grid
+    cells kept compact (``geo.locate.WkbAreas``: a polygon is made only for the cells whose
+    box a point falls in), the other levels as polygons."""
     gen = generation if generation is not None else active_generation(session=session)
     if gen is None:
         raise LookupError("no boundaries are loaded")
-    frames = {
-        lvl: read_level(session=session, level=lvl, generation=gen) for lvl in LEVELS_TOP_DOWN
+    levels: dict[Level, gpd.GeoDataFrame | WkbAreas] = {
+        lvl: read_level(session=session, level=lvl, generation=gen)
+        for lvl in LEVELS_TOP_DOWN
+        if lvl is not Level.GRID
     }
-    return Locator(frames, generation=gen)
+    levels[Level.GRID] = _wkb_areas(session=session, level=Level.GRID, generation=gen)
+    return Locator(levels, generation=gen)
+
+
+def _wkb_areas(*, session: Session, level: Level, generation: int) -> WkbAreas:
+    """The areas of ``level`` as codes, names and WKB, without a polygon per area."""
+    rows = session.execute(
+        text(
+            "SELECT code, name, ST_AsBinary(geom) FROM areas WHERE level = :level "
+            "AND generation_low <= :gen AND generation_high >= :gen ORDER BY code"
+        ),
+        {"level": str(level), "gen": generation},
+    ).all()
+    return WkbAreas(
+        codes=[r[0] for r in rows], names=[r[1] for r in rows], wkb=[bytes(r[2]) for r in rows]
+    )

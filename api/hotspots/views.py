@@ -31,9 +31,7 @@ def units_and_weights(session: SessionDep, level: Level, street: str | None) -> 
     if gen is None:
         raise InvalidInput("no boundaries are loaded", field="level")
     key = (str(session.get_bind().engine.url), gen, str(level), street or "")
-    units = read_level(session=session, level=level)
-    if street:
-        units = units[units["code"].str.startswith(street)].reset_index(drop=True)
+    units = read_level(session=session, level=level, prefix=street or "")  # not the city's
     if units.empty:
         raise InvalidInput(f"no {level} areas in {street or 'the city'}", field="street")
     if key not in _WEIGHTS:
