@@ -15,9 +15,16 @@ locating): its load time, the process RSS with it loaded, and the p50/p99 latenc
 fresh process, the served app (in process, no sockets) on the city with ``--events`` events
 planted in random grid cells (``plant_events``): vector tile p95 cold (the tile cache emptied
 before each tile; the first ``hotspots`` tile also computes the street's statistics) and warm
-(the same tiles again), over 3 × 3 tiles of each layer around 广安门外街道; and the bytes of each
+(the same tiles again), over 3 × 3 tiles of each layer around 广安门外街道; the p50 of the
+map caches' data mark (``api.maps.cache.data_version``) beside the query that counted every
+event and report before it; and the bytes of each
 map page (the city map, the city, district and street hot spot maps, a chief's map).
-Target: the whole city loads in ≤ 15 minutes; no page ships more than 1 MB.
+And in a fourth fresh process, what a served process holds: its RSS after importing the app,
+then with the routing facts of the active generation (the locator, zones, roads, catalogue),
+the geocoder and the category model, as ``gridwhistle serve`` loads them before the first
+request.
+Target: the whole city loads in ≤ 15 minutes; no page ships more than 1 MB; a served
+process holds ≤ 1 GB.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import time
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 TARGET_LOAD_S = 15 * 60.0
 PHASES = {"building": "build", "validating": "validate", "loading": "catalogues",
@@ -75,8 +83,19 @@ class ServeStats:
     tile_warm_p95_ms: float
     tiles: int
     page_bytes: dict[str, int]
+    events: int = 0
+    mark_p50_ms: float = float("nan")
+    counting_p50_ms: float = float("nan")
 
 
+@dataclass(frozen=True)
+class ServedMemory:
+    """The RSS of a served process (MB) after each thing it loads, in load order."""
+
+    steps: dict[str, float]
+
+
+TARGET_SERVED_MB = 1024.0
 PAGES = {
     "city map": "/maps/city",
     "hot spots (city)": "/maps/hotspots",
@@ -106,6 +125,7 @@ class Result:
     db_mb: float
     locate: LocateStats | None = None
     serve: ServeStats | None = None
+    memory: ServedMemory | None = None
 
 
 def load_city(city: str, url: str, cell_area_m2: float) -> Result:
@@ -183,6 +203,56 @@ def measure_locator(url: str, points: int, seed: int = 1) -> LocateStats:
     return LocateStats(load_s=load_s, rss_mb=rss, p50_ms=float(p50), p99_ms=float(p99))
 
 
+def measure_served_memory(url: str) -> ServedMemory:
+    """RSS of this (fresh) process after importing the app, then after loading what the served
+    app loads before its first request: the city facts, the geocoder, the category model."""
+    import gc
+
+    from sqlalchemy.orm import Session
+
+    def rss() -> float:
+        gc.collect()
+        return current_rss_mb()
+
+    steps = {"python": rss()}
+    from api.addresses.service import GEOCODER
+    from api.app import create_app
+    from api.config import get_settings
+    from api.db.session import engine_for
+    from api.hotline.service import current_model
+    from api.routing.snapshot import load_city_facts
+
+    engine = engine_for(url)
+    create_app(engine=engine)
+    steps["app imported"] = rss()
+    with Session(engine) as session:
+        facts = load_city_facts(session=session)
+        steps["city facts"] = rss()
+        GEOCODER.current(session=session)
+        steps["geocoder"] = rss()
+    current_model(get_settings())
+    steps["category model"] = rss()
+    del facts
+    return ServedMemory(steps=steps)
+
+
+def memory_table(results: list[Result]) -> str:
+    """The served process's RSS after each step, one row per city ("-" if not measured)."""
+    names = ("app imported", "city facts", "geocoder", "category model")
+    header = ("city", *(f"{n} MB" for n in names), "target")
+    rows = [header]
+    for r in results:
+        if r.memory is None:
+            rows.append((r.city, *("-",) * (len(header) - 1)))
+            continue
+        last = r.memory.steps[names[-1]]
+        verdict = "met" if last <= TARGET_SERVED_MB else "NOT met"
+        rows.append((r.city, *(f"{r.memory.steps[n]:.0f}" for n in names), verdict))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
 def plant_events(url: str, events: int, seed: float = 0.5) -> int:
     """Insert ``events`` events at the points on surface of random grid cells (several per
     cell, spread over 2025), with the cells' codes; how many were inserted."""
@@ -242,8 +312,9 @@ def measure_serving(url: str, events: int) -> ServeStats:
     from api.db.session import engine_for
     from api.tiles.service import TILES_CACHE
 
-    plant_events(url, events)
+    planted = plant_events(url, events)
     engine = engine_for(url)
+    mark_ms, counting_ms = time_cache_marks(engine)
     with Session(engine) as session:
         admin = create_user(session=session, username="scale-admin", role=Role.ADMIN,
                             jurisdiction=None)  # fmt: skip
@@ -279,12 +350,44 @@ def measure_serving(url: str, events: int) -> ServeStats:
         tile_warm_p95_ms=float(np.percentile(warm, 95) * 1000),
         tiles=len(urls),
         page_bytes=sizes,
+        events=planted,
+        mark_p50_ms=mark_ms,
+        counting_p50_ms=counting_ms,
     )
+
+
+COUNTING_SQL = (
+    "SELECT (SELECT max(id) FROM generations), "
+    "(SELECT count(*) FROM events), (SELECT coalesce(max(id), 0) FROM events), "
+    "(SELECT count(*) FROM reports), (SELECT coalesce(max(id), 0) FROM reports)"
+)
+"""The caches' version before migration 0013: counts of every event and report."""
+
+
+def time_cache_marks(engine: Any, rounds: int = 50) -> tuple[float, float]:
+    """p50 (ms) of the map caches' ``data_version`` and of the counting query it replaced."""
+    import numpy as np
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from api.maps.cache import data_version
+
+    times: dict[str, list[float]] = {"mark": [], "count": []}
+    with Session(engine) as session:
+        for _ in range(rounds):
+            begin = time.perf_counter()
+            data_version(session=session)
+            times["mark"].append(time.perf_counter() - begin)
+            begin = time.perf_counter()
+            session.execute(text(COUNTING_SQL)).one()
+            times["count"].append(time.perf_counter() - begin)
+    return (float(np.median(times["mark"]) * 1000), float(np.median(times["count"]) * 1000))
 
 
 def serving_table(results: list[Result]) -> str:
     """Tile latency and page bytes, one row per city that was served ("-" otherwise)."""
-    header = ("city", "tiles", "tile p95 cold ms", "tile p95 warm ms", *(f"{p} kB" for p in PAGES))
+    header = ("city", "tiles", "tile p95 cold ms", "tile p95 warm ms", *(f"{p} kB" for p in PAGES),
+              "events", "cache mark p50 ms", "counting p50 ms")  # fmt: skip
     rows = [header]
     for r in results:
         s = r.serve
@@ -294,7 +397,8 @@ def serving_table(results: list[Result]) -> str:
         sizes = [s.page_bytes.get(p, -1) for p in PAGES]
         pages = [f"{n / 1000:.0f}" if n >= 0 else "-" for n in sizes]
         rows.append((r.city, str(s.tiles), f"{s.tile_cold_p95_ms:.1f}",
-                     f"{s.tile_warm_p95_ms:.1f}", *pages))  # fmt: skip
+                     f"{s.tile_warm_p95_ms:.1f}", *pages, str(s.events),
+                     f"{s.mark_p50_ms:.2f}", f"{s.counting_p50_ms:.2f}"))  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
@@ -346,8 +450,10 @@ def _run(city: str, cell_area_m2: float, keep: bool, points: int, events: int) -
         with context.Pool(1) as pool:
             locate = pool.apply(measure_locator, (url, points))
         with context.Pool(1) as pool:
+            memory = pool.apply(measure_served_memory, (url,))
+        with context.Pool(1) as pool:
             serve = pool.apply(measure_serving, (url, events))
-        return replace(result, locate=locate, serve=serve)
+        return replace(result, locate=locate, serve=serve, memory=memory)
     finally:
         if not keep:
             drop_database(admin, name)
@@ -368,6 +474,8 @@ def main(argv: list[str] | None = None) -> None:
     print(table(results))
     print()
     print(serving_table(results))
+    print()
+    print(memory_table(results))
     for r in results:
         if r.city == "beijing":
             verdict = "met" if r.total_s <= TARGET_LOAD_S else "NOT met"
