@@ -238,7 +238,15 @@ def add_heading(
         f'{link}<h1 class="gw-map-title" style="display:inline;font-size:15px;margin:0">'
         f"{html.escape(title)}</h1>{sub}</div>"
     )
-    cast(Figure, map_.get_root()).html.add_child(Element(box))
+    root = cast(Figure, map_.get_root())
+    root.html.add_child(Element(box))
+    # on a phone the heading spans the top and the layer control starts below it
+    narrow = (
+        "<style>@media (max-width: 640px) {"
+        ".gw-map-heading{right:8px;max-width:none!important;min-width:0!important}"
+        ".leaflet-top.leaflet-right{top:76px}}</style>"
+    )
+    root.header.add_child(Element(narrow))
 
 
 def class_legend(*, layer: str | None = LAYER_GI, bottom_px: int = 24) -> Element:

@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from api.auth.roles import Role
 from geo import map_labels as ml
-from tests.api.pages.conftest import Site, Tab
+from tests.api.pages.conftest import PHONE, Site, Tab
 from tests.api.pages.test_pages_browser import log_in
 
 GUANGWAI = "110102020"
@@ -110,3 +110,21 @@ def test_a_chief_moves_between_the_chiefs_map_and_reports_and_a_department_has_n
     expect(page.locator("#topbar nav a").first).to_be_visible()
     expect(page.locator('#topbar a[href^="/maps/"]')).to_have_count(0)
     other.assert_clean()
+
+
+def test_on_a_phone_the_heading_and_the_layer_control_do_not_cover_each_other(
+    site: Site, open_tab: Callable[..., Tab], artifacts: Path
+) -> None:
+    street = site.person(Role.STREET, GUANGWAI)
+    tab = open_tab(viewport=PHONE)
+    page = log_in(tab, site, street, "/app/triage")
+    page.goto(f"{site.base}/maps/street/{GUANGWAI}")
+    page.wait_for_selector(".leaflet-control-layers-overlays label")
+    heading = page.locator(".gw-map-heading").bounding_box()
+    control = page.locator(".leaflet-control-layers").bounding_box()
+    assert heading is not None and control is not None
+    assert heading["x"] >= 0 and heading["x"] + heading["width"] <= PHONE["width"]
+    assert heading["y"] + heading["height"] <= control["y"], (heading, control)
+    expect(page.locator("a.gw-back")).to_be_in_viewport()
+    page.screenshot(path=str(artifacts / "hotspot_map_phone.png"))
+    tab.assert_clean()
