@@ -111,9 +111,13 @@ def create_app(
         task = None
         if jobs:
             task = asyncio.create_task(run_periodically(factory, settings.overdue_job_interval_s))
-        # report submissions on this event loop (without a lifespan they use sessions)
-        pool = pool_for(bound, size=settings.report_connections, plan_cache_mode=PLAN_CACHE_MODE)
-        await pool  # opens its connections
+        # report submissions on this event loop (without a pool they use sessions)
+        pool = None
+        if settings.report_connections > 0:
+            pool = pool_for(
+                bound, size=settings.report_connections, plan_cache_mode=PLAN_CACHE_MODE
+            )
+            await pool  # opens its connections
         app.state.reports_pool = pool
         listener = catalogue_listener(libpq_url(bound.url), on_change=catalogue_changed)
         await listener.start()
@@ -138,7 +142,8 @@ def create_app(
             for running in notifying:
                 running.cancel()
             await listener.close()
-            await pool.close()
+            if pool is not None:
+                await pool.close()
             if task is not None:
                 task.cancel()
 

@@ -32,8 +32,6 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = DEFAULT_SECRET
-    storage_srid: int = 4326
-    metric_srid: int = 4548
     cell_area_m2: float = 10_000.0
     subdivide_max_vertices: int = 256
     demo_seed: int = 20190101
@@ -63,8 +61,9 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     webhook_interval_s: float = Field(default=10.0, gt=0)
     workers: int = Field(default=1, ge=1, le=64)  # gridwhistle serve's worker processes
-    # connections per process for report submissions on the event loop (api.db.aio)
-    report_connections: int = Field(default=4, ge=1, le=64)
+    # connections per process for report submissions on the event loop (api.db.aio); 0: no
+    # pool, points are submitted on the request's session (api.reports.loop)
+    report_connections: int = Field(default=4, ge=0, le=64)
     tile_url: str | None = None
     tile_attribution: str | None = None
     tile_crs: Literal["wgs84", "gcj02"] = "wgs84"

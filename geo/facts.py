@@ -128,5 +128,11 @@ class CityFacts:
 
     def departments_for(self, district_code: str) -> list[Department]:
         """The city's departments and those of the district, by code."""
-        own = ("", CITY_CODE, district_code)
-        return [d for d in self._catalogue if d.district_code is None or d.district_code in own]
+        return departments_for(self._catalogue, district_code)
+
+
+def departments_for(catalogue: list[Department], district_code: str) -> list[Department]:
+    """The departments of ``catalogue`` (by code) that serve a point of ``district_code``:
+    the city's and the district's."""
+    own = ("", CITY_CODE, district_code)
+    return [d for d in catalogue if d.district_code is None or d.district_code in own]

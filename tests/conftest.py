@@ -142,7 +142,9 @@ def signed_demo_client(demo_db_url: str, demo_session: Session) -> Iterator[Test
     from api.app import create_app
     from api.deps import get_session
 
-    app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
+    app = create_app(
+        engine=engine_for(demo_db_url), settings=Settings(environment="test", report_connections=0)
+    )
     app.dependency_overrides[get_session] = lambda: demo_session
     with TestClient(app) as client:
         sign_in(client, demo_session)
@@ -171,7 +173,9 @@ def client(db_session: Session, empty_db_url: str) -> Iterator[TestClient]:
     from api.app import create_app
     from api.deps import get_session
 
-    app = create_app(engine=engine_for(empty_db_url), settings=Settings(environment="test"))
+    app = create_app(
+        engine=engine_for(empty_db_url), settings=Settings(environment="test", report_connections=0)
+    )
     app.dependency_overrides[get_session] = lambda: db_session
     with TestClient(app) as test_client:
         yield test_client

@@ -15,6 +15,7 @@ from api.auth.roles import Actor, Role
 from api.cases.models import Case, CaseStreet
 from api.photos.queries import case_photos
 from api.reports.models import Report
+from api.routing.schemas import CaseRouting
 from api.whistles.models import Assignment, Whistle
 
 LIVE = ("dispatched", "acknowledged", "on_site")
@@ -185,8 +186,8 @@ def cases_geojson(
                 "community_code": case.community_code,
                 "report_count": case.report_count,
                 "created_at": case.created_at.isoformat(),
-                "joint": bool(case.routing.get("joint")),
-                "routing": routing_summary(case.routing),
+                "joint": CaseRouting.of(case.routing).joint,
+                "routing": routing_summary(CaseRouting.of(case.routing)),
                 "address": address,
             },
         }
@@ -201,18 +202,15 @@ def cases_geojson(
     }
 
 
-def routing_summary(routing: dict[str, Any]) -> dict[str, Any]:
+def routing_summary(routing: CaseRouting) -> dict[str, Any]:
     """What a queue shows of a routing: streets, the overall lead, whistle type, ambiguity."""
-    lead = next((d for d in routing.get("departments", []) if d.get("overall_lead")), None)
+    lead = routing.overall_lead
     return {
-        "streets": [
-            {"code": s["code"], "name": s["name"], "share": s["share"]}
-            for s in routing.get("streets", [])
-        ],
-        "overall_lead": None if lead is None else {"code": lead["code"], "name": lead["name"]},
-        "departments": len(routing.get("departments", [])),
-        "whistle_type": routing.get("whistle_type"),
-        "ambiguous": bool(routing.get("ambiguous")),
+        "streets": [{"code": s.code, "name": s.name, "share": s.share} for s in routing.streets],
+        "overall_lead": None if lead is None else {"code": lead.code, "name": lead.name},
+        "departments": len(routing.departments),
+        "whistle_type": routing.whistle_type,
+        "ambiguous": routing.ambiguous,
     }
 
 

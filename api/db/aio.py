@@ -8,9 +8,10 @@ with psycopg's asynchronous driver, and the server less as well (binary results)
 connections run each statement as its own transaction (no BEGIN or COMMIT round trips),
 prepare every statement once per connection and use generic plans.
 
-The statements are the same ``text()`` SQL as everywhere else: ``:name`` parameters become
-asyncpg's ``$n``, rows are named tuples, ``json`` columns arrive decoded and ``json``/``jsonb``
-parameters are passed as JSON text (as with psycopg).
+The statements are the same ``text()`` SQL as everywhere else (``api.db.statements``):
+``:name`` parameters become asyncpg's ``$n`` here and nowhere else, rows are named tuples,
+``json`` columns arrive decoded and ``json``/``jsonb`` parameters are passed as JSON text (as
+with psycopg).
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ from asyncpg import Connection as Connection
 from asyncpg import Pool as Pool
 from sqlalchemy import Engine
 
-from api.db.driver import PARAMETER, Query
 from api.db.outage import CONNECT_TIMEOUT_S, DatabaseUnavailable, unavailable_state
 from api.db.session import libpq_url
+from api.db.statements import Query, Run
+
+# ``:name`` but not the ``::`` of a cast nor a colon inside a word
+_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 APPLICATION_NAME = "gridwhistle reports"  # what pg_stat_activity shows for these connections
 
@@ -48,6 +52,17 @@ def pool_for(engine: Engine, *, size: int, plan_cache_mode: str = "auto") -> Poo
         timeout=CONNECT_TIMEOUT_S,  # for each new connection
         server_settings={"plan_cache_mode": plan_cache_mode, "application_name": APPLICATION_NAME},
     )
+
+
+@asynccontextmanager
+async def running(pool: Pool) -> AsyncIterator[Run]:
+    """Runs queries on one connection of ``pool`` for the block (as ``connection_of``)."""
+    async with connection_of(pool) as conn:
+
+        async def run(query: Query) -> list[Any]:
+            return await execute(conn, query)
+
+        yield run
 
 
 @asynccontextmanager
@@ -119,7 +134,7 @@ def positional_sql(sql: str) -> tuple[str, tuple[str, ...]]:
             names.append(name)
         return f"${names.index(name) + 1}"
 
-    return PARAMETER.sub(number, sql), tuple(names)
+    return _PARAMETER.sub(number, sql), tuple(names)
 
 
 @lru_cache(maxsize=128)

@@ -6,16 +6,17 @@ footprint shares are measured on the full area geometry, as the in-process locat
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import TextClause, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.db.geometry import to_ewkb_hex
+from api.db.statements import Query, rows, sql_file
 from api.geography.service import active_generation
-from geo.codes import CODE_LENGTH, Level
+from geo.codes import Level
+from geo.crs import METRIC_SRID
 from geo.locate import (
     DISC_QUAD_SEGS,
     EDGE_TOLERANCE_DEG,
@@ -27,24 +28,31 @@ from geo.locate import (
     rank_shares,
 )
 
-IN_GENERATION = "a.generation_low <= :gen AND a.generation_high >= :gen"
+# Raw SQL here: PostGIS functions in metric projections read more plainly as SQL than as Core.
 
-POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
-
-# The nearest district of a point {p} in generation {gen} (for a position outside them all),
-# when {also} holds; alone for footprints and inside the point lookup.
-_NEAREST_SQL = (
-    "SELECT a.code, a.name, ST_Distance(ST_Transform(a.geom, 4548), ST_Transform({p}, 4548)) "
-    "AS d FROM areas a WHERE {also} a.level = 'district' AND a.generation_low <= {gen} "
-    "AND a.generation_high >= {gen} ORDER BY d, a.code LIMIT 1"
+# The nearest district of a point, for a position outside every district.
+_NEAREST_DISTRICT = text(
+    "SELECT a.code, a.name, ST_Distance(ST_Transform(a.geom, :metric_srid), "
+    "ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :metric_srid)) AS d "
+    "FROM areas a WHERE a.level = 'district' AND a.generation_low <= :gen "
+    "AND a.generation_high >= :gen ORDER BY d, a.code LIMIT 1"
 )
-_NEAREST_DISTRICT = text(_NEAREST_SQL.format(p=POINT, gen=":gen", also=""))
 
+# The streets a geometry (EWKB) overlaps, with the area (:lengths false) or the length
+# (:lengths true) of the overlap in metres.
 _SHARES = text(
-    "WITH ll AS (SELECT ST_GeomFromEWKB(decode(:geom, 'hex')) AS g) "
-    "SELECT a.code, a.name, {measure}(ST_Transform(ST_Intersection(a.geom, ll.g), 4548)) AS size "
-    f"FROM areas a, ll WHERE a.level = 'street' AND {IN_GENERATION} "
-    "AND ST_Intersects(a.geom, ll.g) ORDER BY a.code"
+    "WITH ll AS (SELECT ST_GeomFromEWKB(decode(:geom, 'hex')) AS g), "
+    "part AS (SELECT a.code, a.name, ST_Transform(ST_Intersection(a.geom, ll.g), :metric_srid) "
+    "AS m FROM areas a, ll WHERE a.level = 'street' AND a.generation_low <= :gen "
+    "AND a.generation_high >= :gen AND ST_Intersects(a.geom, ll.g)) "
+    "SELECT code, name, CASE WHEN :lengths THEN ST_Length(m) ELSE ST_Area(m) END AS size "
+    "FROM part ORDER BY code"
+)
+
+# A disc of :r metres around a point, drawn in the metric projection, as EWKB.
+_DISC = text(
+    "SELECT encode(ST_AsEWKB(ST_Transform(ST_Buffer(ST_Transform("
+    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :metric_srid), :r, :quad), 4326)), 'hex')"
 )
 
 
@@ -56,79 +64,40 @@ def _generation(session: Session, generation: int | None) -> int:
 
 
 def _outside(session: Session, lon: float, lat: float, gen: int) -> OutsideJurisdiction:
-    row = session.execute(_NEAREST_DISTRICT, {"lon": lon, "lat": lat, "gen": gen}).one()
+    row = session.execute(
+        _NEAREST_DISTRICT, {"lon": lon, "lat": lat, "gen": gen, "metric_srid": METRIC_SRID}
+    ).one()
     return OutsideJurisdiction(nearest_code=row.code, nearest_name=row.name, distance_m=row.d)
 
 
-_PREFIXES = ", ".join(f"left(d.code, {n})" for n in sorted(set(CODE_LENGTH.values())))
-
-# One round trip for a point: the generation, the deepest area within the edge tolerance
-# (smallest code first among equals), the names up its hierarchy and, with an accuracy, the
-# streets the disc reaches with their areas (a single street reached takes the whole disc, so
-# the intersection is only computed when the disc crosses a boundary) and, only for a point
-# outside every area, the nearest district and its distance. Callers may add
-# columns that use ``g.gen``, ``pt.p`` and ``deepest`` (see ``api.routing.service``).
-# The point and disc tests run on the subdivided ``area_parts`` only: an area is the union of
-# its parts, so the distance to the area is the smallest distance to a part, and small parts
-# are cheap to test where a district's full outline is not. ``+ 0`` keeps the planner on the
-# code index for the names (the generation index would match every area of the generation).
-_POINT_SQL = f"""
-WITH g AS (SELECT COALESCE(CAST(:gen AS integer), (SELECT max(id) FROM generations)) AS gen),
-pt AS (SELECT {POINT} AS p),
-deepest AS (
-  SELECT a.code FROM area_parts p JOIN areas a ON a.id = p.area_id, g, pt
-  WHERE a.generation_low <= g.gen AND a.generation_high >= g.gen
-  AND ST_DWithin(p.geom, pt.p, :eps)
-  ORDER BY length(a.code) DESC, a.code LIMIT 1
-),
-disc AS (
-  SELECT ST_Transform(ST_Buffer(ST_Transform(pt.p, 4548), CAST(:r AS float8),
-         'quad_segs={DISC_QUAD_SEGS}'), 4326) AS d
-  FROM pt WHERE CAST(:r AS float8) > 0
-),
-hit AS (
-  SELECT a.code, a.name, a.geom FROM areas a, g
-  WHERE a.level = 'street' AND a.generation_low <= g.gen AND a.generation_high >= g.gen
-  AND a.id IN (SELECT p.area_id FROM area_parts p, disc WHERE ST_Intersects(p.geom, disc.d))
-)
-SELECT g.gen,
-  (SELECT code FROM deepest) AS code,
-  (SELECT json_agg(json_build_array(a.level, a.code, a.name)) FROM areas a, deepest d
-   WHERE a.code = ANY(ARRAY[{_PREFIXES}])
-   AND a.generation_low + 0 <= g.gen AND a.generation_high + 0 >= g.gen) AS areas,
-  (SELECT json_agg(json_build_array(h.code, h.name, CASE WHEN (SELECT count(*) FROM hit) = 1
-     THEN 1.0 ELSE ST_Area(ST_Transform(ST_Intersection(h.geom, disc.d), 4548)) END)
-     ORDER BY h.code) FROM hit h, disc) AS shares,
-  (SELECT json_build_array(n.code, n.name, n.d) FROM ({
-    _NEAREST_SQL.format(p="pt.p", gen="g.gen", also="NOT EXISTS (SELECT 1 FROM deepest) AND")
-}) n) AS nearest
-  {{extra}}
-FROM g, pt
-"""
+# the whole point lookup (see the file)
+POINT_SQL = ("api.geography", "point.sql")
 
 
-@lru_cache(maxsize=8)
-def point_statement(extra: tuple[str, ...] = ()) -> TextClause:
-    """The one-statement point lookup, with ``extra`` output columns appended."""
-    return text(_POINT_SQL.format(extra="".join(f", {column}" for column in extra)))
-
-
-def point_params(
-    lon: float, lat: float, accuracy_m: float | None, generation: int | None
-) -> dict[str, Any]:
-    """The parameters of ``point_statement``."""
+def point_query(lon: float, lat: float, accuracy_m: float | None, generation: int | None) -> Query:
+    """The point lookup of ``lon``/``lat``; its row becomes a location with ``point_location``."""
     radius = float(accuracy_m) if accuracy_m and accuracy_m > 0 else 0.0
-    return {"lon": lon, "lat": lat, "gen": generation, "eps": EDGE_TOLERANCE_DEG, "r": radius}
+    return Query(
+        sql_file(*POINT_SQL),
+        {
+            "lon": lon,
+            "lat": lat,
+            "gen": generation,
+            "eps": EDGE_TOLERANCE_DEG,
+            "r": radius,
+            "quad": f"quad_segs={DISC_QUAD_SEGS}",
+            "metric_srid": METRIC_SRID,
+        },
+    )
 
 
-def point_location(row: Any, lon: float, lat: float) -> PointLocation:
-    """The location a ``point_statement`` row describes (a row with ``gen``, ``code``,
-    ``areas``, ``shares`` and ``nearest`` attributes; raises when outside every area)."""
+def point_location(session: Session, row: Any, lon: float, lat: float) -> PointLocation:
+    """The location a ``point_query`` row describes; ``OutsideJurisdiction`` (with the
+    nearest district, read then) when outside every area."""
     if row.gen is None:
         raise LookupError("no boundaries are loaded")
     if row.code is None:
-        code, name, distance = row.nearest
-        raise OutsideJurisdiction(nearest_code=code, nearest_name=name, distance_m=distance)
+        raise _outside(session, lon, lat, row.gen)
     refs: dict[str, AreaRef] = {level: AreaRef(code, name) for level, code, name in row.areas}
     candidates: tuple[StreetShare, ...] = ()
     if row.shares:
@@ -159,19 +128,19 @@ def locate_point(
     generation: int | None = None,
 ) -> PointLocation:
     """One point: an area per level and, with an accuracy, the candidate streets."""
-    row = session.execute(point_statement(), point_params(lon, lat, accuracy_m, generation)).one()
-    return point_location(row, lon, lat)
+    (row,) = rows(session, point_query(lon, lat, accuracy_m, generation))
+    return point_location(session, row, lon, lat)
 
 
-def _shares(session: Session, ewkb_hex: str, measure: str, gen: int) -> tuple[StreetShare, ...]:
-    rows = session.execute(
-        text(_SHARES.text.format(measure=measure)), {"geom": ewkb_hex, "gen": gen}
+def _shares(session: Session, ewkb_hex: str, lengths: bool, gen: int) -> tuple[StreetShare, ...]:
+    found = session.execute(
+        _SHARES, {"geom": ewkb_hex, "gen": gen, "lengths": lengths, "metric_srid": METRIC_SRID}
     ).all()
-    total = float(sum(r.size for r in rows))
+    total = float(sum(r.size for r in found))
     if total <= 0:
         return ()
     return rank_shares(
-        [StreetShare(r.code, r.name, r.code[:6], float(r.size) / total) for r in rows]
+        [StreetShare(r.code, r.name, r.code[:6], float(r.size) / total) for r in found]
     )
 
 
@@ -181,13 +150,16 @@ def disc_shares(
     """Streets reached by the accuracy disc, with their share of its covered area."""
     gen = _generation(session, generation)
     disc = session.scalar(
-        text(
-            "SELECT encode(ST_AsEWKB(ST_Transform(ST_Buffer(ST_Transform("
-            f"{POINT}, 4548), :r, 'quad_segs={DISC_QUAD_SEGS}'), 4326)), 'hex')"
-        ),
-        {"lon": lon, "lat": lat, "r": radius_m},
+        _DISC,
+        {
+            "lon": lon,
+            "lat": lat,
+            "r": radius_m,
+            "quad": f"quad_segs={DISC_QUAD_SEGS}",
+            "metric_srid": METRIC_SRID,
+        },
     )
-    return _shares(session, str(disc), "ST_Area", gen)
+    return _shares(session, str(disc), False, gen)
 
 
 def locate_footprint(
@@ -196,8 +168,8 @@ def locate_footprint(
     """Streets a line or polygon (lon/lat) overlaps, with length or area shares."""
     gen = _generation(session, generation)
     ewkb_hex = to_ewkb_hex(geom)
-    measure = "ST_Length" if geom.geom_type in ("LineString", "MultiLineString") else "ST_Area"
-    streets = _shares(session, ewkb_hex, measure, gen)
+    lengths = geom.geom_type in ("LineString", "MultiLineString")
+    streets = _shares(session, ewkb_hex, lengths, gen)
     if not streets:
         centroid = geom.centroid
         raise _outside(session, float(centroid.x), float(centroid.y), gen)

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from api.db.statements import Query, rows
 from api.hotspots.models import Event
 from geo.hotspots import TIMEZONE
 
@@ -102,30 +103,27 @@ def events_frame(
     where: list[str] = ["TRUE"]
     params: dict[str, object] = {}
     if since is not None:
-        where.append("at >= %(since)s")
+        where.append("at >= :since")
         params["since"] = since
     if until is not None:
-        where.append("at < %(until)s")
+        where.append("at < :until")
         params["until"] = until
     if category:
-        where.append("category LIKE %(category)s")
+        where.append("category LIKE :category")
         params["category"] = f"{category}%"
     if street_prefix:
-        where.append("street_code LIKE %(street)s")
+        where.append("street_code LIKE :street")
         params["street"] = f"{street_prefix}%"
-    # Read straight from the driver with the time as epoch microseconds: tens of thousands of
-    # rows become plain tuples and numbers (no ORM rows, no tz-aware datetime objects), about
-    # twice as fast to a DataFrame.
+    # Raw, with the time as epoch microseconds: tens of thousands of rows become plain numbers
+    # (no ORM rows, no tz-aware datetime objects), about twice as fast to a DataFrame.
     columns = ", ".join(
         "(extract(epoch FROM at) * 1000000)::bigint AS at" if c == "at" else c for c in _COLUMNS
     )
     sql = (
         f"SELECT {columns} FROM ({_EVENTS}) ev WHERE {' AND '.join(where)} ORDER BY ev.at, event_id"
     )
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    rows = raw.execute(sql, params).fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=list(_COLUMNS))
+    found = rows(session, Query(text(sql), params))
+    frame = pd.DataFrame.from_records(found, columns=list(_COLUMNS))
     frame["at"] = pd.to_datetime(frame["at"].astype("int64"), unit="us", utc=True).dt.tz_convert(
         TIMEZONE
     )

@@ -31,6 +31,7 @@ from api.hotline.service import locate_words
 from api.reports.models import Report
 from api.reports.service import Limits, Submitted
 from api.reports.service import Submission as ReportSubmission
+from api.routing.schemas import CaseRouting
 from api.whistles.models import Assignment
 from geo.coords import CoordinateSystem
 from geo.rules import RuleSet
@@ -269,15 +270,14 @@ def _context(session: Session, cases: list[Case]) -> _Context:
 
 
 def _proposed_lead(case: Case) -> str | None:
-    departments = case.routing.get("departments") or []
-    lead = next((d for d in departments if d.get("overall_lead")), None)
-    return None if lead is None else str(lead["name"])
+    lead = CaseRouting.of(case.routing).overall_lead
+    return None if lead is None else lead.name
 
 
 def service_notice(case: Case) -> str | None:
     """What the duty rules say will be done (lead department and whistle type)."""
     lead = _proposed_lead(case)
-    kind = case.routing.get("whistle_type")
+    kind = CaseRouting.of(case.routing).whistle_type
     if lead is None:
         return None
     return f"按职责清单由{lead}牵头办理" + (f"（{kind}）" if kind else "")
@@ -327,9 +327,9 @@ def _near(session: Session, rows: list[CaseRow]) -> dict[int, str]:
 
 
 def _address(case: Case, context: _Context, near: str | None = None) -> str:
-    chief = case.routing.get("chief") or {}
-    streets = {s["code"]: s["name"] for s in case.routing.get("streets") or []}
-    street_or_alley = f"{chief['street_or_alley']}附近" if chief.get("street_or_alley") else None
+    routing = CaseRouting.of(case.routing)
+    streets = {s.code: s.name for s in routing.streets}
+    street_or_alley = f"{routing.chief.street_or_alley}附近" if routing.chief else None
     parts = (
         near or street_or_alley,
         context.name(case.community_code, case.generation),

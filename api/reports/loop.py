@@ -1,4 +1,11 @@
-"""Submit a point on the event loop: routed in process, stored in one round trip.
+"""Submit a point to the API: routed, then stored by one guarded statement.
+
+Every point submitted to ``POST /api/reports`` takes this path. The served app runs it on
+the event loop: the statements on an asyncpg connection (``api.db.aio``) and the routing in
+memory (``InMemory``). An app without that pool (``report_connections = 0``, as in the tests,
+whose requests share one rolled-back session) runs the same path with the statements on the
+request's session (``api.db.statements.committing``) and the routing by PostGIS on it
+(``OnSession``); the agreement of the two routings is tested in ``tests/api/routing``.
 
 The served app keeps the facts of the active generation in memory (``api.routing.snapshot``)
 and remembers the actor of each bearer token it has seen (``Reporters``). A point is then
@@ -20,20 +27,25 @@ statement first: the reporter of the token and the report under the key.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
+from typing import Protocol
 
 import shapely
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from api.auth.roles import Actor
 from api.auth.service import token_hash
-from api.db import aio
+from api.db.statements import Run
 from api.errors import Conflict, DomainError, Unauthorized
 from api.reports import store
 from api.reports.service import Submission, Submitted, answer_replay, start_again_or_raise
 from api.reports.store import UNIQUE_VIOLATIONS
-from api.routing.service import route_point
+from api.routing.service import point_facts, route_point
 from api.routing.snapshot import FactsHolder
-from geo.facts import CityFacts
+from geo.facts import CityFacts, PointFacts
 from geo.locate import PointLocation
 from geo.route import Routing
 
@@ -71,47 +83,115 @@ class Reporters:
         self._seen.pop(token_hash(token), None)
 
 
+@dataclass(frozen=True)
+class Routed:
+    """A point routed before its write, or the refusal the routing raised (refusals wait
+    until the submission's other checks have run, see ``Submission.pending``)."""
+
+    outcome: tuple[Routing, PointLocation] | DomainError
+    facts: CityFacts | None = None  # the facts it was routed with (None: on a session)
+
+    def get(self) -> tuple[Routing, PointLocation]:
+        """The routing, or the refusal raised."""
+        if isinstance(self.outcome, DomainError):
+            raise self.outcome
+        return self.outcome
+
+
+class Places(Protocol):
+    """Where a submitted point is located and routed."""
+
+    async def route(
+        self, submission: Submission, wgs: shapely.Point, *, stale: Routed | None = None
+    ) -> Routed:
+        """Route the point; again after ``stale`` was found routed in an old generation."""
+        ...
+
+
+class InMemory:
+    """The facts of the active generation in the app's memory (no statement, no thread)."""
+
+    def __init__(self, holder: FactsHolder) -> None:
+        self._holder = holder
+
+    async def route(
+        self, submission: Submission, wgs: shapely.Point, *, stale: Routed | None = None
+    ) -> Routed:
+        """Route with the facts loaded last (loaded again when ``stale`` used them)."""
+        try:
+            facts = await (
+                self._holder.current()
+                if stale is None or stale.facts is None
+                else self._holder.reload(stale=stale.facts)
+            )
+        except LookupError as exc:
+            raise Conflict(str(exc)) from exc
+        return _routed(lambda: _route(submission, facts, wgs), facts)
+
+
+class OnSession:
+    """PostGIS on a session, in a worker thread (``point_facts``)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def route(
+        self, submission: Submission, wgs: shapely.Point, *, stale: Routed | None = None
+    ) -> Routed:
+        """Route with the generation active now."""
+
+        def facts(lon: float, lat: float) -> PointFacts:
+            return point_facts(
+                session=self._session,
+                lon=lon,
+                lat=lat,
+                accuracy_m=submission.accuracy_m,
+                generation=None,
+                chief_radius_m=submission.limits.chief_radius_m,
+            )
+
+        return await run_in_threadpool(_routed, lambda: _route(submission, facts, wgs))
+
+
+def _routed(
+    route: Callable[[], tuple[Routing, PointLocation]], facts: CityFacts | None = None
+) -> Routed:
+    try:
+        return Routed(route(), facts)
+    except DomainError as exc:
+        return Routed(exc, facts)
+
+
 async def _opening(
-    conn: aio.Connection, submission: Submission, token: str, fingerprint: str
+    run: Run, submission: Submission, token: str, fingerprint: str
 ) -> tuple[Actor, Submitted | None]:
     """The reporter of the token and the answer to a retry, in one statement."""
-    (row,) = await aio.execute(conn, store.opening_alone(token, submission.idempotency_key))
+    (row,) = await run(store.opening(token, submission.idempotency_key))
     return submission.opened(row, fingerprint)
 
 
-async def _facts(holder: FactsHolder, stale: CityFacts | None = None) -> CityFacts:
-    try:
-        return await (holder.current() if stale is None else holder.reload(stale=stale))
-    except LookupError as exc:
-        raise Conflict(str(exc)) from exc
-
-
 async def submit(
-    submission: Submission, conn: aio.Connection, city: FactsHolder, reporters: Reporters
+    submission: Submission, run: Run, places: Places, reporters: Reporters
 ) -> Submitted:
-    """Submit a point by a bearer token on an event-loop connection (autocommit: the write
-    is one statement, so atomic)."""
+    """Submit a point by a bearer token: routed by ``places``, stored by one guarded write
+    run by ``run`` (which commits it: the write is one statement, so atomic)."""
     token, wgs = submission.who, submission.wgs
     if not isinstance(token, str) or not isinstance(wgs, shapely.Point):
-        raise TypeError("a point by a bearer token is submitted on the event loop")
+        raise TypeError("a point by a bearer token is submitted here")
     fingerprint = submission.fingerprint()
-    facts = await _facts(city)
+    routed = await places.route(submission, wgs)
     actor = reporters.get(token)
     checked_now = False  # whether ``actor`` was read from the database in this submission
     for attempt in range(_ATTEMPTS):
         if actor is None:
-            actor, replay = await _opening(conn, submission, token, fingerprint)
+            actor, replay = await _opening(run, submission, token, fingerprint)
             reporters.remember(token, actor)
             checked_now = True
             if replay is not None:
                 return replay
         try:
             pending = submission.pending(
-                actor=actor,
-                fingerprint=fingerprint,
-                wgs=wgs,
-                route=partial(_route, submission, facts, wgs),
-                token=token,
+                actor=actor, fingerprint=fingerprint, wgs=wgs, route=routed.get, token=token
             )
         except DomainError:
             if checked_now:
@@ -119,7 +199,7 @@ async def submit(
             actor = None  # check the token and the key first, then refuse
             continue
         try:
-            rows = await aio.execute(conn, pending.write)
+            rows = await run(pending.write)
         except UNIQUE_VIOLATIONS as exc:
             start_again_or_raise(exc, attempt, _ATTEMPTS)
             continue
@@ -137,21 +217,24 @@ async def submit(
         if replay is not None:
             return replay
         # routed in a generation that is no longer the active one
-        facts = await _facts(city, stale=facts)
+        routed = await places.route(submission, wgs, stale=routed)
     raise Conflict("the report could not be stored; please retry with the same key")
 
 
 def _route(
-    submission: Submission, facts: CityFacts, wgs: shapely.Point
+    submission: Submission,
+    facts: CityFacts | Callable[[float, float], PointFacts],
+    wgs: shapely.Point,
 ) -> tuple[Routing, PointLocation]:
-    return route_point(
-        facts=partial(
+    at = (
+        partial(
             facts.at,
             accuracy_m=submission.accuracy_m,
             chief_radius_m=submission.limits.chief_radius_m,
-        ),
-        wgs=wgs,
-        crs=submission.crs,
-        category=submission.category,
-        rules=submission.rules,
+        )
+        if isinstance(facts, CityFacts)
+        else facts
+    )
+    return route_point(
+        facts=at, wgs=wgs, crs=submission.crs, category=submission.category, rules=submission.rules
     )

@@ -9,7 +9,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 import shapely
@@ -19,16 +18,15 @@ from sqlalchemy.orm import Session
 from api.auth.roles import Action, Actor, CaseScope, allowed
 from api.cases.models import Case
 from api.config import Settings
-from api.db import driver
+from api.db.statements import Query, rows
 from api.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from api.reports import store
 from api.reports.models import Report
 from api.reports.store import UNIQUE_VIOLATIONS, CaseRow, NewReport, Replay
 from api.routing.service import (
-    facts_of_row,
     first_receiver,
     lead_tolerance_from,
-    point_query,
+    point_facts,
     route_case,
     route_point,
 )
@@ -209,11 +207,11 @@ def start_again_or_raise(exc: Exception, attempt: int, attempts: int = _ATTEMPTS
 class Pending:
     """A submission ready to store: the statement that stores it."""
 
-    write: driver.Query
+    write: Query
     routing: dict[str, Any]
 
     def done(self, written: tuple[CaseRow, int, bool]) -> Submitted:
-        """What the reporter is told, from what ``write`` wrote (``store.written``)."""
+        """What the reporter is told, from what ``write`` wrote (``store.Checked.written``)."""
         case, report_id, attached = written
         return Submitted(
             report_id=report_id,
@@ -228,14 +226,13 @@ class Pending:
 class Submission:
     """A report being submitted by ``who`` (an actor, or a bearer token still to check).
 
-    On a session (``run``), in two statements. The ``opening`` statement finds the reporter
-    of a bearer token, the report a retry already stored under the Idempotency-Key and, for a
-    point, everything the router needs about it; ``settle`` then answers a retry, refuses, or
-    returns the one statement that stores the report (see ``api.reports.store``). A retry
-    that loses a race to store the same key starts again and is answered as a replay. A
-    footprint is routed by ``settle`` with the session (a few more statements). The served
-    app submits a point on the event loop instead (``api.reports.loop``), with the same
-    checks and the same write.
+    On a session (``run``: Open311, the simulation, footprints): the ``opening`` statement
+    finds the reporter of a bearer token and the report a retry already stored under the
+    Idempotency-Key; ``settle`` then answers a retry, refuses, or routes the report with
+    PostGIS and returns the one statement that stores it (see ``api.reports.store``). A
+    retry that loses a race to store the same key starts again and is answered as a replay.
+    A point submitted to the API takes ``api.reports.loop`` instead, with the same checks
+    and the same write.
     """
 
     who: Actor | str
@@ -277,24 +274,8 @@ class Submission:
             }
         )
 
-    def opening(self, wgs: BaseGeometry) -> driver.Query:
-        """The first statement."""
-        if not isinstance(wgs, shapely.Point):
-            return store.opening_alone(self.who, self.idempotency_key)
-        columns, params = store.opening(self.who, self.idempotency_key)
-        return point_query(
-            lon=wgs.x,
-            lat=wgs.y,
-            accuracy_m=self.accuracy_m,
-            generation=None,
-            chief_radius_m=self.limits.chief_radius_m,
-            extra=columns,
-            params=params,
-        )
-
-    def settle(self, wgs: BaseGeometry, row: Any, session: Session | None) -> Submitted | Pending:
-        """After the first statement (its ``row``): the answer to a retry, or the write
-        (``session`` is only used to route a footprint)."""
+    def settle(self, wgs: BaseGeometry, row: Any, session: Session) -> Submitted | Pending:
+        """After the opening statement (its ``row``): the answer to a retry, or the write."""
         fingerprint = self.fingerprint()
         actor, replay = self.opened(row, fingerprint)
         if replay is not None:
@@ -303,7 +284,7 @@ class Submission:
             actor=actor,
             fingerprint=fingerprint,
             wgs=wgs,
-            route=lambda: self._route(wgs, row, session, actor),
+            route=lambda: self._route(wgs, session, actor),
         )
 
     def opened(self, row: Any, fingerprint: str) -> tuple[Actor, Submitted | None]:
@@ -368,35 +349,38 @@ class Submission:
         savepoint, so a lost race (see ``Submission``) undoes only the write."""
         wgs = self.wgs
         for attempt in range(_ATTEMPTS):
-            # generic plans for the rest of the transaction, then the opening statement
-            _, rows = driver.pipeline(
-                session, [driver.Query(store.GENERIC_PLANS), self.opening(wgs)]
-            )
-            outcome = self.settle(wgs, rows[0], session)
+            (row,) = rows(session, store.opening(self.who, self.idempotency_key))
+            outcome = self.settle(wgs, row, session)
             if isinstance(outcome, Submitted):
                 return outcome
             try:
                 with session.begin_nested():
-                    written = driver.execute(session, outcome.write)
+                    found = store.checked(rows(session, outcome.write))
             except UNIQUE_VIOLATIONS as exc:
                 start_again_or_raise(exc, attempt)
                 continue
-            return outcome.done(store.written(written))
+            assert found.written is not None  # an unguarded write always writes
+            return outcome.done(found.written)
         raise AssertionError("unreachable")
 
     def _route(
-        self, wgs: BaseGeometry, row: Any, session: Session | None, actor: Actor
+        self, wgs: BaseGeometry, session: Session, actor: Actor
     ) -> tuple[Routing, PointLocation | None]:
         if isinstance(wgs, shapely.Point):
             return route_point(
-                facts=partial(facts_of_row, row),
+                facts=lambda lon, lat: point_facts(
+                    session=session,
+                    lon=lon,
+                    lat=lat,
+                    accuracy_m=self.accuracy_m,
+                    generation=None,
+                    chief_radius_m=self.limits.chief_radius_m,
+                ),
                 wgs=wgs,
                 crs=self.crs,
                 category=self.category,
                 rules=self.rules,
             )
-        if session is None:
-            raise TypeError("a footprint is routed with a session")
         return route_case(
             session=session,
             geom=self.geometry,

@@ -1,12 +1,12 @@
-"""The statements of a report submission (Core SQL, no ORM flush, no locks of our own).
+"""The statements of a report submission (raw SQL, no ORM flush, no locks of our own).
 
-``opening``: columns for the first statement (the point lookup, see ``api.routing.service``)
-with the reporter of a bearer token and the report already stored under the Idempotency-Key.
-``write``: one statement that attaches the report to the open case it duplicates or opens a
-new case with its streets, and stores the report, its photos and the events. Events of a
-case get ascending ids in the order they happened. On a session, a submission runs both; on
-the event loop (``api.reports.loop``), usually the write alone, guarded: it re-checks the
-token, the key and the generation itself.
+``opening``: the reporter of a bearer token and the report already stored under the
+Idempotency-Key. ``write``: one statement that attaches the report to the open case it
+duplicates or opens a new case with its streets, and stores the report, its photos and the
+events. Events of a case get ascending ids in the order they happened. A submission on a
+session (Open311, the simulation, footprints) runs both; a point submitted to the API
+(``api.reports.loop``) usually the write alone, guarded: it re-checks the token, the key and
+the generation itself.
 
 Retries racing each other: both may find no stored report and both write; the unique index
 on (reporter, key) makes the second write wait for the first and fail if it committed
@@ -24,66 +24,79 @@ import asyncpg
 from psycopg.errors import UniqueViolation
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from api.auth.roles import Actor
 from api.auth.service import ACTOR_COLUMNS, TOKEN_USER, actor_of_row, token_hash
 from api.cases.workflow import OPEN_CASE_STATUSES, CaseStatus
-from api.db.driver import Query
 from api.db.geometry import to_ewkb_hex
+from api.db.statements import Query
 
 GEOM = "ST_GeomFromEWKB(decode(CAST(:{} AS text), 'hex'))"
 
-# Generic plans: the submission's statements have the same shape every time, and planning the
-# locate-and-route statement costs more than running it. The event-loop pool sets this on its
-# connections; a session sets it for its transaction with ``GENERIC_PLANS``.
+# Generic plans: the write has the same shape every time, and planning it costs more than
+# running it. The event-loop pool sets this on its connections.
 PLAN_CACHE_MODE = "force_generic_plan"
-GENERIC_PLANS = text(f"SELECT set_config('plan_cache_mode', '{PLAN_CACHE_MODE}', true)")
 # The unique index that makes a reporter's Idempotency-Key store one report, whatever races.
 KEY_INDEX = "uq_reports_reporter_key"
-# A unique index refused a write: psycopg's error on sessions, asyncpg's on the event loop.
-UNIQUE_VIOLATIONS = (UniqueViolation, asyncpg.UniqueViolationError)
+# A constraint refused a write: SQLAlchemy's error on sessions (around psycopg's), asyncpg's
+# on the event loop (``lost_race`` tells the unique key's).
+UNIQUE_VIOLATIONS = (IntegrityError, asyncpg.UniqueViolationError)
 _OPEN = [str(s) for s in OPEN_CASE_STATUSES]
 _NEW = str(CaseStatus.NEW)
 
-# Columns the first statement of a submission adds (to the point lookup, or alone): the
-# reporter of a bearer token (NULL: unknown or revoked) and the report already stored under
-# the Idempotency-Key (NULL: none).
-_REPLAY = (
-    "(SELECT json_build_array(r.id, r.request_hash, r.routing, r.attached, c.id, c.status, "
-    "c.report_count) FROM reports r JOIN cases c ON c.id = r.case_id "
-    "WHERE r.reporter_id = {reporter} AND r.idempotency_key = CAST(:key AS text)) AS replay"
+# The report a reporter already stored under an Idempotency-Key, as one JSON array.
+_STORED = (
+    "SELECT json_build_array(r.id, r.request_hash, r.routing, r.attached, c.id, c.status, "
+    "c.report_count) AS stored FROM reports r JOIN cases c ON c.id = r.case_id "
+    "WHERE r.reporter_id = {reporter} AND r.idempotency_key = CAST(:key AS text)"
 )
-_BY_TOKEN = (
-    f"(SELECT json_build_array({ACTOR_COLUMNS}) {TOKEN_USER}) AS reporter",
-    _REPLAY.format(reporter=f"(SELECT u.id {TOKEN_USER})"),
-)
-_BY_ID = ("NULL AS reporter", _REPLAY.format(reporter="CAST(:reporter AS bigint)"))
 
+# The first statement of a submission on a session: the actor of a bearer token (``:h``;
+# NULL: unknown or revoked) and the report stored under the key by that reporter (or by the
+# actor ``:reporter``, for a submission by an actor).
+_OPENING = text(
+    f"SELECT (SELECT json_build_array({ACTOR_COLUMNS}) {TOKEN_USER}) AS reporter, ("
+    + _STORED.format(reporter=f"COALESCE(CAST(:reporter AS bigint), (SELECT u.id {TOKEN_USER}))")
+    + ") AS replay"
+)
 
 _EVENT_COLUMNS = "case_id, at, actor_id, actor_role, actor_name, kind, from_status, to_status, data"
 
-# The oldest open case of the category near the report, locked. Only when there is none is a
-# new case inserted (then nothing is locked: two simultaneous first reports of one problem
-# may open two cases, which triage merges).
-_DUPLICATE = (
-    "SELECT id FROM cases WHERE category = :category AND status = ANY(:statuses) "
-    "AND created_at >= :since "
+# All the writes of a submission in one statement. Raw SQL: data-modifying CTEs make the
+# submission one atomic statement, one round trip, with no locks of its own but the
+# duplicate's row.
+#
+# ``gate``: whether to write. A guarded write (``:guarded``, the event loop's) writes only if
+# the bearer token (``:h``) still belongs to the actor the app remembered for it, no report is
+# stored under the key yet and the generation the report was routed in is still the active
+# one; and it always answers with the token's actor, the stored report and the active
+# generation, so the app can tell which of these failed. An unguarded write (on a session,
+# after the opening statement) always writes.
+#
+# ``d``: the oldest open case of the category near the report, locked. Only when there is none
+# is a new case ``c`` inserted with its streets (then nothing is locked: two simultaneous
+# first reports of one problem may open two cases, which triage merges); otherwise ``u``
+# counts one more reporter (an UPDATE re-reads a row another transaction changed meanwhile,
+# so the count is never lost). Then the report, its photos and the events: ``case:new`` +
+# ``report:received`` or ``report:attached``, inserted by one INSERT … SELECT … ORDER BY so
+# they get ascending ids in that order.
+_WRITE = text(
+    f"WITH who AS (SELECT {ACTOR_COLUMNS} {TOKEN_USER}), "
+    "old AS (" + _STORED.format(reporter=":reporter_id") + "), "
+    "now AS (SELECT max(id) AS gen FROM generations), "
+    "ok AS (SELECT 1 FROM who u, now WHERE u.id = :reporter_id "
+    "AND u.role = CAST(:actor_role AS text) "
+    "AND u.jurisdiction IS NOT DISTINCT FROM CAST(:jurisdiction AS text) "
+    "AND u.display_name = CAST(:actor_name AS text) AND now.gen = :generation "
+    "AND NOT EXISTS (SELECT 1 FROM old)), "
+    "gate AS (SELECT NOT CAST(:guarded AS boolean) OR EXISTS (SELECT 1 FROM ok) AS open), "
+    "d AS (SELECT id FROM cases WHERE (SELECT open FROM gate) AND category = :category "
+    "AND status = ANY(:statuses) AND created_at >= :since "
     # the bbox test (1 degree >= 80 km here) lets the GiST index narrow the search
     f"AND geom && ST_Expand({GEOM.format('geom')}, CAST(:r AS float8) / 80000) "
     f"AND ST_DWithin(geom::geography, {GEOM.format('geom')}::geography, CAST(:r AS float8)) "
-    "ORDER BY created_at LIMIT 1 FOR UPDATE"
-)
-
-# All the writes of a submission in one statement. Either the duplicate ``d`` counts one more
-# reporter (``u``: an UPDATE re-reads a row another transaction changed meanwhile, so the
-# count is never lost) or a new case ``c`` is inserted with its streets; then the report,
-# its photos and the events: ``case:new`` + ``report:received`` or ``report:attached``,
-# inserted by one INSERT … SELECT … ORDER BY so they get ascending ids in that order.
-# ``{guard}`` (CTEs before ``d``) and ``{gate}`` (a condition on ``d`` and ``c``) make the
-# whole write conditional; nothing else depends on them.
-_WRITE_SQL = (
-    "WITH {guard}"
-    f"d AS ({_DUPLICATE.replace('WHERE ', 'WHERE {gate}', 1)}), "
+    "ORDER BY created_at LIMIT 1 FOR UPDATE), "
     "u AS (UPDATE cases SET report_count = report_count + 1 "
     "WHERE id = (SELECT id FROM d) RETURNING id, status, report_count), "
     "c AS ("
@@ -92,7 +105,7 @@ _WRITE_SQL = (
     "created_at) SELECT :status, :category, :description, "
     f"{GEOM.format('geom')}, {GEOM.format('position')}, :generation, :grid_code, "
     ":community_code, :lead_street_code, :district_code, CAST(:routing AS jsonb), 1, "
-    ":created_by, :at WHERE {gate}NOT EXISTS (SELECT 1 FROM d) "
+    ":created_by, :at WHERE (SELECT open FROM gate) AND NOT EXISTS (SELECT 1 FROM d) "
     "RETURNING id, status, report_count), "
     "k AS (SELECT id, status, report_count, false AS attached FROM c "
     "UNION ALL SELECT id, status, report_count, true FROM u), "
@@ -119,35 +132,11 @@ _WRITE_SQL = (
     "FROM k, r, (VALUES (1, 'case:new', :status, false), (2, 'report:received', NULL, false), "
     "(3, 'report:attached', NULL, true)) AS v(ord, kind, to_status, attached) "
     "WHERE v.attached = k.attached ORDER BY v.ord) "
-)
-_WRITTEN = (
-    "SELECT k.id AS case_id, k.status, k.report_count, k.attached, r.id AS report_id FROM k, r"
-)
-_WRITE = text(_WRITE_SQL.format(guard="", gate="") + _WRITTEN)
-
-# The write on the event loop, in the submission's only round trip: it writes only if the
-# bearer token (``:h``) still belongs to the actor the app remembered for it, no report is
-# stored under the key yet and the generation the report was routed in is still the active
-# one; and it always answers with the token's actor, the stored report and the active
-# generation, so the app can tell which of these failed.
-_GUARD = (
-    f"who AS (SELECT {ACTOR_COLUMNS} {TOKEN_USER}), "
-    "old AS (SELECT json_build_array(r.id, r.request_hash, r.routing, r.attached, c.id, "
-    "c.status, c.report_count) AS replay FROM reports r JOIN cases c ON c.id = r.case_id "
-    "WHERE r.reporter_id = :reporter_id AND r.idempotency_key = CAST(:key AS text)), "
-    "now AS (SELECT max(id) AS gen FROM generations), "
-    "ok AS (SELECT 1 FROM who u, now WHERE u.id = :reporter_id "
-    "AND u.role = CAST(:actor_role AS text) "
-    "AND u.jurisdiction IS NOT DISTINCT FROM CAST(:jurisdiction AS text) "
-    "AND u.display_name = CAST(:actor_name AS text) AND now.gen = :generation "
-    "AND NOT EXISTS (SELECT 1 FROM old)), "
-)
-_GUARDED_WRITE = text(
-    _WRITE_SQL.format(guard=_GUARD, gate="EXISTS (SELECT 1 FROM ok) AND ")
-    + "SELECT (SELECT json_build_array(u.id, u.role, u.jurisdiction, u.display_name) "
-    "FROM who u) AS reporter, (SELECT replay FROM old) AS replay, "
-    "(SELECT gen FROM now) AS generation, w.* FROM (SELECT 1) AS one "
-    f"LEFT JOIN ({_WRITTEN}) AS w ON true"
+    "SELECT (SELECT json_build_array(u.id, u.role, u.jurisdiction, u.display_name) "
+    "FROM who u) AS reporter, (SELECT stored FROM old) AS replay, "
+    "(SELECT gen FROM now) AS generation, w.* FROM (SELECT 1) AS one LEFT JOIN ("
+    "SELECT k.id AS case_id, k.status, k.report_count, k.attached, r.id AS report_id "
+    "FROM k, r) AS w ON true"
 )
 
 
@@ -193,18 +182,12 @@ class NewReport:
     address: dict[str, Any] | None = None
 
 
-def opening(who: Actor | str, key: str | None) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """The columns (``reporter`` and ``replay``) and parameters the first statement of a
-    submission by ``who`` (an actor, or a bearer token still to check) adds."""
+def opening(who: Actor | str, key: str | None) -> Query:
+    """The first statement of a submission by ``who`` (an actor, or a bearer token still to
+    check) on a session: its reporter and the report already stored under ``key``."""
     if isinstance(who, Actor):
-        return _BY_ID, {"reporter": who.id, "key": key}
-    return _BY_TOKEN, {"h": token_hash(who), "key": key}
-
-
-def opening_alone(who: Actor | str, key: str | None) -> Query:
-    """The first statement of a submission without a point lookup (a footprint)."""
-    columns, params = opening(who, key)
-    return Query(text("SELECT " + ", ".join(columns)), params)
+        return Query(_OPENING, {"h": None, "reporter": who.id, "key": key})
+    return Query(_OPENING, {"h": token_hash(who), "reporter": None, "key": key})
 
 
 def reporter_of(who: Actor | str, row: Any) -> Actor | None:
@@ -224,8 +207,12 @@ def replay_of(row: Any) -> Replay | None:
 
 def lost_race(exc: Exception) -> bool:
     """Whether a write failed because a retry with the same key stored its report first."""
-    diag = getattr(exc, "diag", exc)  # psycopg has it in diag, asyncpg on the error
-    return isinstance(exc, UNIQUE_VIOLATIONS) and getattr(diag, "constraint_name", "") == KEY_INDEX
+    cause = getattr(exc, "orig", exc)  # SQLAlchemy's error wraps psycopg's
+    diag = getattr(cause, "diag", cause)  # psycopg has it in diag, asyncpg on the error
+    return (
+        isinstance(cause, UniqueViolation | asyncpg.UniqueViolationError)
+        and getattr(diag, "constraint_name", "") == KEY_INDEX
+    )
 
 
 def write(
@@ -244,15 +231,16 @@ def write(
     first); with its photos (type, bytes, sha256) and events. Read it with ``written``.
 
     With the bearer ``token`` the reporter was found by, the write is guarded (see
-    ``_GUARDED_WRITE``): read it with ``checked``."""
+    ``_WRITE``). Read either with ``checked``."""
     routing = report.routing
     reporter = report.reporter
     geom = to_ewkb_hex(report.geom)
-    guard = {} if token is None else {"h": token_hash(token), "jurisdiction": reporter.jurisdiction}
     return Query(
-        _WRITE if token is None else _GUARDED_WRITE,
+        _WRITE,
         {
-            **guard,
+            "guarded": token is not None,
+            "h": None if token is None else token_hash(token),
+            "jurisdiction": reporter.jurisdiction,
             "reporter_id": reporter.id,
             "reporter_name": report.reporter_name,
             "source": report.source,
@@ -305,12 +293,6 @@ def _address_params(address: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def written(rows: list[Any]) -> tuple[CaseRow, int, bool]:
-    """The case, the report id and whether it was attached to an open case, from ``write``."""
-    ((case_id, status, count, attached, report_id),) = rows
-    return CaseRow(case_id, status, count), report_id, attached
-
-
 @dataclass(frozen=True)
 class Checked:
     """What a guarded write found, and what it wrote (None: the guard held it back)."""
@@ -318,11 +300,12 @@ class Checked:
     reporter: Actor | None  # the token's actor now (None: unknown or revoked)
     replay: Replay | None  # the report stored under the key before
     generation: int | None  # the active generation
-    written: tuple[CaseRow, int, bool] | None  # as ``written``
+    # what it wrote: the case, the report id and whether it was attached to an open case
+    written: tuple[CaseRow, int, bool] | None
 
 
 def checked(rows: list[Any]) -> Checked:
-    """The answer of a guarded ``write``."""
+    """The answer of a ``write``."""
     (row,) = rows
     return Checked(
         reporter=None if row.reporter is None else actor_of_row(row.reporter),

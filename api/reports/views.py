@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import shapely
@@ -14,11 +16,12 @@ from api.auth.deps import ActorDep, bearer
 from api.auth.roles import Action
 from api.cases.service import get_case, require, utcnow
 from api.config import Settings
-from api.db.aio import Pool, connection_of
-from api.deps import PathId, SessionDep, get_session, session_of
+from api.db.aio import running
+from api.db.statements import Run, committing
+from api.deps import PathId, SessionDep, session_of
 from api.errors import NotFound
 from api.hotline.service import locate_words
-from api.reports.loop import submit
+from api.reports.loop import InMemory, OnSession, Places, submit
 from api.reports.models import Report
 from api.reports.schemas import (
     IDEMPOTENCY_KEY_MAX,
@@ -72,13 +75,18 @@ async def _from_words(request: Request, body: ReportCreate) -> tuple[BaseGeometr
     return located
 
 
-def _loop_pool(request: Request) -> Pool | None:
-    """The app's event-loop pool, unless the app has none (no lifespan ran) or its sessions
-    are overridden (tests that join an outer transaction must see the report there)."""
-    pool: Pool | None = request.app.state.reports_pool
-    if pool is None or get_session in request.app.dependency_overrides:
-        return None
-    return pool
+@asynccontextmanager
+async def _submitting(request: Request) -> AsyncIterator[tuple[Run, Places]]:
+    """How a point is submitted (``api.reports.loop``): on a connection of the app's asyncpg
+    pool with the facts in memory, or, in an app without the pool, on the request's session
+    with PostGIS."""
+    state = request.app.state
+    if state.reports_pool is not None:
+        async with running(state.reports_pool) as run:
+            yield run, InMemory(state.city_facts)
+    else:
+        async with session_of(request) as session, committing(session) as run:
+            yield run, OnSession(session)
 
 
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
@@ -129,13 +137,12 @@ def _documented_request() -> dict[str, Any]:
 async def create_report(request: Request) -> Response:
     """Submit a report; a retry with the same Idempotency-Key returns the same report.
 
-    The hot path of the service. A point is submitted on the event loop (routed in process
-    and stored in one statement on an event-loop connection, see ``api.reports.loop``; no
-    worker thread); a footprint, or an app without its
-    event-loop pool, takes one worker-thread hop with a session. The endpoint reads the
-    token, the key and the body itself (the token first, as a dependency would): FastAPI's
-    dependency and body machinery is a noticeable share of this request's CPU, and the
-    geometry is parsed once.
+    The hot path of the service. A point is submitted by ``api.reports.loop`` (in the served
+    app on the event loop: routed in process and stored in one statement on an event-loop
+    connection, no worker thread); a footprint takes one worker-thread hop with a session.
+    The endpoint reads the token, the key and the body itself (the token first, as a
+    dependency would): FastAPI's dependency and body machinery is a noticeable share of this
+    request's CPU, and the geometry is parsed once.
     """
     token = bearer(request.headers.get("authorization"))
     idempotency_key = idempotency_key_of(request.headers.get("idempotency-key"))
@@ -162,11 +169,9 @@ async def create_report(request: Request) -> Response:
         at=utcnow(),
         address=address,
     )
-    pool = _loop_pool(request)
-    if pool is not None and isinstance(submission.geometry, shapely.Point):
-        state = request.app.state
-        async with connection_of(pool) as conn:
-            done = await submit(submission, conn, state.city_facts, state.reporters)
+    if isinstance(submission.geometry, shapely.Point):
+        async with _submitting(request) as (run, places):
+            done = await submit(submission, run, places, request.app.state.reporters)
     else:
         async with session_of(request) as session:
             done = await run_in_threadpool(_submit_in_session, session, submission)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import shapely
 import shapely.geometry
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from shapely.errors import ShapelyError
 from shapely.geometry.base import BaseGeometry
 
@@ -180,3 +180,42 @@ class RoutingPublic(BaseModel):
     generation: int
     ambiguous: bool = False
     candidates: list[CandidatePublic] = []
+
+
+class ZonePublic(BaseModel):
+    """A land-use zone the case lies in."""
+
+    code: str
+    kind: str
+    name: str
+
+
+class CaseRouting(BaseModel):
+    """The routing stored with a case and each of its reports (their ``routing`` column,
+    written by ``api.reports.service.routing_json``), as every reader takes it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    joint: bool = False
+    streets: list[StreetPublic] = []
+    departments: list[DepartmentRolePublic] = []
+    whistle_type: str | None = None
+    sla_policy: str | None = None
+    chief: ChiefPublic | None = None
+    explanation: list[str] = []
+    zones: list[ZonePublic] = []
+    generation: int | None = None
+    ambiguous: bool = False
+    candidates: list[CandidatePublic] = []
+    grid_code: str | None = None
+    community_code: str | None = None
+
+    @classmethod
+    def of(cls, stored: dict[str, Any] | None) -> CaseRouting:
+        """The routing of a stored ``routing`` column (``{}`` or NULL: nothing routed)."""
+        return cls.model_validate(stored or {})
+
+    @property
+    def overall_lead(self) -> DepartmentRolePublic | None:
+        """The department that leads the whole case, if the rules named one."""
+        return next((d for d in self.departments if d.overall_lead), None)

@@ -6,7 +6,6 @@ import tomllib
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -14,54 +13,39 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Actor, home_street
-from api.db import driver
 from api.db.geometry import to_ewkb_hex
+from api.db.statements import rows
 from api.deadlines.sla import read_policies
 from api.departments.models import Department as DepartmentRow
 from api.errors import Conflict, InvalidInput
 from api.geography import locate as pg
 from geo.coords import CoordinateSystem, geometry_to_wgs84, to_wgs84, valid_wgs84
 from geo.crs import measurable
-from geo.facts import PointFacts
+from geo.facts import PointFacts, departments_for
 from geo.locate import OutsideJurisdiction, PointLocation, StreetShare
-from geo.route import CITY_CODE, ChiefRef, Department, FirstReceiver, Routing, ZoneHit, route
+from geo.route import ChiefRef, Department, FirstReceiver, Routing, ZoneHit, route
 from geo.rules import NoDutyRule, RuleSet, UnknownCategory, load_shipped_rules
 
-# The zones a geometry touches and its nearest chief, as SQL on a geometry expression {g} and
-# a generation expression {gen}: run alone for footprints, and inside the one-statement point
-# lookup (``api.geography.locate.point_statement``) for points.
-_ZONES_SQL = (
-    "SELECT z.code, z.kind, z.name FROM land_use_zones z "
-    "WHERE z.generation_low <= {gen} AND z.generation_high >= {gen} "
-    "AND ST_Intersects(z.geom, {g}) ORDER BY z.code"
-)
-_CHIEF_SQL = (
-    "SELECT r.name AS road, r.kind, c.name, c.title, "
-    "ST_Distance(r.geom::geography, {g}::geography) AS d, r.ref "
-    "FROM roads r JOIN chiefs c ON c.ref = r.chief_ref "
-    "AND c.generation_low <= {gen} AND c.generation_high >= {gen} "
-    "WHERE r.generation_low <= {gen} AND r.generation_high >= {gen} "
-    "AND r.geom && ST_Expand({g}, CAST(:radius AS float8) / 80000.0) "
-    "AND ST_DWithin(r.geom::geography, {g}::geography, CAST(:radius AS float8)) "
-    "ORDER BY d, r.ref LIMIT 1"
-)
-_EWKB = "ST_GeomFromEWKB(decode(:g, 'hex'))"
-_ZONES = text(_ZONES_SQL.format(g=_EWKB, gen=":gen"))
-_CHIEF = text(_CHIEF_SQL.format(g=_EWKB, gen=":gen"))
+# Raw SQL here: geography distances and bounding-box prefilters read more plainly as SQL.
 
-# Extra columns of the point lookup: the zones, the nearest chief and the departments of the
-# point's district and the city, so a point has all the router needs in one round trip.
-_POINT_EXTRAS = (
-    "(SELECT json_agg(json_build_array(x.code, x.kind, x.name) ORDER BY x.code) FROM ("
-    + _ZONES_SQL.format(g="pt.p", gen="g.gen")
-    + ") x) AS zones",
-    "(SELECT json_build_array(x.road, x.kind, x.name, x.title, x.d) FROM ("
-    + _CHIEF_SQL.format(g="pt.p", gen="g.gen")
-    + ") x) AS chief",
-    "(SELECT json_agg(json_build_array(dp.code, dp.name, dp.kind, dp.district_code) "
-    "ORDER BY dp.code) FROM departments dp, deepest d "
-    f"WHERE dp.district_code IS NULL OR dp.district_code IN ('', '{CITY_CODE}', left(d.code, 6))"
-    ") AS departments",
+# The zones a geometry (EWKB) lies in or touches, by code.
+_ZONES = text(
+    "SELECT z.code, z.kind, z.name FROM land_use_zones z "
+    "WHERE z.generation_low <= :gen AND z.generation_high >= :gen "
+    "AND ST_Intersects(z.geom, ST_GeomFromEWKB(decode(:g, 'hex'))) ORDER BY z.code"
+)
+# The nearest named road within :radius metres of a geometry (EWKB) and its chief (the
+# bounding-box test, 1 degree >= 80 km here, lets the GiST index narrow the search).
+_CHIEF = text(
+    "WITH x AS (SELECT ST_GeomFromEWKB(decode(:g, 'hex')) AS g) "
+    "SELECT r.name AS road, r.kind, c.name, c.title, "
+    "ST_Distance(r.geom::geography, x.g::geography) AS d, r.ref "
+    "FROM x, roads r JOIN chiefs c ON c.ref = r.chief_ref "
+    "AND c.generation_low <= :gen AND c.generation_high >= :gen "
+    "WHERE r.generation_low <= :gen AND r.generation_high >= :gen "
+    "AND r.geom && ST_Expand(x.g, CAST(:radius AS float8) / 80000.0) "
+    "AND ST_DWithin(r.geom::geography, x.g::geography, CAST(:radius AS float8)) "
+    "ORDER BY d, r.ref LIMIT 1"
 )
 
 
@@ -149,8 +133,8 @@ def locate(
 
 def zones_at(*, session: Session, geom: BaseGeometry, generation: int) -> list[ZoneHit]:
     """Land-use zones the geometry lies in or touches."""
-    rows = session.execute(_ZONES, {"g": to_ewkb_hex(geom), "gen": generation}).all()
-    return [ZoneHit(r.code, r.kind, r.name) for r in rows]
+    found = session.execute(_ZONES, {"g": to_ewkb_hex(geom), "gen": generation}).all()
+    return [ZoneHit(r.code, r.kind, r.name) for r in found]
 
 
 def nearest_chief(
@@ -173,44 +157,6 @@ def catalogue(*, session: Session) -> list[Department]:
     return [Department(r.code, r.name, r.kind, r.district_code) for r in rows]
 
 
-def point_query(
-    *,
-    lon: float,
-    lat: float,
-    accuracy_m: float | None,
-    generation: int | None,
-    chief_radius_m: float,
-    extra: tuple[str, ...] = (),
-    params: dict[str, Any] | None = None,
-) -> driver.Query:
-    """The one statement that reads all the router needs about a point (lon/lat); its row
-    becomes ``PointFacts`` with ``facts_of_row``. ``extra`` columns (with their ``params``)
-    let a caller read more in the same round trip."""
-    values = {
-        **pg.point_params(lon, lat, accuracy_m, generation),
-        "radius": chief_radius_m,
-        **(params or {}),
-    }
-    return driver.Query(pg.point_statement(_POINT_EXTRAS + extra), values)
-
-
-def facts_of_row(row: Any, lon: float, lat: float) -> PointFacts:
-    """The facts of a ``point_query`` row (raises ``OutsideJurisdiction`` off the map)."""
-    located = pg.point_location(row, lon, lat)
-    chief = None
-    if row.chief is not None:
-        road, kind, name, title, distance = row.chief
-        chief = ChiefRef(
-            name=name, title=title, street_or_alley=road, kind=kind, distance_m=distance
-        )
-    return PointFacts(
-        located=located,
-        zones=[ZoneHit(code, kind, name) for code, kind, name in row.zones or ()],
-        chief=chief,
-        catalogue=[Department(c, n, k, d) for c, n, k, d in row.departments or ()],
-    )
-
-
 def point_facts(
     *,
     session: Session,
@@ -220,16 +166,19 @@ def point_facts(
     generation: int | None,
     chief_radius_m: float,
 ) -> PointFacts:
-    """Locate a point (lon/lat) with its zones, nearest chief and candidate departments."""
-    query = point_query(
-        lon=lon,
-        lat=lat,
-        accuracy_m=accuracy_m,
-        generation=generation,
-        chief_radius_m=chief_radius_m,
+    """Locate a point (lon/lat) with its zones, nearest chief and candidate departments, as
+    ``geo.facts.CityFacts.at`` does in memory (raises ``OutsideJurisdiction`` off the map)."""
+    (row,) = rows(session, pg.point_query(lon, lat, accuracy_m, generation))
+    located = pg.point_location(session, row, lon, lat)
+    point = shapely.Point(lon, lat)
+    return PointFacts(
+        located=located,
+        zones=zones_at(session=session, geom=point, generation=located.generation),
+        chief=nearest_chief(
+            session=session, geom=point, generation=located.generation, radius_m=chief_radius_m
+        ),
+        catalogue=departments_for(catalogue(session=session), located.district.code),
     )
-    (row,) = driver.execute(session, query)
-    return facts_of_row(row, lon, lat)
 
 
 def _point_facts_text(geom: shapely.Point, located: PointLocation) -> list[str]:
@@ -267,8 +216,9 @@ def route_point(
     rules: RuleSet,
     level: str = "district",
 ) -> tuple[Routing, PointLocation]:
-    """Route a point (``wgs``, given in ``crs``) with its ``facts`` (from a ``point_query`` row,
-    or ``geo.facts.CityFacts``); refuses an unknown category before anything is located."""
+    """Route a point (``wgs``, given in ``crs``) with its ``facts`` (``point_facts`` on a
+    session, or ``geo.facts.CityFacts`` in memory); refuses an unknown category before
+    anything is located."""
     _checked(rules, category, level)
     try:
         found = facts(wgs.x, wgs.y)

@@ -17,6 +17,7 @@ from api.cases.queries import duplicates
 from api.cases.workflow import CaseStatus
 from api.geography.locate import locate_point
 from api.reports.service import Submission
+from api.routing.schemas import CaseRouting
 from api.simulation import behaviour
 from api.simulation.reports import M_PER_DEGREE, PlannedReport
 from api.simulation.run import CaseMemo, Run
@@ -166,7 +167,8 @@ def whistle(run: Run, at: datetime, case_id: int, departments: list[dict[str, An
             note="派单异议后改派",
         )
     if info.joint and info.whistles == 0:
-        partners = {s["code"][:6] for s in case.routing.get("streets", [])} - {case.district_code}
+        streets = CaseRouting.of(case.routing).streets
+        partners = {s.code[:6] for s in streets} - {case.district_code}
         for district in sorted(partners):
             cases.comment(
                 session=run.session,

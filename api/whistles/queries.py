@@ -14,6 +14,7 @@ from api.cases.models import Case
 from api.cases.queries import overdue_condition, overdue_obligations, visible
 from api.deadlines.calendar import WorkCalendar
 from api.deadlines.supervision import Ladders, Level, level
+from api.routing.schemas import CaseRouting
 from api.whistles.models import Assignment, Extension, Whistle
 from api.whistles.schemas import BoardAssignment, ExtensionListed
 from api.whistles.supervision import level_condition, times_of
@@ -26,6 +27,7 @@ EXTENSION_READERS = frozenset(
 
 def case_summary(case: Case) -> dict[str, Any]:
     """The case behind an assignment, as a board card shows it."""
+    routing = CaseRouting.of(case.routing)
     return {
         "id": case.id,
         "status": case.status,
@@ -34,11 +36,8 @@ def case_summary(case: Case) -> dict[str, Any]:
         "lead_street_code": case.lead_street_code,
         "grid_code": case.grid_code,
         "created_at": case.created_at,
-        "joint": bool(case.routing.get("joint")),
-        "streets": [
-            {"code": s["code"], "name": s["name"], "share": s["share"]}
-            for s in case.routing.get("streets", [])
-        ],
+        "joint": routing.joint,
+        "streets": [{"code": s.code, "name": s.name, "share": s.share} for s in routing.streets],
     }
 
 

@@ -67,7 +67,9 @@ def openapi_site(make_database: Callable[[str], str]) -> Iterator[OpenApiSite]:
 def api(demo_session: Session, demo_db_url: str) -> Iterator[Api]:
     """The service on the demo city; everything it writes is rolled back after the test."""
     tokens = issue_tokens(demo_session, USERS)
-    app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
+    app = create_app(
+        engine=engine_for(demo_db_url), settings=Settings(environment="test", report_connections=0)
+    )
     app.dependency_overrides[get_session] = lambda: demo_session
     with TestClient(app) as client:
         yield Api(client=client, tokens=tokens, session=demo_session)

@@ -601,7 +601,7 @@ def world(demo_db_url: str) -> Iterator[World]:
         session = Session(bind=connection, join_transaction_mode="create_savepoint")
         tokens = issue_tokens(session, USERS, password="secret-password")
         current = {"session": session}
-        app = create_app(engine=engine, settings=Settings(environment="test"))
+        app = create_app(engine=engine, settings=Settings(environment="test", report_connections=0))
         app.dependency_overrides[get_session] = lambda: current["session"]
         try:
             with TestClient(app) as client:

@@ -37,7 +37,8 @@ def logins(demo_session: Session, demo_db_url: str) -> Any:
 
     def client(**settings: Any) -> TestClient:
         app = create_app(
-            engine=engine_for(demo_db_url), settings=Settings(environment="test", **settings)
+            engine=engine_for(demo_db_url),
+            settings=Settings(environment="test", report_connections=0, **settings),
         )
         app.dependency_overrides[get_session] = lambda: demo_session
         return TestClient(app)

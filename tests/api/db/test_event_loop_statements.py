@@ -18,9 +18,8 @@ from api.db.session import libpq_url
 from api.reports import store
 
 STATEMENTS = {
-    "opening": store.opening_alone("token", "key").statement.text,
-    "guarded write": store._GUARDED_WRITE.text,
-    "write on a session": store._WRITE.text,
+    "opening": store.opening("token", "key").statement.text,
+    "write": store._WRITE.text,
 }
 # what the app sends and PostgreSQL may type them as
 SENT_AS = {"float8", "int4", "int8", "text", "varchar", "timestamptz", "jsonb", "bool", "bytea"}

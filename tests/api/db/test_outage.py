@@ -218,7 +218,7 @@ def test_a_burst_of_reports_rides_out_a_killed_database(throwaway: Throwaway) ->
 def _calls(throwaway: Throwaway, report_id: int) -> list[tuple[str, str, dict[str, Any]]]:
     """One request of each kind the pools serve: a login and a token check (engine, on a
     worker thread), a report read (engine), a point submitted (event-loop pool), a footprint
-    submitted (engine, the psycopg statements of ``api.db.driver``)."""
+    submitted (engine, a session)."""
     admin = {"Authorization": f"Bearer {throwaway.tokens[Role.ADMIN]}"}
     reporter = {"Authorization": f"Bearer {throwaway.tokens[Role.GRID_WORKER]}"}
     body = {"geometry": {"type": "Point", "coordinates": list(CENTRE)}, "category": "E0401"}

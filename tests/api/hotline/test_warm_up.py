@@ -41,7 +41,7 @@ def cold() -> Iterator[None]:
 def test_the_first_parse_after_start_takes_what_the_warm_up_built(
     demo_db_url: str, demo_session: Session, cold: None
 ) -> None:
-    settings = Settings(environment="test")
+    settings = Settings(environment="test", report_connections=0)
     app = create_app(engine=engine_for(demo_db_url), settings=settings, warm=True)
     app.dependency_overrides[get_session] = lambda: demo_session
     builds, loads = GEOCODER.builds, MODEL.loads

@@ -60,7 +60,9 @@ def tile_features(
 
 def app_on(demo_db_url: str, session: Session) -> FastAPI:
     """The service whose requests share ``session`` (rolled back after the test)."""
-    app = create_app(engine=engine_for(demo_db_url), settings=Settings(environment="test"))
+    app = create_app(
+        engine=engine_for(demo_db_url), settings=Settings(environment="test", report_connections=0)
+    )
     app.dependency_overrides[get_session] = lambda: session
     return app
 

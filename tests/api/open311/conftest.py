@@ -38,7 +38,7 @@ KEYS = {
 def open311_app(url: str, session: Callable[[], Session], *, public: bool = False) -> FastAPI:
     """The service (as the lead's app factory builds it) plus the Open311 router; ``public``
     publishes the requests (GRIDWHISTLE_OPEN311_PUBLIC: reads need no api_key)."""
-    settings = Settings(environment="test", open311_public=public)
+    settings = Settings(environment="test", report_connections=0, open311_public=public)
     app = create_app(engine=engine_for(url), settings=settings)
     app.include_router(router)
     app.dependency_overrides[get_session] = session

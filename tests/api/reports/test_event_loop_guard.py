@@ -16,7 +16,6 @@ from api.app import create_app
 from api.config import Settings
 from api.db import aio
 from api.db.session import engine_for
-from api.reports import loop
 from tests.api.served import Served, remove_committed_users
 from tests.api.support import PIN, problem
 from tests.browser import serve
@@ -33,7 +32,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(query.statement.text.split(" AS ", 1)[0])
         return await real(conn, query)
 
-    monkeypatch.setattr(loop.aio, "execute", counted)
+    monkeypatch.setattr(aio, "execute", counted)
     return seen
 
 
