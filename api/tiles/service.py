@@ -27,6 +27,7 @@ from api.maps.data import area_name, features
 from api.tiles import sql
 from api.tiles.access import EventFilter, StatsScope, event_filter, stats_scope
 from geo.codes import Level
+from geo.crs import METRIC_SRID
 
 EXTENT = 4096
 BUFFER = 64
@@ -244,4 +245,5 @@ def _event_params(who: EventFilter, filters: Filters) -> dict[str, Any]:
         "department": who.department,
         "chief": who.chief,
         "near_m": NEAR_M,
+        "metric_srid": METRIC_SRID,
     }

@@ -168,7 +168,8 @@ rows AS (
                 SELECT 1 FROM roads r
                  WHERE r.chief_ref = :chief
                    AND r.generation_low <= :gen AND r.generation_high >= :gen
-                   AND ST_DWithin(ST_Transform(r.geom, 4548), ST_Transform(ev.geom, 4548),
+                   AND ST_DWithin(ST_Transform(r.geom, CAST(:metric_srid AS integer)),
+                                  ST_Transform(ev.geom, CAST(:metric_srid AS integer)),
                                   :near_m)))
 )
 SELECT ST_AsMVT(rows, :layer, :extent, 'geom') FROM rows WHERE geom IS NOT NULL
