@@ -64,35 +64,45 @@ def test_a_worker_sends_a_report_and_follows_it_through_a_merge(
     expect(card).to_contain_text("路灯不亮，夜间行人看不清")
     expect(page.locator(".my-report")).to_have_count(1)
 
-    # the street merges the worker's case into another one of its own, then whistles that one
+    # the street merges the worker's case into another case of the same place
     other = _report(site, street, "E0303", "同一处：路灯杆旁违建")["case_id"]
     merge = {"into": other, "reason": "同一处问题"}
     site.api(street, "POST", f"/api/cases/{case_id}/merge", json=merge)
-    site.api(street, "POST", f"/api/cases/{other}/whistle", json={})
 
     # 我的上报 follows the report into the case it is in now (live events refresh the page)
-    line_text = f"案件 {case_id} · 已合并到案件 {other} · 已吹哨"
-    expect(card.locator(".case-line")).to_have_text(line_text)
+    expect(card.locator(".case-line")).to_have_text(
+        f"案件 {case_id} · 已合并到案件 {other} · 新案件"
+    )
     expect(card).to_have_attribute("data-case-id", str(other))
     card.locator("details.history summary").click()
     history = card.locator("details.history li")
     expect(history.filter(has_text="合并")).not_to_have_count(0)
     expect(history.filter(has_text="同一处问题")).not_to_have_count(0)
-    expect(history.filter(has_text="吹哨")).not_to_have_count(0)
     page.screenshot(path=str(artifacts / "mine_merged.png"), full_page=True)
 
-    # back on the report page, the outbox line says so too, and links to 我的上报
+    # back on the report page, the outbox line says so too
     page.get_by_role("link", name="上报", exact=True).click()
     page.wait_for_selector("body[data-ready='1']")
-    line = page.locator("#outbox li.item").first
-    expect(line.locator(".state")).to_have_text(
-        f"已发送：案件 {case_id} · 已合并到案件 {other} · 已吹哨"
-    )
+    state = page.locator("#outbox li.item").first.locator(".state")
+    expect(state).to_have_text(f"已发送：案件 {case_id} · 已合并到案件 {other} · 新案件")
+
+    # offline, the line keeps what it knew; back online it asks again
+    tab.context.set_offline(True)
+    site.api(street, "POST", f"/api/cases/{other}/whistle", json={})
+    page.wait_for_timeout(500)
+    expect(state).to_contain_text("新案件")
+    tab.context.set_offline(False)
+    line_text = f"案件 {case_id} · 已合并到案件 {other} · 已吹哨"
+    expect(state).to_have_text(f"已发送：{line_text}")
     page.screenshot(path=str(artifacts / "mine_outbox_line.png"), full_page=True)
-    line.get_by_role("link", name="查看进度").click()
+
+    # 查看进度 opens the report on 我的上报, its history unfolded
+    page.locator("#outbox li.item").first.get_by_role("link", name="查看进度").click()
     page.wait_for_url(re.compile(r"/app/mine#report-\d+$"))
     page.wait_for_selector("body[data-ready='1']")
-    expect(page.locator(".my-report.wanted .case-line")).to_have_text(line_text)
+    wanted = page.locator(".my-report.wanted")
+    expect(wanted.locator(".case-line")).to_have_text(line_text)
+    expect(wanted.locator("details.history li").filter(has_text="吹哨")).not_to_have_count(0)
     tab.assert_clean()
 
 
