@@ -16,6 +16,7 @@ from api.geography.service import active_generation
 from api.hotspots.service import load_events
 from api.maps.cache import MAPS_CACHE, DataVersion, MapCache
 from tests.api.maps.conftest import contains
+from tests.api.maps.page_parts import heading
 
 STREET = "110102020"
 VERSION = DataVersion("db", 1, 10)
@@ -85,11 +86,10 @@ def _without_ids(html: str) -> str:
 
 
 def _event_count(html: str) -> int:
-    found = re.search(r"事件数（(\d+)）", html) or re.search(
-        r"\\u4e8b\\u4ef6\\u6570\\uff08(\d+)\\uff09", html
-    )
+    """The number of events the page's heading counts (共 N 件事件)."""
+    found = re.search(r"共 ([\d,]+) 件事件", heading(html).subtitle)
     assert found is not None
-    return int(found.group(1))
+    return int(found.group(1).replace(",", ""))
 
 
 def test_warm_pages_come_from_the_cache_until_an_event_arrives(
