@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from api.addresses.service import GEOCODER
-from api.auth.roles import Actor, Role
+from api.auth.roles import REPORTING_ROLES, Actor
 from api.auth.service import API_SCOPE, OPEN311_SCOPE, actor_of, user_by_token
 from api.cases.models import Case, CaseEvent
 from api.cases.service import TIMESTAMP
@@ -42,17 +42,6 @@ SPAN = timedelta(days=90)  # the spec's default and largest date range
 MAX_DESCRIPTION = 4000
 MAX_KEY = 128
 MAX_ADDRESS = 500
-REPORTING_ROLES = frozenset(
-    {
-        Role.GRID_WORKER,
-        Role.CHIEF,
-        Role.COMMUNITY,
-        Role.STREET,
-        Role.DISTRICT,
-        Role.ADMIN,
-        Role.HOTLINE,
-    }
-)
 SOURCES = ("resident", "hotline")
 KINDS = {"event": "事件", "component": "部件"}
 # Open311 knows open and closed only. Closed: nothing more will be done — verified (the street
