@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from decimal import ROUND_CEILING, Decimal
 from typing import Any, Literal, cast
 
 import folium
@@ -75,14 +76,21 @@ def rate_breaks(values: Sequence[float], bins: int = len(COUNT_COLOURS)) -> list
         if q <= 0:
             found.add(0.0)
             continue
-        exponent = int(np.floor(np.log10(q))) - 1
-        digits = int(np.ceil(q / 10.0**exponent - 1e-9))
-        upper = float(f"{digits}e{exponent}")  # the double nearest the decimal bound
-        while upper < q:  # never below the value it bounds
-            digits += 1
-            upper = float(f"{digits}e{exponent}")
-        found.add(upper)
+        found.add(_round_up(float(q)))
     return sorted(found)
+
+
+def _round_up(value: float) -> float:
+    """``value`` rounded up to two significant digits, in decimal (as it is written), never
+    below ``value``.
+
+    >>> _round_up(0.1), _round_up(1234.0), _round_up(1e-05)
+    (0.1, 1300.0, 1e-05)
+    """
+    written = Decimal(repr(value))  # the shortest decimal that reads back as ``value``
+    exponent = written.adjusted() - 1
+    upper = written.scaleb(-exponent).to_integral_value(rounding=ROUND_CEILING).scaleb(exponent)
+    return max(float(upper), value)
 
 
 def rate_legend_rows(breaks: Sequence[float]) -> list[tuple[str, str]]:
