@@ -123,6 +123,20 @@ def _within(jurisdiction: str | None, code: str | None) -> bool:
     return jurisdiction is not None and code is not None and code.startswith(jurisdiction)
 
 
+def on_duty(actor: Actor, department_code: str) -> bool:
+    """Whether ``actor`` acts for a department on its own assignments: the department's staff,
+    or an administrator.
+
+    >>> on_duty(Actor(1, Role.DEPARTMENT, "110102-cgzf"), "110102-cgzf")
+    True
+    >>> on_duty(Actor(2, Role.DEPARTMENT, "110106-cgzf"), "110102-cgzf")
+    False
+    """
+    if actor.role is Role.ADMIN:
+        return True
+    return actor.role is Role.DEPARTMENT and actor.jurisdiction == department_code
+
+
 def allowed(actor: Actor, action: Action, scope: CaseScope) -> bool:
     """Whether ``actor`` may do ``action`` on a case with ``scope``."""
     j = actor.jurisdiction

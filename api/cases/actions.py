@@ -5,7 +5,8 @@ the routes raise and the ``allowed_actions`` the API lists — one rule for both
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,15 +14,20 @@ from sqlalchemy.orm import Session
 from api.auth.roles import Actor, CaseScope
 from api.cases.models import Case, CaseStreet
 from api.cases.workflow import (
+    AssignmentAction,
+    AssignmentFacts,
+    AssignmentStatus,
     CaseAction,
     CaseFacts,
     CaseStatus,
     Guard,
+    assignment_actions,
     case_actions,
     check_action,
+    check_assignment_action,
 )
 from api.reports.models import Report
-from api.whistles.models import Assignment
+from api.whistles.models import Assignment, Extension
 
 
 def scopes(*, session: Session, cases: Sequence[Case]) -> dict[int, CaseScope]:
@@ -96,3 +102,74 @@ def allowed_actions(
     """The actions ``actor`` may do to each case (what the routes would not refuse)."""
     facts = case_facts(session=session, cases=cases)
     return {case_id: case_actions(actor, f) for case_id, f in facts.items()}
+
+
+def allowed_case_actions(
+    *, session: Session, actor: Actor, case_ids: Iterable[int]
+) -> dict[int, list[CaseAction]]:
+    """:func:`allowed_actions` of the cases with ``case_ids``."""
+    cases = list(session.scalars(select(Case).where(Case.id.in_(set(case_ids)))))
+    return allowed_actions(session=session, actor=actor, cases=cases)
+
+
+class AssignmentLike(Protocol):
+    """An assignment as a row or as its public form."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def case_id(self) -> int: ...
+    @property
+    def department_code(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+def assignment_facts(
+    *, session: Session, assignments: Sequence[AssignmentLike]
+) -> dict[int, AssignmentFacts]:
+    """The facts of each assignment the action rules need (its case's facts included)."""
+    case_ids = {a.case_id for a in assignments}
+    cases = list(session.scalars(select(Case).where(Case.id.in_(case_ids))))
+    facts = case_facts(session=session, cases=cases)
+    pending: dict[int, int] = {
+        assignment_id: extension_id
+        for assignment_id, extension_id in session.execute(
+            select(Extension.assignment_id, Extension.id).where(
+                Extension.assignment_id.in_([a.id for a in assignments]),
+                Extension.status == "requested",
+            )
+        )
+    }
+    return {
+        a.id: AssignmentFacts(
+            id=a.id,
+            department_code=a.department_code,
+            status=AssignmentStatus(a.status),
+            case=facts[a.case_id],
+            pending_extension=pending.get(a.id),
+        )
+        for a in assignments
+    }
+
+
+def require_assignment_action(
+    *,
+    session: Session,
+    actor: Actor,
+    action: AssignmentAction,
+    assignment: AssignmentLike,
+) -> AssignmentFacts:
+    """Raise the refusal (403, 409) unless ``actor`` may do ``action`` to ``assignment``;
+    return its facts."""
+    facts = assignment_facts(session=session, assignments=[assignment])[assignment.id]
+    check_assignment_action(action, actor, facts)
+    return facts
+
+
+def allowed_assignment_actions(
+    *, session: Session, actor: Actor, assignments: Sequence[AssignmentLike]
+) -> dict[int, list[AssignmentAction]]:
+    """The actions ``actor`` may do to each assignment (what the routes would not refuse)."""
+    facts = assignment_facts(session=session, assignments=assignments)
+    return {assignment_id: assignment_actions(actor, f) for assignment_id, f in facts.items()}

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.cases.workflow import AssignmentAction, CaseAction
 from api.db.base import INT4_MAX
 from api.inputs import Input
 from api.photos.schemas import PhotoPublic
@@ -63,6 +64,7 @@ class CaseAssignmentPublic(AssignmentPublic):
     (市级督办) — the whistle board's ladder (docs/supervision.md)."""
 
     supervision: Literal["none", "warning", "overdue", "chased", "district", "city"]
+    allowed_actions: list[AssignmentAction]  # what the caller may do to it now
 
 
 class WhistlePublic(BaseModel):
@@ -107,6 +109,44 @@ class CasePublic(BaseModel):
     geometry: dict[str, Any] | None = None  # GeoJSON, WGS-84
     address: str | None = None  # the position described from the nearest register entry
     photos: list[PhotoPublic] = []  # before (the reports'), then after (the departments')
+    allowed_actions: list[CaseAction]  # what the caller may do to it now
+
+
+class CaseProperties(BaseModel):
+    """What the case list says of each case."""
+
+    id: int
+    status: str
+    category: str
+    description: str
+    lead_street_code: str
+    district_code: str
+    community_code: str | None
+    report_count: int
+    created_at: str  # ISO 8601
+    joint: bool
+    routing: dict[str, Any]  # streets, overall lead, whistle type, ambiguity
+    address: str | None
+    allowed_actions: list[CaseAction]  # what the caller may do to it now
+
+
+class CaseFeature(BaseModel):
+    """A case as a GeoJSON feature."""
+
+    type: Literal["Feature"]
+    id: int
+    geometry: dict[str, Any]  # GeoJSON, WGS-84
+    properties: CaseProperties
+
+
+class CasesPublic(BaseModel):
+    """A page of cases as a GeoJSON FeatureCollection, with the total that matched."""
+
+    type: Literal["FeatureCollection"]
+    features: list[CaseFeature]
+    total: int
+    limit: int
+    offset: int
 
 
 class LonLat(BaseModel):

@@ -11,11 +11,13 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from api.auth.deps import ActorDep
-from api.auth.roles import Action
+from api.auth.roles import Action, Actor
 from api.cases import service
+from api.cases.actions import allowed_actions, allowed_assignment_actions, allowed_case_actions
 from api.cases.queries import case_detail, cases_geojson, duplicates
 from api.cases.schemas import (
     CasePublic,
+    CasesPublic,
     Comment,
     DuplicatesPublic,
     Evaluate,
@@ -49,13 +51,20 @@ router = APIRouter(prefix="/api/cases", tags=["cases"])
 SUGGEST_FACTOR = 2.0  # suggested duplicates: this many times the attach radius
 
 
-def _detail(session: SessionDep, settings: SettingsDep, case_id: int) -> CasePublic:
+def _detail(session: SessionDep, settings: SettingsDep, actor: Actor, case_id: int) -> CasePublic:
     case = service.get_case(session=session, case_id=case_id)
     now = service.utcnow()
     detail = case_detail(session=session, case=case, now=now)
     levels = _supervision(session, settings, case_id, now)
+    duties = allowed_assignment_actions(
+        session=session,
+        actor=actor,
+        assignments=list(session.scalars(select(Assignment).where(Assignment.case_id == case_id))),
+    )
     for assignment in detail["assignments"]:
         assignment["supervision"] = levels[assignment["id"]]
+        assignment["allowed_actions"] = duties[assignment["id"]]
+    detail["allowed_actions"] = allowed_actions(session=session, actor=actor, cases=[case])[case.id]
     policy = policies_from(settings.data_dir).get(str(detail["routing"].get("sla_policy")))
     if policy is not None:  # the time limits in words, beside the policy's name
         detail["routing"] = {**detail["routing"], "sla_text": plain(policy)}
@@ -76,7 +85,7 @@ def _supervision(
     return {a.id: str(level(times_of(a), ladders.of(policy), now, work)) for a, policy in rows}
 
 
-@router.get("")
+@router.get("", response_model=CasesPublic)
 def list_cases(
     session: SessionDep,
     actor: ActorDep,
@@ -89,9 +98,10 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=INT4_MAX)] = 0,
 ) -> dict[str, Any]:
-    """Cases the caller may see, as GeoJSON, filtered and paginated (newest first)."""
+    """Cases the caller may see, as GeoJSON, filtered and paginated (newest first), each with
+    the actions the caller may do to it."""
     check_range(since, until)
-    return cases_geojson(
+    found = cases_geojson(
         session=session,
         actor=actor,
         status=status,
@@ -103,6 +113,11 @@ def list_cases(
         limit=limit,
         offset=offset,
     )
+    ids = [feature["id"] for feature in found["features"]]
+    allowed = allowed_case_actions(session=session, actor=actor, case_ids=ids)
+    for feature in found["features"]:
+        feature["properties"]["allowed_actions"] = allowed[feature["id"]]
+    return found
 
 
 @router.get("/{case_id}", response_model=CasePublic)
@@ -112,7 +127,7 @@ def get_case(
     """One case with its streets, whistles and department assignments."""
     case = service.get_case(session=session, case_id=case_id)
     service.require(session=session, actor=actor, action=Action.VIEW, case=case)
-    return _detail(session, settings, case_id)
+    return _detail(session, settings, actor, case_id)
 
 
 @router.get("/{case_id}/duplicates", response_model=DuplicatesPublic)
@@ -157,7 +172,7 @@ def resolve_locally(
         session=session, case=case, actor=actor, note=body.note, at=service.utcnow()
     )
     session.commit()
-    return _detail(session, settings, case_id)
+    return _detail(session, settings, actor, case_id)
 
 
 @router.post("/{case_id}/reject", response_model=CasePublic)
@@ -168,7 +183,7 @@ def reject(
     case = service.get_case(session=session, case_id=case_id, lock=True)
     service.reject(session=session, case=case, actor=actor, reason=body.reason, at=service.utcnow())
     session.commit()
-    return _detail(session, settings, case_id)
+    return _detail(session, settings, actor, case_id)
 
 
 @router.post("/{case_id}/merge", response_model=CasePublic)
@@ -187,7 +202,7 @@ def merge(
         reason=body.reason,
     )
     session.commit()
-    return _detail(session, settings, body.into)
+    return _detail(session, settings, actor, body.into)
 
 
 @router.post("/{case_id}/verify", response_model=CasePublic)
@@ -207,7 +222,7 @@ def verify(
         after_photos=after_photo_policy(settings),
     )
     session.commit()
-    return _detail(session, settings, case_id)
+    return _detail(session, settings, actor, case_id)
 
 
 @router.post("/{case_id}/evaluate", response_model=CasePublic)
@@ -225,7 +240,7 @@ def evaluate(
         at=service.utcnow(),
     )
     session.commit()
-    return _detail(session, settings, case_id)
+    return _detail(session, settings, actor, case_id)
 
 
 @router.post("/{case_id}/comments", response_model=list[EventPublic])

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from api.auth.roles import Action, Actor, CaseScope, allowed
+from api.auth.roles import Action, Actor, CaseScope, allowed, on_duty
 from api.errors import Conflict, DomainError, Forbidden
 from api.messages import ASSIGNMENT_STATUS_NAMES, CASE_STATUS_NAMES
 
@@ -291,3 +291,107 @@ def check_action(action: CaseAction, actor: Actor, case: CaseFacts) -> None:
 def case_actions(actor: Actor, case: CaseFacts) -> list[CaseAction]:
     """The actions ``actor`` may do to ``case`` (none of them refused), in the table's order."""
     return [a for a in CaseAction if case_refusal(a, actor, case) is None]
+
+
+class AssignmentAction(StrEnum):
+    """What an actor may do to one department's assignment (``allowed_actions``)."""
+
+    ACKNOWLEDGE = "acknowledge"  # 签收
+    ARRIVE = "arrive"  # 到场报到 (from dispatched, it signs for the task first)
+    RESOLVE = "resolve"
+    EXTEND = "extend"  # ask for more time
+    DISPUTE = "dispute"  # 派单异议
+    DECIDE_EXTENSION = "decide_extension"  # the lead street, on a waiting request
+
+
+# the department's acts and the states each starts from (ASSIGNMENT_TRANSITIONS moves them)
+ASSIGNMENT_ACTIONS: dict[AssignmentAction, frozenset[AssignmentStatus]] = {
+    AssignmentAction.ACKNOWLEDGE: frozenset({AssignmentStatus.DISPATCHED}),
+    AssignmentAction.ARRIVE: frozenset(
+        {AssignmentStatus.DISPATCHED, AssignmentStatus.ACKNOWLEDGED}
+    ),
+    AssignmentAction.RESOLVE: frozenset({AssignmentStatus.ON_SITE}),
+    AssignmentAction.EXTEND: frozenset({AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.ON_SITE}),
+    AssignmentAction.DISPUTE: frozenset(
+        {AssignmentStatus.DISPATCHED, AssignmentStatus.ACKNOWLEDGED}
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AssignmentFacts:
+    """What the action rules know of an assignment: id, department, state, its case's facts
+    and the extension request waiting for a decision, if any."""
+
+    id: int
+    department_code: str
+    status: AssignmentStatus
+    case: CaseFacts
+    pending_extension: int | None = None
+
+
+def assignment_refusal(
+    action: AssignmentAction, actor: Actor, assignment: AssignmentFacts
+) -> DomainError | None:
+    """Why ``actor`` may not do ``action`` to ``assignment`` (None: it may): 403 unless the
+    department's own staff (or the lead street, for an extension decision), 409 when the
+    assignment's state or a waiting extension request does not allow it."""
+    a = assignment
+    if action is AssignmentAction.DECIDE_EXTENSION:
+        if not allowed(actor, Action.APPROVE_EXTENSION, a.case.scope):
+            who = f"{actor.role} {actor.jurisdiction or ''}".strip()
+            return Forbidden(
+                f"{who} may not {Action.APPROVE_EXTENSION} case {a.case.id}", field="authorization"
+            )
+        if a.pending_extension is None:
+            return IllegalTransition(
+                f"no extension request of assignment {a.id} waits for a decision",
+                field="status",
+                message="没有待审批的延期申请",
+            )
+        return None
+    if not on_duty(actor, a.department_code):
+        return Forbidden(
+            f"only {a.department_code} staff act on assignment {a.id}", field="authorization"
+        )
+    starts = ASSIGNMENT_ACTIONS[action]
+    if a.status not in starts:
+        return IllegalTransition(
+            f"an assignment that is {a.status} cannot {action} (only one that is "
+            f"{', '.join(sorted(starts))})",
+            field="status",
+            message=f"任务{ASSIGNMENT_STATUS_NAMES[a.status]}，不能{ASSIGNMENT_ACTION_NAMES[action]}",
+            current=str(a.status),
+            requested=str(action),
+        )
+    if action is AssignmentAction.EXTEND and a.pending_extension is not None:
+        return IllegalTransition(
+            f"extension {a.pending_extension} is still waiting for a decision",
+            field="status",
+            message="上一次延期申请尚待审批",
+        )
+    return None
+
+
+ASSIGNMENT_ACTION_NAMES = {
+    AssignmentAction.ACKNOWLEDGE: "签收",
+    AssignmentAction.ARRIVE: "到场报到",
+    AssignmentAction.RESOLVE: "办结",
+    AssignmentAction.EXTEND: "申请延期",
+    AssignmentAction.DISPUTE: "提出异议",
+    AssignmentAction.DECIDE_EXTENSION: "审批延期",
+}
+
+
+def check_assignment_action(
+    action: AssignmentAction, actor: Actor, assignment: AssignmentFacts
+) -> None:
+    """Raise the refusal of :func:`assignment_refusal`, if any."""
+    refusal = assignment_refusal(action, actor, assignment)
+    if refusal is not None:
+        raise refusal
+
+
+def assignment_actions(actor: Actor, assignment: AssignmentFacts) -> list[AssignmentAction]:
+    """The actions ``actor`` may do to ``assignment``, in the table's order."""
+    return [a for a in AssignmentAction if assignment_refusal(a, actor, assignment) is None]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.cases.schemas import AssignmentPublic, ExtensionPublic, SitePublic
+from api.cases.workflow import AssignmentAction
 from api.deadlines.supervision import Level
 from api.photos.schemas import PhotoPublic
 
@@ -41,6 +42,8 @@ class BoardAssignment(AssignmentPublic):
 
     supervision: Level
     case: CaseSummary
+    # what the caller may do to it now (签收, 到场, 办结 …, the lead street's extension decision)
+    allowed_actions: list[AssignmentAction] = Field(default_factory=list)
 
 
 class ExtensionListed(ExtensionPublic):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import shapely
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from api.auth.roles import Action, Actor, Role
-from api.cases.actions import require_action
+from api.auth.roles import Action, Actor
+from api.cases.actions import assignment_facts, require_action, require_assignment_action
 from api.cases.models import Case, CaseStreet
 from api.cases.service import (
     cancel_assignments,
@@ -20,17 +21,17 @@ from api.cases.service import (
     transition,
 )
 from api.cases.workflow import (
+    AssignmentAction,
     AssignmentStatus,
     CaseAction,
     CaseStatus,
-    IllegalTransition,
-    check_assignment,
+    check_assignment_action,
 )
 from api.db.geometry import to_db
 from api.deadlines.calendar import Deadline, WorkCalendar
 from api.deadlines.sla import Duration, Obligation, SlaPolicy, due, extend
 from api.departments.models import Department
-from api.errors import Forbidden, InvalidInput, NotFound
+from api.errors import InvalidInput, NotFound
 from api.geography.models import Area
 from api.photos.policy import AfterPhotoPolicy
 from api.photos.queries import require_after_photos
@@ -52,14 +53,11 @@ def get_assignment(*, session: Session, assignment_id: int) -> Assignment:
     return row
 
 
-def _require_department(actor: Actor, assignment: Assignment) -> None:
-    if actor.role is Role.ADMIN:
-        return
-    if actor.role is not Role.DEPARTMENT or actor.jurisdiction != assignment.department_code:
-        raise Forbidden(
-            f"only {assignment.department_code} staff act on assignment {assignment.id}",
-            field="authorization",
-        )
+def _require(actor: Actor, action: AssignmentAction, assignment: Assignment) -> None:
+    """Refuse (403, 409) unless ``actor`` may do ``action`` to ``assignment``."""
+    session = object_session(assignment)
+    assert session is not None
+    require_assignment_action(session=session, actor=actor, action=action, assignment=assignment)
 
 
 def _departments(session: Session, codes: list[str]) -> dict[str, Department]:
@@ -310,7 +308,7 @@ def escalate(
 
 def acknowledge(*, session: Session, assignment: Assignment, actor: Actor, at: datetime) -> None:
     """The department signs for the task (签收)."""
-    _require_department(actor, assignment)
+    _require(actor, AssignmentAction.ACKNOWLEDGE, assignment)
     move_assignment(
         session=session,
         assignment=assignment,
@@ -332,7 +330,7 @@ def report_on_site(
     max_distance_m: float,
 ) -> float:
     """The department reports on site (报到); its position is checked against the case."""
-    _require_department(actor, assignment)
+    _require(actor, AssignmentAction.ARRIVE, assignment)
     wlon, wlat = position_in_wgs84(lon=lon, lat=lat, crs=crs, field="lon")
     distance = session.scalar(
         text(
@@ -377,7 +375,6 @@ def _act_with_text(
     data: dict[str, Any] | None = None,
 ) -> Case:
     """A department act that needs a text (note, reason); returns the locked case."""
-    _require_department(actor, assignment)
     if not text.strip():
         raise InvalidInput(f"{what} needs a {field}", field=field)
     move_assignment(
@@ -402,8 +399,7 @@ def resolve(
     the overall lead's resolution resolves the case, and needs the after-photos
     ``after_photos`` asks for (the ones its supporting departments attached count)."""
     photos = photos or []
-    _require_department(actor, assignment)
-    check_assignment(AssignmentStatus(assignment.status), AssignmentStatus.RESOLVED)
+    _require(actor, AssignmentAction.RESOLVE, assignment)
     case = session.get(Case, assignment.case_id, with_for_update=True)
     assert case is not None
     if (
@@ -450,33 +446,15 @@ def request_extension(
     reason: str,
     calendar: WorkCalendar,
 ) -> Extension:
-    """A department asks for more time to resolve; the whistling street decides."""
-    _require_department(actor, assignment)
-    if AssignmentStatus(assignment.status) not in (
-        AssignmentStatus.ACKNOWLEDGED,
-        AssignmentStatus.ON_SITE,
-    ):
-        raise IllegalTransition(
-            f"an assignment that is {assignment.status} cannot ask for an extension",
-            field="status",
-            current=assignment.status,
-            requested="extension",
-        )
+    """A department asks for more time to resolve (one request at a time); the whistling
+    street decides."""
+    _require(actor, AssignmentAction.EXTEND, assignment)
     if not reason.strip():
         raise InvalidInput("an extension needs a reason", field="reason")
     try:
         by = Duration.parse(amount)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="amount") from exc
-    pending = session.scalar(
-        select(Extension).where(
-            Extension.assignment_id == assignment.id, Extension.status == "requested"
-        )
-    )
-    if pending is not None:
-        raise IllegalTransition(
-            f"extension {pending.id} is still waiting for a decision", field="status"
-        )
     current = _deadline_of(assignment)
     new = extend(current, by=by, calendar=calendar)
     ext = Extension(
@@ -524,11 +502,11 @@ def decide_extension(
     assignment = get_assignment(session=session, assignment_id=extension.assignment_id)
     case = session.get(Case, assignment.case_id)
     assert case is not None
-    require(session=session, actor=actor, action=Action.APPROVE_EXTENSION, case=case)
-    if extension.status != "requested":
-        raise IllegalTransition(
-            f"extension {extension.id} was already {extension.status}", field="status"
-        )
+    facts = assignment_facts(session=session, assignments=[assignment])[assignment.id]
+    waiting = extension.id if extension.status == "requested" else None
+    check_assignment_action(
+        AssignmentAction.DECIDE_EXTENSION, actor, replace(facts, pending_extension=waiting)
+    )
     extension.status = "approved" if approve else "denied"
     extension.decided_by = actor.id
     extension.decided_at = at
@@ -556,8 +534,8 @@ def dispute(
 ) -> None:
     """The department answers "not ours" (派单异议) for its own assignment. When the overall
     lead disputes, the whole case goes back to the dispatcher (有异议); another department's
-    dispute concerns its assignment only, and the case stays whistled (the street may still
-    re-route it)."""
+    dispute concerns its assignment only, and the case stays whistled."""
+    _require(actor, AssignmentAction.DISPUTE, assignment)
     assignment.dispute_reason = reason
     case = _act_with_text(
         session=session,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from api.auth.deps import ActorDep
+from api.cases.actions import allowed_assignment_actions
 from api.cases.queries import overdue_obligations
 from api.cases.schemas import (
     AssignmentPublic,
@@ -117,7 +118,8 @@ def board(
 ) -> list[BoardAssignment]:
     """Department assignments of whistles the caller may see, with their cases (their photos
     and their site: where to go, the nearest road, the point for 高德 and 百度) and supervision
-    levels; ``overdue=true``, ``supervision=chased`` …"""
+    levels, and what the caller may do to each (``allowed_actions``); ``overdue=true``,
+    ``supervision=chased`` …"""
     rows = queries.board(
         session=session,
         actor=actor,
@@ -135,7 +137,9 @@ def board(
     photos = photos_of_cases(session=session, case_ids=case_ids)
     places = sites(session=session, case_ids=case_ids, road_radius_m=settings.chief_radius_m)
     policy = after_photo_policy(settings)
+    allowed = allowed_assignment_actions(session=session, actor=actor, assignments=rows)
     for row in rows:
+        row.allowed_actions = allowed[row.id]
         row.case.photos = [PhotoPublic.model_validate(p) for p in photos.get(row.case.id, [])]
         row.case.after_photos_required = policy.required(row.case.category)
         row.case.site = places.get(row.case.id)

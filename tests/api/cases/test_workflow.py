@@ -9,11 +9,15 @@ from api.auth.roles import Actor, CaseScope, Role
 from api.cases.workflow import (
     CASE_ACTIONS,
     CASE_TRANSITIONS,
+    AssignmentAction,
+    AssignmentFacts,
+    AssignmentStatus,
     CaseAction,
     CaseFacts,
     CaseStatus,
     Guard,
     IllegalTransition,
+    assignment_actions,
     case_actions,
     case_refusal,
     check_case,
@@ -84,3 +88,30 @@ def test_the_lead_street_and_a_partner_street_may_do_different_things() -> None:
         CaseAction.REROUTE,
         CaseAction.COMMENT,
     ]
+
+
+def test_a_department_acts_on_its_own_assignment_in_its_state() -> None:
+    def assignment(
+        code: str, status: AssignmentStatus, pending: int | None = None
+    ) -> AssignmentFacts:
+        return AssignmentFacts(
+            id=9,
+            department_code=code,
+            status=status,
+            case=facts(CaseStatus.WHISTLED),
+            pending_extension=pending,
+        )
+
+    mine = assignment("110102-cgzf", AssignmentStatus.DISPATCHED)
+    assert assignment_actions(DEPARTMENT, mine) == [
+        AssignmentAction.ACKNOWLEDGE,
+        AssignmentAction.ARRIVE,
+        AssignmentAction.DISPUTE,
+    ]
+    assert (
+        assignment_actions(DEPARTMENT, assignment("110106-cgzf", AssignmentStatus.DISPATCHED)) == []
+    )
+    waiting = assignment("110102-cgzf", AssignmentStatus.ON_SITE, pending=3)
+    assert assignment_actions(DEPARTMENT, waiting) == [AssignmentAction.RESOLVE]
+    assert assignment_actions(STREET, waiting) == [AssignmentAction.DECIDE_EXTENSION]
+    assert assignment_actions(PARTNER, waiting) == []

@@ -1,6 +1,7 @@
 // The rest of a case's lifecycle on the command centre page: escalate to the city (districts),
-// re-route after a dispute, verify (confirm or reopen) and evaluate (1–5 stars). Each button
-// shows only for the roles the API lets act; the API still decides.
+// re-route after a dispute, verify (confirm or reopen) and evaluate (1–5 stars). A button shows
+// when its action is among the case's ``allowed_actions``: the API's rule, the one its routes
+// refuse by.
 
 import { departmentTable, post, textForm, whistleBody } from "./triage-actions.js";
 import { h, say } from "./ui.js";
@@ -8,26 +9,13 @@ import { h, say } from "./ui.js";
 const STAR_WORDS = ["", "很不满意", "不满意", "一般", "基本满意", "非常满意"];
 const HEADINGS = { disputed: "异议处理", resolved: "核查", verified: "结案评价" };
 
-/** Lead street of the case, a community of the case, or an administrator. */
-function leads(user, c) {
-  if (user.role === "admin") return true;
-  if (user.role === "street") return user.jurisdiction === c.lead_street_code;
-  if (user.role === "community") return Boolean(c.community_code?.startsWith(user.jurisdiction));
-  return false;
-}
-
-/** What ``user`` may do next on case ``c``: a list of [label, build form, class]. */
-function choices(user, c, ctx, send, message) {
+/** What the caller may do next on case ``c``: a list of [label, build form, class]. */
+function choices(c, ctx, send, message) {
   const list = [];
-  const mine = leads(user, c);
-  const district =
-    user.role === "admin" ||
-    (user.role === "district" && c.streets.some((s) => s.district_code === user.jurisdiction));
-  if (district && ["new", "whistled"].includes(c.status))
-    list.push(["上报市级", () => escalateForm(send, message), "whistle"]);
-  if (mine && c.status === "disputed")
-    list.push(["改派部门", () => rerouteForm(c, ctx, send, message), "whistle"]);
-  if (mine && c.status === "resolved") {
+  const may = (action) => c.allowed_actions.includes(action);
+  if (may("escalate")) list.push(["上报市级", () => escalateForm(send, message), "whistle"]);
+  if (may("reroute")) list.push(["改派部门", () => rerouteForm(c, ctx, send, message), "whistle"]);
+  if (may("verify")) {
     list.push(["核查通过", () => confirmForm(send), "primary"]);
     list.push([
       "退回重办",
@@ -43,18 +31,16 @@ function choices(user, c, ctx, send, message) {
         ),
     ]);
   }
-  const rater = mine || (user.role === "grid_worker" && ctx.reporter);
-  if (rater && c.status === "verified")
-    list.push(["满意度评价", () => evaluateForm(send, message), "primary"]);
+  if (may("evaluate")) list.push(["满意度评价", () => evaluateForm(send, message), "primary"]);
   return list;
 }
 
 /** The buttons of the next lifecycle steps and the form of the chosen one (or null). */
-export function lifecycleActions(user, c, ctx) {
+export function lifecycleActions(c, ctx) {
   const area = h("div", { class: "action-form" });
   const message = h("p", { class: "message", role: "status" });
   const send = (path, body, done) => post(c, path, body, message, () => ctx.done(c.id, done));
-  const list = choices(user, c, ctx, send, message);
+  const list = choices(c, ctx, send, message);
   if (!list.length) return null;
   const open = (build) => () => {
     area.replaceChildren(build());

@@ -1,13 +1,18 @@
-// Triage actions on a new case: resolve locally, reject, merge, blow a (joint) whistle.
-// ``ctx`` carries the catalogues, the queue and ``done(caseId, message)`` to refresh the page.
+// Triage actions: resolve locally, reject, merge, blow a (joint) whistle. A button shows when
+// its action is among the case's ``allowed_actions`` (the API's rule, the one its routes
+// refuse by). ``ctx`` carries the catalogues, the queue and ``done(caseId, message)`` to
+// refresh the page.
 
 import { ApiError, api, describe } from "./api.js";
 import { categoryLabel, fmtTime, h, say } from "./ui.js";
 
 const WHISTLE_TYPES = ["综合执法哨", "重点工作哨", "应急处置哨"];
 
-/** The action buttons and the form of the chosen action. */
+/** The buttons of the triage actions the caller may take and the form of the chosen one
+ * (null when it may take none). */
 export function actions(c, nearby, ctx) {
+  const may = (action) => c.allowed_actions.includes(action);
+  if (!["resolve", "reject", "merge", "whistle"].some(may)) return null;
   const area = h("div", { class: "action-form" });
   const message = h("p", { class: "message", role: "status" });
   const open = (build) => () => {
@@ -25,15 +30,23 @@ export function actions(c, nearby, ctx) {
     h(
       "div",
       { class: "buttons" },
-      button("就地解决", () =>
-        textForm("处置说明", "确认就地解决", "resolve", "note", "已就地解决。", send, message),
-      ),
-      button("驳回", () =>
-        textForm("驳回理由", "确认驳回", "reject", "reason", "已驳回。", send, message),
-      ),
-      button("合并", () => mergeForm(c, ctx, send, message)),
-      button("吹哨", () => whistleForm(c, nearby, ctx, send, message, false), "whistle"),
-      button("联合吹哨", () => whistleForm(c, nearby, ctx, send, message, true), "whistle"),
+      may("resolve")
+        ? button("就地解决", () =>
+            textForm("处置说明", "确认就地解决", "resolve", "note", "已就地解决。", send, message),
+          )
+        : null,
+      may("reject")
+        ? button("驳回", () =>
+            textForm("驳回理由", "确认驳回", "reject", "reason", "已驳回。", send, message),
+          )
+        : null,
+      may("merge") ? button("合并", () => mergeForm(c, ctx, send, message)) : null,
+      may("whistle")
+        ? button("吹哨", () => whistleForm(c, nearby, ctx, send, message, false), "whistle")
+        : null,
+      may("whistle")
+        ? button("联合吹哨", () => whistleForm(c, nearby, ctx, send, message, true), "whistle")
+        : null,
     ),
     area,
     message,

@@ -195,7 +195,7 @@ function mergeContext() {
     catalogue: state.catalogue,
     canMerge: (id) => {
       const f = state.cases.find((x) => x.properties.id === id);
-      return Boolean(f && canTriage(f.properties));
+      return Boolean(f?.properties.allowed_actions.includes("merge"));
     },
     merged: async (from, into) => {
       map.closePopup();
@@ -205,20 +205,6 @@ function mergeContext() {
     },
     select: (id) => select(id),
   };
-}
-
-function canTriage(c) {
-  if (c.status !== "new") return false; // resolve, reject, merge and whistle start from new
-  switch (user.role) {
-    case "admin":
-      return true;
-    case "street":
-      return user.jurisdiction === c.lead_street_code;
-    case "community":
-      return Boolean(c.community_code?.startsWith(user.jurisdiction));
-    default:
-      return false;
-  }
 }
 
 async function select(id) {
@@ -262,8 +248,8 @@ function renderDetail(c, events, nearby) {
     "div",
     { class: "case-actions" },
     twins ? duplicatesSection(c, twins, mergeContext()) : null,
-    canTriage(c) ? actions(c, nearby, ctx) : null,
-    lifecycleActions(user, c, ctx),
+    actions(c, nearby, ctx),
+    lifecycleActions(c, ctx),
   );
   const view = caseView(c, events, { user, catalogue: state.catalogue, depts: state.depts, extra });
   $("detail-body").replaceChildren(...view);

@@ -1,7 +1,8 @@
 // The whistle board: open assignments with their due times (overdue in red, provisional
 // marked) and their supervision level (黄牌预警 … 市级督办, from the API); departments
 // acknowledge, report on site, resolve, ask for more time or dispute; the whistling street
-// decides on extension requests. Each case says where it is (nearest road, 高德 / 百度 links,
+// decides on extension requests. A card's buttons are its ``allowed_actions`` (the API's rule,
+// the one its routes refuse by). Each case says where it is (nearest road, 高德 / 百度 links,
 // a small map). A card that was out of date (409) is drawn again from the server with the reason.
 
 import { ApiError, api, describe, requireLogin } from "./api.js";
@@ -57,10 +58,9 @@ async function loadBoard() {
   if ($("supervision-filter").value) params.set("supervision", $("supervision-filter").value);
   if (filter && filter !== "live") params.set("status", filter);
   try {
-    const [rows, pending] = await Promise.all([
-      api(`/api/whistles?${params}`),
-      decider() ? api("/api/extensions?status=requested") : [],
-    ]);
+    const rows = await api(`/api/whistles?${params}`);
+    const decides = rows.some((a) => may(a, "decide_extension"));
+    const pending = decides ? await api("/api/extensions?status=requested") : [];
     const shown = filter === "live" ? rows.filter((a) => LIVE.includes(a.status)) : rows;
     // the highest supervision level first, then by the resolve due time (the API's order)
     const rank = (a) => RANK.indexOf(a.supervision);
@@ -88,16 +88,9 @@ function liveRefresh() {
   else loadBoard();
 }
 
-/** Roles that decide on extension requests (the API still checks the case's lead street). */
-function decider() {
-  return user.role === "street" || user.role === "admin";
-}
-
-/** The whistling street decides on the extensions of its own cases. */
-function decides(c) {
-  return (
-    user.role === "admin" || (user.role === "street" && c.lead_street_code === user.jurisdiction)
-  );
+/** Whether the caller may do ``action`` to assignment ``a`` now (the API says). */
+function may(a, action) {
+  return a.allowed_actions.includes(action);
 }
 
 // ---- rendering -----------------------------------------------------------------------
@@ -153,7 +146,7 @@ function card(a, grouped = false) {
   if (state.notes.has(a.id)) say(message, state.notes.get(a.id), "error");
   const area = h("div", { class: "action-form" });
   const ext = state.pending.get(a.id);
-  const pending = ext && decides(c) ? ext : null;
+  const pending = ext && may(a, "decide_extension") ? ext : null;
   return h(
     "article",
     { class: `card${late ? " overdue" : ""}`, dataset: { assignmentId: a.id, status: a.status } },
@@ -199,7 +192,7 @@ function card(a, grouped = false) {
     a.resolution_note ? h("p", { class: "muted" }, `办结说明：${a.resolution_note}`) : null,
     a.dispute_reason ? h("p", { class: "muted" }, `异议理由：${a.dispute_reason}`) : null,
     pending ? extensionBox(pending, message) : null,
-    user.role === "department" || user.role === "admin" ? dutyButtons(a, area, message) : null,
+    dutyButtons(a, area, message),
     area,
     message,
   );
@@ -237,14 +230,12 @@ function dutyButtons(a, area, message) {
   const buttons = [];
   const add = (label, handler, cls = "") =>
     buttons.push(h("button", { type: "button", class: cls, onclick: handler }, label));
-  if (a.status === "dispatched")
+  if (may(a, "acknowledge"))
     add("签收", () => act(a, "acknowledge", undefined, message, "已签收。"), "primary");
-  if (["dispatched", "acknowledged"].includes(a.status))
-    add("到场报到", () => onSite(a, message), "primary");
-  if (a.status === "on_site") add("办结", () => area.replaceChildren(resolveForm(a, message)));
-  if (["acknowledged", "on_site"].includes(a.status))
-    add("申请延期", () => area.replaceChildren(extensionForm(a, message)));
-  if (["dispatched", "acknowledged"].includes(a.status))
+  if (may(a, "arrive")) add("到场报到", () => onSite(a, message), "primary");
+  if (may(a, "resolve")) add("办结", () => area.replaceChildren(resolveForm(a, message)));
+  if (may(a, "extend")) add("申请延期", () => area.replaceChildren(extensionForm(a, message)));
+  if (may(a, "dispute"))
     add("提出异议", () =>
       area.replaceChildren(
         textForm(
