@@ -345,6 +345,10 @@ def report_on_site(
             f"the reported position is {distance:,.0f} m from the case "
             f"(at most {max_distance_m:,.0f} m)",
             field="position",
+            message=(
+                f"报到位置距案件约 {distance:,.0f} 米，须在 {max_distance_m:,.0f} 米以内："
+                "请到现场后再报到"
+            ),
             distance_m=round(distance, 1),
         )
     if AssignmentStatus(assignment.status) is AssignmentStatus.DISPATCHED:
