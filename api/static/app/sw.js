@@ -6,7 +6,7 @@
 // the login the server redirects them to the login page, and a redirected answer is never
 // cached (a logged-in page asks the worker to cache the pages again).
 
-const VERSION = "gridwhistle-app-7";
+const VERSION = "gridwhistle-app-8";
 const SHELL = [
   "/app/login",
   "/app/report",
@@ -29,6 +29,7 @@ const SHELL = [
   "/static/app/js/inbox.js",
   "/static/app/js/live.js",
   "/static/app/js/login.js",
+  "/static/app/js/map-legends.js",
   "/static/app/js/mine.js",
   "/static/app/js/outbox.js",
   "/static/app/js/photos.js",
