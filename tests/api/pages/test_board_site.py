@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Locator, expect
 
 from api.auth.roles import Role
+from api.config import Settings
 from geo.coords import CoordinateSystem, from_wgs84
 from tests.api.pages.conftest import PHONE, Person, Site, Tab
 from tests.api.pages.test_pages_browser import log_in, report_via_api
@@ -145,7 +146,8 @@ def test_reporting_on_site_from_far_away_is_refused_in_chinese(
     card = page.locator(f"article[data-assignment-id='{task}']")
     card.get_by_role("button", name="到场报到").click()
     message = card.locator("p.message.error")
-    expect(message).to_contain_text("位置")
+    limit = Settings(environment="test").on_site_max_distance_m  # the served app's
+    expect(message).to_contain_text(f"须在 {limit:,.0f} 米以内")
     text = message.text_content() or ""
     assert CHINESE.search(text) and not re.search(r"\bfrom the case\b", text), text
     expect(card).to_have_attribute("data-status", "dispatched")
