@@ -47,7 +47,10 @@ let duplicateLayer;
 
 // ---- the queue -----------------------------------------------------------------------
 
-async function loadQueue() {
+// ``keepDetail``: a live refresh leaves the open case on screen even when it has left the
+// filtered queue (a verified case leaving 已解决 while its evaluation form is open)
+async function loadQueue(options) {
+  const keepDetail = options?.keepDetail === true;
   const status = $("status-filter").value;
   const list = $("queue");
   list.replaceChildren(h("li", { class: "muted" }, "加载中…"));
@@ -61,8 +64,8 @@ async function loadQueue() {
   }
   drawCases();
   renderQueue();
-  if (state.selected && !state.cases.some((f) => f.properties.id === state.selected))
-    showEmptyDetail();
+  const gone = !state.cases.some((f) => f.properties.id === state.selected);
+  if (state.selected && gone && !keepDetail) showEmptyDetail();
   state.duplicates = await loadDuplicates(state.cases);
   drawDuplicates(duplicateLayer, state, mergeContext());
   renderQueue();
@@ -270,7 +273,8 @@ if (user) {
   topbar(user, "分拨指挥");
   $("status-filter").addEventListener("change", loadQueue);
   $("refresh").addEventListener("click", loadQueue);
-  onCaseEvents(loadQueue); // a case in scope changed: the queue refreshes itself
+  // a case in scope changed: the queue refreshes itself, the open case stays
+  onCaseEvents(() => loadQueue({ keepDetail: true }));
   document.addEventListener("case:stale", (e) => refreshStale(e.detail));
   if (user.role === "street" || user.role === "admin") {
     const reloadReview = reviewQueue(document.querySelector(".queue-pane"));
