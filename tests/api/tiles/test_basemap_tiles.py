@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from api.addresses.service import import_register, read_entries
+from api.geography.service import active_generation
 from api.tiles.service import MIN_ZOOM, TILES_CACHE, Layer
 from tests.api.support import problem
 from tests.api.tiles.conftest import GUANGWAI, TAIPINGQIAO, Tiles, xyz
@@ -119,6 +120,7 @@ def test_basemap_tiles_are_cached_until_a_new_generation(tiles: Tiles) -> None:
     again = tiles.get(url, "gw")  # another user: the same tile, not cut again
     assert TILES_CACHE.hits == hits + 1 and again.content == before.content
     session = tiles.api.session
+    active = active_generation(session=session)  # ids have gaps where tests rolled back
     register = read_entries(session=session)
     kept = register[register["street_code"] != GUANGWAI].reset_index(drop=True)
     report, generation = import_register(session=session, frame=kept, source="test")
@@ -126,7 +128,7 @@ def test_basemap_tiles_are_cached_until_a_new_generation(tiles: Tiles) -> None:
     after = tiles.layer(url, "worker-gw")
     assert plate.ref not in {f["properties"]["ref"] for f in after}
     # the earlier generation is still there to ask for
-    earlier = tiles.get(f"{url}?generation={generation.id - 1}", "worker-gw")
+    earlier = tiles.get(f"{url}?generation={active}", "worker-gw")
     assert earlier.status_code == 200 and earlier.content == before.content
 
 
