@@ -37,6 +37,7 @@ from api.photos.policy import AfterPhotoPolicy
 from api.photos.queries import require_after_photos
 from api.photos.service import attach_after_photos
 from api.reports.service import PhotoIn
+from api.routing.schemas import CaseRouting
 from api.routing.service import catalogue, position_in_wgs84
 from api.whistles.models import Assignment, Extension, Whistle
 from geo.coords import CoordinateSystem
@@ -100,8 +101,8 @@ def _add_partners(session: Session, case: Case, partners: list[str]) -> list[str
 def default_departments(case: Case) -> list[dict[str, Any]]:
     """The departments the router proposed when the case was reported."""
     return [
-        {"code": d["code"], "role": d["role"], "overall_lead": d.get("overall_lead", False)}
-        for d in case.routing.get("departments", [])
+        {"code": d.code, "role": d.role, "overall_lead": d.overall_lead}
+        for d in CaseRouting.of(case.routing).departments
     ]
 
 
@@ -163,10 +164,11 @@ def _summon(
     """A whistle on a case the caller's action allowed: departments summoned with due times;
     a city whistle first ends the district-level assignments."""
     old = CaseStatus(case.status)
-    kind = whistle_type or case.routing.get("whistle_type") or str(WhistleType.JOINT_ENFORCEMENT)
+    routed = CaseRouting.of(case.routing)
+    kind = whistle_type or routed.whistle_type or str(WhistleType.JOINT_ENFORCEMENT)
     if kind not in {str(w) for w in WhistleType}:
         raise InvalidInput(f"unknown whistle type {kind!r}", field="whistle_type")
-    policy_name = sla_policy or case.routing.get("sla_policy") or "huangpu"
+    policy_name = sla_policy or routed.sla_policy or "huangpu"
     if policy_name not in policies:
         raise InvalidInput(f"unknown SLA policy {policy_name!r}", field="sla_policy")
     chosen = departments if departments is not None else default_departments(case)
@@ -255,15 +257,13 @@ def _summon(
 def city_departments(*, session: Session, case: Case, rules: RuleSet) -> list[dict[str, Any]]:
     """The city departments the city-level duty rule summons for a case (分级派单);
     InvalidInput naming ``departments`` when no rule matches."""
-    zones = [z["kind"] for z in case.routing.get("zones", [])]
+    routed = CaseRouting.of(case.routing)
+    zones = [z.kind for z in routed.zones]
     try:
         match = rules.match(category=case.category, zones=zones, level="city")
     except NoDutyRule as exc:
         raise InvalidInput(f"{exc}; name the city departments", field="departments") from exc
-    streets = [
-        StreetShare(s["code"], s["name"], s["district_code"], s["share"])
-        for s in case.routing["streets"]
-    ]
+    streets = [StreetShare(s.code, s.name, s.district_code, s.share) for s in routed.streets]
     summoned, _ = summon(
         match=match,
         districts=districts_in_order(streets),
