@@ -7,6 +7,7 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from api.geography import locate as pg
@@ -34,7 +35,7 @@ def locator(demo_db_url: str) -> Locator:
 def boundary_points(locator: Locator) -> np.ndarray:
     """Vertices and edge points of streets and cells near the 西城/丰台 line."""
     rng = np.random.default_rng(11)
-    geoms = []
+    geoms: list[BaseGeometry] = []
     for level in (Level.STREET, Level.GRID):
         index = locator.index[level]
         near = index.tree.query(shapely.box(116.30, 39.87, 116.34, 39.91))
