@@ -69,6 +69,7 @@ async function loadQueue(options) {
   state.duplicates = await loadDuplicates(state.cases);
   drawDuplicates(duplicateLayer, state, mergeContext());
   renderQueue();
+  await mapDrawn; // ready once the map has settled on the jurisdiction too
   document.body.dataset.ready = "1";
 }
 
@@ -109,6 +110,9 @@ function renderQueue() {
 }
 
 // ---- the map -------------------------------------------------------------------------
+
+// the map and its outlines drawn (it fits the view to the jurisdiction once they arrive)
+let mapDrawn = Promise.resolve();
 
 async function drawMap() {
   map = makeMap("map");
@@ -290,7 +294,7 @@ if (user) {
         "↑ 回到案件队列",
       ),
     );
-  drawMap();
+  mapDrawn = drawMap();
   Promise.all([categories(), departments()])
     .then(([cats, depts]) => {
       state.catalogue = cats;
