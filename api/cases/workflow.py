@@ -273,12 +273,26 @@ def case_refusal(action: CaseAction, actor: Actor, case: CaseFacts) -> DomainErr
         return IllegalTransition(
             f"a {case.status} case cannot be given {action} (only one that is {', '.join(starts)})",
             field="status",
-            message=f"案件{CASE_STATUS_NAMES[case.status]}，不能{CASE_ACTION_NAMES[action]}"
-            f"（{'、'.join(CASE_STATUS_NAMES[s] for s in starts)}的案件才能）",
+            message=_action_refused(action, case.status, starts, set(rule.moves.values())),
             current=str(case.status),
             requested=str(action),
         )
     return move_refusal(case.status, new, case.met | rule.brings)
+
+
+def _action_refused(
+    action: CaseAction, status: CaseStatus, starts: list[CaseStatus], targets: set[CaseStatus]
+) -> str:
+    """The words for an action the case's state does not allow: as the table says it (what
+    the case may become) when the action's one move is not in the table from here, else
+    which states allow the action."""
+    if len(targets) == 1 and not targets <= CASE_TRANSITIONS[status]:
+        (target,) = targets
+        may = _choices(CASE_TRANSITIONS[status], CASE_STATUS_NAMES)
+        return f"{_case_move(status, target)}{may}"
+    allowing = "、".join(CASE_STATUS_NAMES[s] for s in starts)
+    name = CASE_STATUS_NAMES[status]
+    return f"案件{name}，不能{CASE_ACTION_NAMES[action]}（{allowing}的案件才能）"
 
 
 def check_action(action: CaseAction, actor: Actor, case: CaseFacts) -> None:

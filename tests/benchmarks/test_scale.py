@@ -43,11 +43,13 @@ def test_serving_table_reports_tile_latency_and_the_bytes_of_each_page() -> None
                     db_mb=1.0)  # fmt: skip
     pages = dict.fromkeys(PAGES, 250_000) | {"chief": -1}
     served = replace(result, serve=ServeStats(tile_cold_p95_ms=41.25, tile_warm_p95_ms=2.04,
-                                              tiles=63, page_bytes=pages))  # fmt: skip
+                                              tiles=63, page_bytes=pages, events=1200,
+                                              mark_p50_ms=0.071, counting_p50_ms=28.5))  # fmt: skip
     lines = serving_table([result, served]).splitlines()
     assert lines[0].split()[:2] == ["city", "tiles"] and "chief kB" in lines[0]
-    assert lines[2].split() == ["demo"] + ["-"] * (3 + len(PAGES))
-    assert lines[3].split() == ["demo", "63", "41.2", "2.0", *["250"] * (len(PAGES) - 1), "-"]
+    assert lines[2].split() == ["demo"] + ["-"] * (3 + len(PAGES) + 3)
+    assert lines[3].split() == ["demo", "63", "41.2", "2.0", *["250"] * (len(PAGES) - 1), "-",
+                                "1200", "0.07", "28.50"]  # fmt: skip
 
 
 def test_tile_urls_cover_three_by_three_tiles_of_each_layer() -> None:
