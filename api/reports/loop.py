@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Protocol
 
 import shapely
@@ -43,9 +42,8 @@ from api.errors import Conflict, DomainError, Unauthorized
 from api.reports import store
 from api.reports.service import Submission, Submitted, answer_replay, start_again_or_raise
 from api.reports.store import UNIQUE_VIOLATIONS
-from api.routing.service import point_facts, route_point
 from api.routing.snapshot import FactsHolder
-from geo.facts import CityFacts, PointFacts
+from geo.facts import CityFacts
 from geo.locate import PointLocation
 from geo.route import Routing
 
@@ -126,7 +124,7 @@ class InMemory:
             )
         except LookupError as exc:
             raise Conflict(str(exc)) from exc
-        return _routed(lambda: _route(submission, facts, wgs), facts)
+        return _routed(lambda: submission.route_point(wgs, submission.point_facts_in(facts)), facts)
 
 
 class OnSession:
@@ -139,18 +137,8 @@ class OnSession:
         self, submission: Submission, wgs: shapely.Point, *, stale: Routed | None = None
     ) -> Routed:
         """Route with the generation active now."""
-
-        def facts(lon: float, lat: float) -> PointFacts:
-            return point_facts(
-                session=self._session,
-                lon=lon,
-                lat=lat,
-                accuracy_m=submission.accuracy_m,
-                generation=None,
-                chief_radius_m=submission.limits.chief_radius_m,
-            )
-
-        return await run_in_threadpool(_routed, lambda: _route(submission, facts, wgs))
+        facts = submission.point_facts_on(self._session)
+        return await run_in_threadpool(_routed, lambda: submission.route_point(wgs, facts))
 
 
 def _routed(
@@ -219,22 +207,3 @@ async def submit(
         # routed in a generation that is no longer the active one
         routed = await places.route(submission, wgs, stale=routed)
     raise Conflict("the report could not be stored; please retry with the same key")
-
-
-def _route(
-    submission: Submission,
-    facts: CityFacts | Callable[[float, float], PointFacts],
-    wgs: shapely.Point,
-) -> tuple[Routing, PointLocation]:
-    at = (
-        partial(
-            facts.at,
-            accuracy_m=submission.accuracy_m,
-            chief_radius_m=submission.limits.chief_radius_m,
-        )
-        if isinstance(facts, CityFacts)
-        else facts
-    )
-    return route_point(
-        facts=at, wgs=wgs, crs=submission.crs, category=submission.category, rules=submission.rules
-    )

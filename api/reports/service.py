@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import shapely
@@ -31,6 +32,7 @@ from api.routing.service import (
     route_point,
 )
 from geo.coords import CoordinateSystem, geometry_to_wgs84
+from geo.facts import CityFacts, PointFacts
 from geo.locate import PointLocation
 from geo.route import Routing
 from geo.rules import RuleSet
@@ -363,24 +365,36 @@ class Submission:
             return outcome.done(found.written)
         raise AssertionError("unreachable")
 
+    def point_facts_on(self, session: Session) -> Callable[[float, float], PointFacts]:
+        """A point's facts read by PostGIS on ``session``, at this submission's accuracy."""
+        return lambda lon, lat: point_facts(
+            session=session,
+            lon=lon,
+            lat=lat,
+            accuracy_m=self.accuracy_m,
+            generation=None,
+            chief_radius_m=self.limits.chief_radius_m,
+        )
+
+    def point_facts_in(self, city: CityFacts) -> Callable[[float, float], PointFacts]:
+        """A point's facts from ``city`` in memory, at this submission's accuracy."""
+        return partial(
+            city.at, accuracy_m=self.accuracy_m, chief_radius_m=self.limits.chief_radius_m
+        )
+
+    def route_point(
+        self, wgs: shapely.Point, facts: Callable[[float, float], PointFacts]
+    ) -> tuple[Routing, PointLocation]:
+        """Route the point ``wgs`` with its ``facts`` (``point_facts_on``/``point_facts_in``)."""
+        return route_point(
+            facts=facts, wgs=wgs, crs=self.crs, category=self.category, rules=self.rules
+        )
+
     def _route(
         self, wgs: BaseGeometry, session: Session, actor: Actor
     ) -> tuple[Routing, PointLocation | None]:
         if isinstance(wgs, shapely.Point):
-            return route_point(
-                facts=lambda lon, lat: point_facts(
-                    session=session,
-                    lon=lon,
-                    lat=lat,
-                    accuracy_m=self.accuracy_m,
-                    generation=None,
-                    chief_radius_m=self.limits.chief_radius_m,
-                ),
-                wgs=wgs,
-                crs=self.crs,
-                category=self.category,
-                rules=self.rules,
-            )
+            return self.route_point(wgs, self.point_facts_on(session))
         return route_case(
             session=session,
             geom=self.geometry,
