@@ -94,6 +94,32 @@ def demo_db_url(make_database: Callable[[str], str]) -> str:
     return url
 
 
+CITY_SLICE = ("110101", "110111")  # 东城 (街道) and 房山 (街道, 镇 and 乡)
+
+
+@pytest.fixture(scope="session")
+def city_slice_db_url(make_database: Callable[[str], str]) -> str:
+    """A database with a slice of the whole city, ``CITY_SLICE``, as ``load-demo --city
+    beijing --only …`` loads it (its 街道 cells of TEST_CELL_AREA_M2, larger in 镇 and 乡)."""
+    from api.geography.imports import City, load_demo_into
+
+    url = make_database("city_slice")
+    load_demo_into(url, cell_area_m2=TEST_CELL_AREA_M2, city=City.BEIJING, only=CITY_SLICE)
+    return url
+
+
+@pytest.fixture(params=["demo_db_url", "city_slice_db_url"], scope="module")
+def city_db_url(request: pytest.FixtureRequest) -> str:
+    """The demo city's database, then the whole city's slice: tests that must hold on both."""
+    return str(request.getfixturevalue(request.param))
+
+
+@pytest.fixture
+def city_session(city_db_url: str) -> Iterator[Session]:
+    """A session on ``city_db_url``, rolled back after the test."""
+    yield from _rollback_session(engine_for(city_db_url))
+
+
 @pytest.fixture
 def demo_session(demo_db_url: str) -> Iterator[Session]:
     """A session on the demo database, rolled back after the test."""

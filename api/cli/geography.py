@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from api.auth.demo import seed_demo_users
 from api.cli.common import console, db_session, fail
 from api.config import get_settings
+from api.errors import InvalidInput
 from api.geography import imports
 from api.geography.models import Generation
 from api.geography.service import count_areas, read_level
@@ -189,9 +190,11 @@ def load_demo(
     city: imports.City = imports.City.DEMO,
     events_per_year: int | None = None,
     sample: float | None = None,
+    only: list[str] | None = None,
 ) -> None:
     """Build and load a demo city with a progress display (shared by load-demo and demo);
-    the whole city gets its simulated year too (``city_volume``)."""
+    the whole city gets its simulated year too (``city_volume``); ``only`` loads a slice
+    of the whole city (those districts)."""
     settings = get_settings()
     volume = city_volume(city, events_per_year=events_per_year, sample=sample)
     area = cell_area_m2 or settings.cell_area_m2
@@ -212,21 +215,26 @@ def load_demo(
         def step(message: str) -> None:
             progress.update(task, description=f"{city} city: {message}")
 
-        generation, loaded = imports.load_demo(
-            session=session,
-            data_dir=settings.data_dir,
-            seed=settings.demo_seed,
-            cell_area_m2=area,
-            districts=frame,
-            districts_file=districts,
-            force=force,
-            max_vertices=settings.subdivide_max_vertices,
-            step=step,
-            city=city,
-        )
+        try:
+            generation, built = imports.load_demo_city(
+                session=session,
+                data_dir=settings.data_dir,
+                seed=settings.demo_seed,
+                cell_area_m2=area,
+                districts=frame,
+                districts_file=districts,
+                force=force,
+                max_vertices=settings.subdivide_max_vertices,
+                step=step,
+                city=city,
+                only=only or (),
+            )
+        except InvalidInput as exc:  # a district code --only or the outlines refuse
+            raise fail(f"--{exc.field or 'districts'}: {exc}", code=2) from exc
         if settings.environment != "production":
             seed_demo_users(session=session, password=settings.demo_password)
         session.commit()
+        loaded = built is not None
         counts = count_areas(session=session, generation=generation.id)
         stale = volume is not None and (
             loaded
@@ -247,11 +255,11 @@ def load_demo(
         def say(message: str) -> None:
             progress.update(task, description=f"simulated year: {message}")
 
-        # Built again from the same seed, cell area and districts: the city just loaded.
-        say("building the city again")
-        built = imports.build_city(
-            city, districts=frame, seed=settings.demo_seed, cell_area_m2=area
-        )
+        if built is None:  # loaded before: the same seed, cell area and districts build it
+            say("building the city")
+            built = imports.build_city(
+                city, districts=frame, seed=settings.demo_seed, cell_area_m2=area, only=only or ()
+            )
         events = load_city_events(
             session=session, built=built, generation_id=generation.id, volume=volume, step=say
         )
@@ -294,6 +302,13 @@ def load_demo_command(
             "recorded with the city so analyses know the scale",
         ),
     ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="beijing: load only this district (6-digit code; repeat for several), a "
+            "slice of the whole city as it is there",
+        ),
+    ] = None,
 ) -> None:
     """Build a demo city and load it (a new generation if one is loaded); the whole city
     comes with a sampled simulated year."""
@@ -304,4 +319,5 @@ def load_demo_command(
         city=city,
         events_per_year=events_per_year,
         sample=sample,
+        only=only,
     )

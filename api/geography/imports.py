@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
@@ -109,7 +109,12 @@ def generate_grid(
 
 
 def demo_fingerprint(
-    *, seed: int, cell_area_m2: float, districts_file: Path | None, city: City = City.DEMO
+    *,
+    seed: int,
+    cell_area_m2: float,
+    districts_file: Path | None,
+    city: City = City.DEMO,
+    only: Collection[str] = (),
 ) -> str:
     """Identify a demo build so an unchanged second run can skip it."""
     digest = hashlib.sha256(districts_file.read_bytes()).hexdigest() if districts_file else None
@@ -121,20 +126,36 @@ def demo_fingerprint(
     }
     if city != City.DEMO:
         payload["city"] = str(city)
+    if only:
+        payload["only"] = sorted(only)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def build_city(
-    city: City, *, districts: gpd.GeoDataFrame | None, seed: int, cell_area_m2: float
+    city: City,
+    *,
+    districts: gpd.GeoDataFrame | None,
+    seed: int,
+    cell_area_m2: float,
+    only: Collection[str] = (),
 ) -> DemoCity:
-    """Build ``city`` on synthetic outlines or on ``districts``."""
+    """Build ``city`` on synthetic outlines or on ``districts``; ``only`` makes a slice of the
+    whole city (those districts, each as it is in the whole city)."""
+    if only and city != City.BEIJING:
+        raise InvalidInput("a slice of districts applies to the whole city only", field="only")
     if city == City.DEMO:
         from grids.demo import build_demo_city
 
         return build_demo_city(districts=districts, seed=seed, cell_area_m2=cell_area_m2)
     from grids.beijing import build_beijing_city
+    from grids.demo import DemoCityError
 
-    return build_beijing_city(districts=districts, seed=seed, cell_area_m2=cell_area_m2)
+    try:
+        return build_beijing_city(
+            districts=districts, seed=seed, cell_area_m2=cell_area_m2, district_codes=only or None
+        )
+    except DemoCityError as exc:
+        raise InvalidInput(str(exc), field="only" if only else "districts") from exc
 
 
 def load_city_departments(*, session: Session, path: Path) -> int:
@@ -161,16 +182,49 @@ def load_demo(
     max_vertices: int = 256,
     step: Step = _quiet,
     city: City = City.DEMO,
+    only: Collection[str] = (),
 ) -> tuple[Generation, bool]:
     """Build, validate and load a demo city; return (generation, whether it was loaded)."""
+    generation, built = load_demo_city(
+        session=session,
+        data_dir=data_dir,
+        seed=seed,
+        cell_area_m2=cell_area_m2,
+        districts=districts,
+        districts_file=districts_file,
+        force=force,
+        max_vertices=max_vertices,
+        step=step,
+        city=city,
+        only=only,
+    )
+    return generation, built is not None
+
+
+def load_demo_city(
+    *,
+    session: Session,
+    data_dir: Path,
+    seed: int,
+    cell_area_m2: float,
+    districts: gpd.GeoDataFrame | None = None,
+    districts_file: Path | None = None,
+    force: bool = False,
+    max_vertices: int = 256,
+    step: Step = _quiet,
+    city: City = City.DEMO,
+    only: Collection[str] = (),
+) -> tuple[Generation, DemoCity | None]:
+    """``load_demo``, returning the city it built (None when the unchanged city was already
+    loaded), so its simulated year can be drawn without building it again."""
     fingerprint = demo_fingerprint(
-        seed=seed, cell_area_m2=cell_area_m2, districts_file=districts_file, city=city
+        seed=seed, cell_area_m2=cell_area_m2, districts_file=districts_file, city=city, only=only
     )
     existing = find_generation_by_fingerprint(session=session, fingerprint=fingerprint)
     if existing is not None and not force:
-        return existing, False
+        return existing, None
     step(f"building the {city} city")
-    built = build_city(city, districts=districts, seed=seed, cell_area_m2=cell_area_m2)
+    built = build_city(city, districts=districts, seed=seed, cell_area_m2=cell_area_m2, only=only)
     frames = built.levels()
     cleaned: dict[Level, gpd.GeoDataFrame] = {}
     for level in LEVELS_TOP_DOWN:
@@ -198,17 +252,24 @@ def load_demo(
         session=session,
         frames=cleaned,
         description=f"{city} city",
-        source=source if city == City.DEMO else f"{source} city={city}",
+        source=source if city == City.DEMO else f"{source} city={city}{_only_tag(only)}",
         fingerprint=fingerprint,
         max_vertices=max_vertices,
         features=features,
     )
-    return generation, True
+    return generation, built
 
 
-def load_demo_into(url: str, *, cell_area_m2: float) -> Generation:
-    """Load the demo city (configured data directory and seed) into the database at ``url``
-    and commit; tests and benchmarks prepare their databases with it."""
+def _only_tag(only: Collection[str]) -> str:
+    return f" only={','.join(sorted(only))}" if only else ""
+
+
+def load_demo_into(
+    url: str, *, cell_area_m2: float, city: City = City.DEMO, only: Collection[str] = ()
+) -> Generation:
+    """Load a demo city (configured data directory and seed; ``only`` for a slice of the
+    whole city) into the database at ``url`` and commit; tests and benchmarks prepare their
+    databases with it."""
     from api.config import get_settings
     from api.db.session import engine_for
 
@@ -219,6 +280,8 @@ def load_demo_into(url: str, *, cell_area_m2: float) -> Generation:
             data_dir=settings.data_dir,
             seed=settings.demo_seed,
             cell_area_m2=cell_area_m2,
+            city=city,
+            only=only,
         )
         session.commit()
     return generation

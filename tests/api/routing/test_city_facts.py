@@ -1,4 +1,5 @@
-"""The in-process facts of a point (``geo.facts``) agree with the PostGIS point lookup."""
+"""The in-process facts of a point (``geo.facts``) agree with the PostGIS point lookup, on
+the demo city and on a slice of the whole city."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ RADIUS = 150.0
 
 
 @pytest.fixture(scope="module")
-def city(demo_db_url: str) -> CityFacts:
+def city(city_db_url: str) -> CityFacts:
     from api.db.session import engine_for
 
-    with Session(engine_for(demo_db_url)) as session:
+    with Session(engine_for(city_db_url)) as session:
         return load_city_facts(session=session)
 
 
@@ -66,12 +67,12 @@ def _same(got: PointFacts, expected: PointFacts) -> None:
     )
 
 
-def test_in_process_facts_match_postgis(demo_session: Session, city: CityFacts) -> None:
+def test_in_process_facts_match_postgis(city_session: Session, city: CityFacts) -> None:
     counts = {"compared": 0, "outside": 0, "chief": 0, "zones": 0, "ambiguous": 0}
-    for lon, lat in _points(demo_session, 240, seed=23):
+    for lon, lat in _points(city_session, 240, seed=23):
         accuracy = random.Random(lon).choice([None, 15.0, 80.0, 400.0])
         try:
-            expected = _postgis(demo_session, lon, lat, accuracy)
+            expected = _postgis(city_session, lon, lat, accuracy)
         except pg.OutsideJurisdiction as exc:
             with pytest.raises(pg.OutsideJurisdiction) as got:
                 city.at(lon, lat, accuracy_m=accuracy, chief_radius_m=RADIUS)
@@ -88,18 +89,18 @@ def test_in_process_facts_match_postgis(demo_session: Session, city: CityFacts) 
     assert counts["compared"] > 150 and all(counts.values()), counts
 
 
-def test_a_chief_just_inside_or_outside_the_radius(demo_session: Session, city: CityFacts) -> None:
+def test_a_chief_just_inside_or_outside_the_radius(city_session: Session, city: CityFacts) -> None:
     """Around a road, the radius cut is the same on both sides (geodesic metres)."""
     checked = 0
-    for lon, lat in _points(demo_session, 60, seed=3)[:15]:  # the points near roads
+    for lon, lat in _points(city_session, 60, seed=3)[:15]:  # the points near roads
         try:
-            near = _postgis(demo_session, lon, lat, None)
+            near = _postgis(city_session, lon, lat, None)
         except pg.OutsideJurisdiction:
             continue
         if near.chief is None:
             continue
         for radius in (near.chief.distance_m - 0.05, near.chief.distance_m + 0.05):
-            expected = _postgis(demo_session, lon, lat, None, radius)
+            expected = _postgis(city_session, lon, lat, None, radius)
             _same(city.at(lon, lat, accuracy_m=None, chief_radius_m=radius), expected)
         checked += 1
     assert checked > 5
