@@ -226,16 +226,11 @@ def prepare(url: str, *, workers: int, streets: int, seed: int) -> list[Worker]:
     """Load the demo city and create the grid workers; return them with their points."""
     from sqlalchemy.orm import Session
 
-    from api.auth.roles import Role
-    from api.auth.service import create_user, issue_token
     from api.config import Settings
     from api.db.session import engine_for
     from api.geography.imports import load_demo
-    from api.geography.service import read_level
-    from geo.codes import Level
 
     settings = Settings()
-    rng = random.Random(seed)
     with Session(engine_for(url)) as session:
         started = time.perf_counter()
         load_demo(
@@ -246,7 +241,42 @@ def prepare(url: str, *, workers: int, streets: int, seed: int) -> list[Worker]:
         )
         session.commit()
         print(f"demo city loaded in {time.perf_counter() - started:.0f} s")
-        frame = read_level(session=session, level=Level.STREET).head(streets)
+    return add_workers(url, workers=workers, streets=streets, seed=seed)
+
+
+def spread_indices(total: int, count: int) -> list[int]:
+    """``count`` indices evenly spread over ``range(total)``, first and last included (all of
+    them when ``count >= total``).
+
+    >>> spread_indices(10, 4)
+    [0, 3, 6, 9]
+    """
+    if count >= total:
+        return list(range(total))
+    if count <= 1:
+        return [0][:count]
+    return [i * (total - 1) // (count - 1) for i in range(count)]
+
+
+def add_workers(
+    url: str, *, workers: int, streets: int, seed: int, spread: bool = False
+) -> list[Worker]:
+    """Create ``workers`` grid workers over ``streets`` streets of the loaded city: the first
+    ones by code, or with ``spread`` evenly over the city's streets in code order (every
+    district of a large city); return them with their points."""
+    from sqlalchemy.orm import Session
+
+    from api.auth.roles import Role
+    from api.auth.service import create_user, issue_token
+    from api.db.session import engine_for
+    from api.geography.service import read_level
+    from geo.codes import Level
+
+    rng = random.Random(seed)
+    with Session(engine_for(url)) as session:
+        frame = read_level(session=session, level=Level.STREET)
+        rows = spread_indices(len(frame), streets) if spread else list(range(streets))
+        frame = frame.iloc[[i for i in rows if i < len(frame)]]
         chosen = list(zip(frame["code"], frame["name"], frame.geometry, strict=True))
         points = {code: street_points(geom, POINTS_PER_STREET, rng) for code, _, geom in chosen}
         out: list[Worker] = []
@@ -295,8 +325,12 @@ def sessions_opened(url: str) -> int:
 
 
 @contextlib.contextmanager
-def serve(url: str, processes: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run uvicorn with ``processes`` workers on a free loopback port until the block ends."""
+def serve(
+    url: str, processes: int, *, ready_s: float = 90.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run uvicorn with ``processes`` workers on a free loopback port until the block ends
+    (``ready_s``: how long it may take to answer ``/api/health``: a large city's facts load
+    before the first request)."""
     from api.db.embedded import free_port
 
     port = free_port()
@@ -323,7 +357,7 @@ def serve(url: str, processes: int) -> Iterator[tuple[str, subprocess.Popen[byte
             cmd, cwd=REPO, env=env, stdout=log, stderr=log, start_new_session=True
         )
         try:
-            _wait_healthy(base, proc, log)
+            _wait_healthy(base, proc, log, ready_s)
             # with several processes, give every worker process time to import and start
             time.sleep(1.0 if processes > 1 else 0.2)
             yield base, proc
@@ -331,11 +365,13 @@ def serve(url: str, processes: int) -> Iterator[tuple[str, subprocess.Popen[byte
             _stop(proc)
 
 
-def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Any) -> None:
-    """Poll /api/health until it answers 200 (90 s at most)."""
+def _wait_healthy(
+    base: str, proc: subprocess.Popen[bytes], log: Any, ready_s: float = 90.0
+) -> None:
+    """Poll /api/health until it answers 200 (``ready_s`` at most)."""
     import httpx
 
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + ready_s
     while True:
         if proc.poll() is not None:
             log.seek(0)
@@ -345,7 +381,7 @@ def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Any) -> None:
             if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
                 return
         if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not answer /api/health within 90 s")
+            raise RuntimeError(f"uvicorn did not answer /api/health within {ready_s:.0f} s")
         time.sleep(0.2)
 
 

@@ -22,9 +22,16 @@ map page (the city map, the city, district and street hot spot maps, a chief's m
 And in a fourth fresh process, what a served process holds: its RSS after importing the app,
 then with the routing facts of the active generation (the locator, zones, roads, catalogue),
 the geocoder and the category model, as ``gridwhistle serve`` loads them before the first
-request.
+request. Last, over HTTP, in a fifth fresh process that starts the service with uvicorn (one
+process, ``benchmarks.api_load.serve``) on a free loopback port and stops it afterwards, also on
+failure: ``--http-points`` single-point ``GET /api/locate`` requests one at a time on one
+keep-alive connection (latency, not throughput), at points uniform over the city's districts;
+then ``POST /api/reports`` by 16 grid workers over 16 streets spread over the city, paced open
+loop at ``--report-rate`` reports/s for ``--report-seconds`` (``benchmarks.api_load``'s paced
+phase: p50/p99 of first attempts after its warm-up second, the bare commit floor before it,
+integrity checks), beside the p99 target ``api_load`` states.
 Target: the whole city loads in ≤ 15 minutes; no page ships more than 1 MB; a served
-process holds ≤ 1 GB.
+process holds ≤ 1 GB; a report's p99 ≤ 30 ms (``api_load``'s, there at 200 reports/s).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import resource
+import signal
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -95,7 +104,30 @@ class ServedMemory:
     steps: dict[str, float]
 
 
+@dataclass(frozen=True)
+class HttpStats:
+    """One city served over HTTP (one uvicorn process): single-point locates one at a time,
+    then reports paced open loop."""
+
+    locates: int
+    locate_p50_ms: float
+    locate_p99_ms: float
+    locate_errors: int
+    report_rate: float  # offered, reports/s
+    achieved_rate: float  # distinct reports answered per second of the phase
+    reports: int  # first attempts whose latency counts (after the warm-up)
+    report_p50_ms: float
+    report_p99_ms: float
+    report_errors: int
+    integrity: bool
+    floor_p99_ms: float = float("nan")  # bare one-row commits at the same rate, just before
+
+
 TARGET_SERVED_MB = 1024.0
+LOCATE_WARMUP = 100
+"""Locate requests sent first on the new connection and left out of the latencies."""
+SERVE_READY_S = 900.0
+"""How long the served process may take to answer (the whole city's facts load first)."""
 PAGES = {
     "city map": "/maps/city",
     "hot spots (city)": "/maps/hotspots",
@@ -126,6 +158,7 @@ class Result:
     locate: LocateStats | None = None
     serve: ServeStats | None = None
     memory: ServedMemory | None = None
+    http: HttpStats | None = None
 
 
 def load_city(city: str, url: str, cell_area_m2: float) -> Result:
@@ -432,7 +465,168 @@ def _locate_cells(stats: LocateStats | None) -> tuple[str, ...]:
             f"{stats.p99_ms:.3f}")  # fmt: skip
 
 
-def _run(city: str, cell_area_m2: float, keep: bool, points: int, events: int) -> Result:
+def city_points(url: str, count: int, seed: int) -> list[tuple[float, float]]:
+    """``count`` points uniform over the union of the active generation's districts (kept
+    ~30 m inside its outer edge, as ``api_load`` keeps a worker's points inside its street)."""
+    import random
+
+    import shapely
+    from sqlalchemy.orm import Session
+
+    from api.db.session import engine_for
+    from api.geography.service import read_level
+    from benchmarks.api_load import street_points
+    from geo.codes import Level
+
+    with Session(engine_for(url)) as session:
+        districts = read_level(session=session, level=Level.DISTRICT)
+    city = shapely.union_all(districts.geometry.to_numpy())
+    return street_points(city, count, random.Random(seed))
+
+
+def time_locates(
+    base: str, token: str, points: list[tuple[float, float]], *, warmup: int = 0
+) -> tuple[list[float], int, list[str]]:
+    """``GET /api/locate`` for each point, one at a time on one keep-alive connection: the
+    latency (ms) of each answer after the first ``warmup`` requests, the number of
+    requests not answered 200 (warm-up included) and up to 3 examples of them."""
+    import http.client
+    from urllib.parse import urlencode, urlsplit
+
+    address = urlsplit(base)
+    connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port)
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    errors = 0
+    samples: list[str] = []
+    try:
+        for i, (lon, lat) in enumerate(points):
+            path = "/api/locate?" + urlencode({"lon": f"{lon:.7f}", "lat": f"{lat:.7f}"})
+            begin = time.perf_counter()
+            try:
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                body = response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()  # the next request opens a new connection
+                status, body = 0, f"{type(exc).__name__}: {exc}".encode()
+            ms = (time.perf_counter() - begin) * 1000
+            if status != 200:
+                errors += 1
+                if len(samples) < 3:
+                    samples.append(f"{path} -> {status}: {body[:200].decode(errors='replace')}")
+            elif i >= warmup:
+                latencies.append(ms)
+    finally:
+        connection.close()
+    return latencies, errors, samples
+
+
+def measure_http(url: str, locates: int, rate: float, seconds: float) -> HttpStats:
+    """Serve ``url`` with uvicorn (one process) and time ``locates`` single-point locates,
+    then reports paced at ``rate`` reports/s for ``seconds`` (``benchmarks.api_load``)."""
+    import gc
+    import math
+
+    from benchmarks import api_load
+
+    # the pool ends this process with SIGTERM when the run is interrupted: leave through the
+    # finally blocks, which stop the server
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    args = api_load.parse_args(
+        ["--rate", str(rate), "--seconds", str(seconds), "--streets", "16",
+         "--reports", str(math.ceil(2 * rate * seconds))]
+    )  # fmt: skip
+    workers = api_load.add_workers(
+        url, workers=args.workers, streets=args.streets, seed=args.seed, spread=True
+    )
+    points = city_points(url, LOCATE_WARMUP + locates, seed=args.seed)
+    gc.collect()
+    gc.freeze()  # the generator's heap out of the collector's view, as api_load does
+    with api_load.serve(url, 1, ready_s=SERVE_READY_S) as (base, server):
+        located, locate_errors, samples = time_locates(
+            base, workers[0].token, points, warmup=LOCATE_WARMUP
+        )
+        for sample in samples:
+            print(f"locate refused, e.g. {sample}")
+        phase = api_load.run_phase(
+            url, base, server, workers, args, name="paced", processes=1, rate=rate
+        )
+    api_load.print_phase(phase, len(workers))
+    return HttpStats(
+        locates=len(located),
+        locate_p50_ms=api_load.percentile(located, 50),
+        locate_p99_ms=api_load.percentile(located, 99),
+        locate_errors=locate_errors,
+        report_rate=rate,
+        achieved_rate=len(phase.acked) / phase.elapsed if phase.elapsed else 0.0,
+        reports=len(phase.first_ms),
+        report_p50_ms=api_load.percentile(phase.first_ms, 50),
+        report_p99_ms=api_load.percentile(phase.first_ms, 99),
+        report_errors=phase.errors,
+        integrity=api_load.integrity_ok(phase),
+        floor_p99_ms=api_load.percentile(phase.floor_ms, 99),
+    )
+
+
+def report_verdict(stats: HttpStats) -> str:
+    """``api_load``'s rule for a paced phase (at least 95 % of the offered rate achieved, the
+    p99 of first attempts within its target) and its other targets: no errors, integrity."""
+    from benchmarks.api_load import TARGET_P99_MS
+
+    ok = (
+        stats.achieved_rate >= 0.95 * stats.report_rate
+        and stats.report_p99_ms <= TARGET_P99_MS
+        and stats.report_errors == 0
+        and stats.integrity
+    )
+    return "met" if ok else "NOT met"
+
+
+def http_table(results: list[Result]) -> str:
+    """HTTP locate and report latency, one row per city ("-" if not measured), then the
+    report target it is read against."""
+    from benchmarks.api_load import TARGET_P99_MS, TARGET_RPS
+
+    header: tuple[str, ...] = (
+        "city", "locates", "locate p50 ms", "locate p99 ms", "locate errors", "reports/s offered",
+        "reports/s achieved", "reports", "report p50 ms", "report p99 ms", "report errors",
+        "commit floor p99 ms", "integrity", f"report p99 ≤ {TARGET_P99_MS:.0f} ms",
+    )  # fmt: skip
+    rows = [header]
+    for r in results:
+        h = r.http
+        if h is None:
+            rows.append((r.city, *("-",) * (len(header) - 1)))
+            continue
+        rows.append((r.city, str(h.locates), f"{h.locate_p50_ms:.2f}", f"{h.locate_p99_ms:.2f}",
+                     str(h.locate_errors), f"{h.report_rate:.0f}", f"{h.achieved_rate:.1f}",
+                     str(h.reports), f"{h.report_p50_ms:.1f}", f"{h.report_p99_ms:.1f}",
+                     str(h.report_errors), f"{h.floor_p99_ms:.1f}",
+                     "ok" if h.integrity else "FAILED", report_verdict(h)))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    target = (
+        f"report target (docs/benchmarks.md, api_load): p99 of first attempts ≤ "
+        f"{TARGET_P99_MS:.0f} ms at {TARGET_RPS:.0f} reports/s, 1 process; measured here at "
+        "the offered rate above"
+    )
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:], target])
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """What the HTTP measurement sends: single-point locates, then reports paced."""
+
+    locates: int = 3_000
+    report_rate: float = 50.0
+    report_seconds: float = 20.0
+
+
+def _run(
+    city: str, cell_area_m2: float, keep: bool, points: int, events: int, http: HttpOptions
+) -> Result:
     """Create a throwaway database, load ``city`` in a fresh process, drop the database."""
     from api.db.embedded import create_database, drop_database
     from api.db.session import database_url
@@ -453,7 +647,11 @@ def _run(city: str, cell_area_m2: float, keep: bool, points: int, events: int) -
             memory = pool.apply(measure_served_memory, (url,))
         with context.Pool(1) as pool:
             serve = pool.apply(measure_serving, (url, events))
-        return replace(result, locate=locate, serve=serve, memory=memory)
+        with context.Pool(1) as pool:
+            served = pool.apply(
+                measure_http, (url, http.locates, http.report_rate, http.report_seconds)
+            )
+        return replace(result, locate=locate, serve=serve, memory=memory, http=served)
     finally:
         if not keep:
             drop_database(admin, name)
@@ -467,15 +665,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the throwaway databases")
     parser.add_argument("--points", type=int, default=20_000, help="single-point lookups")
     parser.add_argument("--events", type=int, default=50_000, help="events planted to serve")
+    parser.add_argument("--http-points", type=int, default=HttpOptions.locates,
+                        help="single-point locates over HTTP, one at a time")  # fmt: skip
+    parser.add_argument("--report-rate", type=float, default=HttpOptions.report_rate,
+                        help="reports/s offered over HTTP (open loop)")  # fmt: skip
+    parser.add_argument("--report-seconds", type=float, default=HttpOptions.report_seconds,
+                        help="seconds of paced reports")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.http_points < 1 or args.report_rate <= 0 or args.report_seconds <= 1:
+        parser.error("--http-points and --report-rate must be positive, --report-seconds > 1")
+    http = HttpOptions(args.http_points, args.report_rate, args.report_seconds)
     results = [
-        _run(city, args.cell_area_m2, args.keep, args.points, args.events) for city in args.cities
+        _run(city, args.cell_area_m2, args.keep, args.points, args.events, http)
+        for city in args.cities
     ]
     print(table(results))
     print()
     print(serving_table(results))
     print()
     print(memory_table(results))
+    print()
+    print(http_table(results))
     for r in results:
         if r.city == "beijing":
             verdict = "met" if r.total_s <= TARGET_LOAD_S else "NOT met"
