@@ -37,11 +37,13 @@ process holds ≤ 1 GB; a report's p99 ≤ 30 ms (``api_load``'s, there at 200 r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import resource
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
@@ -523,6 +525,22 @@ def time_locates(
     return latencies, errors, samples
 
 
+@contextlib.contextmanager
+def exit_on_sigterm() -> Iterator[None]:
+    """Within the block, SIGTERM raises ``SystemExit`` so that ``finally`` blocks run: a pool
+    ends its worker with SIGTERM when the run is interrupted, and the server started in the
+    block must be stopped then too."""
+
+    def leave(signum: int, _frame: object) -> None:
+        sys.exit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def measure_http(url: str, locates: int, rate: float, seconds: float) -> HttpStats:
     """Serve ``url`` with uvicorn (one process) and time ``locates`` single-point locates,
     then reports paced at ``rate`` reports/s for ``seconds`` (``benchmarks.api_load``)."""
@@ -531,9 +549,6 @@ def measure_http(url: str, locates: int, rate: float, seconds: float) -> HttpSta
 
     from benchmarks import api_load
 
-    # the pool ends this process with SIGTERM when the run is interrupted: leave through the
-    # finally blocks, which stop the server
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     args = api_load.parse_args(
         ["--rate", str(rate), "--seconds", str(seconds), "--streets", "16",
          "--reports", str(math.ceil(2 * rate * seconds))]
@@ -544,7 +559,7 @@ def measure_http(url: str, locates: int, rate: float, seconds: float) -> HttpSta
     points = city_points(url, LOCATE_WARMUP + locates, seed=args.seed)
     gc.collect()
     gc.freeze()  # the generator's heap out of the collector's view, as api_load does
-    with api_load.serve(url, 1, ready_s=SERVE_READY_S) as (base, server):
+    with exit_on_sigterm(), api_load.serve(url, 1, ready_s=SERVE_READY_S) as (base, server):
         located, locate_errors, samples = time_locates(
             base, workers[0].token, points, warmup=LOCATE_WARMUP
         )

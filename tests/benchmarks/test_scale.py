@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import threading
+import time
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 from benchmarks.api_load import spread_indices
 from benchmarks.scale import (
@@ -19,6 +24,7 @@ from benchmarks.scale import (
     Result,
     ServeStats,
     _tile_urls,
+    exit_on_sigterm,
     http_table,
     report_verdict,
     serving_table,
@@ -160,3 +166,16 @@ def test_locates_are_timed_one_at_a_time_on_one_connection_after_the_warm_up() -
         "/api/locate?lon=116.3000000&lat=39.9000000",
         "/api/locate?lon=116.3010000&lat=39.9000000",
     ]
+
+
+def test_sigterm_leaves_the_block_through_its_finally_and_the_handler_is_restored() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    stopped = []
+    with pytest.raises(SystemExit) as exited, exit_on_sigterm():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler runs before this returns
+        finally:
+            stopped.append(True)
+    assert exited.value.code == 128 + signal.SIGTERM and stopped == [True]
+    assert signal.getsignal(signal.SIGTERM) == before
