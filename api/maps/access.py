@@ -115,12 +115,29 @@ def require_map(actor: Actor, *, kind: MapKind, code: str | None) -> None:
         )
 
 
+def may_open_chief(actor: Actor, *, ref: str, street_code: str) -> bool:
+    """Whether ``actor`` may open the map of chief ``ref`` (of ``street_code``): that chief,
+    and those who may open the street's map except its communities.
+
+    >>> may_open_chief(Actor(1, Role.CHIEF, "C110102020-01"), ref="C110102020-01",
+    ...                street_code="110102020")
+    True
+    >>> may_open_chief(Actor(1, Role.CHIEF, "C110102020-02"), ref="C110102020-01",
+    ...                street_code="110102020")
+    False
+    >>> may_open_chief(Actor(1, Role.COMMUNITY, "110102020001"), ref="C110102020-01",
+    ...                street_code="110102020")
+    False
+    """
+    if actor.role is Role.CHIEF:
+        return actor.jurisdiction == ref
+    return actor.role is not Role.COMMUNITY and may_open(actor, kind="street", code=street_code)
+
+
 def require_chief_map(actor: Actor, *, ref: str, street_code: str) -> None:
     """Refuse (403) the map of chief ``ref`` (of ``street_code``) to anyone but that chief
     and those who may open the street's map (except its communities)."""
-    if actor.role is Role.CHIEF and actor.jurisdiction == ref:
-        return
-    if actor.role is not Role.COMMUNITY and may_open(actor, kind="street", code=street_code):
+    if may_open_chief(actor, ref=ref, street_code=street_code):
         return
     raise Forbidden(
         f"a {actor.role} user ({actor.jurisdiction or 'city-wide'}) may not see the map of "

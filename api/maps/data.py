@@ -73,8 +73,9 @@ def category_text(*, session: Session, code: str | None) -> str:
     return f"类别：{name}（{code}）" if name else f"类别：{code}"
 
 
-def chief(*, session: Session, chief_ref: str) -> Chief:
-    """The street-and-alley chief ``chief_ref`` of the active generation, else a 404."""
+def chief(*, session: Session, chief_ref: str, field: str = "chief_ref") -> Chief:
+    """The street-and-alley chief ``chief_ref`` of the active generation, else a 404 naming
+    ``field`` (the parameter that gave the ref)."""
     gen = service.active_generation(session=session)
     found = None
     if gen is not None:
@@ -84,7 +85,7 @@ def chief(*, session: Session, chief_ref: str) -> Chief:
             )
         ).first()
     if found is None:
-        raise NotFound(f"no street-and-alley chief {chief_ref}", field="chief_ref")
+        raise NotFound(f"no street-and-alley chief {chief_ref}", field=field)
     return found
 
 

@@ -4,7 +4,10 @@ Outlines (districts, streets, communities, grid cells) and the pages' basemap (t
 roads, the address register) are reference data, not case data: any logged-in user, all of
 it. Aggregates (units with counts and Gi*, roads with their load) follow the hot spot maps
 (``api.maps.access``): a scope (the city, a district, a street) the caller may open, by
-default the caller's own area; a chief sees the chief's own roads. Raw events are narrowed
+default the caller's own area; a chief sees the chief's own roads. A chief's map (``chief=``)
+draws that chief's roads and the significant grid cells along them for whoever may open the
+map: the chief, and those who may open the chief's street's map (except its communities).
+Raw events are narrowed
 to what the role may see of them: command centres their area, a community its community,
 analysts and administrators everything (an analyst with a jurisdiction: under that prefix),
 department staff the cases assigned to them, grid workers and call-takers their own reports,
@@ -17,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from api.auth.roles import Actor, Role, chief_street
 from api.errors import Forbidden
-from api.maps.access import MapKind, may_open
+from api.maps.access import MapKind, may_open, may_open_chief
 
 STATS_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.DISTRICT, Role.STREET, Role.COMMUNITY})
 
@@ -40,7 +43,8 @@ class EventFilter:
 
 @dataclass(frozen=True)
 class StatsScope:
-    """The hot spot scope whose statistics a tile draws, or one chief's roads."""
+    """The hot spot scope whose statistics a tile draws, or one chief's (``chief``, of the
+    street ``code``): the chief's roads, the significant grid cells along them."""
 
     kind: MapKind
     code: str | None = None
@@ -125,6 +129,23 @@ def stats_scope(actor: Actor, *, layer: str, scope: str | None) -> StatsScope:
         f"a {actor.role} user ({actor.jurisdiction or 'city-wide'}) may not see the {layer} "
         f"layer {where}",
         field="scope" if scope else "layer",
+    )
+
+
+def chief_scope(actor: Actor, *, layer: str, ref: str, street_code: str) -> StatsScope:
+    """The scope of an aggregate layer drawn on the map of chief ``ref`` (of
+    ``street_code``); 403 naming ``chief`` when ``actor`` may not open that map.
+
+    >>> chief_scope(Actor(1, Role.STREET, "110102020"), layer="roads", ref="C110102020-01",
+    ...             street_code="110102020")
+    StatsScope(kind='street', code='110102020', chief='C110102020-01')
+    """
+    if may_open_chief(actor, ref=ref, street_code=street_code):
+        return StatsScope("street", street_code, chief=ref)
+    raise Forbidden(
+        f"a {actor.role} user ({actor.jurisdiction or 'city-wide'}) may not see the {layer} "
+        f"layer of street-and-alley chief {ref}",
+        field="chief",
     )
 
 

@@ -23,9 +23,9 @@ from api.errors import InvalidInput, NotFound
 from api.geography.service import active_generation, check_generation
 from api.maps.analysis import NEAR_M, Filters, Scope, cached_chief_data, cached_scope_data
 from api.maps.cache import DataVersion, MapCache, data_version
-from api.maps.data import area_name, features
+from api.maps.data import area_name, chief, features
 from api.tiles import sql
-from api.tiles.access import EventFilter, StatsScope, event_filter, stats_scope
+from api.tiles.access import EventFilter, StatsScope, chief_scope, event_filter, stats_scope
 from geo.codes import Level
 from geo.crs import METRIC_SRID
 
@@ -60,6 +60,9 @@ outlines they are reference data of a generation (not case data): any logged-in 
 MIN_ZOOM = {Layer.GRID: 14, Layer.EVENTS: 13, Layer.ROADNET: 13, Layer.ADDRESSES: 17}
 """Below these zooms a layer's tiles are empty: grid cells, single events, alleys and door
 numbers are not legible there (and a city-wide tile of them would be megabytes)."""
+
+AGGREGATES = (Layer.HOTSPOTS, Layer.ROADS)
+"""The layers of statistics: drawn for a hot spot scope, or for one chief's map."""
 
 TILES_CACHE = MapCache(max_entries=4096, max_bytes=64 * 2**20)
 """At most 4,096 tiles and 64 MB of them per process."""
@@ -104,16 +107,21 @@ def vector_tile(
     tile: Tile,
     filters: Filters,
     scope: str | None = None,
+    chief_ref: str | None = None,
     generation: int | None = None,
 ) -> bytes:
     """The MVT bytes of ``layer`` at ``tile`` as ``actor`` may see it (b"" when empty);
-    403 for an aggregate layer the caller may not see. Outlines may be of an earlier
-    ``generation`` (404 naming it when there is none); everything else is of the active
-    one."""
+    403 for an aggregate layer the caller may not see. ``chief_ref`` draws an aggregate
+    layer for that chief's map (the chief's roads, the significant grid cells along them):
+    404 naming ``chief`` when the active generation has no such chief, 422 on another layer
+    or with ``scope``. Outlines may be of an earlier ``generation`` (404 naming it when there
+    is none); everything else is of the active one."""
     tile.check()
     check_generation(session=session, generation=generation)
     who: Viewing = None
-    if layer in (Layer.HOTSPOTS, Layer.ROADS):
+    if chief_ref is not None:
+        who = _chief_scope(session, actor, layer, chief_ref, scope)
+    elif layer in AGGREGATES:
         who = stats_scope(actor, layer=layer.value, scope=scope)
     elif layer is Layer.EVENTS:
         who = event_filter(actor, scope=scope)
@@ -129,6 +137,19 @@ def vector_tile(
     return TILES_CACHE.get(
         key, version, lambda: _cut(session, layer, tile, who, filters, version, gen)
     )
+
+
+def _chief_scope(
+    session: Session, actor: Actor, layer: Layer, chief_ref: str, scope: str | None
+) -> StatsScope:
+    """The scope of ``layer`` on the map of chief ``chief_ref``, as ``actor`` may see it."""
+    if layer not in AGGREGATES:
+        names = " and ".join(a.value for a in AGGREGATES)
+        raise InvalidInput(f"chief applies to the {names} layers only", field="chief")
+    if scope is not None:
+        raise InvalidInput("chief and scope exclude each other: give one", field="chief")
+    found = chief(session=session, chief_ref=chief_ref, field="chief")
+    return chief_scope(actor, layer=layer.value, ref=found.ref, street_code=found.street_code)
 
 
 def _cut(
@@ -195,13 +216,22 @@ _UNIT_FIELDS = (
 def _unit_params(
     session: Session, scope: StatsScope, filters: Filters, version: DataVersion
 ) -> dict[str, Any]:
-    """The scope's units and their statistics as the parallel arrays ``sql.UNITS`` joins."""
-    map_scope = _scope(session, scope)
-    data = cached_scope_data(session=session, scope=map_scope, filters=filters, version=version)
-    rows = [f["properties"] for f in features(data.units)]
+    """The scope's units and their statistics as the parallel arrays ``sql.UNITS`` joins (a
+    chief's: the street's significant grid cells along the chief's roads, as on the chief's
+    map)."""
+    if scope.chief is not None and scope.code is not None:
+        units = cached_chief_data(
+            session=session, chief_ref=scope.chief, street_code=scope.code, version=version
+        ).hotspots
+        level = Level.GRID
+    else:
+        map_scope = _scope(session, scope)
+        data = cached_scope_data(session=session, scope=map_scope, filters=filters, version=version)
+        units, level = data.units, map_scope.level
+    rows = [f["properties"] for f in features(units)]
     columns = {name: [row[name] for row in rows] for name in _UNIT_FIELDS}
     return {
-        "level": str(map_scope.level),
+        "level": str(level),
         "codes": columns["code"],
         "counts": columns["count"],
         "per_km2": [float(v) for v in columns["per_km2"]],

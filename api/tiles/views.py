@@ -78,6 +78,15 @@ def tile(
             "those within this area",
         ),
     ] = None,
+    chief: Annotated[
+        str | None,
+        Query(
+            pattern=r"^C[0-9]{9}-[0-9]{1,4}$",
+            description="hotspots and roads: the map of this street-and-alley chief (e.g. "
+            "C110102020-01), the chief's roads and the significant grid cells along them, for "
+            "the chief and those who may open the chief's street's map; excludes scope",
+        ),
+    ] = None,
     since: QueryInstant = None,
     until: QueryInstant = None,
     category: CategoryFilter = None,
@@ -90,8 +99,8 @@ def tile(
 ) -> Response:
     """One layer of one tile (docs/tiles.md): district, street, community and grid outlines
     (grid from zoom 14); hot spot units with count, Gi* and emerging category and roads with
-    their chief and load, of a scope the caller may open; raw events (from zoom 13) that the
-    caller may see."""
+    their chief and load, of a scope the caller may open or of a chief's map; raw events
+    (from zoom 13) that the caller may see."""
     found = layer_of(layer)
     since, until = time_window(window, since, until)
     content = vector_tile(
@@ -101,6 +110,7 @@ def tile(
         tile=Tile(z, x, y),
         filters=Filters(since, until, category),
         scope=scope,
+        chief_ref=chief,
         generation=generation,
     )
     etag = f'"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'

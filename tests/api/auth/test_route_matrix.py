@@ -318,10 +318,17 @@ MATRIX: dict[tuple[str, str], Row] = {
 }
 
 # the tile route's other layers (MATRIX holds one row per route): the basemap's roads (z14 at
-# 116.33, 39.89) and the address register (z17 at an entry of COMMUNITY), any logged-in user
+# 116.33, 39.89) and the address register (z17 at an entry of COMMUNITY), any logged-in user;
+# the roads of the chief's map (z15 at the middle of one of them) for those who may open it
 TILE_LAYERS: dict[str, Row] = {
     "roadnet": Row("/tiles/roadnet/14/13486/6209.mvt", 401, 200),
     "addresses": Row("/tiles/addresses/17/{entry_x17}/{entry_y17}.mvt", 401, 200),
+    "roads?chief=": Row(
+        "/tiles/roads/15/{road_x15}/{road_y15}.mvt?chief=C110102020-01",
+        401,
+        403,
+        only(200, "admin", "analyst", "district", "street", "chief"),
+    ),
 }
 
 
@@ -377,6 +384,19 @@ def _build(session: Session, client: TestClient, tokens: dict[str, str]) -> dict
     where |= {
         "entry_x17": int((entry.lon + 180.0) / 360.0 * n),
         "entry_y17": int((1.0 - math.asinh(math.tan(math.radians(entry.lat))) / math.pi) / 2 * n),
+    }
+    road = session.execute(
+        text(
+            "SELECT ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT ST_LineInterpolatePoint("
+            "ST_LineMerge(geom), 0.5) AS p FROM roads WHERE chief_ref = :ref "
+            "ORDER BY generation_high DESC, ref LIMIT 1) r"
+        ),
+        {"ref": ROLES["chief"][1]},
+    ).one()
+    n = 1 << 15  # the web-map tile at zoom 15 of the middle of the chief's first road
+    where |= {
+        "road_x15": int((road.lon + 180.0) / 360.0 * n),
+        "road_y15": int((1.0 - math.asinh(math.tan(math.radians(road.lat))) / math.pi) / 2 * n),
     }
 
     def call(method: str, url: str, who: str, **kwargs: Any) -> Any:
