@@ -123,9 +123,10 @@ def street_map(
 
 @router.get("/chief/{chief_ref}", response_class=HTMLResponse)
 def chief_map(session: SessionDep, viewer: ViewerDep, chief_ref: str) -> HTMLResponse:
-    """One chief's roads coloured by events within 30 m, the street outline, the whistles at
-    work and the overdue ones (the chief: those along the chief's roads; the street's other
-    viewers: the street's)."""
+    """One chief's roads coloured by events within 30 m and the hot and cold grid cells along
+    them (vector tiles of the chief's map), the street outline, the whistles at work and the
+    overdue ones (the chief: those along the chief's roads; the street's other viewers: the
+    street's)."""
     chief = data.chief(session=session, chief_ref=chief_ref)
     street = chief.street_code
     require_chief_map(viewer, ref=chief.ref, street_code=street)
@@ -138,6 +139,7 @@ def chief_map(session: SessionDep, viewer: ViewerDep, chief_ref: str) -> HTMLRes
         open_ = pins_near(open_, computed.roads, distance_m=NEAR_M)
     street_name = data.area_name(session=session, level=Level.STREET, code=street)
     page = chief_page(
+        chief.ref,
         chief.name,
         chief.title,
         computed,

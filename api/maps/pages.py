@@ -43,6 +43,13 @@ UNIT_POPUP = [
     ("class_label", ml.popup(ml.GI)),
     ("emerging_label", ml.popup(ml.EMERGING)),
 ]
+CELL_POPUP = [
+    ("name", ml.popup(ml.NAME)),
+    ("code", ml.popup(ml.CODE)),
+    ("count", ml.popup(ml.COUNT)),
+    ("z", ml.popup(ml.Z)),
+    ("class_label", ml.popup(ml.GI)),
+]
 ROAD_POPUP = [
     ("name", "道路："),
     ("kind_label", "类型："),
@@ -202,7 +209,30 @@ def scope_page(
     return render(titled(map_, f"{title}（{heading.period}）— gridwhistle"))
 
 
+def _chief_tiles(map_: folium.Map, ref: str, data: ChiefData) -> None:
+    """The hot and cold grid cells along chief ``ref``'s roads (shown) and the roads coloured
+    by load, from the chief's hotspots and roads tiles (``?chief=``, for those who may open
+    the chief's map): the page ships the styles, not the cells and roads."""
+    VectorTileLayer(
+        tile_url("hotspots", chief=ref),
+        name=hm.LAYER_GI,
+        layer="hotspots",
+        style=class_style(),
+        assets_url=ASSETS_URL,
+        popup=CELL_POPUP,
+    ).add_to(map_)
+    VectorTileLayer(
+        tile_url("roads", chief=ref),
+        name=hm.LAYER_ROADS,
+        layer="roads",
+        style=count_style(data.breaks, line_weight=6),
+        assets_url=ASSETS_URL,
+        popup=ROAD_POPUP,
+    ).add_to(map_)
+
+
 def chief_page(
+    ref: str,
     name: str,
     title: str,
     data: ChiefData,
@@ -212,13 +242,13 @@ def chief_page(
     street: str = "",
     back: tuple[str, str] | None = None,
 ) -> str:
-    """One chief's roads coloured by load, the events near them, the hot and cold grid cells
-    along the roads, the whistles at work (``open_``) and the overdue ones, under a heading
-    (the chief, the ``street``, a link ``back`` to the viewer's page of the app)."""
+    """Chief ``ref``'s roads coloured by load and the hot and cold grid cells along them (as
+    vector tiles), the events near the roads, the whistles at work (``open_``) and the
+    overdue ones, under a heading (the chief's ``name`` and ``title``, the ``street``, a link
+    ``back`` to the viewer's page of the app)."""
     map_ = base_map(center=(39.89, 116.36), zoom=15, assets_url=ASSETS_URL)
     boundary_layer("street", data.outline).add_to(map_)
-    hm.gi_layer(data.hotspots, show=True).add_to(map_)
-    hm.roads_layer(data.roads, breaks=data.breaks).add_to(map_)
+    _chief_tiles(map_, ref, data)
     hm.points_layer(data.near, name=hm.LAYER_NEAR, colour="#c0392b", radius=3).add_to(map_)
     hm.open_layer(open_).add_to(map_)
     hm.overdue_layer(overdue).add_to(map_)

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from api.auth.roles import Role
 from api.geography.models import Area, Chief, Road
 from api.hotspots.service import load_events
+from api.maps.analysis import cached_chief_data
+from api.maps.cache import data_version
 from api.whistles.models import Assignment
 from grids.demo import build_demo_city
 from grids.simulate import simulate_year
@@ -25,6 +27,7 @@ from tests.conftest import TEST_CELL_AREA_M2
 
 STREET = "110102020"  # 广安门外街道
 VECTORGRID = "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"
+ROAD_IN_TILE = '.leaflet-tile path[stroke-width="6"]'
 CLASS_LABELS = ("热点99%", "热点95%", "热点90%", "不显著", "冷点90%", "冷点95%", "冷点99%")
 
 
@@ -93,7 +96,20 @@ def test_street_hotspot_map_draws_grid_cells_and_events_from_local_vector_tiles(
     assert loaded.get("/maps/hotspots", params={"street": "12"}).status_code == 422
 
 
-def test_chief_map_shows_exactly_that_chiefs_roads(
+def _box(session: Session, where: str, params: dict[str, str]) -> tuple[float, float, float, float]:
+    """West, south, east, north of the rows of ``where`` (a table and its condition)."""
+    found = session.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
+            f"ST_Extent(geom) AS e FROM {where} "
+            "AND generation_high = (SELECT max(id) FROM generations)) b"
+        ),
+        params,
+    ).one()
+    return (float(found[0]), float(found[1]), float(found[2]), float(found[3]))
+
+
+def test_chief_map_draws_exactly_that_chiefs_roads_from_the_chiefs_tiles(
     loaded: TestClient, demo_session: Session
 ) -> None:
     mine, other = _two_chiefs(demo_session)
@@ -103,13 +119,35 @@ def test_chief_map_shows_exactly_that_chiefs_roads(
     assert r.status_code == 200, r.text
     html = r.text
     _local_only(html)
-    for name in mine_names:
-        assert contains(html, name), name
-    for name in other_names:
-        assert not contains(html, name), name
+    roads_url = f"/tiles/roads/{{z}}/{{x}}/{{y}}.mvt?chief={mine}"
+    urls = tile_urls(html)
+    assert roads_url in urls and f"/tiles/hotspots/{{z}}/{{x}}/{{y}}.mvt?chief={mine}" in urls
+    assert VECTORGRID in html
+    # no roads FeatureCollection in the page: no line geometry, no kind in words, no names
+    assert '"LineString"' not in html and '"MultiLineString"' not in html
+    assert '"kind_label":' not in html
+    assert not any(contains(html, name) for name in mine_names | other_names)
     chief = demo_session.scalars(select(Chief).where(Chief.ref == mine)).one()
     for label in (chief.name, chief.title, "责任街巷", "街巷30米内事件", "超期吹哨", "街道/乡镇"):
         assert contains(html, label), label
+    # the tiles hold the chief's roads, named, with the chief and the load of the page
+    box = _box(demo_session, "roads WHERE chief_ref = :c", {"c": mine})
+    drawn = {
+        f["properties"]["ref"]: f["properties"] for f in tile_features(loaded, roads_url, box, 15)
+    }
+    refs = set(demo_session.scalars(select(Road.ref).where(Road.chief_ref == mine)))
+    assert set(drawn) == refs
+    assert {p["name"] for p in drawn.values()} == mine_names
+    assert {(p["chief"], p["title"]) for p in drawn.values()} == {(chief.name, chief.title)}
+    data = cached_chief_data(
+        session=demo_session,
+        chief_ref=mine,
+        street_code=STREET,
+        version=data_version(session=demo_session),
+    )
+    loads = {f["properties"]["id"]: f["properties"]["count"] for f in data.roads["features"]}
+    assert {ref: p["count"] for ref, p in drawn.items()} == loads
+    assert any(loads.values())  # the simulated year has events along the chief's roads
 
 
 def test_chief_of_the_planted_alley_sees_its_hot_cells_and_only_cells_near_the_roads(
@@ -125,12 +163,15 @@ def test_chief_of_the_planted_alley_sees_its_hot_cells_and_only_cells_near_the_r
     assert road.chief_ref is not None
     html = loaded.get(f"/maps/chief/{road.chief_ref}").text
     assert contains(html, "热点分析（Gi*）") and contains(html, "热点99%")
-    found = re.findall(r'"class": "([a-z ]+\d*)", "class_label": "[^"]*", "code": "(\d{15})"', html)
-    shown = {code: klass for klass, code in found}
+    assert not re.search(r'"code": "\d{15}"', html)  # the cells come as tiles
+    (cells,) = (u for u in tile_urls(html) if u.startswith("/tiles/hotspots/"))
+    assert cells == f"/tiles/hotspots/{{z}}/{{x}}/{{y}}.mvt?chief={road.chief_ref}"
+    street = road.chief_ref[1:10]
+    box = _box(demo_session, "areas WHERE code = :c", {"c": street})
+    found = tile_features(loaded, cells, box, 14)
+    shown = {f["properties"]["code"]: f["properties"]["class"] for f in found}
     assert shown, "no grid cells on the chief's map"
-    assert all(
-        code.startswith(road.chief_ref[1:10]) or code[:9] == truth.cells[0][:9] for code in shown
-    )
+    assert all(code.startswith(street) or code[:9] == truth.cells[0][:9] for code in shown)
     assert "not significant" not in shown.values()
     planted_hot = [c for c in truth.cells if shown.get(c, "").startswith("hot")]
     assert planted_hot, f"none of the planted cells {truth.cells} is hot on the chief's map"
@@ -190,8 +231,12 @@ def test_hotspot_and_chief_maps_draw_in_chromium(
             page.goto(f"{base}{url}", wait_until="networkidle")  # type: ignore[attr-defined]
             page.wait_for_selector("path.leaflet-interactive")  # type: ignore[attr-defined]
             drawn[shot] = page.locator("path.leaflet-interactive").count()  # type: ignore[attr-defined]
+            if shot == "chief_map.png":  # the roads (6 px wide) are drawn in the tiles' SVG
+                page.wait_for_selector(ROAD_IN_TILE)  # type: ignore[attr-defined]
+                drawn["chief roads"] = page.locator(ROAD_IN_TILE).count()  # type: ignore[attr-defined]
             page.screenshot(path=str(artifacts / shot))  # type: ignore[attr-defined]
     assert all(n > 0 for n in drawn.values()), drawn
+    assert any(re.search(rf"/tiles/roads/\d+/\d+/\d+\.mvt\?chief={mine}$", u) for u in log.requests)
     assert log.failed == []
     assert log.console_errors == []
     assert log.foreign_hosts() == set()
