@@ -167,7 +167,7 @@ def test_who_may_not_open_the_chiefs_map_may_not_fetch_its_tiles(
     problem(chief_tiles.get(f"/tiles/{layer}/14/{x}/{y}.mvt?chief={CHIEF}", user), 403, "chief")
 
 
-def test_a_chief_keeps_no_cells_of_its_own_without_chief(chief_tiles: Tiles) -> None:
+def test_without_chief_a_chief_gets_its_own_roads_and_no_hotspots(chief_tiles: Tiles) -> None:
     x, y = xyz(116.33, 39.89, 14)
     problem(chief_tiles.get(f"/tiles/hotspots/14/{x}/{y}.mvt", "chief"), 403, "layer")
     assert chief_tiles.get(f"/tiles/roads/14/{x}/{y}.mvt", "chief").status_code in (200, 204)
