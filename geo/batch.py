@@ -35,23 +35,32 @@ else the nearest boundary is at least ``GUARD_DEG - COLLINEAR_DEG`` away, so the
 cannot change the answer.
 
 The pixels an edge comes near are enumerated per raster column (the edge's row span inside
-the column strip, widened by the margin), so none is missed. Points outside the raster, in
-"no cell" territory, or with no cell within the tolerance go to ``fallback`` (a ``Locator``
-over all levels) or get "" (so do non-finite coordinates). Points are processed in chunks
-of ``CHUNK_POINTS``, on up to ``threads`` threads (numpy and GEOS release the GIL), to bound
-memory and use the cores; one to four points first walk the same tables in plain Python
-(a few microseconds a point).
+the column strip, widened by the margin), so none is missed. The build runs on up to
+``threads`` threads (numpy releases the GIL): the winding fill, row band by row band, beside
+the line and star work, which is cut into bands of touched pixels. Points outside the
+raster, in "no cell" territory, or with no cell within the tolerance go to ``fallback`` (a
+``Locator`` over all levels) or get "" (so do non-finite coordinates). Points are processed
+in chunks of ``CHUNK_POINTS``, on up to ``threads`` threads (numpy and GEOS release the
+GIL), to bound memory and use the cores; one to four points first walk the same tables in
+plain Python (a few microseconds a point). ``locate_indexed`` returns the codes as an index
+into a code table (two bytes a point for up to 65,535 cells) rather than a Python string
+reference per point.
 
 Memory: one int32 per pixel (about 34 MB for 840 km² at 10 m), a line table of 12 bytes
-per line pixel, a star table of about 230 bytes per star pixel, the merged edges, and the
-STRtree; the build briefly needs a few more raster-sized arrays.
+per line pixel (its edge, the cells left and right) and 24 per edge (its line's equation),
+a star table of about 230 bytes per star pixel, the merged edges, and the STRtree; the
+build's temporaries are bounded by its bands and handed back to the system when it ends.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import itertools
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -75,9 +84,11 @@ DEFAULT_RESOLUTION_M = 10.0
 MAX_RAYS = 8
 """Most rays a star pixel may have (more: the pixel is exact)."""
 
-CHUNK_POINTS = 1 << 20
+CHUNK_POINTS = 1 << 18
 """Points handled per chunk (bounds the temporary arrays)."""
 
+_BAND_PIXELS = 1 << 18  # pixels per row band of the winding fill (bounds its temporaries)
+_BANDS_PER_THREAD = 4  # bands of touched pixels per build thread (bounds their temporaries)
 _METRES_PER_DEGREE = 111_320.0
 _FEW = 4  # at most this many points try the plain-Python path first
 _NO_CELL = -1
@@ -208,13 +219,32 @@ class _Grid:
 
 
 class _Lines:
-    """Line pixels: a reference edge and the cells left and right of it."""
+    """Line pixels: per pixel a row (edge, left cell, right cell), and per edge a row
+    (a, b, c) with a x + b y + c the signed distance from its line (positive on the left):
+    a point costs two row gathers, the second from a table of edges that stays in cache."""
 
-    def __init__(self, edge: _Array, sides: _Array) -> None:
-        self.edge, self.sides = edge, sides
+    def __init__(self, rows: _Array, lines: _Array) -> None:
+        self.rows, self.lines = rows, lines
 
     def __len__(self) -> int:
-        return len(self.edge)
+        return len(self.rows)
+
+    @staticmethod
+    def of(edges: _Edges, edge: _Array, sides: _Array) -> _Lines:
+        """The lines along ``edge`` with ``sides`` (left, right) cells."""
+        a = (edges.y0 - edges.y1) * edges.inv_length
+        b = (edges.x1 - edges.x0) * edges.inv_length
+        lines = np.column_stack([a, b, -(a * edges.x0 + b * edges.y0)])
+        return _Lines(np.column_stack([edge, sides]).astype(np.int32), lines)
+
+    def locate(self, line: _Array, x: _Array, y: _Array) -> tuple[_Array, _Array]:
+        """(cell, near) for points in lines ``line``; ``near`` points need the exact path."""
+        row = np.take(self.rows, line, axis=0)
+        abc = np.take(self.lines, row[:, 0], axis=0)
+        s = abc[:, 0] * x
+        s += abc[:, 1] * y
+        s += abc[:, 2]
+        return np.where(s > 0, row[:, 1], row[:, 2]), np.abs(s) <= GUARD_DEG
 
 
 class _Stars:
@@ -255,6 +285,12 @@ class _Stars:
     def empty() -> _Stars:
         """No star pixels."""
         return _Stars.sized(0)
+
+    @staticmethod
+    def concatenate(tables: list[_Stars]) -> _Stars:
+        """One table of the stars of ``tables``, in order."""
+        names = ("vx", "vy", "angle", "ux", "uy", "cells", "rays")
+        return _Stars(*(np.concatenate([getattr(t, name) for t in tables]) for name in names))
 
     def pad(self) -> None:
         """Unused ray slots repeat ray 0's direction (harmless in the guard test)."""
@@ -346,7 +382,7 @@ class BatchLocator:
         self._edges = _Edges(self.geoms)
         self._grid: _Grid | None = None
         self._pixels: _Array = np.zeros(1, dtype=np.int32)
-        self._lines = _Lines(np.empty(0, dtype=np.int32), np.empty((0, 2), dtype=np.int32))
+        self._lines = _Lines(np.empty((0, 3), dtype=np.int32), np.empty((0, 3)))
         self._stars = _Stars.empty()
         if len(self._edges):
             self._grid = _Grid(shapely.total_bounds(self.geoms), resolution_m)
@@ -354,6 +390,7 @@ class BatchLocator:
             # points or lines inside a cell's geometry: leave its whole box to the exact path
             for cell in self._edges.odd_cells:
                 self._exact_box(self._grid, shapely.bounds(self.geoms[cell]))
+            _release_free_memory()
 
     def _exact_box(self, grid: _Grid, bounds: _Array) -> None:
         """Send every pixel within ``MARGIN_DEG`` of ``bounds`` to the exact path."""
@@ -366,9 +403,13 @@ class BatchLocator:
 
     # -- build -------------------------------------------------------------------------
     def _build(self, grid: _Grid) -> None:
-        """Fill the pixel raster, the line table and the star table."""
-        with ThreadPoolExecutor(1) as pool:  # the winding fill runs beside the edge work
-            winding = pool.submit(self._winding, grid) if self.threads > 1 else None
+        """Fill the pixel raster, the line table and the star table.
+
+        The winding fill runs beside the edge work, and the touched pixels are cut into one
+        band per thread for the line and star work (numpy releases the GIL)."""
+        pool = ThreadPoolExecutor(self.threads + 1) if self.threads > 1 else None
+        try:
+            winding = _run(pool, self._centre_cells, grid)
             pixel, edge = self._edge_pixels(grid)
             touched = np.zeros(grid.size, dtype=bool)
             touched[pixel] = True
@@ -378,57 +419,100 @@ class BatchLocator:
             slot_of[slots] = np.arange(len(slots), dtype=np.int32)
             slot = slot_of[pixel]
             del slot_of, pixel
-            line_edge, sides, is_line = self._lines_of(slot, edge, len(slots))
-            count, pixels = self._winding(grid) if winding is None else winding.result()
-        pixels -= 1  # was the sum of (index + 1) of the cells covering the pixel centre
-        pixels[count != 1] = _EXACT
-        pixels[count == 0] = _NO_CELL
-        del count
+            cuts = (
+                np.linspace(0, len(slots), _BANDS_PER_THREAD * self.threads + 1)
+                .astype(np.int64)
+                .tolist()
+            )
+            bands = []
+            for lo, hi in itertools.pairwise(cuts):
+                mine = (slot >= lo) & (slot < hi)
+                band = (grid, slots[lo:hi], slot[mine] - lo, edge[mine], winding.result)
+                bands.append(_run(pool, self._band, *band))
+            del slot, edge, mine
+            parts = [band.result() for band in bands]
+            pixels = winding.result()
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        line_pixel = np.concatenate([part[0] for part in parts])
+        star_pixel = np.concatenate([part[3] for part in parts])
+        pixels[slots] = _EXACT
+        pixels[line_pixel] = _SPECIAL - np.arange(len(line_pixel), dtype=np.int32)
+        first_star = _SPECIAL - len(line_pixel)
+        pixels[star_pixel] = first_star - np.arange(len(star_pixel), dtype=np.int32)
+        self._pixels = pixels
+        line_edge = np.concatenate([part[1] for part in parts])
+        self._lines = _Lines.of(self._edges, line_edge, np.concatenate([part[2] for part in parts]))
+        self._stars = _Stars.concatenate([part[4] for part in parts])
+
+    def _band(
+        self,
+        grid: _Grid,
+        slots: _Array,
+        slot: _Array,
+        edge: _Array,
+        centre_cells: Callable[[], _Array],
+    ) -> tuple[_Array, _Array, _Array, _Array, _Stars]:
+        """Lines and stars among the touched pixels ``slots``, whose (pixel, edge) pairs are
+        (``slots[slot]``, ``edge``): (line pixels, their edges, their sides, star pixels,
+        star table). ``centre_cells()`` gives the winding fill's cell per pixel centre."""
+        line_edge, sides, is_line = self._lines_of(slot, edge, len(slots))
         x, y = grid.centre_xy(slots)
-        centre = pixels[slots]
         bad = np.zeros(len(slots), dtype=bool)
         bad[slot[self._edges.bad[edge]]] = True
         s = self._edges.signed_distance(line_edge, x, y)
         is_line &= ~bad & (np.abs(s) > GUARD_DEG)
+        centre = centre_cells()[slots]
         is_line &= np.where(s > 0, sides[:, 0], sides[:, 1]) == centre
         keep = (~bad & ~is_line)[slot]
         star_slot, stars = self._stars_of(slot[keep], edge[keep], x, y, centre)
-        pixels[slots] = _EXACT
         lines = np.flatnonzero(is_line)
-        pixels[slots[lines]] = _SPECIAL - np.arange(len(lines), dtype=np.int32)
-        first_star = _SPECIAL - len(lines)
-        pixels[slots[star_slot]] = first_star - np.arange(len(star_slot), dtype=np.int32)
-        self._pixels = pixels
-        self._lines = _Lines(line_edge[lines], sides[lines])
-        self._stars = stars
+        return slots[lines], line_edge[lines], sides[lines], slots[star_slot], stars
 
-    def _winding(self, grid: _Grid) -> tuple[_Array, _Array]:
-        """Cells covering each pixel centre (winding count) and the sum of their index+1."""
+    def _centre_cells(self, grid: _Grid) -> _Array:
+        """Per pixel, the one cell covering its centre (the winding fill), else -1 (no cell)
+        or -2 (several); row band by row band, to bound the temporaries.
+
+        Along each row of pixel centres, every edge crossing it changes the winding count
+        and the sum of (index + 1) of the cells covering; the running sums east of the
+        crossings give both per pixel."""
         e = self._edges
         v0 = (e.y0 - grid.y0) * grid.inv_dy - 0.5
         v1 = (e.y1 - grid.y0) * grid.inv_dy - 0.5
-        first = np.ceil(np.minimum(v0, v1)).astype(np.int64)
-        n = np.maximum(np.ceil(np.maximum(v0, v1)).astype(np.int64) - first, 0)
-        edge = np.repeat(np.arange(len(e)), n)
-        row = np.arange(len(edge)) - np.repeat(np.cumsum(n) - n, n) + first[edge]
-        y = grid.y0 + (row + 0.5) * grid.dy
-        t = (y - e.y0[edge]) / (e.y1[edge] - e.y0[edge])
-        x = e.x0[edge] + t * (e.x1[edge] - e.x0[edge])
-        col = np.floor((x - grid.x0) * grid.inv_dx - 0.5).astype(np.int64) + 1
-        keep = col < grid.cols  # crossings east of the last centre change nothing
-        flat = (row * grid.cols + np.maximum(col, 0))[keep]
-        edge = edge[keep]
+        first = np.ceil(np.minimum(v0, v1)).astype(np.int64)  # rows first .. stop - 1
+        stop = np.ceil(np.maximum(v0, v1)).astype(np.int64)
         # a shell runs down on its west side: crossing a downward edge enters its left cell
         down = np.where(e.y1 < e.y0, 1, -1).astype(np.int32)
-        count_step = (down * e.winding)[edge]
-        label_step = (down * e.winding_label)[edge]
-        count = np.zeros((grid.rows, grid.cols), dtype=np.int32)
-        np.add.at(count.ravel(), flat, count_step)
-        label = np.zeros((grid.rows, grid.cols), dtype=np.int32)
-        np.add.at(label.ravel(), flat, label_step)
-        np.cumsum(count, axis=1, out=count)
-        np.cumsum(label, axis=1, out=label)
-        return count.ravel(), label.ravel()
+        count_step, label_step = down * e.winding, down * e.winding_label
+        pixels = np.empty(grid.size, dtype=np.int32)
+        band_rows = max(1, _BAND_PIXELS // grid.cols)
+        for r0 in range(0, grid.rows, band_rows):
+            r1 = min(r0 + band_rows, grid.rows)
+            start = np.maximum(first, r0)
+            n = np.maximum(np.minimum(stop, r1) - start, 0)
+            edge = np.repeat(np.arange(len(e), dtype=np.int32), n)
+            row = np.arange(len(edge)) - np.repeat(np.cumsum(n) - n, n) + start[edge]
+            y = grid.y0 + (row + 0.5) * grid.dy
+            t = (y - e.y0[edge]) / (e.y1[edge] - e.y0[edge])
+            x = e.x0[edge] + t * (e.x1[edge] - e.x0[edge])
+            col = np.floor((x - grid.x0) * grid.inv_dx - 0.5).astype(np.int64) + 1
+            del y, t, x
+            keep = col < grid.cols  # crossings east of the last centre change nothing
+            at = ((row - r0) * grid.cols + np.maximum(col, 0))[keep]
+            edge = edge[keep]
+            del row, col, keep
+            count = np.zeros((r1 - r0, grid.cols), dtype=np.int32)
+            np.add.at(count.ravel(), at, count_step[edge])
+            label = np.zeros((r1 - r0, grid.cols), dtype=np.int32)
+            np.add.at(label.ravel(), at, label_step[edge])
+            np.cumsum(count, axis=1, out=count)
+            np.cumsum(label, axis=1, out=label)
+            label -= 1  # the sum of (index + 1): the index when one cell covers the centre
+            label[count != 1] = _EXACT
+            label[count == 0] = _NO_CELL
+            pixels[r0 * grid.cols : r1 * grid.cols] = label.ravel()
+        return pixels
 
     def _edge_pixels(self, grid: _Grid) -> tuple[_Array, _Array]:
         """(pixel, edge) for every pixel within ``MARGIN_DEG`` of an edge."""
@@ -557,14 +641,47 @@ class BatchLocator:
             few = self._few_codes(lons, lats)
             if few is not None:
                 return few
-        cells = self._cells(lons, lats)
-        codes = self._codes_or_blank[cells]
-        if self.fallback is not None:
-            missing = np.flatnonzero(cells < 0)
-            for start in range(0, len(missing), CHUNK_POINTS):
-                part = missing[start : start + CHUNK_POINTS]
-                codes[part] = self.fallback.locate_codes(lons[part], lats[part])
-        return np.asarray(codes)
+        index, table = self._indexed(lons, lats)
+        return np.asarray(table[index])
+
+    def locate_indexed(self, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``locate_codes`` as (index, table): ``table[index]`` is the code per point.
+
+        The index is the smallest unsigned integer type that holds the table's positions
+        (two bytes a point for up to 65,535 cells, instead of a Python string reference);
+        the table is ``codes``, then "", then the fallback's answers for points no cell
+        covers.
+
+        >>> import geopandas as gpd, shapely
+        >>> cells = gpd.GeoDataFrame(
+        ...     {"code": ["110102020001002", "110102020001001"]},
+        ...     geometry=[shapely.box(116.31, 39.88, 116.32, 39.89),
+        ...               shapely.box(116.30, 39.88, 116.31, 39.89)], crs=4326)
+        >>> index, table = BatchLocator(cells).locate_indexed(
+        ...     np.array([116.305, 116.315, 116.5]), np.array([39.885, 39.885, 39.885]))
+        >>> index.tolist(), table[index].tolist()
+        ([0, 1, 2], ['110102020001001', '110102020001002', ''])
+        """
+        return self._indexed(*_coordinates(lons, lats))
+
+    def _indexed(self, lons: _Array, lats: _Array) -> tuple[_Array, _Array]:
+        """``locate_indexed`` on flat float arrays."""
+        blank = len(self.codes)  # "" in the table
+        index = self._cells(lons, lats, np.empty(len(lons), np.min_scalar_type(blank)), blank)
+        if self.fallback is None:
+            return index, self._codes_or_blank
+        missing = np.flatnonzero(index == blank)
+        if len(missing) == 0:
+            return index, self._codes_or_blank
+        found = np.empty(len(missing), dtype=object)
+        for start in range(0, len(missing), CHUNK_POINTS):
+            part = missing[start : start + CHUNK_POINTS]
+            found[start : start + len(part)] = self.fallback.locate_codes(lons[part], lats[part])
+        extra, which = np.unique(found.astype(str), return_inverse=True)
+        table = np.concatenate([self._codes_or_blank, extra.astype(object)])
+        index = index.astype(np.min_scalar_type(len(table) - 1), copy=False)
+        index[missing] = blank + 1 + which
+        return index, table
 
     def locate_cells(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
         """Index into ``codes`` of the covering cell per point (-1 when no cell covers it)."""
@@ -593,11 +710,12 @@ class BatchLocator:
             return value
         kind = _SPECIAL - value
         if kind < len(self._lines):
-            e, edges = int(self._lines.edge[kind]), self._edges
-            x0, y0 = float(edges.x0[e]), float(edges.y0[e])
-            cross = (float(edges.x1[e]) - x0) * (y - y0) - (float(edges.y1[e]) - y0) * (x - x0)
-            s = cross * float(edges.inv_length[e])
-            return -1 if abs(s) <= GUARD_DEG else int(self._lines.sides[kind, 0 if s > 0 else 1])
+            edge, left, right = self._lines.rows[kind].tolist()
+            a, b, c = self._lines.lines[edge].tolist()
+            s = a * x + b * y + c
+            if abs(s) <= GUARD_DEG:
+                return -1
+            return int(left if s > 0 else right)
         stars, t = self._stars, kind - len(self._lines)
         dx, dy = x - float(stars.vx[t]), y - float(stars.vy[t])
         rays = int(stars.rays[t])
@@ -608,18 +726,28 @@ class BatchLocator:
         below = sum(1 for a in stars.angle[t, :rays].tolist() if a < theta)
         return int(stars.cells[t, (below or rays) - 1])
 
-    def _cells(self, lons: _Array, lats: _Array) -> _Array:
-        """``locate_cells`` on flat float arrays: chunks, on several threads when large."""
-        if len(lons) <= CHUNK_POINTS:
-            return self._cells_chunk(lons, lats)
-        out = np.empty(len(lons), dtype=np.int32)
-        parts = [slice(s, s + CHUNK_POINTS) for s in range(0, len(lons), CHUNK_POINTS)]
+    def _cells(
+        self, lons: _Array, lats: _Array, out: _Array | None = None, none: int = _NO_CELL
+    ) -> _Array:
+        """``locate_cells`` on flat float arrays, into ``out`` (int32 when None) with
+        ``none`` where no cell covers a point: chunks, on several threads when large."""
+        if out is None:
+            out = np.empty(len(lons), dtype=np.int32)
+        target = out
 
         def work(part: slice) -> None:
-            out[part] = self._cells_chunk(lons[part], lats[part])
+            cell = self._cells_chunk(lons[part], lats[part])
+            if none != _NO_CELL:
+                cell[cell == _NO_CELL] = none
+            target[part] = cell
 
-        with ThreadPoolExecutor(self.threads) as pool:
-            list(pool.map(work, parts))
+        parts = [slice(s, s + CHUNK_POINTS) for s in range(0, len(lons), CHUNK_POINTS)]
+        if self.threads == 1 or len(parts) <= 1:
+            for part in parts:
+                work(part)
+        else:
+            with ThreadPoolExecutor(self.threads) as pool:
+                list(pool.map(work, parts))
         return out
 
     def _cells_chunk(self, lons: _Array, lats: _Array) -> _Array:
@@ -627,18 +755,17 @@ class BatchLocator:
         grid = self._grid
         if grid is None:
             return self._exact(lons, lats)
-        value = self._pixels[grid.pixel_of(lons, lats)]
-        special = np.flatnonzero(value <= _SPECIAL)
-        cell = np.maximum(value, _EXACT)
+        cell = self._pixels[grid.pixel_of(lons, lats)]
+        special = np.flatnonzero(cell <= _SPECIAL)  # all overwritten below
         if len(special):
-            kind = _SPECIAL - value[special]
-            n_lines = len(self._lines)
-            in_line = kind < n_lines
+            kind = _SPECIAL - cell[special]
+            in_line = kind < len(self._lines)
             for sel, locate in ((in_line, self._on_line), (~in_line, self._on_star)):
                 idx = special[sel]
                 if len(idx):
                     found, near = locate(kind[sel], lons[idx], lats[idx])
-                    cell[idx] = np.where(near, _EXACT, found)
+                    found[near] = _EXACT
+                    cell[idx] = found
         exact = np.flatnonzero(cell == _EXACT)
         if len(exact):
             cell[exact] = self._exact(lons[exact], lats[exact])
@@ -646,10 +773,7 @@ class BatchLocator:
 
     def _on_line(self, kind: _Array, x: _Array, y: _Array) -> tuple[_Array, _Array]:
         """(cell, near) for points in line pixels ``kind``."""
-        lines = self._lines
-        s = self._edges.signed_distance(lines.edge[kind], x, y)
-        sides = lines.sides[kind]
-        return np.where(s > 0, sides[:, 0], sides[:, 1]), np.abs(s) <= GUARD_DEG
+        return self._lines.locate(kind, x, y)
 
     def _on_star(self, kind: _Array, x: _Array, y: _Array) -> tuple[_Array, _Array]:
         """(cell, near) for points in star pixels ``kind``."""
@@ -666,6 +790,34 @@ class BatchLocator:
             first = np.r_[True, inputs[1:] != inputs[:-1]]
             result[inputs[first]] = trees[first]
         return result
+
+
+def _release_free_memory() -> None:
+    """Hand the build's freed temporaries back to the system (glibc keeps freed memory of
+    every thread's arena mapped until trimmed: here about half the build's peak)."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> Any:
+    """glibc, when this is the C library (for ``malloc_trim``), else None."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _libc()
+
+
+def _run(pool: ThreadPoolExecutor | None, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``fn(*args)`` on ``pool``, or right now when there is none."""
+    if pool is not None:
+        return pool.submit(fn, *args)
+    done: Future[Any] = Future()
+    done.set_result(fn(*args))
+    return done
 
 
 def _hash(*columns: _Array) -> _Array:

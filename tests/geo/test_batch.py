@@ -172,13 +172,45 @@ def test_fallback_names_the_community_where_there_is_no_cell(city) -> None:
     assert set(BatchLocator(kept).locate_codes(x[inside], y[inside])) == {""}
 
 
-def test_chunks_on_several_threads(city, locator, monkeypatch) -> None:
+@pytest.mark.parametrize("threads", [2, 3])
+def test_chunks_on_several_threads(city, locator, monkeypatch, threads: int) -> None:
+    # the build cuts the raster into one band per thread, the points go in chunks
     monkeypatch.setattr(geo.batch, "CHUNK_POINTS", 999)
-    batch = BatchLocator(city.cells, fallback=locator, threads=2)
+    batch = BatchLocator(city.cells, fallback=locator, threads=threads)
     rng = np.random.default_rng(7)
     minx, miny, maxx, maxy = city.cells.total_bounds
     x, y = rng.uniform(minx, maxx, 20_000), rng.uniform(miny, maxy, 20_000)
     assert_same(batch, locator, x, y)
+
+
+def test_indexed_codes_are_the_codes(city, batch) -> None:
+    # cells, the fallback's communities (a street without cells) and "" beyond every district
+    street = city.streets["code"].iloc[0]
+    kept = city.cells[~city.cells["code"].str.startswith(street)]
+    exact = Locator(city.levels() | {Level.GRID: kept}, generation=1)
+    fewer = BatchLocator(kept, fallback=exact)
+    rng = np.random.default_rng(12)
+    minx, miny, maxx, maxy = city.cells.total_bounds
+    x = rng.uniform(minx - 0.05, maxx + 0.05, 30_000)
+    y = rng.uniform(miny - 0.05, maxy + 0.05, 30_000)
+    for located in (batch, fewer):
+        index, table = located.locate_indexed(x, y)
+        assert index.dtype == np.min_scalar_type(len(table) - 1) and table.dtype == object
+        assert table[index].tolist() == located.locate_codes(x, y).tolist()
+    index, table = fewer.locate_indexed(x, y)
+    assert (table[index] == "").any() and any(len(c) == 12 for c in table[index])
+    assert table[index].tolist() == exact.locate_codes(x, y).tolist()
+
+
+def test_points_on_pixel_borders_and_corners(city, locator, batch) -> None:
+    # a point on a pixel's border belongs to the pixel east or north of it
+    grid = batch._grid
+    rng = np.random.default_rng(13)
+    col = rng.integers(1, grid.cols - 1, 20_000)
+    row = rng.integers(1, grid.rows - 1, 20_000)
+    x, y = grid.x0 + col * grid.dx, grid.y0 + row * grid.dy
+    along = grid.y0 + (row + rng.uniform(0, 1, len(row))) * grid.dy
+    assert_same(batch, locator, np.r_[x, x], np.r_[y, along])
 
 
 def test_point_by_point_matches_the_locator(city, locator, batch) -> None:
