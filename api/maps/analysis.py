@@ -213,10 +213,11 @@ def pins(events: pd.DataFrame) -> list[Pin]:
 
 
 def _outline_levels(scope: Scope) -> dict[str, str | None]:
+    """The outlines a scope's page ships (the communities come as tiles): code prefixes."""
     if scope.kind == "city":
-        return {"community": None, "street": None, "district": None}
+        return {"street": None, "district": None}
     code = scope.code or ""
-    return {"community": code, "street": code, "district": code[:6]}
+    return {"street": code, "district": code[:6]}
 
 
 def scope_data(*, session: Session, scope: Scope, filters: Filters) -> ScopeData:

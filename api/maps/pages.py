@@ -25,8 +25,23 @@ from geo import map_labels as ml
 from geo.density_maps import LAYER_DENSITY, density_layer, density_legend
 from geo.emerging_maps import LAYER_EMERGING, emerging_legend, patterned
 from geo.hotspots import TIMEZONE
-from geo.maps import base_map, boundary_layer, collection_bounds, render, titled
-from geo.tile_maps import VectorTileLayer, class_style, count_style, emerging_style, point_style
+from geo.maps import (
+    LEVEL_LABELS,
+    LEVEL_STYLES,
+    base_map,
+    boundary_layer,
+    collection_bounds,
+    render,
+    titled,
+)
+from geo.tile_maps import (
+    VectorTileLayer,
+    class_style,
+    count_style,
+    emerging_style,
+    fixed_style,
+    point_style,
+)
 
 ASSETS_URL = "/static/vendor"
 LEGEND_SCRIPT = "/static/app/js/map-legends.js"
@@ -136,6 +151,20 @@ def _road_tiles(map_: folium.Map, scope: Scope, data: ScopeData, filters: Filter
     ).add_to(map_)
 
 
+def _community_tiles(map_: folium.Map, *, show: bool) -> None:
+    """The communities' outlines from the outline tiles: the level that grows with the city
+    (7,535 in Beijing) is cut by the tile server for the view, not shipped with the page."""
+    VectorTileLayer(
+        tile_url(Layer.COMMUNITIES.value),
+        name=LEVEL_LABELS["community"],
+        layer=Layer.COMMUNITIES.value,
+        style=fixed_style(LEVEL_STYLES["community"]),
+        assets_url=ASSETS_URL,
+        popup=[("name", "名称："), ("code", "代码：")],
+        show=show,
+    ).add_to(map_)
+
+
 def _emerging_name(data: ScopeData) -> str:
     """The emerging layer's name: the label and how many units have a pattern."""
     return f"{LAYER_EMERGING}（{len(patterned(data.units)['features'])}）"
@@ -160,9 +189,9 @@ def scope_page(
     if data.density is not None:
         density_layer(data.density).add_to(map_)
     _road_tiles(map_, scope, data, filters or Filters())
-    for level in ("community", "street", "district"):
-        show = level != "community" or scope.kind != "city"
-        boundary_layer(level, data.outlines[level], show=show).add_to(map_)
+    _community_tiles(map_, show=scope.kind != "city")
+    for level in ("street", "district"):
+        boundary_layer(level, data.outlines[level]).add_to(map_)
     if overdue is not None:
         hm.overdue_layer(overdue).add_to(map_)
     if scope.kind == "street":
