@@ -502,16 +502,16 @@ class BatchLocator:
             at = ((row - r0) * grid.cols + np.maximum(col, 0))[keep]
             edge = edge[keep]
             del row, col, keep
-            count = np.zeros((r1 - r0, grid.cols), dtype=np.int32)
-            np.add.at(count.ravel(), at, count_step[edge])
-            label = np.zeros((r1 - r0, grid.cols), dtype=np.int32)
-            np.add.at(label.ravel(), at, label_step[edge])
+            size = (r1 - r0) * grid.cols
+            count = np.bincount(at, count_step[edge], size).astype(np.int32)
+            label = pixels[r0 * grid.cols : r1 * grid.cols]
+            label[:] = np.bincount(at, label_step[edge], size)  # whole numbers, exact
+            count, label = count.reshape(-1, grid.cols), label.reshape(-1, grid.cols)
             np.cumsum(count, axis=1, out=count)
             np.cumsum(label, axis=1, out=label)
             label -= 1  # the sum of (index + 1): the index when one cell covers the centre
             label[count != 1] = _EXACT
             label[count == 0] = _NO_CELL
-            pixels[r0 * grid.cols : r1 * grid.cols] = label.ravel()
         return pixels
 
     def _edge_pixels(self, grid: _Grid) -> tuple[_Array, _Array]:
