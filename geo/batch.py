@@ -755,7 +755,7 @@ class BatchLocator:
         grid = self._grid
         if grid is None:
             return self._exact(lons, lats)
-        cell = self._pixels[grid.pixel_of(lons, lats)]
+        cell = np.take(self._pixels, grid.pixel_of(lons, lats))
         special = np.flatnonzero(cell <= _SPECIAL)  # all overwritten below
         if len(special):
             kind = _SPECIAL - cell[special]
