@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -52,8 +53,10 @@ def test_sedonadb_answers_the_same_cell_positions(workdir: Path) -> None:
     assert (theirs[one] == ours[one]).all()
 
 
-def test_report_gives_the_ratios_against_sedonadb_and_survives_a_zero_peak(tmp_path) -> None:
-    results = {
+def test_report_gives_the_ratios_against_sedonadb_and_survives_a_zero_peak(
+    tmp_path: Path,
+) -> None:
+    results: dict[str, dict[str, Any]] = {
         "batch": {"points": 1_000, "seconds": 0.5, "peak_mb": 50.0, "build_s": 0.3,
                   "fallback_s": 0.1, "reference": (1_000, 0)},
         "sjoin": {"points": 1_000, "seconds": 1.0, "peak_mb": 0.0},  # too small to register
