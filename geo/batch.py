@@ -489,10 +489,11 @@ class BatchLocator:
         band_rows = max(1, _BAND_PIXELS // grid.cols)
         for r0 in range(0, grid.rows, band_rows):
             r1 = min(r0 + band_rows, grid.rows)
-            start = np.maximum(first, r0)
-            n = np.maximum(np.minimum(stop, r1) - start, 0)
-            edge = np.repeat(np.arange(len(e), dtype=np.int32), n)
-            row = np.arange(len(edge)) - np.repeat(np.cumsum(n) - n, n) + start[edge]
+            near = np.flatnonzero((first < r1) & (stop > r0))  # edges crossing the band
+            start = np.maximum(first[near], r0)
+            n = np.minimum(stop[near], r1) - start
+            edge = np.repeat(near.astype(np.int32), n)
+            row = np.arange(len(edge)) + np.repeat(start - (np.cumsum(n) - n), n)
             y = grid.y0 + (row + 0.5) * grid.dy
             t = (y - e.y0[edge]) / (e.y1[edge] - e.y0[edge])
             x = e.x0[edge] + t * (e.x1[edge] - e.x0[edge])
@@ -525,18 +526,31 @@ class BatchLocator:
         nc = np.floor(umax + mu).astype(np.int64) - c_first + 1
         edge = np.repeat(np.arange(len(e), dtype=np.int32), nc)
         col = np.arange(len(edge)) - np.repeat(np.cumsum(nc) - nc - c_first, nc)
+        # where the edge enters and leaves the column strip (widened by the margin): its
+        # parameter t along the edge, clipped to the edge, then its row coordinate v
         du = (u1 - u0)[edge]
         vertical = du == 0
-        safe = np.where(vertical, 1.0, du)
-        ue0 = u0[edge]
-        ta = np.where(vertical, 0.0, (np.maximum(umin[edge], col - mu) - ue0) / safe)
-        tb = np.where(vertical, 1.0, (np.minimum(umax[edge], col + 1 + mu) - ue0) / safe)
-        ve0, dv = v0[edge], (v1 - v0)[edge]
-        va = ve0 + np.clip(ta, 0.0, 1.0) * dv
-        vb = ve0 + np.clip(tb, 0.0, 1.0) * dv
-        r_first = np.floor(np.minimum(va, vb) - mv).astype(np.int64)
-        nr = np.floor(np.maximum(va, vb) + mv).astype(np.int64) - r_first + 1
-        del va, vb, ta, tb, ve0, dv, ue0, safe, vertical, du
+        du[vertical] = 1.0
+        ue0, ve0, dv = u0[edge], v0[edge], (v1 - v0)[edge]
+        va = col - mu
+        np.maximum(umin[edge], va, out=va)
+        vb = col + 1 + mu
+        np.minimum(umax[edge], vb, out=vb)
+        for v, vertical_t in ((va, 0.0), (vb, 1.0)):
+            v -= ue0
+            v /= du
+            v[vertical] = vertical_t
+            np.clip(v, 0.0, 1.0, out=v)
+            v *= dv
+            v += ve0
+        del ue0, ve0, dv, du, vertical
+        r_first = np.minimum(va, vb)
+        r_first -= mv
+        r_first = np.floor(r_first, out=r_first).astype(np.int64)
+        np.maximum(va, vb, out=va)
+        va += mv
+        nr = np.floor(va, out=va).astype(np.int64) - r_first + 1
+        del va, vb
         pixel = np.arange(int(nr.sum()), dtype=np.int64)
         pixel -= np.repeat(np.cumsum(nr) - nr - r_first, nr)
         pixel *= grid.cols
