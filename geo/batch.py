@@ -435,6 +435,7 @@ class BatchLocator:
         finally:
             if pool is not None:
                 pool.shutdown()
+        _release_free_memory()  # the bands' temporaries, before the tables are assembled
         line_pixel = np.concatenate([part[0] for part in parts])
         star_pixel = np.concatenate([part[3] for part in parts])
         pixels[slots] = _EXACT
