@@ -405,8 +405,9 @@ class BatchLocator:
     def _build(self, grid: _Grid) -> None:
         """Fill the pixel raster, the line table and the star table.
 
-        The winding fill runs beside the edge work, and the touched pixels are cut into one
-        band per thread for the line and star work (numpy releases the GIL)."""
+        The winding fill runs beside the edge work, and the touched pixels are cut into a
+        few bands per thread for the line and star work (numpy releases the GIL); the
+        raster, lines and stars come out the same on any number of threads."""
         pool = ThreadPoolExecutor(self.threads + 1) if self.threads > 1 else None
         try:
             winding = _run(pool, self._centre_cells, grid)
