@@ -183,6 +183,16 @@ def test_chunks_on_several_threads(city, locator, monkeypatch, threads: int) -> 
     assert_same(batch, locator, x, y)
 
 
+def test_the_build_is_the_same_on_any_number_of_threads(city) -> None:
+    one = BatchLocator(city.cells, threads=1)
+    for threads in (2, 3):
+        other = BatchLocator(city.cells, threads=threads)
+        assert np.array_equal(one._pixels, other._pixels)
+        assert np.array_equal(one._lines.rows, other._lines.rows)
+        assert np.array_equal(one._stars.cells, other._stars.cells)
+    assert len(one._lines) > 1000 and len(one._stars) > 100
+
+
 def test_indexed_codes_are_the_codes(city, batch) -> None:
     # cells, the fallback's communities (a street without cells) and "" beyond every district
     street = city.streets["code"].iloc[0]
