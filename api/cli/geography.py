@@ -216,7 +216,7 @@ def load_demo(
             progress.update(task, description=f"{city} city: {message}")
 
         try:
-            generation, built = imports.load_demo_city(
+            generation, built = imports.load_demo(
                 session=session,
                 data_dir=settings.data_dir,
                 seed=settings.demo_seed,

@@ -183,40 +183,10 @@ def load_demo(
     step: Step = _quiet,
     city: City = City.DEMO,
     only: Collection[str] = (),
-) -> tuple[Generation, bool]:
-    """Build, validate and load a demo city; return (generation, whether it was loaded)."""
-    generation, built = load_demo_city(
-        session=session,
-        data_dir=data_dir,
-        seed=seed,
-        cell_area_m2=cell_area_m2,
-        districts=districts,
-        districts_file=districts_file,
-        force=force,
-        max_vertices=max_vertices,
-        step=step,
-        city=city,
-        only=only,
-    )
-    return generation, built is not None
-
-
-def load_demo_city(
-    *,
-    session: Session,
-    data_dir: Path,
-    seed: int,
-    cell_area_m2: float,
-    districts: gpd.GeoDataFrame | None = None,
-    districts_file: Path | None = None,
-    force: bool = False,
-    max_vertices: int = 256,
-    step: Step = _quiet,
-    city: City = City.DEMO,
-    only: Collection[str] = (),
 ) -> tuple[Generation, DemoCity | None]:
-    """``load_demo``, returning the city it built (None when the unchanged city was already
-    loaded), so its simulated year can be drawn without building it again."""
+    """Build, validate and load a demo city; return the generation and the city built (None
+    when the unchanged city was already loaded: nothing was built), from which its simulated
+    year is drawn without building it again."""
     fingerprint = demo_fingerprint(
         seed=seed, cell_area_m2=cell_area_m2, districts_file=districts_file, city=city, only=only
     )
