@@ -60,7 +60,9 @@ def locate_frame(
     codes[bad] = ""
     out = frame.copy()
     out["wgs84_lon"], out["wgs84_lat"] = np.where(bad, np.nan, wlon), np.where(bad, np.nan, wlat)
+    index, table = pd.factorize(codes)  # a few thousand distinct codes, millions of rows
     for level in LEVELS_TOP_DOWN:
         length = CODE_LENGTH[level]
-        out[f"{level}_code"] = [c[:length] if len(c) >= length else "" for c in codes]
+        prefixes = np.array([c[:length] if len(c) >= length else "" for c in table], dtype=object)
+        out[f"{level}_code"] = prefixes[index]
     return out
