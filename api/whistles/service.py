@@ -378,14 +378,15 @@ def _act_with_text(
     what: str,
     data: dict[str, Any] | None = None,
 ) -> Case:
-    """A department act that needs a text (note, reason); returns the locked case."""
+    """A department act that needs a text (note, reason); returns the case, locked before
+    the act is written (the assignment, then its case: the order of every act)."""
     if not text.strip():
         raise InvalidInput(f"{what} needs a {field}", field=field)
+    case = session.get(Case, assignment.case_id, with_for_update=True)
+    assert case is not None
     move_assignment(
         session=session, assignment=assignment, new=new, actor=actor, at=at, reason=text, data=data
     )
-    case = session.get(Case, assignment.case_id, with_for_update=True)
-    assert case is not None
     return case
 
 

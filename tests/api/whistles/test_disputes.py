@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import event
+
 from tests.api.support import BUILDING, Api
 
 
@@ -50,3 +52,28 @@ def test_the_overall_leads_dispute_sends_the_case_back(api: Api) -> None:
     assert api.call("GET", f"/api/cases/{case_id}", "gw").json()["status"] == "disputed"
     events = api.call("GET", f"/api/cases/{case_id}/events", "gw").json()
     assert [e["reason"] for e in events if e["kind"] == "case:disputed"] == ["非本局"]
+
+
+def test_a_dispute_locks_its_case_before_writing(api: Api) -> None:
+    """The case is locked before the dispute's event is written, as in every act (the
+    assignment, then its case), so a concurrent act on the case waits for it."""
+    _case_id, by_dept = _joint_case(api)
+    ft = by_dept["110106-cgzf"]
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    connection = api.session.connection()
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        r = api.call(
+            "POST", f"/api/assignments/{ft['id']}/dispute", "ft-cgzf", json={"reason": "不归我们"}
+        )
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    assert r.status_code == 200, r.text
+    locked = [i for i, s in enumerate(statements) if "FROM cases" in s and "FOR UPDATE" in s]
+    written = [i for i, s in enumerate(statements) if s.startswith("INSERT INTO case_events")]
+    assert locked and written, statements
+    assert locked[0] < written[0]
