@@ -317,13 +317,17 @@ def row_scores(
 def _board_items(
     *, session: Session, actor: Actor, period: Period, rules: Rules, as_of: datetime
 ) -> list[Scored]:
+    # The whistle's due time as of ``as_of`` may be earlier than the stored one (extensions
+    # approved later only move it later), never earlier than its dispatch: a whistle due in
+    # the period as of then was dispatched before the period's end and is due now no earlier
+    # than its start. ``tally`` then counts the due time as of ``as_of``.
     lead = aliased(Assignment)
     due_in_period = exists(
         select(lead.id).where(
             lead.whistle_id == Assignment.whistle_id,
             lead.overall_lead.is_(True),
             lead.resolve_due_at >= period.start,
-            lead.resolve_due_at < period.end,
+            lead.dispatched_at < period.end,
         )
     )
     dispatched = and_(
