@@ -47,11 +47,13 @@ class Settings(BaseSettings):
     # notifications (docs/notifications.md): the fan-out runs when an event commits and at
     # least every fanout_interval_s; a live stream sends a heartbeat comment, polls in case
     # a notification was lost, and ends after events_stream_max_s (the browser reconnects at
-    # once, resuming after its last event id, and a shutdown waits no longer than that)
+    # once, resuming after its last event id); a shutdown waits shutdown_grace_s for open
+    # connections (the live streams among them), then closes them
     fanout_interval_s: float = Field(default=5.0, gt=0)
     events_heartbeat_s: float = Field(default=15.0, gt=0)
     events_poll_s: float = Field(default=5.0, gt=0)
     events_stream_max_s: float = Field(default=120.0, gt=0)
+    shutdown_grace_s: int = Field(default=5, ge=0)
     # outbound webhooks: attempts before a delivery is dead, the first wait after a failure
     # (doubling each time, at most webhook_backoff_max_s), each request's timeout, and how
     # often the sender looks for retries that came due

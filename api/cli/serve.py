@@ -43,10 +43,17 @@ def serve_command(host: HostOpt = None, port: PortOpt = None, workers: WorkersOp
             port=port,
             workers=workers,
             log_level="info",
+            timeout_graceful_shutdown=settings.shutdown_grace_s,
         )
         return
     app = create_app(engine=engine_for(url), settings=settings, jobs=True, warm=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
+    )
 
 
 def demo_command(
