@@ -60,6 +60,7 @@ FIELD_LABELS: dict[str, str] = {
     "callback_id": "回访",
     "case_id": "案件",
     "category": "问题类别",
+    "chief": "街巷长",
     "chief_ref": "街巷长",
     "code": "编码",
     "comment": "评价意见",
