@@ -3,6 +3,8 @@ report path runs only in a served app: its pool opens in the lifespan)."""
 
 from __future__ import annotations
 
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -105,3 +107,18 @@ def remove_committed_users(engine: Engine, user_ids: list[int]) -> None:
         conn.execute(text("DELETE FROM cases WHERE id = ANY(:c)"), {"c": doomed})
         conn.execute(text("DELETE FROM api_tokens WHERE user_id = ANY(:u)"), {"u": user_ids})
         conn.execute(text("DELETE FROM users WHERE id = ANY(:u)"), {"u": user_ids})
+
+
+def wait_healthy(base: str, proc: subprocess.Popen[bytes], *, within_s: float = 90) -> None:
+    """Wait until the ``gridwhistle serve`` process ``proc`` answers ``/api/health`` at
+    ``base``; fail with its output if it exits first or ``within_s`` passes."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+        assert time.monotonic() < deadline, "the service did not come up"
+        time.sleep(0.2)

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from api.auth.roles import Role
 from api.auth.service import create_user, issue_token
 from api.db.embedded import free_port
 from api.db.session import engine_for
+from tests.api.served import wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 STREAM_MAX_S = 300  # the stream would stay open this long
@@ -32,19 +32,6 @@ def _token(url: str) -> str:
         token = issue_token(session=session, user=user)
         session.commit()
     return token
-
-
-def _wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-        assert time.monotonic() < deadline, "the service did not come up"
-        time.sleep(0.2)
 
 
 def test_ctrl_c_closes_a_live_stream_after_the_grace(
@@ -84,7 +71,7 @@ def test_ctrl_c_closes_a_live_stream_after_the_grace(
 
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base, proc)
+        wait_healthy(base, proc)
         listener = threading.Thread(target=listen, daemon=True)
         listener.start()
         assert opened.wait(30), "the stream did not open"

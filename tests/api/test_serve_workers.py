@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from api.db.embedded import free_port
+from tests.api.served import wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,16 +52,7 @@ def test_serve_with_two_workers_answers_from_both(demo_db_url: str) -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            assert time.monotonic() < deadline, "the service did not come up"
-            time.sleep(0.2)
+        wait_healthy(base, proc)
         workers = [c for c in _children(proc.pid) if "spawn_main" in _cmdline(c)]
         assert len(workers) == 2, workers
         with httpx.Client(base_url=base, timeout=10) as client:

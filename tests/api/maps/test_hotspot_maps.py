@@ -22,6 +22,7 @@ from grids.demo import build_demo_city
 from grids.simulate import simulate_year
 from tests.api.maps.conftest import app_on, contains, tile_features, tile_urls
 from tests.api.support import BUILDING, Api, issue_tokens
+from tests.api.tiles.conftest import extent
 from tests.browser import browser_page, chromium_or_skip, serve, set_login_cookie
 from tests.conftest import TEST_CELL_AREA_M2
 
@@ -96,19 +97,6 @@ def test_street_hotspot_map_draws_grid_cells_and_events_from_local_vector_tiles(
     assert loaded.get("/maps/hotspots", params={"street": "12"}).status_code == 422
 
 
-def _box(session: Session, where: str, params: dict[str, str]) -> tuple[float, float, float, float]:
-    """West, south, east, north of the rows of ``where`` (a table and its condition)."""
-    found = session.execute(
-        text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
-            f"ST_Extent(geom) AS e FROM {where} "
-            "AND generation_high = (SELECT max(id) FROM generations)) b"
-        ),
-        params,
-    ).one()
-    return (float(found[0]), float(found[1]), float(found[2]), float(found[3]))
-
-
 def test_chief_map_draws_exactly_that_chiefs_roads_from_the_chiefs_tiles(
     loaded: TestClient, demo_session: Session
 ) -> None:
@@ -131,7 +119,7 @@ def test_chief_map_draws_exactly_that_chiefs_roads_from_the_chiefs_tiles(
     for label in (chief.name, chief.title, "责任街巷", "街巷30米内事件", "超期吹哨", "街道/乡镇"):
         assert contains(html, label), label
     # the tiles hold the chief's roads, named, with the chief and the load of the page
-    box = _box(demo_session, "roads WHERE chief_ref = :c", {"c": mine})
+    box = extent(demo_session, "roads WHERE chief_ref = :c", {"c": mine})
     drawn = {
         f["properties"]["ref"]: f["properties"] for f in tile_features(loaded, roads_url, box, 15)
     }
@@ -167,7 +155,7 @@ def test_chief_of_the_planted_alley_sees_its_hot_cells_and_only_cells_near_the_r
     (cells,) = (u for u in tile_urls(html) if u.startswith("/tiles/hotspots/"))
     assert cells == f"/tiles/hotspots/{{z}}/{{x}}/{{y}}.mvt?chief={road.chief_ref}"
     street = road.chief_ref[1:10]
-    box = _box(demo_session, "areas WHERE code = :c", {"c": street})
+    box = extent(demo_session, "areas WHERE code = :c", {"c": street})
     found = tile_features(loaded, cells, box, 14)
     shown = {f["properties"]["code"]: f["properties"]["class"] for f in found}
     assert shown, "no grid cells on the chief's map"

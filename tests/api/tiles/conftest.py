@@ -38,6 +38,22 @@ def xyz(lon: float, lat: float, z: int) -> tuple[int, int]:
     return x, y
 
 
+def extent(
+    session: Session, where: str, params: dict[str, str]
+) -> tuple[float, float, float, float]:
+    """West, south, east, north of the active generation's rows of ``where`` (a table and
+    its condition, e.g. ``"roads WHERE chief_ref = :c"``)."""
+    found = session.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
+            f"ST_Extent(geom) AS e FROM {where} "
+            "AND generation_high = (SELECT max(id) FROM generations)) b"
+        ),
+        params,
+    ).one()
+    return (float(found[0]), float(found[1]), float(found[2]), float(found[3]))
+
+
 def decode(content: bytes) -> dict[str, Any]:
     """The layers of an MVT."""
     return dict(mapbox_vector_tile.decode(content))

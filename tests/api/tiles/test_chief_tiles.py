@@ -18,7 +18,7 @@ from api.maps.cache import data_version
 from api.maps.data import features
 from api.tiles.service import TILES_CACHE
 from tests.api.support import issue_tokens, problem
-from tests.api.tiles.conftest import GUANGWAI, Tiles, xyz
+from tests.api.tiles.conftest import GUANGWAI, Tiles, extent, xyz
 
 CHIEF = f"C{GUANGWAI}-01"  # the tiles fixture's "chief"
 OTHER_CHIEF = f"C{GUANGWAI}-02"
@@ -57,21 +57,9 @@ def chief_tiles(tiles: Tiles) -> Tiles:
     return tiles
 
 
-def _box(tiles: Tiles, where: str, params: dict[str, str]) -> tuple[float, float, float, float]:
-    found = tiles.api.session.execute(
-        text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
-            f"ST_Extent(geom) AS e FROM {where} "
-            "AND generation_high = (SELECT max(id) FROM generations)) b"
-        ),
-        params,
-    ).one()
-    return (float(found[0]), float(found[1]), float(found[2]), float(found[3]))
-
-
 def _features(tiles: Tiles, layer: str, user: str, z: int = 15) -> list[dict[str, Any]]:
     """Every feature of the chief's ``layer`` tiles at zoom ``z`` over the chief's street."""
-    west, south, east, north = _box(tiles, "areas WHERE code = :c", {"c": GUANGWAI})
+    west, south, east, north = extent(tiles.api.session, "areas WHERE code = :c", {"c": GUANGWAI})
     (x0, y0), (x1, y1) = xyz(west, north, z), xyz(east, south, z)
     found: list[dict[str, Any]] = []
     for x in range(x0, x1 + 1):
