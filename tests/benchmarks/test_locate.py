@@ -66,6 +66,10 @@ def test_report_gives_the_ratios_against_sedonadb_and_survives_a_zero_peak(
     assert "16.0× its speed (PASS, goal ≥ 10×) at 0.25 of its memory (PASS" in text
     assert "(e) SedonaDB spatial join 0.5.0" in text
     assert "peak memory ≤ ¼ of sjoin's: nan MISS" in text
+    results["sjoin"] |= {"points": 500, "peak_mb": 400.0}  # sjoin on half the points
+    assert "peak memory ≤ ¼ of sjoin's: 0.125 not judged (sjoin ran on 500 of the 1,000" in (
+        report(results, tmp_path, "city", 1_000)
+    )
     results["sedonadb"] |= {"seconds": 4.0, "peak_mb": 90.0}
     assert "8.0× its speed (MISS, goal ≥ 10×) at 0.56 of its memory (MISS" in report(
         results, tmp_path, "city", 1_000
