@@ -12,6 +12,7 @@ from api.db.base import INT4_MAX
 from api.inputs import Input
 from api.photos.schemas import PhotoPublic
 from api.reports.schemas import PhotoCreate
+from api.routing.schemas import CaseRouting
 from geo.coords import CoordinateSystem
 
 # codes in bodies (departments, streets, SLA policies): longer ones are refused before a
@@ -105,11 +106,36 @@ class CasePublic(BaseModel):
     streets: list[CaseStreetPublic]
     whistles: list[WhistlePublic]
     assignments: list[CaseAssignmentPublic]
-    routing: dict[str, Any]
+    routing: CaseRouting  # streets, departments, whistle type, chief, ambiguity …
     geometry: dict[str, Any] | None = None  # GeoJSON, WGS-84
     address: str | None = None  # the position described from the nearest register entry
     photos: list[PhotoPublic] = []  # before (the reports'), then after (the departments')
     allowed_actions: list[CaseAction]  # what the caller may do to it now
+
+
+class StreetShare(BaseModel):
+    """A street of a case's routing and its share of the case's footprint."""
+
+    code: str
+    name: str
+    share: float
+
+
+class LeadRef(BaseModel):
+    """The department that leads the whole case."""
+
+    code: str
+    name: str
+
+
+class RoutingSummary(BaseModel):
+    """What a queue shows of a case's routing (``api.cases.queries.routing_summary``)."""
+
+    streets: list[StreetShare]
+    overall_lead: LeadRef | None
+    departments: int  # how many departments the rules named
+    whistle_type: str | None
+    ambiguous: bool
 
 
 class CaseProperties(BaseModel):
@@ -125,7 +151,7 @@ class CaseProperties(BaseModel):
     report_count: int
     created_at: str  # ISO 8601
     joint: bool
-    routing: dict[str, Any]  # streets, overall lead, whistle type, ambiguity
+    routing: RoutingSummary
     address: str | None
     allowed_actions: list[CaseAction]  # what the caller may do to it now
 
