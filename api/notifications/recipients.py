@@ -22,19 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.auth.roles import Role
+from api.messages import CASE_STATUS_NAMES
 
 WHISTLES = frozenset({"case:whistled", "whistle:escalated"})
 CHASES = frozenset({"supervision:chased", "supervision:district", "supervision:city"})
-STATUS_NAMES = {
-    "new": "待受理",
-    "whistled": "已吹哨",
-    "resolved": "已办结",
-    "rejected": "不予受理",
-    "merged": "已合并",
-    "disputed": "派单异议",
-    "verified": "已核查",
-    "closed": "已结案",
-}
 STEP_NAMES = {
     "supervision:warning": "黄牌预警",
     "supervision:chased": "催办",
@@ -130,7 +121,7 @@ def notices(event: EventFacts) -> list[Notice]:
                 f"案件 {case}：{department or '部门'}（{duty}）{step}",
             )
     if kind.startswith("case:") and event.to_status and kind != "case:new":
-        status = STATUS_NAMES.get(event.to_status, event.to_status)
+        status = CASE_STATUS_NAMES.get(event.to_status, event.to_status)  # as 我的上报 says
         for user in sorted(event.grid_workers):
             tell(Audience(Role.GRID_WORKER, user_id=user), f"您上报的案件 {case}：{status}")
     return found

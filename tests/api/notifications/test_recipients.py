@@ -104,7 +104,7 @@ def test_extension_requests_go_to_the_lead_street_and_decisions_to_the_departmen
 
 def test_a_grid_worker_hears_every_status_change_of_what_they_reported() -> None:
     workers = frozenset({5, 6})
-    for status, words in (("resolved", "已办结"), ("closed", "已结案"), ("rejected", "不予受理")):
+    for status, words in (("resolved", "已解决"), ("closed", "已结案"), ("rejected", "已驳回")):
         event = facts(f"case:{status}", status, grid_workers=workers)
         assert {
             Audience(Role.GRID_WORKER, user_id=5),
