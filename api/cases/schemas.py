@@ -106,11 +106,18 @@ class CasePublic(BaseModel):
     streets: list[CaseStreetPublic]
     whistles: list[WhistlePublic]
     assignments: list[CaseAssignmentPublic]
-    routing: CaseRouting  # streets, departments, whistle type, chief, ambiguity …
+    routing: CaseRoutingPublic  # streets, departments, whistle type, chief, ambiguity …
     geometry: dict[str, Any] | None = None  # GeoJSON, WGS-84
     address: str | None = None  # the position described from the nearest register entry
     photos: list[PhotoPublic] = []  # before (the reports'), then after (the departments')
     allowed_actions: list[CaseAction]  # what the caller may do to it now
+
+
+class CaseRoutingPublic(CaseRouting):
+    """A case's routing as its detail gives it: the stored routing and its SLA policy's time
+    limits in words."""
+
+    sla_text: str | None = None  # e.g. 2 个工作日内签收，… (api.deadlines.sla.plain)
 
 
 class StreetShare(BaseModel):

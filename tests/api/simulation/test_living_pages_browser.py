@@ -4,8 +4,9 @@ queue has new cases, the board overdue assignments, the scoreboard departments t
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -19,17 +20,24 @@ from api.simulation.service import simulate_operations
 from grids.demo import build_demo_city
 from tests.api.pages.conftest import Person, Site, Tab, browser, open_tab, site  # noqa: F401  (fixtures)
 
+BEIJING = ZoneInfo("Asia/Shanghai")
 CELL_M2 = 250_000  # coarse cells: quick to load, as the other page tests
 
 
 @pytest.fixture(scope="module")
-def pages_db_url(make_database: Callable[[str], str]) -> str:
+def simulated_end() -> datetime:
+    """Now: the end of the simulated month, as ``gridwhistle demo`` simulates it."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def pages_db_url(make_database: Callable[[str], str], simulated_end: datetime) -> str:
     """A demo city with the 30 days ending now simulated, as ``gridwhistle demo`` loads it."""
     url = make_database("living")
     load_demo_into(url, cell_area_m2=CELL_M2)
     settings = Settings(environment="test")
     city = build_demo_city(seed=settings.demo_seed, cell_area_m2=CELL_M2)
-    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    end = simulated_end
     with Session(engine_for(url)) as session:
         simulate_operations(
             session=session, settings=settings, city=city, seed=2026, end=end, days=30, volume=150
@@ -55,6 +63,7 @@ def test_the_pages_show_a_living_platform(
     site: Site,  # noqa: F811
     open_tab: Callable[..., Tab],  # noqa: F811
     artifacts: Path,
+    simulated_end: datetime,
 ) -> None:
     admin = site.person(Role.ADMIN, None)
     tab = open_tab()
@@ -68,6 +77,11 @@ def test_the_pages_show_a_living_platform(
     board.screenshot(path=str(artifacts / "living_whistles.png"), full_page=True)
     scores = _open(tab, site, admin, "/app/scores")
     expect(scores.locator("body")).to_have_attribute("data-state", "shown")
+    # the month holding the middle of the simulated 30 days (本月 may have just begun)
+    middle = (simulated_end - timedelta(days=15)).astimezone(BEIJING).strftime("%Y-%m")
+    scores.eval_on_selector("#month", "(input, month) => { input.value = month; }", middle)
+    scores.select_option("#period-kind", "pick")  # one load, of that month
+    expect(scores.locator("#summary")).to_contain_text(middle)
     averages = scores.locator("#scoreboard tbody tr td.score")
     expect(scores.locator("#scoreboard tbody tr").nth(2)).to_be_visible()
     scores.screenshot(path=str(artifacts / "living_scores.png"), full_page=True)
