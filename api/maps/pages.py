@@ -44,6 +44,8 @@ from geo.tile_maps import (
 )
 
 ASSETS_URL = "/static/vendor"
+LAYER_LEVELS = {Layer.COMMUNITIES: "community", Layer.GRID: "grid"}
+"""The level of each outline tile layer a page draws, as ``geo.maps`` names it."""
 LEGEND_SCRIPT = "/static/app/js/map-legends.js"
 MAX_ZOOM = 19  # leaflet.markercluster needs a maxZoom (there is no tile layer)
 LAYER_ALLEYS = f"街巷负荷（{ml.ROAD_LOAD}）"
@@ -151,18 +153,27 @@ def _road_tiles(map_: folium.Map, scope: Scope, data: ScopeData, filters: Filter
     ).add_to(map_)
 
 
-def _community_tiles(map_: folium.Map, *, show: bool) -> None:
-    """The communities' outlines from the outline tiles: the level that grows with the city
-    (7,535 in Beijing) is cut by the tile server for the view, not shipped with the page."""
-    VectorTileLayer(
-        tile_url(Layer.COMMUNITIES.value),
-        name=LEVEL_LABELS["community"],
-        layer=Layer.COMMUNITIES.value,
-        style=fixed_style(LEVEL_STYLES["community"]),
+OUTLINE_POPUP = [("name", ml.popup(ml.NAME)), ("code", ml.popup(ml.CODE))]
+
+
+def outline_tiles(
+    layer: Layer, *, show: bool, min_zoom: int = 0, generation: int | None = None
+) -> VectorTileLayer:
+    """One level's outlines (communities, grid cells) from its outline tiles, styled and
+    named as the outlines a page ships (``geo.maps.boundary_layer``): the levels that grow
+    with the city (7,535 communities in Beijing) are cut by the tile server for the view."""
+    level = LAYER_LEVELS[layer]
+    name = LEVEL_LABELS[level]
+    return VectorTileLayer(
+        tile_url(layer.value, generation=generation),
+        name=f"{name}（放大至{min_zoom}级显示）" if min_zoom else name,
+        layer=layer.value,
+        style=fixed_style(LEVEL_STYLES[level]),
         assets_url=ASSETS_URL,
-        popup=[("name", "名称："), ("code", "代码：")],
+        popup=OUTLINE_POPUP,
         show=show,
-    ).add_to(map_)
+        min_zoom=min_zoom,
+    )
 
 
 def _emerging_name(data: ScopeData) -> str:
@@ -189,7 +200,7 @@ def scope_page(
     if data.density is not None:
         density_layer(data.density).add_to(map_)
     _road_tiles(map_, scope, data, filters or Filters())
-    _community_tiles(map_, show=scope.kind != "city")
+    outline_tiles(Layer.COMMUNITIES, show=scope.kind != "city").add_to(map_)
     for level in ("street", "district"):
         boundary_layer(level, data.outlines[level]).add_to(map_)
     if overdue is not None:

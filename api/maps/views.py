@@ -11,13 +11,11 @@ from api.deps import QueryId, SessionDep, SettingsDep
 from api.geography import service
 from api.geography.service import check_generation
 from api.maps.access import app_page
+from api.maps.pages import ASSETS_URL, outline_tiles
 from api.tiles.service import MIN_ZOOM, Layer
-from api.tiles.urls import tile_url
 from geo.codes import Level
 from geo.hotspot_maps import add_heading
 from geo.maps import (
-    LEVEL_LABELS,
-    LEVEL_STYLES,
     Basemap,
     base_map,
     boundary_layer,
@@ -25,11 +23,9 @@ from geo.maps import (
     render,
     titled,
 )
-from geo.tile_maps import VectorTileLayer, fixed_style
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 
-ASSETS_URL = "/static/vendor"
 GRID_MIN_ZOOM = MIN_ZOOM[Layer.GRID]
 
 
@@ -46,20 +42,8 @@ def city(
         Basemap(settings.tile_url, settings.tile_attribution or "") if settings.tile_url else None
     )
     map_ = base_map(center=(39.89, 116.36), zoom=11, assets_url=ASSETS_URL, basemap=basemap)
-    popup = [("name", "名称："), ("code", "代码：")]
-    tiled = ((Layer.COMMUNITIES, Level.COMMUNITY, 0), (Layer.GRID, Level.GRID, GRID_MIN_ZOOM))
-    for layer, level, min_zoom in tiled:
-        name = LEVEL_LABELS[str(level)]
-        VectorTileLayer(
-            tile_url(layer.value, generation=generation),
-            name=f"{name}（放大至{min_zoom}级显示）" if min_zoom else name,
-            layer=layer.value,
-            style=fixed_style(LEVEL_STYLES[str(level)]),
-            assets_url=ASSETS_URL,
-            popup=popup,
-            show=level is Level.GRID,
-            min_zoom=min_zoom,
-        ).add_to(map_)
+    outline_tiles(Layer.COMMUNITIES, show=False, generation=generation).add_to(map_)
+    outline_tiles(Layer.GRID, show=True, min_zoom=GRID_MIN_ZOOM, generation=generation).add_to(map_)
     districts = None
     for level, simplify in ((Level.STREET, 3.0), (Level.DISTRICT, 5.0)):
         collection = service.areas_geojson(
