@@ -271,6 +271,19 @@ def measure_served_memory(url: str) -> ServedMemory:
     return ServedMemory(steps=steps)
 
 
+def aligned(rows: list[tuple[str, ...]]) -> str:
+    """``rows`` (the first the header) as right-aligned columns, a rule under the header.
+
+    >>> print(aligned([("city", "MB"), ("demo", "463")]))
+    city   MB
+    ----  ---
+    demo  463
+    """
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
 def memory_table(results: list[Result]) -> str:
     """The served process's RSS after each step, one row per city ("-" if not measured)."""
     names = ("app imported", "city facts", "geocoder", "category model")
@@ -283,9 +296,7 @@ def memory_table(results: list[Result]) -> str:
         last = r.memory.steps[names[-1]]
         verdict = "met" if last <= TARGET_SERVED_MB else "NOT met"
         rows.append((r.city, *(f"{r.memory.steps[n]:.0f}" for n in names), verdict))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+    return aligned(rows)
 
 
 def plant_events(url: str, events: int, seed: float = 0.5) -> int:
@@ -434,9 +445,7 @@ def serving_table(results: list[Result]) -> str:
         rows.append((r.city, str(s.tiles), f"{s.tile_cold_p95_ms:.1f}",
                      f"{s.tile_warm_p95_ms:.1f}", *pages, str(s.events),
                      f"{s.mark_p50_ms:.2f}", f"{s.counting_p50_ms:.2f}"))  # fmt: skip
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+    return aligned(rows)
 
 
 def table(results: list[Result]) -> str:
@@ -454,9 +463,7 @@ def table(results: list[Result]) -> str:
         ]
         rows.append((r.city, *counts, *phases, f"{r.total_s:.1f}", f"{r.cpu_s:.1f}",
                      f"{r.rss_mb:.0f}", f"{r.db_mb:.0f}", *_locate_cells(r.locate)))  # fmt: skip
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+    return aligned(rows)
 
 
 def _locate_cells(stats: LocateStats | None) -> tuple[str, ...]:
@@ -620,14 +627,12 @@ def http_table(results: list[Result]) -> str:
                      str(h.reports), f"{h.report_p50_ms:.1f}", f"{h.report_p99_ms:.1f}",
                      str(h.report_errors), f"{h.floor_p99_ms:.1f}",
                      "ok" if h.integrity else "FAILED", report_verdict(h)))  # fmt: skip
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     target = (
         f"report target (docs/benchmarks.md, api_load): p99 of first attempts ≤ "
         f"{TARGET_P99_MS:.0f} ms at {TARGET_RPS:.0f} reports/s, 1 process; measured here at "
         "the offered rate above"
     )
-    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:], target])
+    return f"{aligned(rows)}\n{target}"
 
 
 @dataclass(frozen=True)
